@@ -1,0 +1,31 @@
+/* arena.h: region allocation for parsed definitions, freed all at once. */
+#ifndef APPCTL_ARENA_H
+#define APPCTL_ARENA_H
+
+#include <stddef.h>
+
+/*
+ * A model (an app, a policy, a snapshot) owns hundreds of small strings and
+ * arrays; allocating them from one arena makes every error path leak-free by
+ * construction: free the arena, and the whole model goes.
+ */
+typedef struct appctl_arena appctl_arena;
+
+/* Returns a new arena or NULL when out of memory. Free with appctl_arena_free. */
+appctl_arena *appctl_arena_new(void);
+
+/* Frees the arena and everything allocated from it; NULL is a no-op. */
+void appctl_arena_free(appctl_arena *arena);
+
+/* Zeroed memory owned by the arena, or NULL (also for n * size overflow). */
+void *appctl_arena_calloc(appctl_arena *arena, size_t n, size_t size);
+
+/* A NUL-terminated copy owned by the arena, or NULL. */
+char *appctl_arena_strdup(appctl_arena *arena, const char *s);
+char *appctl_arena_strndup(appctl_arena *arena, const char *s, size_t n);
+
+/* printf into arena memory, or NULL. */
+char *appctl_arena_printf(appctl_arena *arena, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+#endif

@@ -1,0 +1,292 @@
+/* model.h: the parsed form of app definitions and of appctl.json (SPEC §1). */
+#ifndef APPCTL_MODEL_H
+#define APPCTL_MODEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "appctl/arena.h"
+#include "appctl/error.h"
+
+/*
+ * Everything here is allocated from an arena and freed with it; no function
+ * in this header does I/O. Parsers check the schema strictly (unknown keys in
+ * the normative core, wrong types, malformed principals, bad enum values are
+ * APPCTL_EINPUT errors naming file and JSON path). Cross-references (a grant
+ * on an undefined resource, an unknown action, ...) are not schema errors:
+ * they are kept as written and reported by lint (lint.h).
+ *
+ * Named collections (resources, fields, roles, pages, integrations, groups,
+ * credentials) are sorted by name, so every consumer sees one stable order.
+ * Arrays that are lists in the file (members, grants, scopes, ...) keep the
+ * file's order, and each element remembers its index for JSON paths.
+ */
+
+typedef enum {
+	APPCTL_CLASS_DASHBOARD = 0,
+	APPCTL_CLASS_ADMIN_PANEL,
+	APPCTL_CLASS_CLIENT_PORTAL,
+	APPCTL_CLASS_COUNT
+} appctl_app_class;
+
+typedef enum {
+	APPCTL_SENS_PUBLIC = 0,
+	APPCTL_SENS_INTERNAL,
+	APPCTL_SENS_PII,
+	APPCTL_SENS_RESTRICTED
+} appctl_sensitivity;
+
+/* Actions as bits, in SPEC order. */
+enum {
+	APPCTL_ACTION_READ = 1u << 0,
+	APPCTL_ACTION_CREATE = 1u << 1,
+	APPCTL_ACTION_UPDATE = 1u << 2,
+	APPCTL_ACTION_DELETE = 1u << 3,
+	APPCTL_ACTION_EXPORT = 1u << 4,
+	APPCTL_ACTION_ADMIN = 1u << 5
+};
+#define APPCTL_ACTION_COUNT 6
+
+/* Days since 1970-01-01 (proleptic Gregorian), for inclusive ISO dates. */
+typedef int32_t appctl_date;
+
+typedef struct appctl_field {
+	const char *name;
+	appctl_sensitivity sensitivity;
+} appctl_field;
+
+typedef struct appctl_resource {
+	const char *name;
+	const char *source;      /* integration name, or NULL */
+	const char *tenant_key;  /* or NULL */
+	int has_retention;
+	int64_t retention_days;
+	appctl_field *fields;
+	size_t field_count;
+} appctl_resource;
+
+typedef enum {
+	APPCTL_MEMBER_PRINCIPAL = 0,
+	APPCTL_MEMBER_GROUP
+} appctl_member_kind;
+
+typedef struct appctl_member {
+	appctl_member_kind kind;
+	const char *name;       /* principal, or group name without "group:" */
+	int has_expires;
+	appctl_date expires;    /* last day of access (inclusive) */
+	const char *expires_text;
+	size_t index;           /* position in the members array */
+} appctl_member;
+
+typedef struct appctl_grant {
+	const char *resource;
+	unsigned actions;                 /* APPCTL_ACTION_* bits */
+	const char **unknown_actions;     /* actions not in the SPEC list */
+	size_t *unknown_action_index;     /* their positions in "actions" */
+	size_t unknown_action_count;
+	const char **hidden_fields;
+	size_t hidden_field_count;
+	const char *justification;        /* or NULL */
+	size_t index;
+} appctl_grant;
+
+typedef struct appctl_role {
+	const char *name;
+	appctl_member *members;
+	size_t member_count;
+	appctl_grant *grants;
+	size_t grant_count;
+	const char *justification;        /* or NULL */
+} appctl_role;
+
+typedef struct appctl_page {
+	const char *name;
+	const char *resource;             /* or NULL */
+	const char **roles;
+	size_t role_count;
+	const char *canonical;            /* the whole page object, canonical JSON */
+} appctl_page;
+
+typedef struct appctl_credential {
+	const char *env;
+	const char *ref;
+} appctl_credential;
+
+typedef struct appctl_integration {
+	const char *name;
+	const char *kind;
+	const char *owner;                /* or NULL */
+	const char **scopes;
+	size_t scope_count;
+	appctl_credential *credentials;   /* sorted by env */
+	size_t credential_count;
+	const char *on_failure;           /* "fail_closed", "fail_open", or NULL */
+	int has_rate_limit;
+	int64_t rate_limit_per_min;
+	const char *justification;        /* or NULL */
+} appctl_integration;
+
+typedef struct appctl_app {
+	const char *name;
+	const char *file;                 /* "apps/<name>/app.json" */
+	char blob_id[41];                 /* git blob id, "" when not from git */
+	appctl_app_class app_class;
+	const char *business_owner;       /* or NULL */
+	const char *technical_owner;      /* or NULL */
+	appctl_resource *resources;
+	size_t resource_count;
+	appctl_role *roles;
+	size_t role_count;
+	appctl_page *pages;
+	size_t page_count;
+	appctl_integration *integrations;
+	size_t integration_count;
+} appctl_app;
+
+typedef struct appctl_group {
+	const char *name;
+	const char **members;             /* principals only: groups do not nest */
+	size_t member_count;
+} appctl_group;
+
+typedef enum {
+	APPCTL_WHEN_INTEGRATION = 0,
+	APPCTL_WHEN_ACCESS,
+	APPCTL_WHEN_POLICY,
+	APPCTL_WHEN_DATA
+} appctl_rule_when;
+
+typedef struct appctl_rule {
+	appctl_rule_when when;
+	const char *group;
+	int64_t count;
+} appctl_rule;
+
+/* Notification event bits. */
+enum {
+	APPCTL_NOTIFY_APPROVE = 1u << 0,
+	APPCTL_NOTIFY_PROMOTE = 1u << 1,
+	APPCTL_NOTIFY_ROLLBACK = 1u << 2,
+	APPCTL_NOTIFY_BREAK_GLASS = 1u << 3
+};
+
+typedef struct appctl_notify {
+	const char *url;
+	unsigned events;
+	const char *secret;               /* a reference, or NULL */
+	int has_timeout;
+	int64_t timeout_s;
+} appctl_notify;
+
+typedef struct appctl_freeze {
+	const char **envs;
+	size_t env_count;
+	const char *from;                 /* ISO date or date-time, as written */
+	const char *to;
+	const char *reason;               /* or NULL */
+} appctl_freeze;
+
+typedef struct appctl_policy {
+	const char *file;                 /* "appctl.json" */
+	char blob_id[41];
+	const char **environments;        /* promotion chain, in order */
+	size_t environment_count;
+	appctl_group *groups;
+	size_t group_count;
+	const char *signers;              /* path of the allowed-signers file */
+	int64_t required[APPCTL_CLASS_COUNT];
+	appctl_rule *rules;
+	size_t rule_count;
+	appctl_member *approvers;         /* principals and group references */
+	size_t approver_count;
+	int allow_self_approval;
+	int require_signature;
+	int64_t rollback_required;
+	appctl_notify *notify;
+	size_t notify_count;
+	int has_break_glass;
+	const char *break_glass_group;
+	int64_t break_glass_count;
+	appctl_freeze *freezes;
+	size_t freeze_count;
+} appctl_policy;
+
+/* One file handed to the parsers: repository-relative path and its bytes. */
+typedef struct appctl_file {
+	const char *path;
+	const char *data;
+	size_t len;
+	char id[41];                      /* git blob id, or "" */
+} appctl_file;
+
+/*
+ * A revision's definitions: the policy, the allowed-signers text and every
+ * app, sorted by name. Owns its arena.
+ */
+typedef struct appctl_snapshot {
+	appctl_arena *arena;
+	appctl_policy *policy;
+	const char *signers_text;         /* NUL-terminated copy, may be "" */
+	size_t signers_len;
+	char signers_id[41];
+	appctl_app **apps;
+	size_t app_count;
+} appctl_snapshot;
+
+/* Parses appctl.json into arena memory; *out lives as long as the arena. */
+appctl_error *appctl_policy_parse(appctl_policy **out, appctl_arena *arena,
+	const appctl_file *file);
+
+/*
+ * Parses one apps/<dir>/app.json; `dir` is the folder name, which must equal
+ * the app's `name`. *out lives as long as the arena.
+ */
+appctl_error *appctl_app_parse(appctl_app **out, appctl_arena *arena,
+	const appctl_file *file, const char *dir);
+
+/*
+ * Builds a snapshot from already-read files: `policy` (appctl.json), `signers`
+ * (the file the policy's "signers" names; NULL when absent, an input error),
+ * and `apps[i]` with folder names `dirs[i]`. On success the caller frees *out
+ * with appctl_snapshot_free. The input buffers are copied where kept.
+ */
+appctl_error *appctl_snapshot_parse(appctl_snapshot **out,
+	const appctl_file *policy, const appctl_file *signers,
+	const appctl_file *apps, const char *const *dirs, size_t app_count);
+
+void appctl_snapshot_free(appctl_snapshot *snap);
+
+/* Lookups by name (binary search on the sorted arrays); NULL when absent. */
+const appctl_app *appctl_snapshot_app(const appctl_snapshot *snap, const char *name);
+const appctl_group *appctl_policy_group(const appctl_policy *policy, const char *name);
+const appctl_resource *appctl_app_resource(const appctl_app *app, const char *name);
+const appctl_role *appctl_app_role(const appctl_app *app, const char *name);
+const appctl_integration *appctl_app_integration(const appctl_app *app, const char *name);
+const appctl_field *appctl_resource_field(const appctl_resource *res, const char *name);
+
+/* Names <-> enums. *_name never return NULL for valid values. */
+const char *appctl_class_name(appctl_app_class c);
+const char *appctl_sensitivity_name(appctl_sensitivity s);
+const char *appctl_action_name(unsigned action_bit);
+/* Returns the bit for a SPEC action name, 0 when unknown. */
+unsigned appctl_action_parse(const char *name);
+const char *appctl_when_name(appctl_rule_when w);
+
+/* The name rules of SPEC §1: app folders/names, principals, groups, envs. */
+int appctl_name_is_valid(const char *s);        /* [a-z0-9][a-z0-9-]{0,62} */
+int appctl_principal_is_valid(const char *s);   /* email-like */
+int appctl_group_name_is_valid(const char *s);  /* [a-z0-9][a-z0-9._-]{0,62} */
+int appctl_env_name_is_valid(const char *s);    /* same as app names */
+
+/* Parses "YYYY-MM-DD" (a real calendar day); 0 on success. */
+int appctl_date_parse(appctl_date *out, const char *s);
+/* Writes "YYYY-MM-DD" into buf (at least 11 bytes). */
+void appctl_date_format(char *buf, appctl_date d);
+/* Converts a Unix time (seconds, UTC) to its day. */
+appctl_date appctl_date_from_unix(int64_t t);
+
+/* True when a (possibly temporary) membership is in force on day `at`. */
+int appctl_member_active(const appctl_member *m, appctl_date at);
+
+#endif

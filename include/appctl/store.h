@@ -1,0 +1,103 @@
+/* store.h: the storage layer, the only code that talks to libgit2. */
+#ifndef APPCTL_STORE_H
+#define APPCTL_STORE_H
+
+#include <stddef.h>
+
+#include "appctl/error.h"
+#include "appctl/model.h"
+
+typedef struct appctl_repo appctl_repo;
+
+/*
+ * Opens the repository containing `dir` (searching upwards like git; `dir`
+ * NULL means the current directory). Errors are APPCTL_ESYSTEM with libgit2's
+ * message. Free with appctl_repo_free.
+ */
+appctl_error *appctl_repo_open(appctl_repo **out, const char *dir);
+
+/* Frees the handle; NULL is a no-op. */
+void appctl_repo_free(appctl_repo *repo);
+
+/* True for a bare repository. */
+int appctl_repo_is_bare(const appctl_repo *repo);
+
+/* The working directory with a trailing '/', or NULL for a bare repository. */
+const char *appctl_repo_workdir(const appctl_repo *repo);
+
+/*
+ * Resolves a revision to a commit id (40 hex digits + NUL in `out`):
+ * an environment name (refs/heads/<env>), "release/<env>/<N>",
+ * "<env>@<N>" (the same release), or any git revision. Unknown revisions are
+ * APPCTL_EUSAGE errors naming the revision.
+ */
+appctl_error *appctl_repo_resolve(char out[41], appctl_repo *repo,
+	const char *rev);
+
+/*
+ * Reads and parses the definitions of commit `commit_hex` from git objects
+ * (never the working tree): appctl.json, the signers file it names, and every
+ * apps/<name>/app.json. Symlinks, submodules or folders where a definition
+ * should be, files over 16 MiB and bad folder names are APPCTL_EINPUT errors.
+ * The caller frees *out with appctl_snapshot_free.
+ */
+appctl_error *appctl_repo_load_snapshot(appctl_snapshot **out,
+	appctl_repo *repo, const char *commit_hex);
+
+/*
+ * The same from the files under `dir` (a working tree): for
+ * `appctl validate --worktree`, the one place that reads the working tree.
+ */
+appctl_error *appctl_worktree_load_snapshot(appctl_snapshot **out,
+	const char *dir);
+
+/* A git config string (e.g. "user.email") in *out (caller frees), NULL if unset. */
+appctl_error *appctl_repo_config_string(char **out, appctl_repo *repo,
+	const char *key);
+
+/*
+ * `appctl init` (SPEC §1). Without commits: commits the appctl files found in
+ * the working tree, or the starter files when there are none. With an
+ * appctl.json at HEAD: validates it. Then adds whatever is missing of: the
+ * environment branches (at the initial commit), the log's `init` event and the
+ * `release/<env>/0` tags. The log append is the commit point: branches and
+ * tags are created from what the `init` event names, so a repeated or
+ * interrupted init completes rather than diverges.
+ * `principal` and `now` (ISO 8601 UTC) go into the event.
+ * `report` receives one line per thing created (caller frees with free()).
+ */
+appctl_error *appctl_store_init(appctl_repo *repo, const char *principal,
+	const char *now, char **report);
+
+/*
+ * Reads the file at `path` in commit `commit_hex`, at most 16 MiB. On success
+ * *out is a NUL-terminated copy the caller frees with free(), *len its size;
+ * *out is NULL when the path is not a regular file there. Used to point
+ * findings at lines.
+ */
+appctl_error *appctl_repo_read_path(char **out, size_t *len,
+	appctl_repo *repo, const char *commit_hex, const char *path);
+
+/* What `appctl init` did, for `init --json`. */
+typedef struct appctl_init_result {
+	char commit[41];            /* the commit the log's init event names */
+	char **environments;        /* in promotion order */
+	size_t environment_count;
+	char **created;             /* full names of the refs created, in order */
+	size_t created_count;
+	char **files;               /* files of the first commit when init made it */
+	size_t file_count;
+	char *report;               /* the lines appctl_store_init reports */
+} appctl_init_result;
+
+/*
+ * appctl_store_init with a structured account of what was done. The caller
+ * frees *out with appctl_init_result_free.
+ */
+appctl_error *appctl_store_init_ext(appctl_init_result **out,
+	appctl_repo *repo, const char *principal, const char *now);
+
+/* Frees a result; NULL is a no-op. */
+void appctl_init_result_free(appctl_init_result *result);
+
+#endif

@@ -1,0 +1,41 @@
+/* strbuf.h: a growable byte buffer for building output and paths. */
+#ifndef APPCTL_STRBUF_H
+#define APPCTL_STRBUF_H
+
+#include <stdarg.h>
+#include <stddef.h>
+
+/*
+ * `ptr` is always NUL-terminated once anything was added. After an allocation
+ * failure `failed` is set and later appends do nothing, so callers may append
+ * freely and check once at the end.
+ */
+typedef struct appctl_strbuf {
+	char *ptr;
+	size_t len;
+	size_t cap;
+	int failed;
+} appctl_strbuf;
+
+#define APPCTL_STRBUF_INIT { NULL, 0, 0, 0 }
+
+void appctl_strbuf_add(appctl_strbuf *buf, const char *data, size_t len);
+void appctl_strbuf_puts(appctl_strbuf *buf, const char *s);
+void appctl_strbuf_putc(appctl_strbuf *buf, char c);
+void appctl_strbuf_printf(appctl_strbuf *buf, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void appctl_strbuf_vprintf(appctl_strbuf *buf, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
+/* Shortens the buffer to `len` bytes (no-op if already shorter). */
+void appctl_strbuf_truncate(appctl_strbuf *buf, size_t len);
+
+/*
+ * Hands the string to the caller (who frees it with free()) and resets the
+ * buffer; returns NULL if any append failed (the buffer is freed then).
+ */
+char *appctl_strbuf_detach(appctl_strbuf *buf);
+
+/* Frees the buffer's memory; the buffer may be reused after. */
+void appctl_strbuf_dispose(appctl_strbuf *buf);
+
+#endif

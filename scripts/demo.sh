@@ -1,0 +1,186 @@
+#!/usr/bin/env bash
+# demo.sh: builds appctl and walks through examples/org in a throw-away git
+# repository: init, validate, then a builder's change taken through every
+# step that this build of appctl implements (diff, access, approve, status,
+# promote, history, rollback, audit). Steps for commands that do not exist
+# yet are skipped, so the demo grows with the tool.
+#
+# Usage: sudo bash scripts/demo.sh     (or, as root, bash scripts/demo.sh)
+#        KEEP=1 bash scripts/demo.sh   keeps the demo repository and prints where
+# Stops at the first failing step, with that step's exit status.
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+src=$(pwd)
+APPCTL="$src/build/appctl"
+
+step() {
+	printf '\n==== %s\n' "$*"
+}
+
+# Prints argv as it would be typed: plain words bare, others single-quoted.
+shell_quote() {
+	local arg out=""
+	for arg in "$@"; do
+		if [[ $arg =~ ^[A-Za-z0-9_./=:@%+,-]+$ ]]; then
+			out+=" $arg"
+		else
+			out+=" '${arg//\'/\'\\\'\'}'"
+		fi
+	done
+	printf '%s' "${out# }"
+}
+
+# Echoes a command, runs it, and stops the demo with its status on failure.
+run() {
+	printf '$ %s\n' "$(shell_quote "$@")"
+	local status=0
+	"$@" || status=$?
+	if [ "$status" -ne 0 ]; then
+		printf 'demo: step failed with exit status %d: %s\n' "$status" \
+			"$(shell_quote "$@")" >&2
+		exit "$status"
+	fi
+}
+
+# Shown as "appctl ..." in the transcript, run from build/.
+appctl() {
+	"$APPCTL" "$@"
+}
+
+# A command exists when its --help succeeds; unknown commands exit 2.
+has() {
+	"$APPCTL" "$1" --help >/dev/null 2>&1
+}
+
+skip() {
+	printf '(skipped: appctl %s is not implemented yet)\n' "$1"
+}
+
+step "1. dependencies"
+run bash scripts/install-deps.sh
+
+step "2. build (release, in build/)"
+run cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo
+run cmake --build build -j"$(nproc)"
+run appctl version
+
+step "3. a repository holding examples/org"
+demo=$(mktemp -d "${TMPDIR:-/tmp}/appctl-demo.XXXXXX")
+cleanup() {
+	if [ "${KEEP:-0}" = 1 ]; then
+		printf '\ndemo: kept the demo repository in %s\n' "$demo"
+	else
+		rm -rf "$demo"
+	fi
+}
+trap cleanup EXIT
+repo="$demo/org"
+keys="$demo/keys"
+cp -R examples/org "$repo"
+mkdir -m 700 "$keys"
+cd "$repo"
+
+# The approvers' SSH keys: one per person, listed in allowed_signers before
+# the first commit, so the policy every environment starts with trusts them.
+for who in rita ann sam; do
+	ssh-keygen -q -t ed25519 -N '' -C "$who@example.com" -f "$keys/$who"
+	printf '%s@example.com namespaces="appctl" %s\n' "$who" \
+		"$(cut -d' ' -f1,2 "$keys/$who.pub")" >>allowed_signers
+done
+printf '$ tail -n 3 allowed_signers\n'
+tail -n 3 allowed_signers
+
+run git init -q -b dev
+run git config user.name "Demo Builder"
+run git config user.email "builder@example.com"
+run git config commit.gpgsign false
+run git add -A
+run git commit -q -m "org: three apps, policy, approvers"
+
+step "4. appctl init: environments dev, staging, prod at release 0"
+run appctl init
+run git branch --list
+run git tag --list 'release/*'
+
+step "5. appctl validate dev"
+run appctl validate dev
+
+step "6. a builder widens access on dev"
+# A new support agent and a new Salesforce scope: an access change and an
+# integration change, so promoting it needs two approvers, one of them from
+# the security group (appctl.json "approvals").
+app=apps/support-portal/app.json
+run sed -i -e 's/^\( *\)"dan@example.com",$/\1"dan@example.com",\n\1"erin@example.com",/' \
+	-e 's/"scopes": \["api", "refresh_token"\]/"scopes": ["api", "refresh_token", "chatter_api"]/' \
+	"$app"
+if ! grep -q '"erin@example.com"' "$app" || ! grep -q '"chatter_api"' "$app"; then
+	echo "demo: editing $app did not take; has the example changed?" >&2
+	exit 1
+fi
+run git commit -q -am "support-portal: add erin as agent, chatter_api scope"
+run appctl validate dev
+
+step "7. appctl diff staging dev: what the change does"
+if has diff; then
+	run appctl diff staging dev
+else
+	skip diff
+fi
+
+step "8. appctl access: who can do what"
+if has access; then
+	run appctl access erin@example.com --env dev
+	run appctl access cy@contractor.example --env dev
+else
+	skip access
+fi
+
+step "9. approvals for staging"
+promoted=0
+if has approve; then
+	run appctl approve staging dev --key "$keys/rita" -m "reviewed the diff"
+	run appctl approve staging dev --key "$keys/sam" -m "scope is read-only chatter"
+else
+	skip approve
+fi
+if has status; then
+	run appctl status staging
+else
+	skip status
+fi
+
+step "10. appctl promote staging"
+if has approve && has promote; then
+	run appctl promote staging
+	promoted=1
+else
+	skip promote
+fi
+
+step "11. appctl history staging"
+if has history; then
+	run appctl history staging
+else
+	skip history
+fi
+
+step "12. appctl rollback staging"
+if [ "$promoted" = 1 ] && has rollback; then
+	run appctl rollback staging
+	if has history; then
+		run appctl history staging
+	fi
+else
+	skip rollback
+fi
+
+step "13. appctl audit --verify"
+if has audit; then
+	run appctl audit --verify
+else
+	skip audit
+fi
+
+step "done"
+echo "demo: every step passed"

@@ -1,0 +1,361 @@
+/* cmd_validate.c: `appctl validate [REV] [--worktree] [--json] [--sarif] [--at DATE]`. */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "appctl/json.h"
+#include "appctl/lint.h"
+#include "cli.h"
+
+/* A finding with the line it points at (0 when the path is not in the text). */
+typedef struct located {
+	const appctl_finding *finding;
+	unsigned line;
+	unsigned column;
+} located;
+
+static char *read_worktree_file(const char *dir, const char *path, size_t *len)
+{
+	appctl_strbuf full = APPCTL_STRBUF_INIT, data = APPCTL_STRBUF_INIT;
+	char chunk[65536];
+	ssize_t n;
+	int fd;
+
+	appctl_strbuf_printf(&full, "%s/%s", dir, path);
+	if (full.failed)
+		return NULL;
+	fd = open(full.ptr, O_RDONLY | O_NOFOLLOW);
+	appctl_strbuf_dispose(&full);
+	if (fd < 0)
+		return NULL;
+	while ((n = read(fd, chunk, sizeof(chunk))) > 0 &&
+	       data.len <= APPCTL_JSON_MAX_BYTES)
+		appctl_strbuf_add(&data, chunk, (size_t)n);
+	close(fd);
+	*len = data.len;
+	return appctl_strbuf_detach(&data);
+}
+
+/*
+ * Points each finding at a line by re-reading its file, once per file
+ * (findings come sorted by file). Best effort: a file that cannot be read
+ * leaves line 0, and the JSON path still says where.
+ */
+static appctl_error *locate_findings(located *out, const appctl_findings *f,
+	appctl_cli *cli, const char *commit, const char *worktree_dir)
+{
+	char *text = NULL;
+	size_t len = 0, i;
+	const char *current = NULL;
+	appctl_error *err = NULL;
+
+	for (i = 0; i < f->count; i++) {
+		const appctl_finding *fi = &f->items[i];
+
+		out[i].finding = fi;
+		out[i].line = out[i].column = 0;
+		if (!current || strcmp(current, fi->file) != 0) {
+			free(text);
+			text = NULL;
+			len = 0;
+			current = fi->file;
+			if (worktree_dir) {
+				text = read_worktree_file(worktree_dir, fi->file, &len);
+			} else {
+				err = appctl_repo_read_path(&text, &len, cli->repo,
+					commit, fi->file);
+				if (err)
+					break;
+			}
+		}
+		if (text && appctl_json_locate(text, len, fi->path ? fi->path : "$",
+				&out[i].line, &out[i].column) != 0)
+			out[i].line = out[i].column = 0;
+		else if (!text)
+			out[i].line = 0;
+	}
+	free(text);
+	return err;
+}
+
+static const char *severity_name(appctl_severity s)
+{
+	return s == APPCTL_SEV_ERROR ? "error" : "warning";
+}
+
+static void print_text(appctl_cli *cli, const located *loc, size_t n,
+	const appctl_findings *f, size_t app_count, const char *what)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		const appctl_finding *fi = loc[i].finding;
+		const char *color = fi->severity == APPCTL_SEV_ERROR
+			? APPCTL_RED : APPCTL_YELLOW;
+
+		if (loc[i].line)
+			printf("%s:%u:%u: ", fi->file, loc[i].line, loc[i].column);
+		else
+			printf("%s: ", fi->file);
+		printf("%s%s%s: %s [%s] (%s)\n", appctl_cli_color(cli, color),
+			severity_name(fi->severity),
+			appctl_cli_color(cli, APPCTL_RESET), fi->message, fi->rule,
+			fi->path ? fi->path : "$");
+	}
+	printf("%s: %zu app%s, %zu error%s, %zu warning%s\n", what, app_count,
+		app_count == 1 ? "" : "s", f->errors, f->errors == 1 ? "" : "s",
+		f->warnings, f->warnings == 1 ? "" : "s");
+}
+
+static cJSON *finding_json(const located *l)
+{
+	const appctl_finding *fi = l->finding;
+	cJSON *o = cJSON_CreateObject();
+
+	if (!o)
+		return NULL;
+	cJSON_AddStringToObject(o, "rule", fi->rule);
+	cJSON_AddStringToObject(o, "severity", severity_name(fi->severity));
+	cJSON_AddStringToObject(o, "file", fi->file);
+	cJSON_AddStringToObject(o, "path", fi->path ? fi->path : "$");
+	if (l->line) {
+		cJSON_AddNumberToObject(o, "line", l->line);
+		cJSON_AddNumberToObject(o, "column", l->column);
+	}
+	cJSON_AddStringToObject(o, "message", fi->message);
+	return o;
+}
+
+static cJSON *report_json(const located *loc, size_t n, size_t errors,
+	size_t warnings, const char *revision, const char *commit)
+{
+	cJSON *root = cJSON_CreateObject(), *arr;
+	size_t i;
+
+	if (!root)
+		return NULL;
+	cJSON_AddStringToObject(root, "revision", revision);
+	if (commit && *commit)
+		cJSON_AddStringToObject(root, "commit", commit);
+	arr = cJSON_AddArrayToObject(root, "findings");
+	for (i = 0; arr && i < n; i++)
+		cJSON_AddItemToArray(arr, finding_json(&loc[i]));
+	cJSON_AddNumberToObject(root, "errors", (double)errors);
+	cJSON_AddNumberToObject(root, "warnings", (double)warnings);
+	return root;
+}
+
+/* SARIF 2.1.0 as GitHub code scanning reads it: rules with ids, results with locations. */
+static cJSON *report_sarif(const located *loc, size_t n)
+{
+	const appctl_lint_rule *rules;
+	size_t rule_count, i, r;
+	cJSON *root = cJSON_CreateObject(), *runs, *run, *driver, *arr, *res;
+
+	if (!root)
+		return NULL;
+	cJSON_AddStringToObject(root, "$schema",
+		"https://json.schemastore.org/sarif-2.1.0.json");
+	cJSON_AddStringToObject(root, "version", "2.1.0");
+	runs = cJSON_AddArrayToObject(root, "runs");
+	run = cJSON_CreateObject();
+	cJSON_AddItemToArray(runs, run);
+	driver = cJSON_AddObjectToObject(cJSON_AddObjectToObject(run, "tool"),
+		"driver");
+	cJSON_AddStringToObject(driver, "name", "appctl");
+	cJSON_AddStringToObject(driver, "version", APPCTL_VERSION);
+	cJSON_AddStringToObject(driver, "semanticVersion", APPCTL_VERSION);
+	arr = cJSON_AddArrayToObject(driver, "rules");
+	rules = appctl_lint_rules(&rule_count);
+	for (r = 0; r <= rule_count; r++) {
+		/* The last entry is the schema check, which is not a lint rule. */
+		const char *id = r < rule_count ? rules[r].id : "schema.invalid";
+		const char *text = r < rule_count ? rules[r].summary
+			: "definition or policy does not match the schema";
+		const char *level = r < rule_count
+			? severity_name(rules[r].severity) : "error";
+		cJSON *rule = cJSON_CreateObject();
+
+		cJSON_AddItemToArray(arr, rule);
+		cJSON_AddStringToObject(rule, "id", id);
+		cJSON_AddStringToObject(rule, "name", id);
+		cJSON_AddStringToObject(cJSON_AddObjectToObject(rule,
+			"shortDescription"), "text", text);
+		cJSON_AddStringToObject(cJSON_AddObjectToObject(rule,
+			"defaultConfiguration"), "level", level);
+	}
+	res = cJSON_AddArrayToObject(run, "results");
+	for (i = 0; i < n; i++) {
+		const appctl_finding *fi = loc[i].finding;
+		cJSON *result = cJSON_CreateObject(), *locs, *l, *phys, *region;
+		size_t index = rule_count;
+
+		for (r = 0; r < rule_count; r++)
+			if (strcmp(rules[r].id, fi->rule) == 0)
+				index = r;
+		cJSON_AddItemToArray(res, result);
+		cJSON_AddStringToObject(result, "ruleId", fi->rule);
+		cJSON_AddNumberToObject(result, "ruleIndex", (double)index);
+		cJSON_AddStringToObject(result, "level", severity_name(fi->severity));
+		cJSON_AddStringToObject(cJSON_AddObjectToObject(result, "message"),
+			"text", fi->message);
+		locs = cJSON_AddArrayToObject(result, "locations");
+		l = cJSON_CreateObject();
+		cJSON_AddItemToArray(locs, l);
+		phys = cJSON_AddObjectToObject(l, "physicalLocation");
+		cJSON_AddStringToObject(cJSON_AddObjectToObject(phys,
+			"artifactLocation"), "uri", fi->file);
+		region = cJSON_AddObjectToObject(phys, "region");
+		cJSON_AddNumberToObject(region, "startLine", loc[i].line ? loc[i].line : 1);
+		if (loc[i].line)
+			cJSON_AddNumberToObject(region, "startColumn", loc[i].column);
+		{
+			cJSON *logical = cJSON_AddArrayToObject(l, "logicalLocations");
+			cJSON *ll = cJSON_CreateObject();
+
+			cJSON_AddItemToArray(logical, ll);
+			cJSON_AddStringToObject(ll, "fullyQualifiedName",
+				fi->path ? fi->path : "$");
+		}
+	}
+	return root;
+}
+
+static appctl_error *print_json(cJSON *doc)
+{
+	char *text;
+
+	if (!doc)
+		return appctl_error_nomem();
+	text = cJSON_Print(doc);
+	cJSON_Delete(doc);
+	if (!text)
+		return appctl_error_nomem();
+	puts(text);
+	cJSON_free(text);
+	return NULL;
+}
+
+/*
+ * With --json or --sarif a schema error is reported in the same shape as a
+ * finding, so CI tooling sees one format; the exit status stays 3.
+ */
+static appctl_error *emit_input_error(appctl_error *err, int sarif,
+	const char *revision)
+{
+	appctl_finding fi;
+	located loc;
+	appctl_error *out_err;
+
+	memset(&fi, 0, sizeof(fi));
+	fi.rule = "schema.invalid";
+	fi.severity = APPCTL_SEV_ERROR;
+	fi.file = err->file ? err->file : (char *)"appctl.json";
+	fi.path = err->path;
+	fi.message = err->message;
+	loc.finding = &fi;
+	loc.line = loc.column = 0;
+	out_err = print_json(sarif ? report_sarif(&loc, 1)
+				   : report_json(&loc, 1, 1, 0, revision, NULL));
+	if (out_err) {
+		appctl_error_free(err);
+		return out_err;
+	}
+	return err;
+}
+
+appctl_error *cmd_validate(appctl_cli *cli, int argc, char **argv)
+{
+	const char *pos[1] = { NULL }, *at = NULL, *rev;
+	int npos, help, worktree = 0, json = 0, sarif = 0;
+	const appctl_opt opts[] = {
+		{ "worktree", 0, APPCTL_OPT_FLAG, &worktree, NULL },
+		{ "json", 0, APPCTL_OPT_FLAG, &json, NULL },
+		{ "sarif", 0, APPCTL_OPT_FLAG, &sarif, NULL },
+		{ "at", 0, APPCTL_OPT_STRING, &at, "DATE" },
+		{ 0 }
+	};
+	appctl_findings findings = APPCTL_FINDINGS_INIT;
+	appctl_snapshot *snap = NULL;
+	located *loc = NULL;
+	appctl_error *err;
+	appctl_date today;
+	char commit[41] = "";
+	const char *worktree_dir = NULL;
+
+	err = appctl_cli_parse(argc, argv, opts, pos, 1, &npos, &help);
+	if (err)
+		return err;
+	if (help) {
+		appctl_cli_print_help("validate");
+		return NULL;
+	}
+	json |= cli->json;
+	if (json && sarif)
+		return appctl_error_new(APPCTL_EUSAGE,
+			"--json and --sarif cannot be combined");
+	if (worktree && npos)
+		return appctl_error_new(APPCTL_EUSAGE,
+			"--worktree takes no revision");
+	today = appctl_cli_today();
+	if (at && appctl_date_parse(&today, at) != 0)
+		return appctl_error_new(APPCTL_EUSAGE,
+			"--at: '%s' is not a date (YYYY-MM-DD)", at);
+	rev = npos ? pos[0] : "HEAD";
+
+	/* The working tree may be validated outside any repository. */
+	err = appctl_repo_open(&cli->repo, cli->dir);
+	if (err) {
+		if (!worktree)
+			return err;
+		appctl_error_free(err);
+		err = NULL;
+	}
+	if (worktree) {
+		worktree_dir = cli->repo ? appctl_repo_workdir(cli->repo)
+					 : (cli->dir ? cli->dir : ".");
+		if (!worktree_dir)
+			return appctl_error_new(APPCTL_EUSAGE,
+				"--worktree needs a working tree (this repository is bare)");
+		err = appctl_worktree_load_snapshot(&snap, worktree_dir);
+	} else {
+		err = appctl_cli_load(&snap, cli, rev, 0, commit);
+	}
+	if (err) {
+		if (err->code == APPCTL_EINPUT && (json || sarif))
+			return emit_input_error(err, sarif,
+				worktree ? "worktree" : rev);
+		return err;
+	}
+	err = appctl_lint(&findings, snap, today);
+	if (err)
+		goto done;
+	loc = calloc(findings.count ? findings.count : 1, sizeof(*loc));
+	if (!loc) {
+		err = appctl_error_nomem();
+		goto done;
+	}
+	err = locate_findings(loc, &findings, cli, commit, worktree_dir);
+	if (err)
+		goto done;
+	if (sarif)
+		err = print_json(report_sarif(loc, findings.count));
+	else if (json)
+		err = print_json(report_json(loc, findings.count, findings.errors,
+			findings.warnings, worktree ? "worktree" : rev, commit));
+	else
+		print_text(cli, loc, findings.count, &findings, snap->app_count,
+			worktree ? "worktree" : rev);
+	if (!err && findings.errors)
+		err = appctl_error_new(APPCTL_EDENIED, "%s: %zu error%s found",
+			worktree ? "worktree" : rev, findings.errors,
+			findings.errors == 1 ? "" : "s");
+done:
+	free(loc);
+	appctl_findings_dispose(&findings);
+	appctl_snapshot_free(snap);
+	return err;
+}

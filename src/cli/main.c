@@ -1,0 +1,140 @@
+/* main.c: global options, the command table, and the one place errors become exit codes. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+enum {
+	NEEDS_REPO = 1 << 0  /* open the repository before running */
+};
+
+typedef struct command {
+	const char *name;
+	appctl_cmd_fn fn;
+	unsigned flags;
+	const char *summary;
+} command;
+
+static const command commands[] = {
+	{ "init", cmd_init, 0, "put a repository under appctl (environments, log, release 0)" },
+	{ "validate", cmd_validate, 0, "check definitions and policy: schema, references, security lint" },
+	{ "help", cmd_help, 0, "show help for a command" },
+	{ "version", cmd_version, 0, "print the version" },
+	{ NULL, NULL, 0, NULL }
+};
+
+static void print_usage(FILE *f)
+{
+	const command *c;
+
+	fputs("usage: appctl [-C DIR] [--json] [--no-color] COMMAND [ARGS]\n\n"
+	      "commands:\n", f);
+	for (c = commands; c->name; c++)
+		fprintf(f, "  %-10s %s\n", c->name, c->summary);
+	fputs("\nRun 'appctl help COMMAND' or 'appctl COMMAND --help' for details.\n"
+	      "Exit status: 0 ok, 1 denied or findings, 2 usage, 3 invalid input,\n"
+	      "4 git/I/O/environment error, 5 conflict (retry).\n", f);
+}
+
+static const command *find_command(const char *name)
+{
+	const command *c;
+
+	for (c = commands; c->name; c++)
+		if (strcmp(c->name, name) == 0)
+			return c;
+	return NULL;
+}
+
+static int report(appctl_error *err)
+{
+	int code;
+	char *line;
+
+	if (!err)
+		return 0;
+	code = (int)err->code;
+	/* Findings and denials print their own explanation; others need a line. */
+	line = appctl_error_format(err);
+	if (line && *line)
+		fprintf(stderr, "appctl: %s\n", line);
+	else if (!line)
+		fputs("appctl: out of memory\n", stderr);
+	free(line);
+	appctl_error_free(err);
+	return code;
+}
+
+/* A write error on stdout (full disk, closed pipe) must not pass as success. */
+static appctl_error *flush_stdout(void)
+{
+	if (fflush(stdout) != 0 || ferror(stdout))
+		return appctl_error_new(APPCTL_ESYSTEM, "cannot write output");
+	return NULL;
+}
+
+static void cli_release(appctl_cli *cli)
+{
+	appctl_repo_free(cli->repo);
+	cli->repo = NULL;
+}
+
+int main(int argc, char **argv)
+{
+	appctl_cli cli;
+	appctl_error *err = NULL;
+	const command *cmd;
+	int i, no_color = 0;
+
+	memset(&cli, 0, sizeof(cli));
+	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
+		if (strcmp(argv[i], "-C") == 0) {
+			if (i + 1 >= argc)
+				return report(appctl_error_new(APPCTL_EUSAGE,
+					"option '-C' needs a directory"));
+			cli.dir = argv[++i];
+		} else if (strncmp(argv[i], "-C", 2) == 0) {
+			cli.dir = argv[i] + 2;
+		} else if (strcmp(argv[i], "--json") == 0) {
+			cli.json = 1;
+		} else if (strcmp(argv[i], "--no-color") == 0) {
+			no_color = 1;
+		} else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+			print_usage(stdout);
+			return report(flush_stdout());
+		} else if (strcmp(argv[i], "--version") == 0) {
+			return report(cmd_version(&cli, 1, argv + i));
+		} else {
+			fprintf(stderr, "appctl: unknown option '%s'\n", argv[i]);
+			print_usage(stderr);
+			return APPCTL_EUSAGE;
+		}
+	}
+	if (i >= argc) {
+		print_usage(stderr);
+		return APPCTL_EUSAGE;
+	}
+	cmd = find_command(argv[i]);
+	if (!cmd)
+		return report(appctl_error_new(APPCTL_EUSAGE,
+			"'%s' is not an appctl command; see 'appctl --help'", argv[i]));
+	cli.command = cmd->name;
+	{
+		const char *nc = getenv("NO_COLOR");
+		cli.color = !no_color && !(nc && *nc) && isatty(STDOUT_FILENO);
+	}
+	if (cmd->flags & NEEDS_REPO) {
+		err = appctl_repo_open(&cli.repo, cli.dir);
+		if (err)
+			return report(err);
+	}
+	err = cmd->fn(&cli, argc - i, argv + i);
+	cli_release(&cli);
+	if (!err)
+		err = flush_stdout();
+	else
+		fflush(stdout);
+	return report(err);
+}

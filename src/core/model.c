@@ -1,0 +1,285 @@
+/* model.c: names, dates and lookups of the definitions model (no parsing here). */
+#include "appctl/model.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const class_names[APPCTL_CLASS_COUNT] = {
+	"dashboard", "admin_panel", "client_portal"
+};
+static const char *const sensitivity_names[] = {
+	"public", "internal", "pii", "restricted"
+};
+static const char *const action_names[APPCTL_ACTION_COUNT] = {
+	"read", "create", "update", "delete", "export", "admin"
+};
+static const char *const when_names[] = {
+	"integration", "access", "policy", "data"
+};
+
+const char *appctl_class_name(appctl_app_class c)
+{
+	return (unsigned)c < APPCTL_CLASS_COUNT ? class_names[c] : "unknown";
+}
+
+const char *appctl_sensitivity_name(appctl_sensitivity s)
+{
+	return (unsigned)s < 4 ? sensitivity_names[s] : "unknown";
+}
+
+const char *appctl_action_name(unsigned action_bit)
+{
+	unsigned i;
+
+	for (i = 0; i < APPCTL_ACTION_COUNT; i++)
+		if (action_bit == (1u << i))
+			return action_names[i];
+	return "unknown";
+}
+
+unsigned appctl_action_parse(const char *name)
+{
+	unsigned i;
+
+	for (i = 0; i < APPCTL_ACTION_COUNT; i++)
+		if (strcmp(name, action_names[i]) == 0)
+			return 1u << i;
+	return 0;
+}
+
+const char *appctl_when_name(appctl_rule_when w)
+{
+	return (unsigned)w < 4 ? when_names[w] : "unknown";
+}
+
+static int is_lower_alnum(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+}
+
+int appctl_name_is_valid(const char *s)
+{
+	size_t i;
+
+	if (!s || !is_lower_alnum(s[0]))
+		return 0;
+	for (i = 1; s[i]; i++)
+		if (i > 62 || !(is_lower_alnum(s[i]) || s[i] == '-'))
+			return 0;
+	return 1;
+}
+
+int appctl_env_name_is_valid(const char *s)
+{
+	return appctl_name_is_valid(s);
+}
+
+int appctl_group_name_is_valid(const char *s)
+{
+	size_t i;
+
+	if (!s || !is_lower_alnum(s[0]))
+		return 0;
+	for (i = 1; s[i]; i++)
+		if (i > 62 || !(is_lower_alnum(s[i]) || s[i] == '-' ||
+				s[i] == '_' || s[i] == '.'))
+			return 0;
+	return 1;
+}
+
+/*
+ * "Email-like": local@domain with conservative characters, a dotted domain,
+ * at most 254 bytes. Stricter than RFC 5322 on purpose: a principal is
+ * compared byte for byte with what ssh-keygen's allowed_signers names.
+ */
+int appctl_principal_is_valid(const char *s)
+{
+	const char *at, *p;
+	size_t len;
+	int label_len = 0, dots = 0;
+
+	if (!s)
+		return 0;
+	len = strlen(s);
+	at = strchr(s, '@');
+	if (len > 254 || !at || at == s || strchr(at + 1, '@'))
+		return 0;
+	for (p = s; p < at; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		      (*p >= '0' && *p <= '9') || strchr("._%+-", *p)))
+			return 0;
+	if (s[0] == '.' || at[-1] == '.')
+		return 0;
+	for (p = at + 1; *p; p++) {
+		if (*p == '.') {
+			if (label_len == 0 || p[-1] == '-')
+				return 0;
+			dots++;
+			label_len = 0;
+		} else if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+			   (*p >= '0' && *p <= '9') || (*p == '-' && label_len > 0)) {
+			if (++label_len > 63)
+				return 0;
+		} else {
+			return 0;
+		}
+	}
+	return dots > 0 && label_len > 0 && p[-1] != '-';
+}
+
+/* Days from civil, after Howard Hinnant's public-domain algorithm. */
+static int32_t days_from_civil(int64_t y, unsigned m, unsigned d)
+{
+	int64_t era, yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = y - era * 400;
+	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return (int32_t)(era * 146097 + doe - 719468);
+}
+
+static int is_leap(int y)
+{
+	return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
+
+int appctl_date_parse(appctl_date *out, const char *s)
+{
+	static const unsigned mdays[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30,
+		31, 30, 31 };
+	int y, m, d, i;
+
+	if (!s || strlen(s) != 10 || s[4] != '-' || s[7] != '-')
+		return -1;
+	for (i = 0; i < 10; i++)
+		if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9'))
+			return -1;
+	y = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0');
+	m = (s[5] - '0') * 10 + (s[6] - '0');
+	d = (s[8] - '0') * 10 + (s[9] - '0');
+	if (y < 1970 || m < 1 || m > 12 || d < 1)
+		return -1;
+	if ((unsigned)d > mdays[m - 1] + (m == 2 && is_leap(y)))
+		return -1;
+	*out = days_from_civil(y, (unsigned)m, (unsigned)d);
+	return 0;
+}
+
+void appctl_date_format(char *buf, appctl_date days)
+{
+	int64_t z = (int64_t)days + 719468, era, doe, yoe, y, doy, mp, d, m;
+
+	era = (z >= 0 ? z : z - 146096) / 146097;
+	doe = z - era * 146097;
+	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	y = yoe + era * 400;
+	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	mp = (5 * doy + 2) / 153;
+	d = doy - (153 * mp + 2) / 5 + 1;
+	m = mp < 10 ? mp + 3 : mp - 9;
+	y += m <= 2;
+	/* appctl_date_parse only yields years 1970..9999; clamp for the printer. */
+	if (y < 0 || y > 9999)
+		y = y < 0 ? 0 : 9999;
+	buf[0] = (char)('0' + y / 1000);
+	buf[1] = (char)('0' + y / 100 % 10);
+	buf[2] = (char)('0' + y / 10 % 10);
+	buf[3] = (char)('0' + y % 10);
+	buf[4] = '-';
+	buf[5] = (char)('0' + m / 10);
+	buf[6] = (char)('0' + m % 10);
+	buf[7] = '-';
+	buf[8] = (char)('0' + d / 10);
+	buf[9] = (char)('0' + d % 10);
+	buf[10] = '\0';
+}
+
+appctl_date appctl_date_from_unix(int64_t t)
+{
+	return (appctl_date)(t >= 0 ? t / 86400 : (t - 86399) / 86400);
+}
+
+int appctl_member_active(const appctl_member *m, appctl_date at)
+{
+	return !m->has_expires || at <= m->expires;
+}
+
+/*
+ * Binary search over an array of structs whose first member is the name.
+ * Every named collection in the model is sorted by name at parse time.
+ */
+static const void *find_named(const void *base, size_t count, size_t size,
+	const char *name)
+{
+	size_t lo = 0, hi = count;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const char *const *entry =
+			(const char *const *)((const char *)base + mid * size);
+		int c = strcmp(name, *entry);
+
+		if (c == 0)
+			return entry;
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return NULL;
+}
+
+const appctl_app *appctl_snapshot_app(const appctl_snapshot *snap,
+	const char *name)
+{
+	size_t lo = 0, hi = snap->app_count;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(name, snap->apps[mid]->name);
+
+		if (c == 0)
+			return snap->apps[mid];
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return NULL;
+}
+
+const appctl_group *appctl_policy_group(const appctl_policy *policy,
+	const char *name)
+{
+	return find_named(policy->groups, policy->group_count,
+		sizeof(appctl_group), name);
+}
+
+const appctl_resource *appctl_app_resource(const appctl_app *app,
+	const char *name)
+{
+	return find_named(app->resources, app->resource_count,
+		sizeof(appctl_resource), name);
+}
+
+const appctl_role *appctl_app_role(const appctl_app *app, const char *name)
+{
+	return find_named(app->roles, app->role_count, sizeof(appctl_role), name);
+}
+
+const appctl_integration *appctl_app_integration(const appctl_app *app,
+	const char *name)
+{
+	return find_named(app->integrations, app->integration_count,
+		sizeof(appctl_integration), name);
+}
+
+const appctl_field *appctl_resource_field(const appctl_resource *res,
+	const char *name)
+{
+	return find_named(res->fields, res->field_count, sizeof(appctl_field),
+		name);
+}

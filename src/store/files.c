@@ -1,0 +1,175 @@
+/* files.c: the set of definition files both loaders fill, and turning it into a snapshot. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "appctl/arena.h"
+#include "store_internal.h"
+
+void store_file_dispose(store_file *f)
+{
+	free(f->path);
+	free(f->data);
+	memset(f, 0, sizeof(*f));
+}
+
+void store_files_dispose(store_files *files)
+{
+	size_t i;
+
+	for (i = 0; i < files->app_count; i++) {
+		store_file_dispose(&files->apps[i]);
+		free(files->dirs[i]);
+	}
+	free(files->dirs);
+	free(files->apps);
+	store_file_dispose(&files->signers);
+	store_file_dispose(&files->policy);
+	memset(files, 0, sizeof(*files));
+}
+
+appctl_error *store_files_add_app(store_files *files, const char *dir,
+	char *path, char *data, size_t len, unsigned mode, const char *id)
+{
+	appctl_error *err = NULL;
+	store_file *f;
+	char *dir_copy = NULL;
+
+	if (files->app_count == files->app_cap) {
+		size_t cap = files->app_cap ? files->app_cap * 2 : 8;
+		store_file *apps = realloc(files->apps, cap * sizeof(*apps));
+		char **dirs;
+
+		if (!apps) {
+			err = appctl_error_nomem();
+			goto cleanup;
+		}
+		files->apps = apps;
+		dirs = realloc(files->dirs, cap * sizeof(*dirs));
+		if (!dirs) {
+			err = appctl_error_nomem();
+			goto cleanup;
+		}
+		files->dirs = dirs;
+		files->app_cap = cap;
+	}
+	dir_copy = strdup(dir);
+	if (!dir_copy) {
+		err = appctl_error_nomem();
+		goto cleanup;
+	}
+	f = &files->apps[files->app_count];
+	memset(f, 0, sizeof(*f));
+	f->path = path;
+	f->data = data;
+	f->len = len;
+	f->mode = mode;
+	if (id)
+		memcpy(f->id, id, 41);
+	files->dirs[files->app_count++] = dir_copy;
+	return NULL;
+cleanup:
+	free(data);
+	free(path);
+	return err;
+}
+
+/*
+ * The signers path comes from untrusted input and is joined to a directory
+ * by the working-tree loader: it must name a file inside the repository.
+ */
+static int repo_path_is_safe(const char *path)
+{
+	const char *p = path, *slash;
+	size_t len;
+
+	if (!*path || *path == '/')
+		return 0;
+	for (;;) {
+		slash = strchr(p, '/');
+		len = slash ? (size_t)(slash - p) : strlen(p);
+		if (len == 0 || (len == 1 && p[0] == '.') ||
+			(len == 2 && p[0] == '.' && p[1] == '.') ||
+			(len == 4 && strncmp(p, ".git", 4) == 0))
+			return 0;
+		if (memchr(p, '\\', len))
+			return 0;
+		if (!slash)
+			return 1;
+		p = slash + 1;
+	}
+}
+
+appctl_error *store_signers_path(char **out, const store_file *policy)
+{
+	appctl_error *err = NULL;
+	appctl_arena *scratch = NULL;
+	appctl_policy *parsed = NULL;
+	appctl_file file;
+	const char *path;
+
+	*out = NULL;
+	/*
+	 * A scratch parse: the snapshot parse needs the signers file's bytes, and
+	 * only the policy says where that file is.
+	 */
+	scratch = appctl_arena_new();
+	if (!scratch) {
+		err = appctl_error_nomem();
+		goto cleanup;
+	}
+	memset(&file, 0, sizeof(file));
+	file.path = policy->path;
+	file.data = policy->data;
+	file.len = policy->len;
+	memcpy(file.id, policy->id, sizeof(file.id));
+	err = appctl_policy_parse(&parsed, scratch, &file);
+	if (err)
+		goto cleanup;
+	path = parsed->signers ? parsed->signers : "allowed_signers";
+	if (!repo_path_is_safe(path)) {
+		err = appctl_error_input(policy->path, "$.signers",
+			"'%s' is not a file path inside the repository", path);
+		goto cleanup;
+	}
+	*out = strdup(path);
+	if (!*out)
+		err = appctl_error_nomem();
+cleanup:
+	appctl_arena_free(scratch);
+	return err;
+}
+
+static void to_appctl_file(appctl_file *out, const store_file *f)
+{
+	memset(out, 0, sizeof(*out));
+	out->path = f->path;
+	out->data = f->data;
+	out->len = f->len;
+	memcpy(out->id, f->id, sizeof(out->id));
+}
+
+appctl_error *store_files_parse(appctl_snapshot **out, const store_files *files)
+{
+	appctl_error *err = NULL;
+	appctl_file policy, signers, *apps = NULL;
+	size_t i;
+
+	*out = NULL;
+	if (files->app_count) {
+		apps = calloc(files->app_count, sizeof(*apps));
+		if (!apps) {
+			err = appctl_error_nomem();
+			goto cleanup;
+		}
+	}
+	for (i = 0; i < files->app_count; i++)
+		to_appctl_file(&apps[i], &files->apps[i]);
+	to_appctl_file(&policy, &files->policy);
+	to_appctl_file(&signers, &files->signers);
+	err = appctl_snapshot_parse(out, &policy,
+		files->signers.path ? &signers : NULL, apps,
+		(const char *const *)files->dirs, files->app_count);
+cleanup:
+	free(apps);
+	return err;
+}

@@ -1,0 +1,135 @@
+/* store_internal.h: what the files of the storage layer share, and nothing else sees. */
+#ifndef APPCTL_STORE_INTERNAL_H
+#define APPCTL_STORE_INTERNAL_H
+
+#include <stddef.h>
+
+#include <git2.h>
+
+#include "appctl/error.h"
+#include "appctl/model.h"
+#include "appctl/store.h"
+
+struct appctl_repo {
+	git_repository *git;
+	char *workdir; /* with a trailing '/', NULL when bare */
+};
+
+/* Regular git file modes; everything else (links, submodules) is refused. */
+#define STORE_MODE_FILE 0100644u
+#define STORE_MODE_EXEC 0100755u
+
+/*
+ * One definition file as read, before parsing. Both loaders (git objects and
+ * the working tree) produce the same set, so the parsing and the rules about
+ * which files exist are shared, and `init` commits exactly the bytes it
+ * validated.
+ */
+typedef struct store_file {
+	char *path; /* repository-relative, owned */
+	char *data; /* owned, NUL-terminated, `len` bytes before it */
+	size_t len;
+	unsigned mode; /* STORE_MODE_FILE or STORE_MODE_EXEC */
+	char id[41];   /* blob id, "" when not read from git */
+} store_file;
+
+typedef struct store_files {
+	store_file policy;
+	store_file signers;
+	store_file *apps; /* apps/<dirs[i]>/app.json */
+	char **dirs;
+	size_t app_count;
+	size_t app_cap;
+} store_files;
+
+#define STORE_FILES_INIT                                                  \
+	{                                                                 \
+		{ NULL, NULL, 0, 0, "" }, { NULL, NULL, 0, 0, "" }, NULL, \
+			NULL, 0, 0                                        \
+	}
+
+/* Frees every buffer of the set; the set may be reused after. */
+void store_files_dispose(store_files *files);
+void store_file_dispose(store_file *file);
+
+/*
+ * Takes ownership of `path` and `data` (also on error) and appends an app
+ * file for folder `dir` (copied).
+ */
+appctl_error *store_files_add_app(store_files *files, const char *dir,
+	char *path, char *data, size_t len, unsigned mode, const char *id);
+
+/*
+ * Parses the policy file alone to learn the path of the signers file it
+ * names, and checks that the path stays inside the repository.
+ * The caller frees *out.
+ */
+appctl_error *store_signers_path(char **out, const store_file *policy);
+
+/* Parses a complete set into a snapshot the caller frees with appctl_snapshot_free. */
+appctl_error *store_files_parse(appctl_snapshot **out,
+	const store_files *files);
+
+/*
+ * Reads the definition files of a commit's tree into `files` (which the
+ * caller disposes, also on error), checking modes and sizes first.
+ */
+appctl_error *store_read_commit_files(store_files *files, git_repository *git,
+	const git_commit *commit);
+
+/*
+ * Finds the regular file at `path` below `root`. *out is a copy the caller
+ * frees with git_tree_entry_free, or NULL when nothing is there. A link,
+ * submodule or folder where a file or folder belongs is APPCTL_EINPUT.
+ */
+appctl_error *store_find_tree_file(git_tree_entry **out, git_repository *git,
+	const git_tree *root, const char *path);
+
+/*
+ * Reads the blob of `entry` into `out` (owned buffers; disposed by the
+ * caller), refusing blobs over 16 MiB before inflating them.
+ */
+appctl_error *store_read_blob(store_file *out, git_repository *git,
+	const char *path, const git_tree_entry *entry);
+
+/* Looks up a commit by 40 hex digits; the caller frees *out with git_commit_free. */
+appctl_error *store_lookup_commit(git_commit **out, git_repository *git,
+	const char *commit_hex);
+
+/* The same from the files under `dir` (ending in '/'). */
+appctl_error *store_read_worktree_files(store_files *files, const char *dir);
+
+/*
+ * Error from the last libgit2 failure, prefixed with `what`: APPCTL_ESYSTEM
+ * carrying libgit2's own message, so the cause is never hidden.
+ */
+appctl_error *store_git_error(const char *what);
+
+/*
+ * The same for a failed call that returned `rc`: a lock held by another
+ * process (GIT_ELOCKED) is APPCTL_ECONFLICT, since retrying will succeed.
+ */
+appctl_error *store_git_error_rc(int rc, const char *what);
+
+/*
+ * Creates `name` at `id` only if it does not exist, as one compare-and-swap
+ * under the ref's lock (a zero expected id means "must not exist"). A ref
+ * that exists, or a lock held by someone else, is APPCTL_ECONFLICT.
+ */
+appctl_error *store_ref_create_new(git_repository *git, const char *name,
+	const git_oid *id, const char *log_message);
+
+/*
+ * Looks up `name` and peels it to a commit id. *found is 0 when the ref does
+ * not exist (then *out is untouched).
+ */
+appctl_error *store_ref_commit(git_oid *out, int *found, git_repository *git,
+	const char *name);
+
+/* The starter files `init` writes into an empty repository. */
+extern const char store_starter_policy[];
+extern const char store_starter_signers[];
+extern const char store_starter_app_dir[];
+extern const char store_starter_app[];
+
+#endif

@@ -1,0 +1,169 @@
+# lib.sh: shared helpers for the CLI tests (sourced; real git repositories in a temp dir).
+#
+# Usage in a test script:
+#   . "$(dirname "$0")/lib.sh"
+#   test_empty_repo() { new_repo r; expect_exit 0 "$APPCTL" -C r init; ... }
+#   run_tests test_empty_repo ...
+#
+# ctest provides APPCTL (the binary) and APPCTL_SOURCE_DIR.
+
+# Run directly (ctest globs every *.sh), this file has nothing to test.
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then
+	exit 0
+fi
+
+set -u
+
+: "${APPCTL:?APPCTL must name the appctl binary}"
+: "${APPCTL_SOURCE_DIR:=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
+
+TEST_ROOT=$(mktemp -d "${TMPDIR:-/tmp}/appctl-test.XXXXXX") || exit 1
+trap 'rm -rf "$TEST_ROOT"' EXIT
+cd "$TEST_ROOT" || exit 1
+
+# The user's own git configuration must not leak into the tests (libgit2 and
+# git both read $HOME/.gitconfig and the XDG file).
+export HOME="$TEST_ROOT/home"
+export XDG_CONFIG_HOME="$HOME/.config"
+export GIT_CONFIG_NOSYSTEM=1
+unset GIT_DIR GIT_WORK_TREE GIT_INDEX_FILE GIT_OBJECT_DIRECTORY
+mkdir -p "$HOME"
+# Stable, colourless output.
+export NO_COLOR=1 LC_ALL=C
+
+TEST_NAME=""
+OUT="$TEST_ROOT/stdout"
+ERR="$TEST_ROOT/stderr"
+STATUS=0
+
+fail()
+{
+	echo "FAIL ${TEST_NAME:-?}: $*" >&2
+	if [ -f "$OUT" ]; then
+		echo "--- stdout of the last command:" >&2
+		head -c 4000 "$OUT" >&2
+	fi
+	if [ -f "$ERR" ]; then
+		echo "--- stderr of the last command:" >&2
+		head -c 4000 "$ERR" >&2
+	fi
+	exit 1
+}
+
+# new_repo DIR [BRANCH]: a fresh non-bare repository with an identity.
+new_repo()
+{
+	git init -q -b "${2:-dev}" "$1" || fail "git init $1"
+	git -C "$1" config user.name "Test User"
+	git -C "$1" config user.email "tester@example.com"
+	git -C "$1" config commit.gpgsign false
+	git -C "$1" config tag.gpgsign false
+}
+
+# new_bare_repo DIR: a fresh bare repository with an identity.
+new_bare_repo()
+{
+	git init -q --bare "$1" || fail "git init --bare $1"
+	git -C "$1" config user.name "Test User"
+	git -C "$1" config user.email "tester@example.com"
+}
+
+# commit_all DIR MESSAGE: stages everything and commits it.
+commit_all()
+{
+	git -C "$1" add -A || fail "git add in $1"
+	git -C "$1" commit -q -m "$2" || fail "git commit in $1"
+}
+
+# run CMD...: runs a command, keeping stdout, stderr and the exit status.
+run()
+{
+	"$@" >"$OUT" 2>"$ERR"
+	STATUS=$?
+}
+
+# expect_exit CODE CMD...: runs the command and checks its exit status.
+expect_exit()
+{
+	local want=$1
+	shift
+	run "$@"
+	[ "$STATUS" -eq "$want" ] || fail "expected exit $want, got $STATUS: $*"
+	# A sanitizer report is a failure whatever the exit status.
+	if grep -q -e 'ERROR: AddressSanitizer' -e 'ERROR: LeakSanitizer' \
+		-e 'runtime error:' "$ERR"; then
+		fail "sanitizer report: $*"
+	fi
+}
+
+expect_stdout_contains()
+{
+	grep -qF -- "$1" "$OUT" || fail "stdout lacks '$1'"
+}
+
+expect_stdout_lacks()
+{
+	! grep -qF -- "$1" "$OUT" || fail "stdout has '$1'"
+}
+
+expect_stderr_contains()
+{
+	grep -qF -- "$1" "$ERR" || fail "stderr lacks '$1'"
+}
+
+expect_stdout_empty()
+{
+	[ ! -s "$OUT" ] || fail "stdout is not empty"
+}
+
+# expect_equal WANT GOT WHAT
+expect_equal()
+{
+	[ "$1" = "$2" ] || fail "$3: expected '$1', got '$2'"
+}
+
+# refs_snapshot DIR: every ref with its value, and where HEAD points.
+refs_snapshot()
+{
+	git -C "$1" for-each-ref --format='%(objectname) %(refname)'
+	git -C "$1" symbolic-ref -q HEAD || git -C "$1" rev-parse -q --verify HEAD
+	true
+}
+
+# save_refs DIR: remembers the refs of DIR for expect_refs_unchanged.
+save_refs()
+{
+	refs_snapshot "$1" >"$TEST_ROOT/refs.before"
+}
+
+# expect_refs_unchanged DIR: no ref was created, moved or deleted.
+expect_refs_unchanged()
+{
+	refs_snapshot "$1" >"$TEST_ROOT/refs.after"
+	if ! cmp -s "$TEST_ROOT/refs.before" "$TEST_ROOT/refs.after"; then
+		diff "$TEST_ROOT/refs.before" "$TEST_ROOT/refs.after" >&2
+		fail "refs changed in $1"
+	fi
+}
+
+# ref_id DIR REF: the commit a ref points to (peeled), or "" when missing.
+ref_id()
+{
+	git -C "$1" rev-parse -q --verify "$2^{commit}" 2>/dev/null || true
+}
+
+# run_tests NAME...: runs each test function in a fresh subdirectory.
+run_tests()
+{
+	local t count=0
+	for t in "$@"; do
+		TEST_NAME=$t
+		mkdir -p "$TEST_ROOT/$t"
+		cd "$TEST_ROOT/$t" || fail "cd"
+		"$t"
+		cd "$TEST_ROOT" || fail "cd"
+		echo "ok - $t"
+		count=$((count + 1))
+	done
+	echo "$count tests passed"
+}

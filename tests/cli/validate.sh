@@ -1,0 +1,277 @@
+#!/usr/bin/env bash
+# validate.sh: `appctl validate` on real repositories: the example org, lint
+# findings through the CLI, JSON/SARIF shapes, and the hostile-input corpus
+# (each refused with its exit code, file and JSON path, and no ref changed).
+. "$(dirname "$0")/lib.sh"
+
+EXAMPLE="$APPCTL_SOURCE_DIR/examples/org"
+export APPCTL_TODAY=2026-11-29
+
+# org_repo DIR: the example org committed and initialised.
+org_repo()
+{
+	new_repo "$1"
+	cp -r "$EXAMPLE/." "$1/"
+	commit_all "$1" "example org"
+	expect_exit 0 "$APPCTL" -C "$1" init
+}
+
+test_example_is_clean()
+{
+	org_repo r
+	expect_exit 0 "$APPCTL" -C r validate dev
+	expect_stdout_contains "dev: 3 apps, 0 errors, 0 warnings"
+	expect_exit 0 "$APPCTL" -C r validate prod --json
+	expect_equal 0 "$(jq '.errors + .warnings' "$OUT")" "findings on the example"
+	expect_equal "[]" "$(jq -c '.findings' "$OUT")" "findings array"
+	expect_exit 0 "$APPCTL" -C r --json validate
+	expect_exit 0 "$APPCTL" -C r validate --worktree
+	expect_stdout_contains "worktree: 3 apps"
+}
+
+# A builder's careless change: a literal key, an owner-less admin connector,
+# a dangling grant, an unknown action.
+test_findings_exit_1()
+{
+	org_repo r
+	jq '.integrations.stripe2 = {"kind":"stripe","scopes":["admin"],
+	      "credential":{"prod":"sk_live_4eC39HqLyjWDarjtT1zdp7dc"}}
+	    | .roles.Agent.grants += [{"resource":"nowhere","actions":["read","teleport"]}]' \
+		r/apps/support-portal/app.json >r/tmp.json
+	mv r/tmp.json r/apps/support-portal/app.json
+	commit_all r "careless"
+	save_refs r
+	expect_exit 1 "$APPCTL" -C r validate dev
+	for rule in secret.literal integration.owner-missing integration.broad-scope \
+		ref.undefined-resource ref.unknown-action integration.on-failure-missing; do
+		expect_stdout_contains "[$rule]"
+	done
+	expect_stdout_contains "apps/support-portal/app.json:"
+	expect_stderr_contains "appctl: dev:"
+	expect_stdout_lacks "sk_live_4eC39HqLyjWDarjtT1zdp7dc"
+	expect_exit 1 "$APPCTL" -C r validate dev --json
+	expect_equal secret.literal \
+		"$(jq -r '.findings[] | select(.path == "$.integrations.stripe2.credential.prod") | .rule' "$OUT")" \
+		"finding for the literal secret"
+	[ "$(jq '.errors' "$OUT")" -ge 5 ] || fail "errors count"
+	jq -e '.findings[0] | has("rule") and has("severity") and has("file") and has("path") and has("message") and has("line")' \
+		"$OUT" >/dev/null || fail "finding keys"
+	expect_exit 1 "$APPCTL" -C r validate dev --sarif
+	expect_equal 2.1.0 "$(jq -r .version "$OUT")" "SARIF version"
+	expect_equal appctl "$(jq -r '.runs[0].tool.driver.name' "$OUT")" "SARIF tool"
+	jq -e '.runs[0].tool.driver.rules | map(.id) | index("secret.literal") != null' "$OUT" >/dev/null \
+		|| fail "SARIF rules lack secret.literal"
+	jq -e '.runs[0].results | all(.locations[0].physicalLocation.artifactLocation.uri
+		and .locations[0].physicalLocation.region.startLine >= 1 and .ruleId and .message.text)' \
+		"$OUT" >/dev/null || fail "SARIF results lack locations"
+	# The earlier commit is still clean: REV selects what is validated.
+	expect_exit 0 "$APPCTL" -C r validate prod
+	expect_refs_unchanged r
+}
+
+test_usage_errors()
+{
+	org_repo r
+	expect_exit 2 "$APPCTL" -C r validate --bogus
+	expect_exit 2 "$APPCTL" -C r validate dev prod
+	expect_exit 2 "$APPCTL" -C r validate --json --sarif
+	expect_exit 2 "$APPCTL" -C r validate --at 2026-13-45
+	expect_exit 2 "$APPCTL" -C r validate no-such-branch
+	expect_stderr_contains "no-such-branch"
+	expect_exit 0 "$APPCTL" validate --help
+	expect_stdout_contains "SYNOPSIS"
+}
+
+# hostile NAME FILE EXPECTED_EXIT EXPECTED_STDERR...: commits what the
+# caller wrote into r (already staged by the caller's commands) and checks
+# validate refuses it without touching a ref.
+expect_refused()
+{
+	local code=$1
+	shift
+	save_refs r
+	expect_exit "$code" "$APPCTL" -C r validate dev
+	local s
+	for s in "$@"; do
+		expect_stderr_contains "$s"
+	done
+	[ "$(wc -l <"$ERR")" -le 2 ] || fail "error is not one line"
+	expect_refs_unchanged r
+	# The JSON form reports the same error as a finding.
+	expect_exit "$code" "$APPCTL" -C r validate dev --json
+	jq -e '.findings | length >= 1' "$OUT" >/dev/null || fail "no JSON finding"
+}
+
+APP=apps/ops-dashboard/app.json
+
+hostile_write()
+{
+	org_repo r
+	printf '%s' "$1" >"r/$APP"
+	commit_all r hostile
+}
+
+test_hostile_truncated()
+{
+	hostile_write '{"name":"ops-dashboard","class":'
+	expect_refused 3 "$APP" "line 1 column" "malformed JSON"
+}
+
+test_hostile_duplicate_key()
+{
+	hostile_write '{"name":"ops-dashboard","class":"dashboard","class":"admin_panel"}'
+	expect_refused 3 "$APP: \$.class: duplicate key"
+}
+
+test_hostile_deep_nesting()
+{
+	org_repo r
+	head -c 100000 /dev/zero | tr '\0' '[' >"r/$APP"
+	commit_all r deep
+	expect_refused 3 "$APP" "nesting deeper than 64"
+}
+
+test_hostile_invalid_utf8()
+{
+	hostile_write $'{"name":"ops-dashboard","class":"dashboard","owners":{"business":"\xc3\x28@x.co"}}'
+	expect_refused 3 "$APP" "invalid UTF-8"
+}
+
+test_hostile_nul()
+{
+	org_repo r
+	printf '{"name":"ops-dashboard",\0"class":"dashboard"}' >"r/$APP"
+	commit_all r nul
+	expect_refused 3 "$APP" "NUL byte"
+	hostile_write '{"name":"ops-dashboard","class":"dash\u0000board"}'
+	expect_refused 3 "$APP" "\\u0000"
+}
+
+test_hostile_huge_file()
+{
+	org_repo r
+	{ printf '{"name":"ops-dashboard","class":"dashboard","pages":{"P":{"pad":"'
+	  head -c $((20 * 1024 * 1024)) /dev/zero | tr '\0' 'a'
+	  printf '"}}}'; } >"r/$APP"
+	commit_all r huge
+	expect_refused 3 "$APP" "16 MiB"
+	expect_exit 3 "$APPCTL" -C r validate --worktree
+	expect_stderr_contains "16 MiB"
+}
+
+test_hostile_symlink()
+{
+	org_repo r
+	rm "r/$APP"
+	ln -s ../../appctl.json "r/$APP"
+	commit_all r symlink
+	expect_refused 3 "$APP" "symbolic link"
+	expect_exit 3 "$APPCTL" -C r validate --worktree
+	expect_stderr_contains "$APP"
+}
+
+test_hostile_symlink_policy()
+{
+	org_repo r
+	mv r/appctl.json r/policy.json
+	ln -s policy.json r/appctl.json
+	commit_all r symlink-policy
+	expect_refused 3 "appctl.json" "symbolic link"
+}
+
+test_hostile_submodule()
+{
+	org_repo r
+	git -C r update-index --add --cacheinfo "160000,$(git -C r rev-parse HEAD),apps/sub"
+	git -C r commit -q -m submodule
+	expect_refused 3 "apps/sub"
+}
+
+test_hostile_folder_as_file()
+{
+	org_repo r
+	rm "r/$APP"
+	mkdir -p "r/$APP"
+	echo x >"r/$APP/inner"
+	commit_all r folder
+	expect_refused 3 "$APP"
+}
+
+test_hostile_folder_mismatch()
+{
+	org_repo r
+	mkdir r/apps/copy-of-ops
+	cp "r/$APP" r/apps/copy-of-ops/app.json
+	commit_all r copy
+	expect_refused 3 "apps/copy-of-ops/app.json: \$.name" "differs from its folder"
+}
+
+test_hostile_bad_folder_name()
+{
+	org_repo r
+	mkdir r/apps/Bad_Name
+	sed 's/"ops-dashboard"/"Bad_Name"/' "r/$APP" >r/apps/Bad_Name/app.json
+	commit_all r badname
+	expect_refused 3 "apps/Bad_Name"
+}
+
+test_hostile_wrong_types()
+{
+	hostile_write '{"name":"ops-dashboard","class":"dashboard","roles":{"Viewer":{"members":"everyone"}}}'
+	expect_refused 3 "$APP: \$.roles.Viewer.members: expected an array, found a string"
+	hostile_write '{"name":"ops-dashboard","class":"dashboard","data":{"m":{"retention_days":"forever"}}}'
+	expect_refused 3 "\$.data.m.retention_days" "expected an integer"
+}
+
+test_hostile_unknown_field()
+{
+	hostile_write '{"name":"ops-dashboard","class":"dashboard","Roles":{}}'
+	expect_refused 3 "$APP: \$.Roles: unknown field"
+}
+
+test_hostile_malformed_principal()
+{
+	hostile_write '{"name":"ops-dashboard","class":"dashboard","roles":{"V":{"members":["root"]}}}'
+	expect_refused 3 "\$.roles.V.members[0]" "not a valid principal"
+}
+
+test_hostile_policy()
+{
+	org_repo r
+	printf '{"appctl":1,"environments":["dev","prod"],"groups":{"a":["group:b"]}}' >r/appctl.json
+	commit_all r nested
+	expect_refused 3 "appctl.json: \$.groups.a[0]" "groups cannot contain groups"
+	printf '{"appctl":1,"environments":["dev"],"environments":["prod"]}' >r/appctl.json
+	commit_all r dup
+	expect_refused 3 "appctl.json: \$.environments: duplicate key"
+}
+
+# Unknown actions and dangling references are lint findings (exit 1).
+test_hostile_dangling_and_unknown_action()
+{
+	hostile_write '{"name":"ops-dashboard","class":"dashboard",
+	  "owners":{"business":"a@example.com","technical":"b@example.com"},
+	  "data":{"m":{"source":"nowhere"}},
+	  "roles":{"V":{"members":["group:ghosts"],"grants":[{"resource":"m","actions":["read","sudo"],"hidden_fields":["nope"]}]}},
+	  "pages":{"P":{"resource":"missing","roles":["Nobody"]}}}'
+	save_refs r
+	expect_exit 1 "$APPCTL" -C r validate dev --json
+	for rule in ref.undefined-source ref.undefined-group ref.unknown-action \
+		ref.undefined-field ref.undefined-resource ref.undefined-role; do
+		jq -e --arg r "$rule" '.findings | map(.rule) | index($r) != null' "$OUT" >/dev/null \
+			|| fail "no $rule finding"
+	done
+	expect_equal '$.roles.V.grants[0].actions[1]' \
+		"$(jq -r '.findings[] | select(.rule == "ref.unknown-action") | .path' "$OUT")" \
+		"unknown action path"
+	expect_refs_unchanged r
+}
+
+run_tests test_example_is_clean test_findings_exit_1 test_usage_errors \
+	test_hostile_truncated test_hostile_duplicate_key test_hostile_deep_nesting \
+	test_hostile_invalid_utf8 test_hostile_nul test_hostile_huge_file \
+	test_hostile_symlink test_hostile_symlink_policy test_hostile_submodule \
+	test_hostile_folder_as_file test_hostile_folder_mismatch \
+	test_hostile_bad_folder_name test_hostile_wrong_types \
+	test_hostile_unknown_field test_hostile_malformed_principal \
+	test_hostile_policy test_hostile_dangling_and_unknown_action

@@ -1,0 +1,402 @@
+/* test_model.c: the strict schema of app.json and appctl.json (SPEC §1.1, §1.2, §6). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "appctl/model.h"
+
+/* A valid app; cases below replace one piece of it. */
+#define APP_HEAD "{\"name\":\"shop\",\"class\":\"admin_panel\","                  \
+	"\"owners\":{\"business\":\"ann@example.com\",\"technical\":\"bo@example.com\"},"
+#define DATA "\"data\":{\"orders\":{\"source\":\"pg\",\"tenant_key\":\"t\","          \
+	"\"retention_days\":30,\"fields\":{\"email\":{\"sensitivity\":\"pii\"},\"id\":{}}}},"
+#define INTEG "\"integrations\":{\"pg\":{\"kind\":\"postgres\",\"owner\":\"bo@example.com\"," \
+	"\"scopes\":[\"read\"],\"credential\":{\"prod\":\"secret://v/p\",\"dev\":\"env://PG\"}," \
+	"\"on_failure\":\"fail_closed\",\"rate_limit_per_min\":10}}"
+
+typedef struct app_case {
+	const char *name;
+	const char *dir;
+	const char *json;
+	const char *path;     /* NULL: must parse */
+	const char *message;
+} app_case;
+
+static const app_case app_cases[] = {
+	{ "valid", "shop", APP_HEAD DATA
+	  "\"roles\":{\"Ops\":{\"members\":[\"dan@example.com\",\"group:support\","
+	  "{\"principal\":\"cy@contractor.example\",\"expires\":\"2026-12-31\"}],"
+	  "\"grants\":[{\"resource\":\"orders\",\"actions\":[\"read\",\"launch\"],"
+	  "\"hidden_fields\":[\"email\"]}]}},"
+	  "\"pages\":{\"Orders\":{\"resource\":\"orders\",\"roles\":[\"Ops\"],\"layout\":{\"x\":1}}},"
+	  INTEG "}", NULL, NULL },
+	{ "unknown top-level field", "shop", APP_HEAD "\"colour\":\"red\"}", "$.colour", "unknown field" },
+	{ "unknown field deep", "shop", APP_HEAD "\"roles\":{\"A\":{\"grants\":[{\"resource\":\"x\",\"actions\":[\"read\"],\"when\":1}]}}}",
+	  "$.roles.A.grants[0].when", "unknown field" },
+	{ "name mismatch", "other", APP_HEAD "\"data\":{}}", "$.name", "differs from its folder" },
+	{ "bad name", "Shop", "{\"name\":\"Shop\",\"class\":\"dashboard\"}", "$.name", "not a valid app name" },
+	{ "missing name", "shop", "{\"class\":\"dashboard\"}", "$", "missing required field \"name\"" },
+	{ "bad class", "shop", "{\"name\":\"shop\",\"class\":\"kiosk\"}", "$.class", "unknown class" },
+	{ "class wrong type", "shop", "{\"name\":\"shop\",\"class\":3}", "$.class", "expected a string, found a number" },
+	{ "root is array", "shop", "[]", "$", "expected an object, found an array" },
+	{ "bad owner", "shop", "{\"name\":\"shop\",\"class\":\"dashboard\",\"owners\":{\"business\":\"ann\"}}",
+	  "$.owners.business", "not a valid principal" },
+	{ "secret pasted as owner is not echoed", "shop", "{\"name\":\"shop\",\"class\":\"dashboard\","
+	  "\"owners\":{\"business\":\"ghp_R4nd0mT0k3nV4lu3Xq9Zp2Lm8Kj5Hg7Fd1Sa0\"}}",
+	  "$.owners.business", "\"(redacted)\" is not a valid principal" },
+	{ "long value is cut", "shop", "{\"name\":\"shop\",\"class\":\"dashboard-and-a-very-long-name-that-goes-on-and-on-and-on-and-on-and-on-and-on-and-on-and-on\"}",
+	  "$.class", "...\" (expected dashboard" },
+	{ "bad member principal", "shop", APP_HEAD "\"roles\":{\"A\":{\"members\":[\"not an email\"]}}}",
+	  "$.roles.A.members[0]", "not a valid principal" },
+	{ "member wrong type", "shop", APP_HEAD "\"roles\":{\"A\":{\"members\":[7]}}}",
+	  "$.roles.A.members[0]", "found a number" },
+	{ "bad group reference", "shop", APP_HEAD "\"roles\":{\"A\":{\"members\":[\"group:\"]}}}",
+	  "$.roles.A.members[0]", "not a valid group reference" },
+	{ "duplicate member", "shop", APP_HEAD "\"roles\":{\"A\":{\"members\":[\"a@b.co\",\"a@b.co\"]}}}",
+	  "$.roles.A.members[1]", "listed twice" },
+	{ "bad expiry date", "shop", APP_HEAD "\"roles\":{\"A\":{\"members\":[{\"principal\":\"a@b.co\",\"expires\":\"2026-02-30\"}]}}}",
+	  "$.roles.A.members[0].expires", "not an ISO date" },
+	{ "member object extra key", "shop", APP_HEAD "\"roles\":{\"A\":{\"members\":[{\"principal\":\"a@b.co\",\"role\":\"x\"}]}}}",
+	  "$.roles.A.members[0].role", "unknown field" },
+	{ "grant without actions", "shop", APP_HEAD "\"roles\":{\"A\":{\"grants\":[{\"resource\":\"x\"}]}}}",
+	  "$.roles.A.grants[0]", "missing required field \"actions\"" },
+	{ "grant empty actions", "shop", APP_HEAD "\"roles\":{\"A\":{\"grants\":[{\"resource\":\"x\",\"actions\":[]}]}}}",
+	  "$.roles.A.grants[0].actions", "at least one action" },
+	{ "grants not array", "shop", APP_HEAD "\"roles\":{\"A\":{\"grants\":{}}}}",
+	  "$.roles.A.grants", "expected an array" },
+	{ "bad sensitivity", "shop", APP_HEAD "\"data\":{\"d\":{\"fields\":{\"f\":{\"sensitivity\":\"secret\"}}}}}",
+	  "$.data.d.fields.f.sensitivity", "unknown sensitivity" },
+	{ "retention not integer", "shop", APP_HEAD "\"data\":{\"d\":{\"retention_days\":1.5}}}",
+	  "$.data.d.retention_days", "expected an integer" },
+	{ "retention beyond 2^53", "shop", APP_HEAD "\"data\":{\"d\":{\"retention_days\":9007199254740993}}}",
+	  "$.data.d.retention_days", "expected an integer" },
+	{ "retention negative", "shop", APP_HEAD "\"data\":{\"d\":{\"retention_days\":-1}}}",
+	  "$.data.d.retention_days", "between" },
+	{ "bad on_failure", "shop", APP_HEAD "\"integrations\":{\"i\":{\"kind\":\"k\",\"on_failure\":\"shrug\"}}}",
+	  "$.integrations.i.on_failure", "unknown value" },
+	{ "integration without kind", "shop", APP_HEAD "\"integrations\":{\"i\":{}}}",
+	  "$.integrations.i", "missing required field \"kind\"" },
+	{ "credential wrong type", "shop", APP_HEAD "\"integrations\":{\"i\":{\"kind\":\"k\",\"credential\":{\"prod\":1}}}}",
+	  "$.integrations.i.credential.prod", "expected a string" },
+	{ "credential bad env", "shop", APP_HEAD "\"integrations\":{\"i\":{\"kind\":\"k\",\"credential\":{\"Prod!\":\"env://X\"}}}}",
+	  "$.integrations.i.credential[\"Prod!\"]", "not a valid environment" },
+	{ "duplicate scope", "shop", APP_HEAD "\"integrations\":{\"i\":{\"kind\":\"k\",\"scopes\":[\"a\",\"a\"]}}}",
+	  "$.integrations.i.scopes[1]", "listed twice" },
+	{ "empty string", "shop", APP_HEAD "\"integrations\":{\"i\":{\"kind\":\"\"}}}",
+	  "$.integrations.i.kind", "must not be empty" },
+	{ "page roles wrong type", "shop", APP_HEAD "\"pages\":{\"P\":{\"roles\":\"A\"}}}",
+	  "$.pages.P.roles", "expected an array" },
+	{ "duplicate key inside", "shop", APP_HEAD "\"roles\":{},\"roles\":{}}", "$.roles", "duplicate key" },
+};
+
+static void test_app_table(void **state)
+{
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(app_cases) / sizeof(app_cases[0]); i++) {
+		const app_case *c = &app_cases[i];
+		appctl_arena *arena = appctl_arena_new();
+		appctl_file f = { "apps/x/app.json", c->json, strlen(c->json), "" };
+		appctl_app *app = NULL;
+		appctl_error *err = appctl_app_parse(&app, arena, &f, c->dir);
+
+		if (!c->path) {
+			if (err)
+				fail_msg("%s: unexpected error at %s: %s", c->name,
+					err->path ? err->path : "-", err->message);
+			assert_non_null(app);
+		} else {
+			if (!err)
+				fail_msg("%s: expected an error", c->name);
+			assert_int_equal(err->code, APPCTL_EINPUT);
+			assert_string_equal(err->file, "apps/x/app.json");
+			if (!err->path || strcmp(err->path, c->path) != 0)
+				fail_msg("%s: path '%s', expected '%s'", c->name,
+					err->path ? err->path : "(none)", c->path);
+			if (!strstr(err->message, c->message))
+				fail_msg("%s: message '%s' lacks '%s'", c->name,
+					err->message, c->message);
+		}
+		appctl_error_free(err);
+		appctl_arena_free(arena);
+	}
+}
+
+static void test_app_model(void **state)
+{
+	const char *json = app_cases[0].json;
+	appctl_arena *arena = appctl_arena_new();
+	appctl_file f = { "apps/shop/app.json", json, strlen(json), "" };
+	const appctl_integration *pg;
+	const appctl_resource *orders;
+	const appctl_role *ops;
+	appctl_app *app = NULL;
+
+	(void)state;
+	assert_null(appctl_app_parse(&app, arena, &f, "shop"));
+	assert_int_equal(app->app_class, APPCTL_CLASS_ADMIN_PANEL);
+	assert_string_equal(app->business_owner, "ann@example.com");
+	orders = appctl_app_resource(app, "orders");
+	assert_non_null(orders);
+	assert_int_equal(orders->retention_days, 30);
+	assert_int_equal(orders->field_count, 2);
+	/* Named collections are sorted. */
+	assert_string_equal(orders->fields[0].name, "email");
+	assert_int_equal(appctl_resource_field(orders, "email")->sensitivity,
+		APPCTL_SENS_PII);
+	assert_int_equal(appctl_resource_field(orders, "id")->sensitivity,
+		APPCTL_SENS_PUBLIC);
+	ops = appctl_app_role(app, "Ops");
+	assert_non_null(ops);
+	assert_int_equal(ops->member_count, 3);
+	assert_int_equal(ops->members[1].kind, APPCTL_MEMBER_GROUP);
+	assert_string_equal(ops->members[1].name, "support");
+	assert_true(ops->members[2].has_expires);
+	assert_int_equal(ops->grants[0].actions, APPCTL_ACTION_READ);
+	assert_int_equal(ops->grants[0].unknown_action_count, 1);
+	assert_string_equal(ops->grants[0].unknown_actions[0], "launch");
+	pg = appctl_app_integration(app, "pg");
+	assert_non_null(pg);
+	assert_int_equal(pg->credential_count, 2);
+	assert_string_equal(pg->credentials[0].env, "dev");
+	assert_string_equal(pg->credentials[1].ref, "secret://v/p");
+	assert_int_equal(app->page_count, 1);
+	assert_string_equal(app->pages[0].canonical,
+		"{\"layout\":{\"x\":1},\"resource\":\"orders\",\"roles\":[\"Ops\"]}");
+	appctl_arena_free(arena);
+}
+
+typedef struct policy_case {
+	const char *name;
+	const char *json;
+	const char *path;
+	const char *message;
+} policy_case;
+
+#define POLICY_OK "{\"appctl\":1,\"environments\":[\"dev\",\"staging\",\"prod\"]," \
+	"\"groups\":{\"support\":[\"dan@example.com\"],\"security\":[\"sam@example.com\"]}," \
+	"\"signers\":\"allowed_signers\",\"approvals\":{\"required\":{\"dashboard\":1," \
+	"\"admin_panel\":2,\"client_portal\":2},\"rules\":[{\"when\":\"integration\"," \
+	"\"group\":\"security\",\"count\":1}],\"approvers\":[\"group:security\",\"rita@example.com\"]," \
+	"\"allow_self_approval\":false,\"require_signature\":true},\"rollback\":{\"required\":0}," \
+	"\"notify\":[{\"url\":\"https://hooks.example.com/x\",\"events\":[\"promote\",\"rollback\"]," \
+	"\"secret\":\"env://S\"}],\"break_glass\":{\"group\":\"security\",\"count\":1}," \
+	"\"freeze\":[{\"envs\":[\"prod\"],\"from\":\"2026-12-20\",\"to\":\"2027-01-02\",\"reason\":\"holidays\"}]}"
+
+static const policy_case policy_cases[] = {
+	{ "valid", POLICY_OK, NULL, NULL },
+	{ "missing version", "{\"environments\":[\"dev\"]}", "$", "missing required field \"appctl\"" },
+	{ "version 2", "{\"appctl\":2,\"environments\":[\"dev\"]}", "$.appctl", "between 1 and 1" },
+	{ "no environments", "{\"appctl\":1}", "$", "missing required field \"environments\"" },
+	{ "empty environments", "{\"appctl\":1,\"environments\":[]}", "$.environments", "at least one" },
+	{ "bad env name", "{\"appctl\":1,\"environments\":[\"dev\",\"Prod\"]}", "$.environments[1]", "not a valid environment" },
+	{ "repeated env", "{\"appctl\":1,\"environments\":[\"dev\",\"dev\"]}", "$.environments[1]", "listed twice" },
+	{ "nested group", "{\"appctl\":1,\"environments\":[\"dev\"],\"groups\":{\"a\":[\"group:b\"],\"b\":[]}}",
+	  "$.groups.a[0]", "groups cannot contain groups" },
+	{ "bad group member", "{\"appctl\":1,\"environments\":[\"dev\"],\"groups\":{\"a\":[\"x\"]}}",
+	  "$.groups.a[0]", "not a valid principal" },
+	{ "unknown field", "{\"appctl\":1,\"environments\":[\"dev\"],\"approval\":{}}", "$.approval", "unknown field" },
+	{ "unknown class in required", "{\"appctl\":1,\"environments\":[\"dev\"],\"approvals\":{\"required\":{\"kiosk\":1}}}",
+	  "$.approvals.required.kiosk", "unknown class" },
+	{ "rule kind", "{\"appctl\":1,\"environments\":[\"dev\"],\"approvals\":{\"rules\":[{\"when\":\"always\",\"group\":\"g\",\"count\":1}]}}",
+	  "$.approvals.rules[0].when", "unknown rule kind" },
+	{ "rule count zero", "{\"appctl\":1,\"environments\":[\"dev\"],\"approvals\":{\"rules\":[{\"when\":\"data\",\"group\":\"g\",\"count\":0}]}}",
+	  "$.approvals.rules[0].count", "between 1" },
+	{ "self approval type", "{\"appctl\":1,\"environments\":[\"dev\"],\"approvals\":{\"allow_self_approval\":\"no\"}}",
+	  "$.approvals.allow_self_approval", "expected a boolean" },
+	{ "approver expiry object", "{\"appctl\":1,\"environments\":[\"dev\"],\"approvals\":{\"approvers\":[{\"principal\":\"a@b.co\"}]}}",
+	  "$.approvals.approvers[0]", "expected a principal" },
+	{ "signers escapes", "{\"appctl\":1,\"environments\":[\"dev\"],\"signers\":\"../etc/passwd\"}",
+	  "$.signers", "inside the repository" },
+	{ "notify event", "{\"appctl\":1,\"environments\":[\"dev\"],\"notify\":[{\"url\":\"https://x.example\",\"events\":[\"deploy\"]}]}",
+	  "$.notify[0].events[0]", "unknown event" },
+	{ "freeze without envs", "{\"appctl\":1,\"environments\":[\"dev\"],\"freeze\":[{\"from\":\"a\",\"to\":\"b\"}]}",
+	  "$.freeze[0]", "missing required field \"envs\"" },
+};
+
+static void test_policy_table(void **state)
+{
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(policy_cases) / sizeof(policy_cases[0]); i++) {
+		const policy_case *c = &policy_cases[i];
+		appctl_arena *arena = appctl_arena_new();
+		appctl_file f = { "appctl.json", c->json, strlen(c->json), "" };
+		appctl_policy *p = NULL;
+		appctl_error *err = appctl_policy_parse(&p, arena, &f);
+
+		if (!c->path) {
+			if (err)
+				fail_msg("%s: unexpected error at %s: %s", c->name,
+					err->path ? err->path : "-", err->message);
+		} else {
+			if (!err)
+				fail_msg("%s: expected an error", c->name);
+			if (!err->path || strcmp(err->path, c->path) != 0)
+				fail_msg("%s: path '%s', expected '%s'", c->name,
+					err->path ? err->path : "(none)", c->path);
+			if (!strstr(err->message, c->message))
+				fail_msg("%s: message '%s' lacks '%s'", c->name,
+					err->message, c->message);
+		}
+		appctl_error_free(err);
+		appctl_arena_free(arena);
+	}
+}
+
+static void test_policy_model(void **state)
+{
+	appctl_arena *arena = appctl_arena_new();
+	appctl_file f = { "appctl.json", POLICY_OK, strlen(POLICY_OK), "" };
+	appctl_policy *p = NULL;
+
+	(void)state;
+	assert_null(appctl_policy_parse(&p, arena, &f));
+	assert_int_equal(p->environment_count, 3);
+	assert_string_equal(p->environments[2], "prod");
+	assert_int_equal(p->required[APPCTL_CLASS_ADMIN_PANEL], 2);
+	assert_int_equal(p->rules[0].when, APPCTL_WHEN_INTEGRATION);
+	assert_int_equal(p->approver_count, 2);
+	assert_int_equal(p->approvers[0].kind, APPCTL_MEMBER_GROUP);
+	assert_non_null(appctl_policy_group(p, "security"));
+	assert_null(appctl_policy_group(p, "nobody"));
+	assert_int_equal(p->notify[0].events,
+		APPCTL_NOTIFY_PROMOTE | APPCTL_NOTIFY_ROLLBACK);
+	assert_true(p->has_break_glass);
+	assert_int_equal(p->freeze_count, 1);
+	assert_true(p->require_signature);
+	assert_false(p->allow_self_approval);
+	appctl_arena_free(arena);
+
+	/* Defaults lean safe: signatures on, one approval per class. */
+	arena = appctl_arena_new();
+	f.data = "{\"appctl\":1,\"environments\":[\"dev\",\"prod\"]}";
+	f.len = strlen(f.data);
+	assert_null(appctl_policy_parse(&p, arena, &f));
+	assert_true(p->require_signature);
+	assert_int_equal(p->required[APPCTL_CLASS_DASHBOARD], 1);
+	assert_string_equal(p->signers, "allowed_signers");
+	appctl_arena_free(arena);
+}
+
+static void test_names_and_dates(void **state)
+{
+	static const struct { const char *s; int ok; } principals[] = {
+		{ "ann@example.com", 1 }, { "a.b+c@sub.example.co", 1 },
+		{ "ann", 0 }, { "@example.com", 0 }, { "a@b", 0 }, { "a@@b.co", 0 },
+		{ "a b@c.co", 0 }, { "a@-b.co", 0 }, { "a@b-.co", 0 }, { "a@b..co", 0 },
+		{ ".a@b.co", 0 }, { "a@b.co.", 0 }, { "", 0 },
+	};
+	static const struct { const char *s; int ok; } names[] = {
+		{ "billing-admin", 1 }, { "a", 1 }, { "0x", 1 }, { "-a", 0 },
+		{ "Billing", 0 }, { "a_b", 0 }, { "", 0 },
+		{ "a123456789012345678901234567890123456789012345678901234567890ab", 1 },
+		{ "a1234567890123456789012345678901234567890123456789012345678901ab", 0 },
+	};
+	appctl_date d, e;
+	char buf[11];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(principals) / sizeof(principals[0]); i++)
+		if (appctl_principal_is_valid(principals[i].s) != principals[i].ok)
+			fail_msg("principal '%s' expected %d", principals[i].s,
+				principals[i].ok);
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (appctl_name_is_valid(names[i].s) != names[i].ok)
+			fail_msg("name '%s' expected %d", names[i].s, names[i].ok);
+	assert_int_equal(appctl_date_parse(&d, "1970-01-01"), 0);
+	assert_int_equal(d, 0);
+	assert_int_equal(appctl_date_parse(&d, "2024-02-29"), 0);
+	assert_int_equal(appctl_date_parse(&e, "2024-03-01"), 0);
+	assert_int_equal(e - d, 1);
+	assert_int_not_equal(appctl_date_parse(&d, "2023-02-29"), 0);
+	assert_int_not_equal(appctl_date_parse(&d, "2026-13-01"), 0);
+	assert_int_not_equal(appctl_date_parse(&d, "2026-1-01"), 0);
+	assert_int_not_equal(appctl_date_parse(&d, "2026-01-01T00:00"), 0);
+	appctl_date_parse(&d, "2026-12-31");
+	appctl_date_format(buf, d);
+	assert_string_equal(buf, "2026-12-31");
+	assert_int_equal(appctl_date_from_unix(86400 * 2 + 5), 2);
+
+	/* Temporary access is inclusive of its last day. */
+	{
+		appctl_member m = { APPCTL_MEMBER_PRINCIPAL, "a@b.co", 1, 0, NULL, 0 };
+
+		appctl_date_parse(&m.expires, "2026-12-31");
+		appctl_date_parse(&d, "2026-12-31");
+		assert_true(appctl_member_active(&m, d));
+		assert_false(appctl_member_active(&m, d + 1));
+		m.has_expires = 0;
+		assert_true(appctl_member_active(&m, d + 1000));
+	}
+}
+
+static void test_snapshot(void **state)
+{
+	static const char app_b[] = "{\"name\":\"b\",\"class\":\"dashboard\"}";
+	static const char app_a[] = "{\"name\":\"a\",\"class\":\"dashboard\"}";
+	appctl_file policy = { "appctl.json", "{\"appctl\":1,\"environments\":[\"dev\"]}", 0, "" };
+	appctl_file signers = { "allowed_signers", "# none\n", 7, "" };
+	appctl_file apps[2] = {
+		{ "apps/b/app.json", app_b, sizeof(app_b) - 1, "" },
+		{ "apps/a/app.json", app_a, sizeof(app_a) - 1, "" },
+	};
+	const char *dirs[2] = { "b", "a" };
+	appctl_snapshot *snap = NULL;
+	appctl_error *err;
+
+	(void)state;
+	policy.len = strlen(policy.data);
+	assert_null(appctl_snapshot_parse(&snap, &policy, &signers, apps, dirs, 2));
+	assert_int_equal(snap->app_count, 2);
+	assert_string_equal(snap->apps[0]->name, "a");
+	assert_non_null(appctl_snapshot_app(snap, "b"));
+	assert_null(appctl_snapshot_app(snap, "c"));
+	appctl_snapshot_free(snap);
+
+	/* A missing signers file names the file the policy points at. */
+	err = appctl_snapshot_parse(&snap, &policy, NULL, apps, dirs, 2);
+	assert_non_null(err);
+	assert_string_equal(err->file, "allowed_signers");
+	appctl_error_free(err);
+
+	/* An app folder whose name differs from `name`. */
+	dirs[1] = "z";
+	err = appctl_snapshot_parse(&snap, &policy, &signers, apps, dirs, 2);
+	assert_non_null(err);
+	assert_string_equal(err->file, "apps/a/app.json");
+	assert_string_equal(err->path, "$.name");
+	appctl_error_free(err);
+
+	/* Invalid UTF-8 in allowed_signers. */
+	dirs[1] = "a";
+	signers.data = "\xff\xfe";
+	signers.len = 2;
+	err = appctl_snapshot_parse(&snap, &policy, &signers, apps, dirs, 2);
+	assert_non_null(err);
+	assert_int_equal(err->code, APPCTL_EINPUT);
+	appctl_error_free(err);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_app_table),
+		cmocka_unit_test(test_app_model),
+		cmocka_unit_test(test_policy_table),
+		cmocka_unit_test(test_policy_model),
+		cmocka_unit_test(test_names_and_dates),
+		cmocka_unit_test(test_snapshot),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
