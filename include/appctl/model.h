@@ -148,6 +148,7 @@ typedef struct appctl_group {
 	const char *name;
 	const char **members;             /* principals only: groups do not nest */
 	size_t member_count;
+	const char **sorted_members;      /* the same, sorted: for lookups */
 } appctl_group;
 
 typedef enum {

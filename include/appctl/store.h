@@ -26,6 +26,13 @@ int appctl_repo_is_bare(const appctl_repo *repo);
 const char *appctl_repo_workdir(const appctl_repo *repo);
 
 /*
+ * The git directory shared by all worktrees ("<repo>/.git/", or the bare
+ * repository itself), with a trailing '/'; owned by the handle. Files appctl
+ * keeps outside git objects (the notify outbox) go under "<gitdir>/appctl/".
+ */
+const char *appctl_repo_gitdir(const appctl_repo *repo);
+
+/*
  * Resolves a revision to a commit id (40 hex digits + NUL in `out`):
  * an environment name (refs/heads/<env>), "release/<env>/<N>",
  * "<env>@<N>" (the same release), or any git revision. Unknown revisions are
@@ -99,5 +106,67 @@ appctl_error *appctl_store_init_ext(appctl_init_result **out,
 
 /* Frees a result; NULL is a no-op. */
 void appctl_init_result_free(appctl_init_result *result);
+
+/* ---- lazy reading (listing.c): parse only the apps a command needs ---- */
+
+/* One app folder of a commit, listed without reading its definition. */
+typedef struct appctl_app_entry {
+	const char *dir;              /* folder name, a valid app name */
+	char tree_id[41];             /* the folder apps/<dir> */
+	char blob_id[41];             /* apps/<dir>/app.json */
+} appctl_app_entry;
+
+/*
+ * A commit's definitions with the apps left unread: the parsed policy, the
+ * allowed-signers text and the app folders sorted by name. Owns its arena.
+ */
+typedef struct appctl_app_listing {
+	appctl_arena *arena;
+	char commit[41];
+	appctl_policy *policy;
+	const char *signers_text;     /* NUL-terminated, may be "" */
+	size_t signers_len;
+	appctl_app_entry *apps;
+	size_t app_count;
+} appctl_app_listing;
+
+/*
+ * Lists commit `commit_hex`: parses appctl.json, reads the signers file it
+ * names and finds every apps/<name>/app.json with the checks of
+ * appctl_repo_load_snapshot (folder names, links, submodules, folders where a
+ * file belongs: APPCTL_EINPUT). App files are neither read nor parsed here;
+ * their size is checked when appctl_repo_load_app reads them. The caller
+ * frees *out with appctl_app_listing_free.
+ */
+appctl_error *appctl_repo_list_apps(appctl_app_listing **out,
+	appctl_repo *repo, const char *commit_hex);
+
+/* Frees a listing; NULL is a no-op. */
+void appctl_app_listing_free(appctl_app_listing *listing);
+
+/*
+ * Reads blob `blob_id` (at most 16 MiB, checked before inflating) and parses
+ * it as apps/<dir>/app.json into `arena`; *out lives as long as the arena.
+ * With `needle_count` > 0 the blob is parsed only when its bytes contain one
+ * of `needles`; otherwise *out is NULL and no error is returned. This is the
+ * cheap test that lets callers skip apps a change cannot concern.
+ */
+appctl_error *appctl_repo_load_app(appctl_app **out, appctl_arena *arena,
+	appctl_repo *repo, const char *blob_id, const char *dir,
+	const char *const *needles, size_t needle_count);
+
+/* A commit as history walks see it. */
+typedef struct appctl_commit_info {
+	char id[41];
+	int64_t time;                 /* committer time, Unix seconds (UTC) */
+} appctl_commit_info;
+
+/*
+ * The first-parent chain ending at `commit_hex`, oldest first (the order an
+ * environment branch moved through, when it only moves forward). The caller
+ * frees *out with free(); *count receives the number of commits.
+ */
+appctl_error *appctl_repo_first_parent_commits(appctl_commit_info **out,
+	size_t *count, appctl_repo *repo, const char *commit_hex);
 
 #endif

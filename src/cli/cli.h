@@ -72,6 +72,8 @@ typedef appctl_error *(*appctl_cmd_fn)(appctl_cli *cli, int argc, char **argv);
 
 appctl_error *cmd_init(appctl_cli *cli, int argc, char **argv);
 appctl_error *cmd_validate(appctl_cli *cli, int argc, char **argv);
+appctl_error *cmd_diff(appctl_cli *cli, int argc, char **argv);
+appctl_error *cmd_access(appctl_cli *cli, int argc, char **argv);
 appctl_error *cmd_help(appctl_cli *cli, int argc, char **argv);
 appctl_error *cmd_version(appctl_cli *cli, int argc, char **argv);
 

@@ -4,10 +4,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "appctl/log.h"
 #include "cli.h"
 
 enum {
-	NEEDS_REPO = 1 << 0  /* open the repository before running */
+	NEEDS_REPO = 1 << 0,    /* open the repository before running */
+	ROLLS_FORWARD = 1 << 1  /* first complete any promotion the log records
+				   but the refs do not show yet (a crash) */
 };
 
 typedef struct command {
@@ -20,6 +23,8 @@ typedef struct command {
 static const command commands[] = {
 	{ "init", cmd_init, 0, "put a repository under appctl (environments, log, release 0)" },
 	{ "validate", cmd_validate, 0, "check definitions and policy: schema, references, security lint" },
+	{ "diff", cmd_diff, 0, "what a change does to access and connections" },
+	{ "access", cmd_access, 0, "what a principal can do, and since when" },
 	{ "help", cmd_help, 0, "show help for a command" },
 	{ "version", cmd_version, 0, "print the version" },
 	{ NULL, NULL, 0, NULL }
@@ -75,6 +80,23 @@ static appctl_error *flush_stdout(void)
 	return NULL;
 }
 
+/*
+ * An interrupted promote leaves the log ahead of the branch and tag; every
+ * command that reads or writes releases completes it first, so the step
+ * either happened entirely or (when the log append never happened) not at all.
+ */
+static appctl_error *roll_forward(appctl_cli *cli)
+{
+	char *report_text = NULL;
+	appctl_error *err = appctl_log_roll_forward(cli->repo, &report_text);
+
+	if (!err && report_text && *report_text)
+		fprintf(stderr, "appctl: completed an interrupted step:\n%s",
+			report_text);
+	free(report_text);
+	return err;
+}
+
 static void cli_release(appctl_cli *cli)
 {
 	appctl_repo_free(cli->repo);
@@ -125,10 +147,14 @@ int main(int argc, char **argv)
 		const char *nc = getenv("NO_COLOR");
 		cli.color = !no_color && !(nc && *nc) && isatty(STDOUT_FILENO);
 	}
-	if (cmd->flags & NEEDS_REPO) {
+	if (cmd->flags & (NEEDS_REPO | ROLLS_FORWARD)) {
 		err = appctl_repo_open(&cli.repo, cli.dir);
-		if (err)
+		if (!err && (cmd->flags & ROLLS_FORWARD))
+			err = roll_forward(&cli);
+		if (err) {
+			cli_release(&cli);
 			return report(err);
+		}
 	}
 	err = cmd->fn(&cli, argc - i, argv + i);
 	cli_release(&cli);

@@ -19,10 +19,23 @@ size_t appctl_utf8_invalid_at(const char *data, size_t len)
 	size_t i = 0;
 
 	while (i < len) {
-		unsigned c = s[i];
+		unsigned c;
 		size_t n, k;
 		uint32_t cp;
 
+		/* Definitions are mostly ASCII: skip 8 bytes at a time when they are. */
+		while (len - i >= 8) {
+			uint64_t w;
+
+			memcpy(&w, s + i, 8);
+			if ((w & 0x8080808080808080ull) ||
+			    ((w - 0x0101010101010101ull) & ~w & 0x8080808080808080ull))
+				break;
+			i += 8;
+		}
+		if (i >= len)
+			break;
+		c = s[i];
 		if (c == 0)
 			return i + 1;
 		if (c < 0x80) {
@@ -172,7 +185,24 @@ static appctl_error *check_duplicates(const char *file, const cJSON **stack,
 	if (cJSON_IsObject(item)) {
 		for (child = item->child; child; child = child->next)
 			n++;
-		if (n > 1) {
+		/* Small objects, the usual case, need no allocation to compare. */
+		if (n > 1 && n <= 8) {
+			const cJSON *x, *y;
+
+			for (x = item->child; x; x = x->next)
+				for (y = item->child; y != x; y = y->next)
+					if (strcmp(x->string, y->string) == 0) {
+						appctl_strbuf path = APPCTL_STRBUF_INIT;
+
+						stack[depth] = x;
+						path_of(&path, stack, depth + 1);
+						err = appctl_error_input(file,
+							path.ptr ? path.ptr : "$",
+							"duplicate key \"%s\"", x->string);
+						appctl_strbuf_dispose(&path);
+						goto done;
+					}
+		} else if (n > 1) {
 			keys = malloc(n * sizeof(*keys));
 			if (!keys)
 				return appctl_error_nomem();
@@ -297,7 +327,17 @@ void appctl_json_path_key(appctl_strbuf *path, const char *key)
 
 void appctl_json_path_index(appctl_strbuf *path, size_t index)
 {
-	appctl_strbuf_printf(path, "[%zu]", index);
+	char digits[24];
+	size_t n = sizeof(digits);
+
+	/* Called for every array element parsed: no printf on this path. */
+	digits[--n] = ']';
+	do {
+		digits[--n] = (char)('0' + index % 10);
+		index /= 10;
+	} while (index);
+	digits[--n] = '[';
+	appctl_strbuf_add(path, digits + n, sizeof(digits) - n);
 }
 
 void appctl_json_quote(appctl_strbuf *out, const char *s)

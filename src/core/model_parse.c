@@ -801,7 +801,19 @@ static appctl_error *parse_group(ctx *c, const cJSON *item, void *elem,
 				g->members[i]);
 		pop(c, mark);
 	}
-	return err;
+	if (err)
+		return err;
+	/* Membership is asked for every principal of every app: keep it O(log n). */
+	g->sorted_members = appctl_arena_calloc(c->arena, g->member_count,
+		sizeof(*g->sorted_members));
+	if (!g->sorted_members)
+		return nomem();
+	if (g->member_count)
+		memcpy(g->sorted_members, g->members,
+			g->member_count * sizeof(*g->members));
+	qsort(g->sorted_members, g->member_count, sizeof(*g->sorted_members),
+		name_cmp);
+	return NULL;
 }
 
 static appctl_error *parse_required(ctx *c, const cJSON *item,

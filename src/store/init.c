@@ -936,48 +936,42 @@ static appctl_error *choose_releases(char (*hex)[41], init_ctx *ctx,
 	return NULL;
 }
 
-/* Writes the event commit and appends it as the first entry of the log. */
+/*
+ * Appends the init event as the first entry of the log, with the derived
+ * state every log commit carries (release 0 of each environment).
+ */
 static appctl_error *append_init_event(init_ctx *ctx, const char *json)
 {
-	appctl_error *err = NULL;
-	git_treebuilder *builder = NULL;
-	git_signature *sig = NULL;
-	git_tree *tree = NULL;
-	git_oid blob_id, tree_id, commit_id;
-	char at[8];
+	appctl_log_state *state = NULL;
+	appctl_event *ev = NULL;
+	appctl_error *err;
+	char *state_json = NULL;
+	char id[41], commit[41], at[8];
+	git_oid blob_id, commit_id;
 
-	if (git_blob_create_from_buffer(&blob_id, ctx->git, json,
-		    strlen(json)) < 0 ||
-		git_treebuilder_new(&builder, ctx->git, NULL) < 0 ||
-		git_treebuilder_insert(NULL, builder, "event.json", &blob_id,
-			GIT_FILEMODE_BLOB) < 0 ||
-		git_treebuilder_write(&tree_id, builder) < 0 ||
-		git_tree_lookup(&tree, ctx->git, &tree_id) < 0) {
-		err = store_git_error("cannot write the init event");
-		goto cleanup;
-	}
-	err = make_signature(&sig, ctx);
-	if (err)
-		goto cleanup;
-	if (git_commit_create(&commit_id, ctx->git, NULL, sig, sig, NULL,
-		    "appctl: init\n", tree, 0, NULL) < 0) {
-		err = store_git_error("cannot write the init event");
-		goto cleanup;
-	}
+	if (git_odb_hash(&blob_id, json, strlen(json), GIT_OBJECT_BLOB) < 0)
+		return store_git_error("cannot write the init event");
+	git_oid_tostr(id, sizeof(id), &blob_id);
+	err = appctl_event_parse(&ev, "event.json", json, strlen(json));
+	if (!err)
+		err = appctl_log_state_next(&state, NULL, ev, id);
+	if (!err)
+		err = appctl_log_state_format(&state_json, state);
 	/* The commit point: from here on, init completes rather than starts over. */
-	err = store_ref_create_new(ctx->git, LOG_REF, &commit_id,
-		"appctl: init");
+	if (!err)
+		err = store_log_append(commit, ctx->git, "", json, NULL, state_json);
 	if (err)
 		goto cleanup;
 	err = note_created(ctx, LOG_REF);
 	if (err)
 		goto cleanup;
+	git_oid_fromstr(&commit_id, commit);
 	short_id(at, &commit_id);
 	appctl_strbuf_printf(&ctx->report, "recorded init event %s\n", at);
 cleanup:
-	git_tree_free(tree);
-	git_signature_free(sig);
-	git_treebuilder_free(builder);
+	free(state_json);
+	appctl_log_state_free(state);
+	appctl_event_free(ev);
 	return err;
 }
 

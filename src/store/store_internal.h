@@ -9,6 +9,7 @@
 #include "appctl/error.h"
 #include "appctl/model.h"
 #include "appctl/store.h"
+#include "appctl/event.h"
 
 struct appctl_repo {
 	git_repository *git;
@@ -131,5 +132,17 @@ extern const char store_starter_policy[];
 extern const char store_starter_signers[];
 extern const char store_starter_app_dir[];
 extern const char store_starter_app[];
+
+/*
+ * The log's commit-level operations on a bare git handle (init uses them
+ * before an appctl_repo exists). See appctl_log_append and friends in log.h.
+ */
+appctl_error *store_log_append(char out[41], git_repository *git,
+	const char *expected_head, const char *event_json, const char *signature,
+	const char *state_json);
+appctl_error *store_log_read_state(appctl_log_state **out, git_repository *git,
+	const git_commit *commit);
+appctl_error *store_log_read_event(appctl_event **out, git_repository *git,
+	const git_commit *commit);
 
 #endif

@@ -63,8 +63,12 @@ expect_initialized()
 	# The init event is the root of the log.
 	expect_equal "" "$(git -C "$1" log -1 --format=%P refs/appctl/log)" \
 		"parent of the init event"
-	expect_equal "appctl: init" "$(git -C "$1" log -1 --format=%s refs/appctl/log)" \
-		"init event message"
+	expect_equal "appctl: init $(git -C "$1" rev-parse --short=7 refs/heads/dev) by tester@example.com" \
+		"$(git -C "$1" log -1 --format=%s refs/appctl/log)" "init event message"
+	expect_equal "$(git -C "$1" rev-parse refs/heads/dev)" \
+		"$(git -C "$1" show refs/appctl/log:state.json | jq -r .envs.prod.commit)" \
+		"release 0 of prod in the log state"
+	expect_equal 1 "$(git -C "$1" show refs/appctl/log:state.json | jq -r .seq)" "log seq"
 }
 
 test_empty_repo()

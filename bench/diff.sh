@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# diff.sh: times `appctl diff --json` against `git diff` of the same two commits of a large org.
+#
+# Usage: bash bench/diff.sh [BUILD_DIR] [REPETITIONS]
+#
+# BUILD_DIR holds appctl and bench/gen_org (default: /tmp/build-bench, made
+# with `cmake -S . -B /tmp/build-bench -DCMAKE_BUILD_TYPE=Release
+# -DAPPCTL_TESTS=OFF && cmake --build /tmp/build-bench`). Not part of ctest.
+#
+# The org is bench/gen_org's (300 apps, ~27 MB); the head commit changes 1 %
+# of the apps and adds one principal to a group that 9 apps in 10 use, so
+# appctl must follow the group into apps whose files did not change. Prints
+# the median times, their ratio (target <= 5), the peak RSS of appctl and
+# the bytes of definitions it had to read (target: RSS <= 4x those bytes).
+set -euo pipefail
+
+build=${1:-/tmp/build-bench}
+reps=${2:-7}
+appctl="$build/appctl"
+gen="$build/bench/gen_org"
+for tool in "$appctl" "$gen"; do
+	[ -x "$tool" ] || { echo "diff.sh: $tool is missing; build first" >&2; exit 2; }
+done
+# GNU time reports the peak RSS; the shell keyword cannot.
+if [ ! -x /usr/bin/time ]; then
+	if [ "$(id -u)" = 0 ]; then
+		apt-get install -y -qq time >/dev/null
+	else
+		sudo apt-get install -y -qq time >/dev/null
+	fi
+fi
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/appctl-bench.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+export HOME="$work/home" GIT_CONFIG_NOSYSTEM=1 LC_ALL=C NO_COLOR=1
+mkdir -p "$HOME"
+repo="$work/org"
+
+git init -q -b dev "$repo"
+git -C "$repo" config user.name bench
+git -C "$repo" config user.email bench@example.com
+"$gen" "$repo"
+git -C "$repo" add -A
+git -C "$repo" commit -q -m base
+git -C "$repo" tag base
+"$gen" --head "$repo"
+git -C "$repo" add -A
+git -C "$repo" commit -q -m head
+git -C "$repo" tag head
+# Repositories that matter are packed; loose objects would favour neither
+# side much, but packed is what a clone gives.
+git -C "$repo" gc -q
+
+now_ns() { date +%s%N; }
+
+# median FILE: the middle value of one number per line.
+median() { sort -n "$1" | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+
+: >"$work/appctl.ns"
+: >"$work/git.ns"
+# One warm-up run each, so that both read from the page cache.
+"$appctl" -C "$repo" diff --json base head >"$work/diff.json"
+git -C "$repo" diff base head >/dev/null
+for _ in $(seq "$reps"); do
+	t0=$(now_ns)
+	"$appctl" -C "$repo" diff --json base head >/dev/null
+	t1=$(now_ns)
+	git -C "$repo" diff base head >/dev/null
+	t2=$(now_ns)
+	echo $((t1 - t0)) >>"$work/appctl.ns"
+	echo $((t2 - t1)) >>"$work/git.ns"
+done
+appctl_ns=$(median "$work/appctl.ns")
+git_ns=$(median "$work/git.ns")
+
+/usr/bin/time -f '%M' -o "$work/rss" \
+	"$appctl" -C "$repo" diff --json base head >/dev/null
+rss_kb=$(tail -n 1 "$work/rss")
+
+# What appctl must read: both policies and signers files, both sides of each
+# changed app, and the unchanged apps that may use the moved group (the ones
+# whose text says "group:g00", or holds a \u escape).
+blob_size() { git -C "$repo" cat-file -s "$1"; }
+bytes=0
+for rev in base head; do
+	for f in appctl.json allowed_signers; do
+		bytes=$((bytes + $(blob_size "$rev:$f")))
+	done
+done
+changed=$(git -C "$repo" diff --name-only base head -- apps)
+for f in $changed; do
+	bytes=$((bytes + $(blob_size "base:$f") + $(blob_size "head:$f")))
+done
+while read -r f; do
+	f=${f#head:}
+	case " $(echo $changed) " in *" $f "*) continue ;; esac
+	bytes=$((bytes + $(blob_size "head:$f")))
+done < <(git -C "$repo" grep -l -F -e 'group:g00' -e '\u' head -- 'apps/*/app.json')
+total=$(git -C "$repo" ls-tree -r -l head | awk '{ s += $4 } END { print s }')
+
+changes=$(grep -c '{"kind": ' "$work/diff.json" || true)
+awk -v a="$appctl_ns" -v g="$git_ns" -v rss="$rss_kb" -v b="$bytes" \
+	-v t="$total" -v n="$reps" -v c="$changes" 'BEGIN {
+	printf "org: %.1f MB of definitions per revision; %d changes reported\n", t / 1e6, c
+	printf "appctl diff --json: %8.1f ms (median of %d)\n", a / 1e6, n
+	printf "git diff:           %8.1f ms (median of %d)\n", g / 1e6, n
+	printf "ratio:              %8.2f (target <= 5)\n", a / g
+	printf "peak RSS:           %8.1f MB\n", rss / 1024
+	printf "definitions read:   %8.1f MB\n", b / 1e6
+	printf "RSS / bytes read:   %8.2f (target <= 4)\n", rss * 1024 / b
+}'

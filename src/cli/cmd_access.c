@@ -1,0 +1,872 @@
+/* cmd_access.c: `appctl access PRINCIPAL`: what someone can do in an environment, and since when. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cjson/cJSON.h>
+
+#include "appctl/access.h"
+#include "appctl/json.h"
+#include "appctl/strbuf.h"
+#include "cli.h"
+
+/*
+ * An app of the environment, parsed only when its text mentions the
+ * principal or one of their groups: other apps cannot give them anything,
+ * and a large org should not cost a parse of every app per question.
+ */
+typedef struct cached_app {
+	char *dir;
+	char blob_id[41];
+	char *needle_key;        /* the needles it was filtered with, joined */
+	appctl_arena *arena;     /* owns `app`; NULL when the app was skipped */
+	appctl_app *app;
+} cached_app;
+
+typedef struct app_cache {
+	cached_app *items;
+	size_t count;
+} app_cache;
+
+static void cached_app_dispose(cached_app *c)
+{
+	free(c->dir);
+	free(c->needle_key);
+	appctl_arena_free(c->arena);
+	memset(c, 0, sizeof(*c));
+}
+
+static void app_cache_dispose(app_cache *cache)
+{
+	size_t i;
+
+	for (i = 0; i < cache->count; i++)
+		cached_app_dispose(&cache->items[i]);
+	free(cache->items);
+	memset(cache, 0, sizeof(*cache));
+}
+
+/* The principal, "group:<g>" for each group they are in, and "\u" (an escape may hide either). */
+static appctl_error *principal_needles(const char ***out, size_t *count,
+	char **key, appctl_arena *arena, const appctl_policy *policy,
+	const char *principal)
+{
+	appctl_strbuf joined = APPCTL_STRBUF_INIT;
+	const char **needles;
+	size_t i, n = 0;
+
+	needles = appctl_arena_calloc(arena, policy->group_count + 2,
+		sizeof(*needles));
+	if (!needles)
+		return appctl_error_nomem();
+	needles[n++] = principal;
+	needles[n++] = "\\u";
+	for (i = 0; i < policy->group_count; i++)
+		if (appctl_policy_in_group(policy, policy->groups[i].name, principal) &&
+		    !(needles[n++] = appctl_arena_printf(arena, "group:%s",
+				policy->groups[i].name)))
+			return appctl_error_nomem();
+	for (i = 0; i < n; i++) {
+		appctl_strbuf_puts(&joined, needles[i]);
+		appctl_strbuf_putc(&joined, '\n');
+	}
+	*key = appctl_strbuf_detach(&joined);
+	if (!*key)
+		return appctl_error_nomem();
+	*out = needles;
+	*count = n;
+	return NULL;
+}
+
+/*
+ * Brings `cache` to the apps of `listing`, keeping the parsed apps whose file
+ * and needles did not change since the previous commit (history walks
+ * mostly see the same files again).
+ */
+static appctl_error *app_cache_update(app_cache *cache, appctl_repo *repo,
+	const appctl_app_listing *listing, const char *principal)
+{
+	appctl_error *err = NULL;
+	appctl_arena *scratch = NULL;
+	cached_app *items = NULL;
+	const char **needles = NULL;
+	char *key = NULL;
+	size_t nneedles = 0, i, j = 0;
+
+	scratch = appctl_arena_new();
+	items = calloc(listing->app_count ? listing->app_count : 1,
+		sizeof(*items));
+	if (!scratch || !items) {
+		err = appctl_error_nomem();
+		goto cleanup;
+	}
+	err = principal_needles(&needles, &nneedles, &key, scratch,
+		listing->policy, principal);
+	if (err)
+		goto cleanup;
+	for (i = 0; i < listing->app_count; i++) {
+		const appctl_app_entry *e = &listing->apps[i];
+		cached_app *c = &items[i];
+
+		/* Both lists are sorted by folder name. */
+		while (j < cache->count && strcmp(cache->items[j].dir, e->dir) < 0)
+			j++;
+		if (j < cache->count && strcmp(cache->items[j].dir, e->dir) == 0 &&
+		    strcmp(cache->items[j].blob_id, e->blob_id) == 0 &&
+		    strcmp(cache->items[j].needle_key, key) == 0) {
+			*c = cache->items[j];
+			memset(&cache->items[j], 0, sizeof(cache->items[j]));
+			j++;
+			continue;
+		}
+		c->dir = strdup(e->dir);
+		c->needle_key = strdup(key);
+		c->arena = appctl_arena_new();
+		if (!c->dir || !c->needle_key || !c->arena) {
+			err = appctl_error_nomem();
+			goto cleanup;
+		}
+		memcpy(c->blob_id, e->blob_id, sizeof(c->blob_id));
+		err = appctl_repo_load_app(&c->app, c->arena, repo, e->blob_id,
+			e->dir, needles, nneedles);
+		if (err) {
+			err = appctl_error_wrap(err, "in '%.12s'", listing->commit);
+			goto cleanup;
+		}
+	}
+	app_cache_dispose(cache);
+	cache->items = items;
+	cache->count = listing->app_count;
+	items = NULL;
+cleanup:
+	if (items) {
+		for (i = 0; i < listing->app_count; i++)
+			cached_app_dispose(&items[i]);
+		free(items);
+	}
+	free(key);
+	appctl_arena_free(scratch);
+	return err;
+}
+
+/* ---- what the principal has, as comparable strings ---- */
+
+typedef struct grant_set {
+	appctl_arena *arena;
+	const char **items;      /* sorted, unique */
+	size_t count;
+	size_t cap;
+} grant_set;
+
+static int str_cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static appctl_error *grant_set_add(grant_set *set, const char *s)
+{
+	if (!s)
+		return appctl_error_nomem();
+	if (set->count == set->cap) {
+		size_t cap = set->cap ? set->cap * 2 : 64;
+		const char **items = appctl_arena_calloc(set->arena, cap,
+			sizeof(*items));
+
+		if (!items)
+			return appctl_error_nomem();
+		if (set->count)
+			memcpy(items, set->items, set->count * sizeof(*items));
+		set->items = items;
+		set->cap = cap;
+	}
+	set->items[set->count++] = s;
+	return NULL;
+}
+
+/*
+ * "app/resource:action" per action and "app/resource.field (field)" per
+ * visible field that is not public (public fields ride on access, as in
+ * `appctl diff`): what history compares from one point to the next.
+ */
+static appctl_error *grant_set_compute(grant_set *set, const app_cache *cache,
+	const appctl_policy *policy, const char *principal, appctl_date at)
+{
+	appctl_error *err = NULL;
+	size_t i, r, f, k;
+	unsigned bit;
+
+	memset(set, 0, sizeof(*set));
+	set->arena = appctl_arena_new();
+	if (!set->arena)
+		return appctl_error_nomem();
+	for (i = 0; i < cache->count && !err; i++) {
+		const appctl_app *app = cache->items[i].app;
+		appctl_principal_access pa;
+
+		if (!app)
+			continue;
+		err = appctl_access_of(&pa, set->arena, app, policy, principal, at);
+		for (r = 0; !err && r < pa.resource_count; r++) {
+			const appctl_resource_access *ra = &pa.resources[r];
+
+			for (bit = 1; !err && bit < (1u << APPCTL_ACTION_COUNT); bit <<= 1)
+				if (ra->actions & bit)
+					err = grant_set_add(set, appctl_arena_printf(
+						set->arena, "%s/%s:%s", app->name, ra->name,
+						appctl_action_name(bit)));
+			for (f = 0; !err && ra->resource &&
+			     f < ra->resource->field_count; f++)
+				if (ra->visible[f] && ra->resource->fields[f].sensitivity !=
+						APPCTL_SENS_PUBLIC)
+					err = grant_set_add(set, appctl_arena_printf(
+						set->arena, "%s/%s.%s (field)", app->name,
+						ra->name, ra->resource->fields[f].name));
+		}
+	}
+	if (err)
+		return err;
+	if (set->count)
+		qsort(set->items, set->count, sizeof(*set->items), str_cmp);
+	for (i = 0, k = 0; i < set->count; i++)
+		if (k == 0 || strcmp(set->items[k - 1], set->items[i]) != 0)
+			set->items[k++] = set->items[i];
+	set->count = k;
+	return NULL;
+}
+
+/* ---- history ---- */
+
+typedef struct history_entry {
+	const char *commit;
+	char time[21];
+	int expiry;              /* caused by an expires date, not a commit */
+	const char **granted;
+	size_t granted_count;
+	const char **revoked;
+	size_t revoked_count;
+} history_entry;
+
+typedef struct history {
+	appctl_arena *arena;
+	history_entry *items;
+	size_t count;
+	size_t cap;
+} history;
+
+/* What `to` has that `from` lacks, copied into the history's arena. */
+static appctl_error *set_minus(const char ***out, size_t *count,
+	appctl_arena *arena, const grant_set *to, const grant_set *from)
+{
+	size_t i = 0, j = 0, n = 0;
+	const char **list;
+
+	list = appctl_arena_calloc(arena, to->count ? to->count : 1,
+		sizeof(*list));
+	if (!list)
+		return appctl_error_nomem();
+	while (i < to->count) {
+		int c = j >= from->count ? -1 : strcmp(to->items[i], from->items[j]);
+
+		if (c < 0) {
+			if (!(list[n++] = appctl_arena_strdup(arena, to->items[i])))
+				return appctl_error_nomem();
+			i++;
+		} else {
+			if (c == 0)
+				i++;
+			j++;
+		}
+	}
+	*out = list;
+	*count = n;
+	return NULL;
+}
+
+static void format_time(char out[21], int64_t t)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (!gmtime_r(&tt, &tm) || !strftime(out, 21, "%Y-%m-%dT%H:%M:%SZ", &tm))
+		snprintf(out, 21, "%s", "unknown");
+}
+
+/* Records the step from `prev` to `cur` when something changed. */
+static appctl_error *history_step(history *h, const grant_set *prev,
+	const grant_set *cur, const char *commit, int64_t time, int expiry)
+{
+	history_entry *e;
+	appctl_error *err;
+
+	if (h->count == h->cap) {
+		size_t cap = h->cap ? h->cap * 2 : 16;
+		history_entry *items = realloc(h->items, cap * sizeof(*items));
+
+		if (!items)
+			return appctl_error_nomem();
+		h->items = items;
+		h->cap = cap;
+	}
+	e = &h->items[h->count];
+	memset(e, 0, sizeof(*e));
+	if ((err = set_minus(&e->granted, &e->granted_count, h->arena, cur, prev)) ||
+	    (err = set_minus(&e->revoked, &e->revoked_count, h->arena, prev, cur)))
+		return err;
+	if (!e->granted_count && !e->revoked_count)
+		return NULL;
+	e->commit = appctl_arena_strdup(h->arena, commit);
+	if (!e->commit)
+		return appctl_error_nomem();
+	format_time(e->time, time);
+	e->expiry = expiry;
+	h->count++;
+	return NULL;
+}
+
+static int date_cmp(const void *a, const void *b)
+{
+	appctl_date x = *(const appctl_date *)a, y = *(const appctl_date *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * The days after the principal's temporary memberships end, within
+ * [from, to): the points between two commits where access can go without
+ * anyone committing anything.
+ */
+static appctl_error *expiry_points(appctl_date **out, size_t *count,
+	const app_cache *cache, const char *principal, appctl_date from,
+	appctl_date to)
+{
+	appctl_date *days = NULL;
+	size_t n = 0, cap = 0, i, r, m;
+
+	*out = NULL;
+	*count = 0;
+	for (i = 0; i < cache->count; i++) {
+		const appctl_app *app = cache->items[i].app;
+
+		for (r = 0; app && r < app->role_count; r++)
+			for (m = 0; m < app->roles[r].member_count; m++) {
+				const appctl_member *mem = &app->roles[r].members[m];
+				appctl_date after;
+
+				if (mem->kind != APPCTL_MEMBER_PRINCIPAL ||
+				    !mem->has_expires ||
+				    strcmp(mem->name, principal) != 0)
+					continue;
+				after = mem->expires + 1;
+				if (after <= from || after >= to)
+					continue;
+				if (n == cap) {
+					size_t grown_cap = cap ? cap * 2 : 8;
+					appctl_date *grown = realloc(days,
+						grown_cap * sizeof(*grown));
+
+					if (!grown) {
+						free(days);
+						return appctl_error_nomem();
+					}
+					days = grown;
+					cap = grown_cap;
+				}
+				days[n++] = after;
+			}
+	}
+	if (n)
+		qsort(days, n, sizeof(*days), date_cmp);
+	*out = days;
+	*count = n;
+	return NULL;
+}
+
+/*
+ * Walks the environment branch's first-parent commits, oldest first, and
+ * records each point where the principal's access changed: at a commit
+ * (evaluated on the day it was made) or when a temporary membership ended
+ * between two commits (up to `at`). Until releases exist, the commit stands
+ * for the release.
+ */
+static appctl_error *compute_history(history *h, appctl_repo *repo,
+	const char *head, const char *principal, appctl_date at)
+{
+	appctl_error *err = NULL;
+	appctl_commit_info *commits = NULL;
+	appctl_app_listing *listing = NULL;
+	app_cache cache = { NULL, 0 };
+	grant_set prev, cur;
+	appctl_date *days = NULL;
+	size_t ncommits = 0, ndays = 0, i, d;
+	appctl_error *absent = NULL;      /* reading appctl.json alone, after a listing failed */
+	char *policy_text = NULL;
+	size_t policy_len = 0;
+
+	memset(&prev, 0, sizeof(prev));
+	memset(&cur, 0, sizeof(cur));
+	prev.arena = appctl_arena_new();
+	if (!prev.arena) {
+		err = appctl_error_nomem();
+		goto cleanup;
+	}
+	err = appctl_repo_first_parent_commits(&commits, &ncommits, repo, head);
+	for (i = 0; !err && i < ncommits; i++) {
+		appctl_date day = appctl_date_from_unix(commits[i].time);
+		appctl_date end = i + 1 < ncommits
+			? appctl_date_from_unix(commits[i + 1].time) : at + 1;
+
+		appctl_app_listing_free(listing);
+		listing = NULL;
+		err = appctl_repo_list_apps(&listing, repo, commits[i].id);
+		if (err && !(absent = appctl_repo_read_path(&policy_text,
+				&policy_len, repo, commits[i].id, "appctl.json")) &&
+		    !policy_text) {
+			/* Before the repository had an appctl.json, nobody had access. */
+			appctl_error_free(err);
+			err = NULL;
+			if (!(cur.arena = appctl_arena_new())) {
+				err = appctl_error_nomem();
+				break;
+			}
+			if ((err = history_step(h, &prev, &cur, commits[i].id,
+					commits[i].time, 0)))
+				break;
+			appctl_arena_free(prev.arena);
+			prev = cur;
+			memset(&cur, 0, sizeof(cur));
+			continue;
+		}
+		free(policy_text);
+		policy_text = NULL;
+		appctl_error_free(absent);
+		absent = NULL;
+		if (err) {
+			err = appctl_error_wrap(err, "in '%.12s'", commits[i].id);
+			break;
+		}
+		if ((err = app_cache_update(&cache, repo, listing, principal)) ||
+		    (err = grant_set_compute(&cur, &cache, listing->policy,
+				principal, day)) ||
+		    (err = history_step(h, &prev, &cur, commits[i].id,
+				commits[i].time, 0)))
+			break;
+		appctl_arena_free(prev.arena);
+		prev = cur;
+		memset(&cur, 0, sizeof(cur));
+		free(days);
+		days = NULL;
+		err = expiry_points(&days, &ndays, &cache, principal, day, end);
+		for (d = 0; !err && d < ndays; d++) {
+			if (d && days[d] == days[d - 1])
+				continue;
+			if ((err = grant_set_compute(&cur, &cache, listing->policy,
+					principal, days[d])) ||
+			    (err = history_step(h, &prev, &cur, commits[i].id,
+					(int64_t)days[d] * 86400, 1)))
+				break;
+			appctl_arena_free(prev.arena);
+			prev = cur;
+			memset(&cur, 0, sizeof(cur));
+		}
+	}
+cleanup:
+	free(days);
+	free(policy_text);
+	appctl_error_free(absent);
+	appctl_arena_free(cur.arena);
+	appctl_arena_free(prev.arena);
+	app_cache_dispose(&cache);
+	appctl_app_listing_free(listing);
+	free(commits);
+	return err;
+}
+
+/* ---- output ---- */
+
+/* The roles (with their group) through which `pa` reaches resource `ra`. */
+static size_t resource_via(const char **out, const appctl_principal_access *pa,
+	const appctl_resource_access *ra)
+{
+	const appctl_app *app = pa->app;
+	size_t v, r, g, n = 0;
+
+	for (v = 0; v < pa->via_count; v++) {
+		const char *via = pa->via[v];
+		const appctl_role *best = NULL;
+
+		/* A via is "Role" or "Role (group:x)": find the longest role name it starts with. */
+		for (r = 0; r < app->role_count; r++) {
+			const char *name = app->roles[r].name;
+			size_t len = strlen(name);
+
+			if (strncmp(via, name, len) == 0 &&
+			    (via[len] == '\0' || strncmp(via + len, " (group:", 8) == 0) &&
+			    (!best || strlen(best->name) < len))
+				best = &app->roles[r];
+		}
+		for (g = 0; best && g < best->grant_count; g++)
+			if (best->grants[g].actions &&
+			    strcmp(best->grants[g].resource, ra->name) == 0) {
+				out[n++] = via;
+				break;
+			}
+	}
+	return n;
+}
+
+typedef struct access_report {
+	const char *principal;
+	const char *env;
+	char commit[41];
+	appctl_date at;
+	const app_cache *cache;
+	const appctl_policy *policy;
+	appctl_arena *arena;
+	int may_approve;
+	const history *hist;     /* NULL without --history */
+} access_report;
+
+static cJSON *string_array(const char *const *items, size_t n)
+{
+	cJSON *arr = cJSON_CreateArray();
+	size_t i;
+
+	for (i = 0; arr && i < n; i++)
+		cJSON_AddItemToArray(arr, cJSON_CreateString(items[i]));
+	return arr;
+}
+
+/* What the principal owns: apps ("app") and integrations ("app/integration"). */
+static appctl_error *owned(const char ***out, size_t *count,
+	const access_report *rep)
+{
+	size_t i, k, n = 0, total = 0;
+	const char **list;
+
+	for (i = 0; i < rep->cache->count; i++)
+		if (rep->cache->items[i].app)
+			total += 1 + rep->cache->items[i].app->integration_count;
+	list = appctl_arena_calloc(rep->arena, total ? total : 1, sizeof(*list));
+	if (!list)
+		return appctl_error_nomem();
+	for (i = 0; i < rep->cache->count; i++) {
+		const appctl_app *app = rep->cache->items[i].app;
+
+		if (!app)
+			continue;
+		if ((app->business_owner &&
+		     strcmp(app->business_owner, rep->principal) == 0) ||
+		    (app->technical_owner &&
+		     strcmp(app->technical_owner, rep->principal) == 0))
+			list[n++] = app->name;
+		for (k = 0; k < app->integration_count; k++) {
+			const appctl_integration *in = &app->integrations[k];
+
+			if (in->owner && strcmp(in->owner, rep->principal) == 0 &&
+			    !(list[n++] = appctl_arena_printf(rep->arena, "%s/%s",
+					app->name, in->name)))
+				return appctl_error_nomem();
+		}
+	}
+	*out = list;
+	*count = n;
+	return NULL;
+}
+
+static appctl_error *print_json(const access_report *rep)
+{
+	appctl_error *err = NULL;
+	cJSON *root = cJSON_CreateObject(), *access, *hist;
+	const char **owns = NULL, **via;
+	size_t nowns = 0, i, r, f, nvia;
+	char day[11], *text = NULL;
+	unsigned bit;
+
+	if (!root)
+		return appctl_error_nomem();
+	appctl_date_format(day, rep->at);
+	cJSON_AddStringToObject(root, "principal", rep->principal);
+	cJSON_AddStringToObject(root, "env", rep->env);
+	cJSON_AddStringToObject(root, "commit", rep->commit);
+	cJSON_AddStringToObject(root, "at", day);
+	access = cJSON_AddArrayToObject(root, "access");
+	for (i = 0; !err && access && i < rep->cache->count; i++) {
+		const appctl_app *app = rep->cache->items[i].app;
+		appctl_principal_access pa;
+
+		if (!app)
+			continue;
+		err = appctl_access_of(&pa, rep->arena, app, rep->policy,
+			rep->principal, rep->at);
+		via = appctl_arena_calloc(rep->arena, pa.via_count + 1,
+			sizeof(*via));
+		if (!err && !via)
+			err = appctl_error_nomem();
+		for (r = 0; !err && r < pa.resource_count; r++) {
+			const appctl_resource_access *ra = &pa.resources[r];
+			cJSON *o = cJSON_CreateObject(), *actions, *fields;
+
+			cJSON_AddItemToArray(access, o);
+			cJSON_AddStringToObject(o, "app", app->name);
+			cJSON_AddStringToObject(o, "resource", ra->name);
+			actions = cJSON_AddArrayToObject(o, "actions");
+			for (bit = 1; bit < (1u << APPCTL_ACTION_COUNT); bit <<= 1)
+				if (ra->actions & bit)
+					cJSON_AddItemToArray(actions,
+						cJSON_CreateString(appctl_action_name(bit)));
+			fields = cJSON_AddArrayToObject(o, "visible_fields");
+			for (f = 0; ra->resource && f < ra->resource->field_count; f++)
+				if (ra->visible[f])
+					cJSON_AddItemToArray(fields, cJSON_CreateString(
+						ra->resource->fields[f].name));
+			nvia = resource_via(via, &pa, ra);
+			cJSON_AddItemToObject(o, "via", string_array(via, nvia));
+		}
+	}
+	if (!err)
+		err = owned(&owns, &nowns, rep);
+	if (err)
+		goto cleanup;
+	cJSON_AddItemToObject(root, "owns", string_array(owns, nowns));
+	cJSON_AddBoolToObject(root, "may_approve", rep->may_approve);
+	/* The key is always there; it is filled with --history only. */
+	hist = cJSON_AddArrayToObject(root, "history");
+	for (i = 0; hist && rep->hist && i < rep->hist->count; i++) {
+		const history_entry *e = &rep->hist->items[i];
+		cJSON *o = cJSON_CreateObject();
+
+		cJSON_AddItemToArray(hist, o);
+		cJSON_AddStringToObject(o, "release", e->commit);
+		cJSON_AddStringToObject(o, "commit", e->commit);
+		cJSON_AddStringToObject(o, "time", e->time);
+		cJSON_AddStringToObject(o, "cause", e->expiry ? "expiry" : "commit");
+		cJSON_AddItemToObject(o, "granted",
+			string_array(e->granted, e->granted_count));
+		cJSON_AddItemToObject(o, "revoked",
+			string_array(e->revoked, e->revoked_count));
+	}
+	text = cJSON_Print(root);
+	if (!text) {
+		err = appctl_error_nomem();
+		goto cleanup;
+	}
+	puts(text);
+cleanup:
+	cJSON_free(text);
+	cJSON_Delete(root);
+	return err;
+}
+
+static void print_list(const char *label, const char *const *items, size_t n)
+{
+	size_t i;
+
+	printf("%s", label);
+	for (i = 0; i < n; i++)
+		printf("%s%s", i ? ", " : "", items[i]);
+	putchar('\n');
+}
+
+static appctl_error *print_text(const appctl_cli *cli,
+	const access_report *rep)
+{
+	appctl_error *err = NULL;
+	const char **owns = NULL, **via, *names[APPCTL_ACTION_COUNT];
+	size_t nowns = 0, i, r, f, nvia, shown = 0, n;
+	char day[11];
+	unsigned bit;
+
+	appctl_date_format(day, rep->at);
+	printf("%s%s%s in %s (%.7s), access as of %s\n",
+		appctl_cli_color(cli, APPCTL_BOLD), rep->principal,
+		appctl_cli_color(cli, APPCTL_RESET), rep->env, rep->commit, day);
+	for (i = 0; i < rep->cache->count; i++) {
+		const appctl_app *app = rep->cache->items[i].app;
+		appctl_principal_access pa;
+
+		if (!app)
+			continue;
+		err = appctl_access_of(&pa, rep->arena, app, rep->policy,
+			rep->principal, rep->at);
+		if (err)
+			return err;
+		if (!pa.resource_count)
+			continue;
+		via = appctl_arena_calloc(rep->arena, pa.via_count + 1,
+			sizeof(*via));
+		if (!via)
+			return appctl_error_nomem();
+		printf("\n%s%s%s\n", appctl_cli_color(cli, APPCTL_BOLD), app->name,
+			appctl_cli_color(cli, APPCTL_RESET));
+		for (r = 0; r < pa.resource_count; r++) {
+			const appctl_resource_access *ra = &pa.resources[r];
+
+			n = 0;
+			for (bit = 1; bit < (1u << APPCTL_ACTION_COUNT); bit <<= 1)
+				if (ra->actions & bit)
+					names[n++] = appctl_action_name(bit);
+			printf("  %s: ", ra->name);
+			print_list("", names, n);
+			printf("    fields:");
+			for (f = 0, n = 0; ra->resource && f < ra->resource->field_count; f++)
+				if (ra->visible[f])
+					printf("%s %s", n++ ? "," : "",
+						ra->resource->fields[f].name);
+			printf("%s\n", n ? "" : " (none)");
+			nvia = resource_via(via, &pa, ra);
+			print_list("    via: ", via, nvia);
+			shown++;
+		}
+	}
+	if (!shown)
+		printf("\nno access to any app in %s\n", rep->env);
+	err = owned(&owns, &nowns, rep);
+	if (err)
+		return err;
+	putchar('\n');
+	if (nowns)
+		print_list("owns: ", owns, nowns);
+	else
+		printf("owns: nothing\n");
+	printf("may approve: %s\n", rep->may_approve ? "yes" : "no");
+	if (!rep->hist)
+		return NULL;
+	printf("\nhistory in %s:\n", rep->env);
+	if (!rep->hist->count)
+		printf("  no access at any commit\n");
+	for (i = 0; i < rep->hist->count; i++) {
+		const history_entry *e = &rep->hist->items[i];
+
+		printf("  %s  %.7s%s\n", e->time, e->commit,
+			e->expiry ? "  (a temporary membership ended)" : "");
+		if (e->granted_count)
+			print_list("    granted: ", e->granted, e->granted_count);
+		if (e->revoked_count)
+			print_list("    revoked: ", e->revoked, e->revoked_count);
+	}
+	return NULL;
+}
+
+/* ---- the command ---- */
+
+static int policy_has_env(const appctl_policy *policy, const char *env)
+{
+	size_t i;
+
+	for (i = 0; i < policy->environment_count; i++)
+		if (strcmp(policy->environments[i], env) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * The environment asked for, or the last one of the promotion chain
+ * (production, normally) as HEAD's appctl.json lists it.
+ */
+static appctl_error *pick_env(const char **out, appctl_arena *arena,
+	appctl_repo *repo, const char *env)
+{
+	appctl_error *err;
+	appctl_app_listing *head = NULL;
+	char commit[41];
+
+	*out = env;
+	if (env)
+		return NULL;
+	err = appctl_repo_resolve(commit, repo, "HEAD");
+	if (err)
+		return appctl_error_wrap(err, "cannot tell the environments, use --env");
+	err = appctl_repo_list_apps(&head, repo, commit);
+	if (!err && !head->policy->environment_count)
+		err = appctl_error_input("appctl.json", "$.environments",
+			"no environments");
+	if (!err && !(*out = appctl_arena_strdup(arena,
+			head->policy->environments[head->policy->environment_count - 1])))
+		err = appctl_error_nomem();
+	appctl_app_listing_free(head);
+	return err;
+}
+
+appctl_error *cmd_access(appctl_cli *cli, int argc, char **argv)
+{
+	const char *pos[1] = { NULL }, *env = NULL, *at = NULL;
+	int npos, help, json = 0, with_history = 0;
+	const appctl_opt opts[] = {
+		{ "env", 0, APPCTL_OPT_STRING, &env, "ENV" },
+		{ "at", 0, APPCTL_OPT_STRING, &at, "DATE" },
+		{ "json", 0, APPCTL_OPT_FLAG, &json, NULL },
+		{ "history", 0, APPCTL_OPT_FLAG, &with_history, NULL },
+		{ 0 }
+	};
+	appctl_app_listing *listing = NULL;
+	app_cache cache = { NULL, 0 };
+	history hist = { NULL, NULL, 0, 0 };
+	access_report rep;
+	appctl_error *err;
+
+	memset(&rep, 0, sizeof(rep));
+	err = appctl_cli_parse(argc, argv, opts, pos, 1, &npos, &help);
+	if (err)
+		return err;
+	if (help) {
+		appctl_cli_print_help("access");
+		return NULL;
+	}
+	json |= cli->json;
+	if (npos != 1)
+		return appctl_error_new(APPCTL_EUSAGE, "usage: appctl access "
+			"PRINCIPAL [--env ENV] [--at DATE] [--json] [--history]");
+	if (!appctl_principal_is_valid(pos[0]))
+		return appctl_error_new(APPCTL_EUSAGE,
+			"'%s' is not a principal (an email-like name)", pos[0]);
+	if (env && !appctl_env_name_is_valid(env))
+		return appctl_error_new(APPCTL_EUSAGE,
+			"--env: '%s' is not an environment name", env);
+	rep.at = appctl_cli_today();
+	if (at && appctl_date_parse(&rep.at, at) != 0)
+		return appctl_error_new(APPCTL_EUSAGE,
+			"--at: '%s' is not a date (YYYY-MM-DD)", at);
+	rep.principal = pos[0];
+
+	err = appctl_repo_open(&cli->repo, cli->dir);
+	if (err)
+		return err;
+	rep.arena = appctl_arena_new();
+	hist.arena = appctl_arena_new();
+	if (!rep.arena || !hist.arena) {
+		err = appctl_error_nomem();
+		goto cleanup;
+	}
+	if ((err = pick_env(&rep.env, rep.arena, cli->repo, env)) ||
+	    (err = appctl_repo_resolve(rep.commit, cli->repo, rep.env)) ||
+	    (err = appctl_repo_list_apps(&listing, cli->repo, rep.commit)))
+		goto cleanup;
+	if (!policy_has_env(listing->policy, rep.env)) {
+		err = appctl_error_new(APPCTL_EUSAGE,
+			"'%s' is not an environment of appctl.json", rep.env);
+		goto cleanup;
+	}
+	err = app_cache_update(&cache, cli->repo, listing, rep.principal);
+	if (err)
+		goto cleanup;
+	rep.cache = &cache;
+	rep.policy = listing->policy;
+	rep.may_approve = appctl_policy_may_approve(listing->policy,
+		rep.principal);
+	if (with_history) {
+		err = compute_history(&hist, cli->repo, rep.commit, rep.principal,
+			rep.at);
+		if (err)
+			goto cleanup;
+		rep.hist = &hist;
+	}
+	err = json ? print_json(&rep) : print_text(cli, &rep);
+cleanup:
+	free(hist.items);
+	appctl_arena_free(hist.arena);
+	app_cache_dispose(&cache);
+	appctl_app_listing_free(listing);
+	appctl_arena_free(rep.arena);
+	return err;
+}

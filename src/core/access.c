@@ -1,0 +1,205 @@
+/* access.c: effective access of a principal to an app, groups expanded, expiry applied. */
+#include "appctl/access.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+int appctl_policy_in_group(const appctl_policy *policy, const char *name,
+	const char *principal)
+{
+	const appctl_group *g = appctl_policy_group(policy, name);
+	size_t lo = 0, hi;
+
+	if (!g)
+		return 0;
+	for (hi = g->member_count; lo < hi;) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(principal, g->sorted_members[mid]);
+
+		if (c == 0)
+			return 1;
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return 0;
+}
+
+int appctl_policy_may_approve(const appctl_policy *policy,
+	const char *principal)
+{
+	size_t i;
+
+	for (i = 0; i < policy->approver_count; i++) {
+		const appctl_member *m = &policy->approvers[i];
+
+		if (m->kind == APPCTL_MEMBER_PRINCIPAL
+			? strcmp(m->name, principal) == 0
+			: appctl_policy_in_group(policy, m->name, principal))
+			return 1;
+	}
+	return 0;
+}
+
+int appctl_app_uses_group(const appctl_app *app, const char *group)
+{
+	size_t r, m;
+
+	for (r = 0; r < app->role_count; r++)
+		for (m = 0; m < app->roles[r].member_count; m++)
+			if (app->roles[r].members[m].kind == APPCTL_MEMBER_GROUP &&
+			    strcmp(app->roles[r].members[m].name, group) == 0)
+				return 1;
+	return 0;
+}
+
+/*
+ * How `principal` holds `role` on day `at`: NULL when not at all, "" when
+ * directly, else the name of the (first) group that brings it.
+ */
+static const char *role_holding(const appctl_role *role,
+	const appctl_policy *policy, const char *principal, appctl_date at)
+{
+	const char *via = NULL;
+	size_t m;
+
+	for (m = 0; m < role->member_count; m++) {
+		const appctl_member *mem = &role->members[m];
+
+		if (mem->kind == APPCTL_MEMBER_PRINCIPAL) {
+			if (strcmp(mem->name, principal) == 0 &&
+			    appctl_member_active(mem, at))
+				return "";
+		} else if (!via && appctl_policy_in_group(policy, mem->name,
+				principal)) {
+			via = mem->name;
+		}
+	}
+	return via;
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static int resource_access_cmp(const void *a, const void *b)
+{
+	const appctl_resource_access *x = a, *y = b;
+
+	return strcmp(x->name, y->name);
+}
+
+static int is_hidden(const appctl_grant *g, const char *field)
+{
+	size_t i;
+
+	for (i = 0; i < g->hidden_field_count; i++)
+		if (strcmp(g->hidden_fields[i], field) == 0)
+			return 1;
+	return 0;
+}
+
+appctl_error *appctl_access_of(appctl_principal_access *out,
+	appctl_arena *arena, const appctl_app *app, const appctl_policy *policy,
+	const char *principal, appctl_date at)
+{
+	appctl_resource_access *res;
+	size_t r, g, f, k, nres = 0, nvia = 0, max_grants = 0;
+
+	memset(out, 0, sizeof(*out));
+	out->principal = principal;
+	out->app = app;
+	for (r = 0; r < app->role_count; r++)
+		max_grants += app->roles[r].grant_count;
+	res = appctl_arena_calloc(arena, max_grants, sizeof(*res));
+	out->via = appctl_arena_calloc(arena, app->role_count, sizeof(char *));
+	if (!res || !out->via)
+		return appctl_error_nomem();
+	for (r = 0; r < app->role_count; r++) {
+		const appctl_role *role = &app->roles[r];
+		const char *via = role_holding(role, policy, principal, at);
+
+		if (!via)
+			continue;
+		out->via[nvia] = *via ? appctl_arena_printf(arena, "%s (group:%s)",
+						role->name, via)
+				      : role->name;
+		if (!out->via[nvia++])
+			return appctl_error_nomem();
+		for (g = 0; g < role->grant_count; g++) {
+			const appctl_grant *grant = &role->grants[g];
+			appctl_resource_access *ra = NULL;
+
+			if (!grant->actions)
+				continue;
+			for (k = 0; k < nres; k++)
+				if (strcmp(res[k].name, grant->resource) == 0)
+					ra = &res[k];
+			if (!ra) {
+				ra = &res[nres++];
+				ra->name = grant->resource;
+				ra->resource = appctl_app_resource(app, grant->resource);
+				if (ra->resource) {
+					ra->visible = appctl_arena_calloc(arena,
+						ra->resource->field_count, 1);
+					if (!ra->visible)
+						return appctl_error_nomem();
+				}
+			}
+			ra->actions |= grant->actions;
+			for (f = 0; ra->resource && f < ra->resource->field_count; f++)
+				if (!is_hidden(grant, ra->resource->fields[f].name))
+					ra->visible[f] = 1;
+		}
+	}
+	qsort(res, nres, sizeof(*res), resource_access_cmp);
+	qsort(out->via, nvia, sizeof(*out->via), name_cmp);
+	out->resources = res;
+	out->resource_count = nres;
+	out->via_count = nvia;
+	return NULL;
+}
+
+appctl_error *appctl_app_principals(const char ***out, size_t *count,
+	appctl_arena *arena, const appctl_app *app, const appctl_policy *policy)
+{
+	size_t r, m, n = 0, total = 0, i, w;
+	const char **list;
+
+	for (r = 0; r < app->role_count; r++) {
+		for (m = 0; m < app->roles[r].member_count; m++) {
+			const appctl_member *mem = &app->roles[r].members[m];
+			const appctl_group *g = mem->kind == APPCTL_MEMBER_GROUP
+				? appctl_policy_group(policy, mem->name) : NULL;
+
+			total += mem->kind == APPCTL_MEMBER_GROUP
+				? (g ? g->member_count : 0) : 1;
+		}
+	}
+	list = appctl_arena_calloc(arena, total, sizeof(*list));
+	if (!list)
+		return appctl_error_nomem();
+	for (r = 0; r < app->role_count; r++) {
+		for (m = 0; m < app->roles[r].member_count; m++) {
+			const appctl_member *mem = &app->roles[r].members[m];
+			const appctl_group *g;
+
+			if (mem->kind == APPCTL_MEMBER_PRINCIPAL) {
+				list[n++] = mem->name;
+				continue;
+			}
+			g = appctl_policy_group(policy, mem->name);
+			for (i = 0; g && i < g->member_count; i++)
+				list[n++] = g->members[i];
+		}
+	}
+	qsort(list, n, sizeof(*list), name_cmp);
+	for (i = 0, w = 0; i < n; i++)
+		if (w == 0 || strcmp(list[w - 1], list[i]) != 0)
+			list[w++] = list[i];
+	*out = list;
+	*count = w;
+	return NULL;
+}

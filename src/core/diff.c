@@ -1,0 +1,1623 @@
+/* diff.c: semantic diff of two revisions — who gained what, what got connected (SPEC §2). */
+#include "appctl/diff.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "appctl/access.h"
+#include "appctl/json.h"
+#include "appctl/strbuf.h"
+
+/* ---- the change list ---- */
+
+int appctl_changes_init(appctl_changes *changes)
+{
+	memset(changes, 0, sizeof(*changes));
+	changes->arena = appctl_arena_new();
+	return changes->arena ? 0 : -1;
+}
+
+void appctl_changes_dispose(appctl_changes *changes)
+{
+	free(changes->items);
+	appctl_arena_free(changes->arena);
+	memset(changes, 0, sizeof(*changes));
+}
+
+static const char *const risk_names[] = { "low", "medium", "high" };
+
+const char *appctl_risk_name(appctl_risk risk)
+{
+	return (unsigned)risk < 3 ? risk_names[risk] : "unknown";
+}
+
+int appctl_risk_parse(appctl_risk *out, const char *s)
+{
+	int i;
+
+	for (i = 0; i < 3; i++)
+		if (strcmp(s, risk_names[i]) == 0) {
+			*out = (appctl_risk)i;
+			return 0;
+		}
+	return -1;
+}
+
+void appctl_changes_summary(const appctl_changes *changes, size_t counts[3])
+{
+	size_t i;
+
+	counts[0] = counts[1] = counts[2] = 0;
+	for (i = 0; i < changes->count; i++)
+		counts[changes->items[i].risk]++;
+}
+
+/* Copies every string of `c` into the list's arena, so callers may free their models. */
+static appctl_error *add(appctl_changes *out, const appctl_change *c)
+{
+	appctl_change *slot;
+
+	if (out->count == out->cap) {
+		size_t cap = out->cap ? out->cap * 2 : 64;
+		appctl_change *items = realloc(out->items, cap * sizeof(*items));
+
+		if (!items)
+			return appctl_error_nomem();
+		out->items = items;
+		out->cap = cap;
+	}
+	slot = &out->items[out->count];
+	*slot = *c;
+#define COPY(f)                                                              \
+	do {                                                                 \
+		if (c->f && !(slot->f = appctl_arena_strdup(out->arena, c->f)))  \
+			return appctl_error_nomem();                         \
+	} while (0)
+	COPY(app);
+	COPY(principal);
+	COPY(role);
+	COPY(group);
+	COPY(member);
+	COPY(resource);
+	COPY(action);
+	COPY(field);
+	COPY(integration);
+	COPY(scope);
+	COPY(env);
+	COPY(path);
+	COPY(via);
+	COPY(before);
+	COPY(after);
+#undef COPY
+	out->count++;
+	return NULL;
+}
+
+static int strcmp_null(const char *a, const char *b)
+{
+	if (!a || !b)
+		return a ? 1 : (b ? -1 : 0);
+	return strcmp(a, b);
+}
+
+static int change_cmp(const void *pa, const void *pb)
+{
+	const appctl_change *a = pa, *b = pb;
+	int c;
+
+	if ((c = strcmp_null(a->app, b->app)))
+		return c;
+	if (a->risk != b->risk)
+		return a->risk > b->risk ? -1 : 1;
+	if ((c = strcmp(a->kind, b->kind)) ||
+	    (c = strcmp_null(a->principal, b->principal)) ||
+	    (c = strcmp_null(a->role, b->role)) ||
+	    (c = strcmp_null(a->group, b->group)) ||
+	    (c = strcmp_null(a->member, b->member)) ||
+	    (c = strcmp_null(a->resource, b->resource)) ||
+	    (c = strcmp_null(a->action, b->action)) ||
+	    (c = strcmp_null(a->field, b->field)) ||
+	    (c = strcmp_null(a->integration, b->integration)) ||
+	    (c = strcmp_null(a->scope, b->scope)) ||
+	    (c = strcmp_null(a->env, b->env)) ||
+	    (c = strcmp_null(a->path, b->path)) ||
+	    (c = strcmp_null(a->before, b->before)))
+		return c;
+	return strcmp_null(a->after, b->after);
+}
+
+void appctl_changes_sort(appctl_changes *changes)
+{
+	if (changes->count)
+		qsort(changes->items, changes->count, sizeof(*changes->items),
+			change_cmp);
+}
+
+/* ---- small helpers ---- */
+
+/* A JSON string literal in arena memory (before/after values). */
+static const char *jstr(appctl_arena *arena, const char *s)
+{
+	appctl_strbuf b = APPCTL_STRBUF_INIT;
+	const char *r;
+
+	if (!s)
+		return NULL;
+	appctl_json_quote(&b, s);
+	r = b.failed ? NULL : appctl_arena_strndup(arena, b.ptr, b.len);
+	appctl_strbuf_dispose(&b);
+	return r;
+}
+
+static const char *jint(appctl_arena *arena, int has, int64_t v)
+{
+	return has ? appctl_arena_printf(arena, "%lld", (long long)v) : NULL;
+}
+
+static const char *path2(appctl_arena *arena, const char *a, const char *b,
+	const char *c)
+{
+	appctl_strbuf p = APPCTL_STRBUF_INIT;
+	const char *r;
+
+	appctl_strbuf_puts(&p, "$");
+	appctl_json_path_key(&p, a);
+	if (b)
+		appctl_json_path_key(&p, b);
+	if (c)
+		appctl_json_path_key(&p, c);
+	r = p.failed ? NULL : appctl_arena_strndup(arena, p.ptr, p.len);
+	appctl_strbuf_dispose(&p);
+	return r;
+}
+
+static int contains(const char *const *list, size_t n, const char *s)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(list[i], s) == 0)
+			return 1;
+	return 0;
+}
+
+static int same_str(const char *a, const char *b)
+{
+	return strcmp_null(a, b) == 0;
+}
+
+/* ---- structural app diff ---- */
+
+static const char *grant_json(appctl_arena *arena, const appctl_grant *g)
+{
+	appctl_strbuf b = APPCTL_STRBUF_INIT;
+	const char *r;
+	unsigned bit;
+	size_t i;
+	int first = 1;
+
+	appctl_strbuf_puts(&b, "{\"actions\":[");
+	for (bit = 1; bit < (1u << APPCTL_ACTION_COUNT); bit <<= 1) {
+		if (!(g->actions & bit))
+			continue;
+		appctl_strbuf_printf(&b, "%s\"%s\"", first ? "" : ",",
+			appctl_action_name(bit));
+		first = 0;
+	}
+	for (i = 0; i < g->unknown_action_count; i++) {
+		appctl_strbuf_puts(&b, first ? "" : ",");
+		appctl_json_quote(&b, g->unknown_actions[i]);
+		first = 0;
+	}
+	appctl_strbuf_puts(&b, "]");
+	if (g->hidden_field_count) {
+		appctl_strbuf_puts(&b, ",\"hidden_fields\":[");
+		for (i = 0; i < g->hidden_field_count; i++) {
+			appctl_strbuf_puts(&b, i ? "," : "");
+			appctl_json_quote(&b, g->hidden_fields[i]);
+		}
+		appctl_strbuf_puts(&b, "]");
+	}
+	if (g->justification) {
+		appctl_strbuf_puts(&b, ",\"justification\":");
+		appctl_json_quote(&b, g->justification);
+	}
+	appctl_strbuf_puts(&b, ",\"resource\":");
+	appctl_json_quote(&b, g->resource);
+	appctl_strbuf_puts(&b, "}");
+	r = b.failed ? NULL : appctl_arena_strndup(arena, b.ptr, b.len);
+	appctl_strbuf_dispose(&b);
+	return r;
+}
+
+typedef struct diff_ctx {
+	appctl_changes *out;
+	appctl_arena *scratch;
+	const char *app;
+} diff_ctx;
+
+static appctl_error *emit(diff_ctx *d, appctl_change *c)
+{
+	c->app = d->app;
+	return add(d->out, c);
+}
+
+static appctl_error *other(diff_ctx *d, const char *path, const char *before,
+	const char *after)
+{
+	appctl_change c = { 0 };
+
+	if (!path)
+		return appctl_error_nomem();
+	c.kind = "other.changed";
+	c.risk = APPCTL_RISK_LOW;
+	c.path = path;
+	c.before = before;
+	c.after = after;
+	return emit(d, &c);
+}
+
+static const char *member_text(appctl_arena *arena, const appctl_member *m)
+{
+	return m->kind == APPCTL_MEMBER_GROUP
+		? appctl_arena_printf(arena, "group:%s", m->name) : m->name;
+}
+
+static const appctl_member *find_member(const appctl_role *r,
+	const appctl_member *m)
+{
+	size_t i;
+
+	for (i = 0; i < r->member_count; i++)
+		if (r->members[i].kind == m->kind &&
+		    strcmp(r->members[i].name, m->name) == 0)
+			return &r->members[i];
+	return NULL;
+}
+
+static appctl_error *diff_role_members(diff_ctx *d, const appctl_role *a,
+	const appctl_role *b)
+{
+	appctl_error *err;
+	size_t i;
+	int pass;
+
+	/* pass 0: removed (in a, not in b); pass 1: added. */
+	for (pass = 0; pass < 2; pass++) {
+		const appctl_role *from = pass ? b : a, *to = pass ? a : b;
+
+		for (i = 0; i < from->member_count; i++) {
+			const appctl_member *m = &from->members[i];
+			const appctl_member *other_m = find_member(to, m);
+			appctl_change c = { 0 };
+
+			c.role = a->name;
+			c.member = member_text(d->scratch, m);
+			if (!c.member)
+				return appctl_error_nomem();
+			if (m->kind == APPCTL_MEMBER_PRINCIPAL)
+				c.principal = m->name;
+			else
+				c.group = m->name;
+			if (!other_m) {
+				c.kind = pass ? "role.member_added" : "role.member_removed";
+				c.risk = pass ? APPCTL_RISK_MEDIUM : APPCTL_RISK_LOW;
+				if (m->has_expires) {
+					if (pass)
+						c.after = jstr(d->scratch, m->expires_text);
+					else
+						c.before = jstr(d->scratch, m->expires_text);
+				}
+				if ((err = emit(d, &c)))
+					return err;
+			} else if (pass == 0 &&
+				   !same_str(m->expires_text, other_m->expires_text)) {
+				appctl_strbuf p = APPCTL_STRBUF_INIT;
+
+				appctl_strbuf_puts(&p, "$.roles");
+				appctl_json_path_key(&p, a->name);
+				appctl_strbuf_puts(&p, ".members");
+				appctl_json_path_index(&p, other_m->index);
+				appctl_strbuf_puts(&p, ".expires");
+				err = other(d, p.failed ? NULL
+					: appctl_arena_strdup(d->scratch, p.ptr),
+					jstr(d->scratch, m->expires_text),
+					jstr(d->scratch, other_m->expires_text));
+				appctl_strbuf_dispose(&p);
+				if (err)
+					return err;
+			}
+		}
+	}
+	return NULL;
+}
+
+static appctl_error *diff_role_grants(diff_ctx *d, const appctl_role *a,
+	const appctl_role *b)
+{
+	const char **ga, **gb;
+	unsigned char *used;
+	appctl_error *err;
+	size_t i, j;
+
+	ga = appctl_arena_calloc(d->scratch, a->grant_count, sizeof(*ga));
+	gb = appctl_arena_calloc(d->scratch, b->grant_count, sizeof(*gb));
+	used = appctl_arena_calloc(d->scratch, b->grant_count, 1);
+	if (!ga || !gb || !used)
+		return appctl_error_nomem();
+	for (i = 0; i < a->grant_count; i++)
+		if (!(ga[i] = grant_json(d->scratch, &a->grants[i])))
+			return appctl_error_nomem();
+	for (i = 0; i < b->grant_count; i++)
+		if (!(gb[i] = grant_json(d->scratch, &b->grants[i])))
+			return appctl_error_nomem();
+	/* Grants compare as a multiset: reordering them changes nothing. */
+	for (i = 0; i < a->grant_count; i++) {
+		appctl_change c = { 0 };
+
+		for (j = 0; j < b->grant_count; j++)
+			if (!used[j] && strcmp(ga[i], gb[j]) == 0)
+				break;
+		if (j < b->grant_count) {
+			used[j] = 1;
+			continue;
+		}
+		c.kind = "role.grant_removed";
+		c.risk = APPCTL_RISK_LOW;
+		c.role = a->name;
+		c.resource = a->grants[i].resource;
+		c.before = ga[i];
+		if ((err = emit(d, &c)))
+			return err;
+	}
+	for (j = 0; j < b->grant_count; j++) {
+		appctl_change c = { 0 };
+
+		if (used[j])
+			continue;
+		c.kind = "role.grant_added";
+		c.risk = APPCTL_RISK_MEDIUM;
+		c.role = b->name;
+		c.resource = b->grants[j].resource;
+		c.after = gb[j];
+		if ((err = emit(d, &c)))
+			return err;
+	}
+	return NULL;
+}
+
+static appctl_error *diff_roles(diff_ctx *d, const appctl_app *a,
+	const appctl_app *b)
+{
+	size_t i = 0, j = 0;
+	appctl_error *err;
+
+	while (i < a->role_count || j < b->role_count) {
+		int c = i >= a->role_count ? 1 : j >= b->role_count ? -1
+			: strcmp(a->roles[i].name, b->roles[j].name);
+		appctl_change ch = { 0 };
+
+		if (c < 0) {
+			ch.kind = "role.removed";
+			ch.risk = APPCTL_RISK_LOW;
+			ch.role = a->roles[i++].name;
+			if ((err = emit(d, &ch)))
+				return err;
+		} else if (c > 0) {
+			ch.kind = "role.added";
+			ch.risk = APPCTL_RISK_MEDIUM;
+			ch.role = b->roles[j++].name;
+			if ((err = emit(d, &ch)))
+				return err;
+		} else {
+			const appctl_role *ra = &a->roles[i++], *rb = &b->roles[j++];
+
+			if ((err = diff_role_members(d, ra, rb)) ||
+			    (err = diff_role_grants(d, ra, rb)))
+				return err;
+			if (!same_str(ra->justification, rb->justification) &&
+			    (err = other(d, path2(d->scratch, "roles", ra->name,
+					"justification"),
+					jstr(d->scratch, ra->justification),
+					jstr(d->scratch, rb->justification))))
+				return err;
+		}
+	}
+	return NULL;
+}
+
+static appctl_error *diff_fields(diff_ctx *d, const appctl_resource *a,
+	const appctl_resource *b)
+{
+	size_t i = 0, j = 0;
+	appctl_error *err;
+
+	while (i < a->field_count || j < b->field_count) {
+		int c = i >= a->field_count ? 1 : j >= b->field_count ? -1
+			: strcmp(a->fields[i].name, b->fields[j].name);
+		appctl_strbuf p = APPCTL_STRBUF_INIT;
+		const appctl_field *fa = c <= 0 ? &a->fields[i] : NULL;
+		const appctl_field *fb = c >= 0 ? &b->fields[j] : NULL;
+		const char *path;
+
+		if (c <= 0)
+			i++;
+		if (c >= 0)
+			j++;
+		appctl_strbuf_puts(&p, "$.data");
+		appctl_json_path_key(&p, a->name);
+		appctl_strbuf_puts(&p, ".fields");
+		appctl_json_path_key(&p, fa ? fa->name : fb->name);
+		path = p.failed ? NULL : appctl_arena_strdup(d->scratch, p.ptr);
+		appctl_strbuf_dispose(&p);
+		if (!path)
+			return appctl_error_nomem();
+		if (fa && fb) {
+			appctl_change ch = { 0 };
+
+			if (fa->sensitivity == fb->sensitivity)
+				continue;
+			ch.kind = "data.sensitivity_changed";
+			ch.risk = APPCTL_RISK_MEDIUM;
+			ch.resource = a->name;
+			ch.field = fa->name;
+			ch.path = path;
+			ch.before = jstr(d->scratch, appctl_sensitivity_name(fa->sensitivity));
+			ch.after = jstr(d->scratch, appctl_sensitivity_name(fb->sensitivity));
+			err = emit(d, &ch);
+		} else {
+			const appctl_field *f = fa ? fa : fb;
+			const char *v = appctl_arena_printf(d->scratch,
+				"{\"sensitivity\":\"%s\"}",
+				appctl_sensitivity_name(f->sensitivity));
+
+			err = other(d, path, fa ? v : NULL, fb ? v : NULL);
+		}
+		if (err)
+			return err;
+	}
+	return NULL;
+}
+
+static appctl_error *diff_data(diff_ctx *d, const appctl_app *a,
+	const appctl_app *b)
+{
+	size_t i = 0, j = 0;
+	appctl_error *err;
+
+	while (i < a->resource_count || j < b->resource_count) {
+		int c = i >= a->resource_count ? 1 : j >= b->resource_count ? -1
+			: strcmp(a->resources[i].name, b->resources[j].name);
+		const appctl_resource *ra, *rb;
+		appctl_change ch = { 0 };
+
+		if (c != 0) {
+			const appctl_resource *r = c < 0 ? &a->resources[i++]
+							 : &b->resources[j++];
+
+			err = other(d, path2(d->scratch, "data", r->name, NULL),
+				c < 0 ? "{}" : NULL, c > 0 ? "{}" : NULL);
+			if (err)
+				return err;
+			continue;
+		}
+		ra = &a->resources[i++];
+		rb = &b->resources[j++];
+		ch.resource = ra->name;
+		if (ra->tenant_key && !rb->tenant_key) {
+			ch.kind = "data.tenant_key_removed";
+			ch.risk = APPCTL_RISK_HIGH;
+			ch.path = path2(d->scratch, "data", ra->name, "tenant_key");
+			ch.before = jstr(d->scratch, ra->tenant_key);
+			if ((err = emit(d, &ch)))
+				return err;
+		} else if (!same_str(ra->tenant_key, rb->tenant_key) &&
+			   (err = other(d, path2(d->scratch, "data", ra->name,
+					"tenant_key"),
+					jstr(d->scratch, ra->tenant_key),
+					jstr(d->scratch, rb->tenant_key)))) {
+			return err;
+		}
+		if (ra->has_retention != rb->has_retention ||
+		    ra->retention_days != rb->retention_days) {
+			appctl_change rc = { 0 };
+
+			rc.kind = "data.retention_changed";
+			rc.risk = APPCTL_RISK_MEDIUM;
+			rc.resource = ra->name;
+			rc.path = path2(d->scratch, "data", ra->name, "retention_days");
+			rc.before = jint(d->scratch, ra->has_retention, ra->retention_days);
+			rc.after = jint(d->scratch, rb->has_retention, rb->retention_days);
+			if ((err = emit(d, &rc)))
+				return err;
+		}
+		if (!same_str(ra->source, rb->source) &&
+		    (err = other(d, path2(d->scratch, "data", ra->name, "source"),
+				jstr(d->scratch, ra->source),
+				jstr(d->scratch, rb->source))))
+			return err;
+		if ((err = diff_fields(d, ra, rb)))
+			return err;
+	}
+	return NULL;
+}
+
+static appctl_error *diff_scopes(diff_ctx *d, const appctl_integration *a,
+	const appctl_integration *b)
+{
+	appctl_error *err;
+	size_t i;
+
+	for (i = 0; i < a->scope_count; i++) {
+		appctl_change c = { 0 };
+
+		if (contains(b->scopes, b->scope_count, a->scopes[i]))
+			continue;
+		c.kind = "integration.scope_removed";
+		c.risk = APPCTL_RISK_LOW;
+		c.integration = a->name;
+		c.scope = a->scopes[i];
+		if ((err = emit(d, &c)))
+			return err;
+	}
+	for (i = 0; i < b->scope_count; i++) {
+		appctl_change c = { 0 };
+
+		if (contains(a->scopes, a->scope_count, b->scopes[i]))
+			continue;
+		c.kind = "integration.scope_added";
+		c.risk = APPCTL_RISK_HIGH;
+		c.integration = b->name;
+		c.scope = b->scopes[i];
+		if ((err = emit(d, &c)))
+			return err;
+	}
+	return NULL;
+}
+
+static appctl_error *diff_credentials(diff_ctx *d, const appctl_integration *a,
+	const appctl_integration *b)
+{
+	size_t i = 0, j = 0;
+	appctl_error *err;
+
+	while (i < a->credential_count || j < b->credential_count) {
+		int c = i >= a->credential_count ? 1 : j >= b->credential_count ? -1
+			: strcmp(a->credentials[i].env, b->credentials[j].env);
+		const appctl_credential *ca = c <= 0 ? &a->credentials[i] : NULL;
+		const appctl_credential *cb = c >= 0 ? &b->credentials[j] : NULL;
+		appctl_change ch = { 0 };
+
+		if (c <= 0)
+			i++;
+		if (c >= 0)
+			j++;
+		if (ca && cb && strcmp(ca->ref, cb->ref) == 0)
+			continue;
+		ch.kind = "integration.credential_changed";
+		ch.risk = APPCTL_RISK_HIGH;
+		ch.integration = a->name;
+		ch.env = ca ? ca->env : cb->env;
+		ch.before = ca ? jstr(d->scratch, ca->ref) : NULL;
+		ch.after = cb ? jstr(d->scratch, cb->ref) : NULL;
+		if ((err = emit(d, &ch)))
+			return err;
+	}
+	return NULL;
+}
+
+static appctl_error *integration_added_removed(diff_ctx *d,
+	const appctl_integration *in, int added)
+{
+	appctl_change c = { 0 };
+
+	c.kind = added ? "integration.added" : "integration.removed";
+	c.risk = added ? APPCTL_RISK_HIGH : APPCTL_RISK_LOW;
+	c.integration = in->name;
+	return emit(d, &c);
+}
+
+static appctl_error *diff_integrations(diff_ctx *d, const appctl_app *a,
+	const appctl_app *b)
+{
+	size_t i = 0, j = 0;
+	appctl_error *err;
+
+	while (i < a->integration_count || j < b->integration_count) {
+		int c = i >= a->integration_count ? 1
+			: j >= b->integration_count ? -1
+			: strcmp(a->integrations[i].name, b->integrations[j].name);
+		const appctl_integration *ia, *ib;
+
+		if (c != 0) {
+			err = c < 0
+				? integration_added_removed(d, &a->integrations[i++], 0)
+				: integration_added_removed(d, &b->integrations[j++], 1);
+			if (err)
+				return err;
+			continue;
+		}
+		ia = &a->integrations[i++];
+		ib = &b->integrations[j++];
+		if (!same_str(ia->owner, ib->owner)) {
+			appctl_change ch = { 0 };
+
+			ch.kind = "integration.owner_changed";
+			ch.risk = APPCTL_RISK_MEDIUM;
+			ch.integration = ia->name;
+			ch.before = jstr(d->scratch, ia->owner);
+			ch.after = jstr(d->scratch, ib->owner);
+			if ((err = emit(d, &ch)))
+				return err;
+		}
+		if ((err = diff_scopes(d, ia, ib)) ||
+		    (err = diff_credentials(d, ia, ib)))
+			return err;
+		if (!same_str(ia->kind, ib->kind) &&
+		    (err = other(d, path2(d->scratch, "integrations", ia->name, "kind"),
+				jstr(d->scratch, ia->kind), jstr(d->scratch, ib->kind))))
+			return err;
+		if (!same_str(ia->on_failure, ib->on_failure) &&
+		    (err = other(d, path2(d->scratch, "integrations", ia->name,
+				"on_failure"), jstr(d->scratch, ia->on_failure),
+				jstr(d->scratch, ib->on_failure))))
+			return err;
+		if (!same_str(ia->justification, ib->justification) &&
+		    (err = other(d, path2(d->scratch, "integrations", ia->name,
+				"justification"), jstr(d->scratch, ia->justification),
+				jstr(d->scratch, ib->justification))))
+			return err;
+		if ((ia->has_rate_limit != ib->has_rate_limit ||
+		     ia->rate_limit_per_min != ib->rate_limit_per_min) &&
+		    (err = other(d, path2(d->scratch, "integrations", ia->name,
+				"rate_limit_per_min"),
+				jint(d->scratch, ia->has_rate_limit, ia->rate_limit_per_min),
+				jint(d->scratch, ib->has_rate_limit, ib->rate_limit_per_min))))
+			return err;
+	}
+	return NULL;
+}
+
+static appctl_error *diff_pages(diff_ctx *d, const appctl_app *a,
+	const appctl_app *b)
+{
+	size_t i = 0, j = 0;
+	appctl_error *err;
+
+	while (i < a->page_count || j < b->page_count) {
+		int c = i >= a->page_count ? 1 : j >= b->page_count ? -1
+			: strcmp(a->pages[i].name, b->pages[j].name);
+		const appctl_page *pa = c <= 0 ? &a->pages[i] : NULL;
+		const appctl_page *pb = c >= 0 ? &b->pages[j] : NULL;
+
+		if (c <= 0)
+			i++;
+		if (c >= 0)
+			j++;
+		if (pa && pb && strcmp(pa->canonical, pb->canonical) == 0)
+			continue;
+		err = other(d, path2(d->scratch, "pages", pa ? pa->name : pb->name,
+				NULL), pa ? pa->canonical : NULL,
+			pb ? pb->canonical : NULL);
+		if (err)
+			return err;
+	}
+	return NULL;
+}
+
+static appctl_error *diff_structure(diff_ctx *d, const appctl_app *a,
+	const appctl_app *b)
+{
+	appctl_error *err;
+	static const char *const owner_keys[] = { "business", "technical" };
+	const char *owners_a[2] = { a->business_owner, a->technical_owner };
+	const char *owners_b[2] = { b->business_owner, b->technical_owner };
+	int k;
+
+	if (a->app_class != b->app_class) {
+		appctl_change c = { 0 };
+
+		c.kind = "app.class_changed";
+		c.risk = APPCTL_RISK_HIGH;
+		c.path = "$.class";
+		c.before = jstr(d->scratch, appctl_class_name(a->app_class));
+		c.after = jstr(d->scratch, appctl_class_name(b->app_class));
+		if ((err = emit(d, &c)))
+			return err;
+	}
+	for (k = 0; k < 2; k++) {
+		appctl_change c = { 0 };
+
+		if (same_str(owners_a[k], owners_b[k]))
+			continue;
+		c.kind = "app.owner_changed";
+		c.risk = APPCTL_RISK_MEDIUM;
+		c.path = path2(d->scratch, "owners", owner_keys[k], NULL);
+		c.before = jstr(d->scratch, owners_a[k]);
+		c.after = jstr(d->scratch, owners_b[k]);
+		if ((err = emit(d, &c)))
+			return err;
+	}
+	if ((err = diff_data(d, a, b)) || (err = diff_roles(d, a, b)) ||
+	    (err = diff_pages(d, a, b)) || (err = diff_integrations(d, a, b)))
+		return err;
+	return NULL;
+}
+
+/* ---- access facts ---- */
+
+static const appctl_resource_access *find_access(
+	const appctl_principal_access *pa, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < pa->resource_count; i++)
+		if (strcmp(pa->resources[i].name, name) == 0)
+			return &pa->resources[i];
+	return NULL;
+}
+
+/*
+ * True when `f` exists in `ra`'s resource and is visible there. `hint` is
+ * where the field stands on the other side: both versions usually list the
+ * same fields, so it is checked before searching.
+ */
+static int sees_field(const appctl_resource_access *ra, const char *f,
+	size_t hint, appctl_sensitivity *sens)
+{
+	size_t i;
+
+	if (!ra || !ra->resource)
+		return 0;
+	if (hint < ra->resource->field_count &&
+	    strcmp(ra->resource->fields[hint].name, f) == 0) {
+		if (sens)
+			*sens = ra->resource->fields[hint].sensitivity;
+		return ra->visible[hint];
+	}
+	for (i = 0; i < ra->resource->field_count; i++)
+		if (strcmp(ra->resource->fields[i].name, f) == 0) {
+			if (sens)
+				*sens = ra->resource->fields[i].sensitivity;
+			return ra->visible[i];
+		}
+	return 0;
+}
+
+static int sees_restricted(const appctl_resource_access *ra)
+{
+	size_t i;
+
+	for (i = 0; ra && ra->resource && i < ra->resource->field_count; i++)
+		if (ra->visible[i] &&
+		    ra->resource->fields[i].sensitivity == APPCTL_SENS_RESTRICTED)
+			return 1;
+	return 0;
+}
+
+static const char *join_via(appctl_arena *arena, const appctl_principal_access *pa)
+{
+	appctl_strbuf b = APPCTL_STRBUF_INIT;
+	const char *r;
+	size_t i;
+
+	if (!pa->via_count)
+		return NULL;
+	for (i = 0; i < pa->via_count; i++) {
+		if (i)
+			appctl_strbuf_puts(&b, ", ");
+		appctl_strbuf_puts(&b, pa->via[i]);
+	}
+	r = b.failed ? NULL : appctl_arena_strndup(arena, b.ptr, b.len);
+	appctl_strbuf_dispose(&b);
+	return r;
+}
+
+/*
+ * Emits the access facts for one direction: what `to` has that `from` lacks.
+ * granted = 1 for gains (old -> new), 0 for losses (new -> old).
+ */
+static appctl_error *access_facts(diff_ctx *d, const char *principal,
+	const appctl_principal_access *from, const appctl_principal_access *to,
+	int granted)
+{
+	/* The roles that held the access: the new ones for a gain, the old ones for a loss. */
+	const char *via = join_via(d->scratch, to);
+	appctl_error *err;
+	size_t i, f;
+
+	for (i = 0; i < to->resource_count; i++) {
+		const appctl_resource_access *rt = &to->resources[i];
+		const appctl_resource_access *rf = find_access(from, rt->name);
+		unsigned gained = rt->actions & ~(rf ? rf->actions : 0), bit;
+
+		for (bit = 1; bit < (1u << APPCTL_ACTION_COUNT); bit <<= 1) {
+			appctl_change c = { 0 };
+
+			if (!(gained & bit))
+				continue;
+			c.kind = granted ? "access.granted" : "access.revoked";
+			c.risk = APPCTL_RISK_LOW;
+			if (granted)
+				c.risk = (bit & (APPCTL_ACTION_CREATE | APPCTL_ACTION_UPDATE |
+						 APPCTL_ACTION_DELETE | APPCTL_ACTION_EXPORT |
+						 APPCTL_ACTION_ADMIN)) || sees_restricted(rt)
+					? APPCTL_RISK_HIGH : APPCTL_RISK_MEDIUM;
+			c.principal = principal;
+			c.resource = rt->name;
+			c.action = appctl_action_name(bit);
+			c.via = via;
+			if ((err = emit(d, &c)))
+				return err;
+		}
+		/* Only sensitive fields are reported; public ones ride on access. */
+		for (f = 0; rt->resource && f < rt->resource->field_count; f++) {
+			const appctl_field *field = &rt->resource->fields[f];
+			appctl_change c = { 0 };
+
+			if (!rt->visible[f] || field->sensitivity == APPCTL_SENS_PUBLIC ||
+			    sees_field(rf, field->name, f, NULL))
+				continue;
+			/* A field that only exists on the `to` side is new, not exposed
+			 * by a change of access, unless the principal already had the
+			 * resource: then it is exposed to them all the same. */
+			c.kind = granted ? "field.exposed" : "field.hidden";
+			c.risk = !granted ? APPCTL_RISK_LOW
+				: field->sensitivity >= APPCTL_SENS_PII ? APPCTL_RISK_HIGH
+				: APPCTL_RISK_MEDIUM;
+			c.principal = principal;
+			c.resource = rt->name;
+			c.field = field->name;
+			c.via = via;
+			c.after = granted ? jstr(d->scratch,
+				appctl_sensitivity_name(field->sensitivity)) : NULL;
+			c.before = granted ? NULL : jstr(d->scratch,
+				appctl_sensitivity_name(field->sensitivity));
+			if ((err = emit(d, &c)))
+				return err;
+		}
+	}
+	return NULL;
+}
+
+static appctl_error *merge_principals(const char ***out, size_t *count,
+	appctl_arena *arena, const char **a, size_t na, const char **b, size_t nb)
+{
+	const char **list = appctl_arena_calloc(arena, na + nb, sizeof(*list));
+	size_t i = 0, j = 0, n = 0;
+
+	if (!list)
+		return appctl_error_nomem();
+	while (i < na || j < nb) {
+		int c = i >= na ? 1 : j >= nb ? -1 : strcmp(a[i], b[j]);
+
+		list[n++] = c <= 0 ? a[i] : b[j];
+		if (c <= 0)
+			i++;
+		if (c >= 0)
+			j++;
+	}
+	*out = list;
+	*count = n;
+	return NULL;
+}
+
+static int fp_cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/*
+ * Everything that decides what holding `role` gives: its members, its grants
+ * and the definition of every resource those grants name. Two versions of a
+ * role with the same fingerprint give every holder the same access.
+ */
+static const char *role_fingerprint(appctl_arena *arena, const appctl_app *app,
+	const appctl_role *role)
+{
+	appctl_strbuf b = APPCTL_STRBUF_INIT;
+	const char **parts;
+	const char *r = NULL;
+	size_t i, f, n = role->member_count + role->grant_count;
+
+	parts = appctl_arena_calloc(arena, n, sizeof(*parts));
+	if (!parts)
+		return NULL;
+	for (i = 0; i < role->member_count; i++) {
+		const appctl_member *m = &role->members[i];
+
+		parts[i] = appctl_arena_printf(arena, "m%d %s %s", (int)m->kind,
+			m->name, m->expires_text ? m->expires_text : "-");
+		if (!parts[i])
+			return NULL;
+	}
+	for (i = 0; i < role->grant_count; i++) {
+		const appctl_grant *g = &role->grants[i];
+		const appctl_resource *res = appctl_app_resource(app, g->resource);
+		appctl_strbuf gb = APPCTL_STRBUF_INIT;
+		const char *json = grant_json(arena, g);
+
+		appctl_strbuf_printf(&gb, "g%s", json ? json : "");
+		for (f = 0; res && f < res->field_count; f++)
+			appctl_strbuf_printf(&gb, " %s:%d", res->fields[f].name,
+				(int)res->fields[f].sensitivity);
+		if (!res)
+			appctl_strbuf_puts(&gb, " undefined");
+		parts[role->member_count + i] = (!json || gb.failed) ? NULL
+			: appctl_arena_strndup(arena, gb.ptr, gb.len);
+		appctl_strbuf_dispose(&gb);
+		if (!parts[role->member_count + i])
+			return NULL;
+	}
+	/* Order in the file changes nothing for access. */
+	qsort(parts, n, sizeof(*parts), fp_cmp);
+	for (i = 0; i < n; i++) {
+		appctl_strbuf_puts(&b, parts[i]);
+		appctl_strbuf_putc(&b, '\n');
+	}
+	if (!b.failed)
+		r = appctl_arena_strndup(arena, b.ptr ? b.ptr : "", b.len);
+	appctl_strbuf_dispose(&b);
+	return r;
+}
+
+/* A growable list of principals in arena memory. */
+typedef struct name_list {
+	const char **items;
+	size_t count;
+	size_t cap;
+} name_list;
+
+static int push_name(name_list *l, appctl_arena *arena, const char *name)
+{
+	if (l->count == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 64;
+		const char **grown = appctl_arena_calloc(arena, cap, sizeof(*grown));
+
+		if (!grown)
+			return -1;
+		if (l->count)
+			memcpy(grown, l->items, l->count * sizeof(*grown));
+		l->items = grown;
+		l->cap = cap;
+	}
+	l->items[l->count++] = name;
+	return 0;
+}
+
+/* Appends the principals holding `role` through `policy`'s groups, expiry ignored. */
+static int push_role_members(name_list *l, appctl_arena *arena,
+	const appctl_role *role, const appctl_policy *policy)
+{
+	size_t m, k;
+
+	for (m = 0; m < role->member_count; m++) {
+		const appctl_member *mem = &role->members[m];
+		const appctl_group *g;
+
+		if (mem->kind == APPCTL_MEMBER_PRINCIPAL) {
+			if (push_name(l, arena, mem->name) < 0)
+				return -1;
+			continue;
+		}
+		g = appctl_policy_group(policy, mem->name);
+		for (k = 0; g && k < g->member_count; k++)
+			if (push_name(l, arena, g->members[k]) < 0)
+				return -1;
+	}
+	return 0;
+}
+
+/* Appends the members of group `name` under `px` that are not members under `py`. */
+static int push_moved(name_list *l, appctl_arena *arena, const char *name,
+	const appctl_policy *px, const appctl_policy *py)
+{
+	const appctl_group *g = appctl_policy_group(px, name);
+	size_t i;
+
+	for (i = 0; g && i < g->member_count; i++)
+		if (!appctl_policy_in_group(py, name, g->members[i]) &&
+		    push_name(l, arena, g->members[i]) < 0)
+			return -1;
+	return 0;
+}
+
+/*
+ * Whose access can differ between two versions of an app: the holders (on
+ * either side) of every role whose fingerprint changed, and the principals
+ * whose membership moved in a group the app names. Everyone else holds the
+ * same roles giving the same grants, so comparing them would only cost time
+ * (an app names thousands of principals; a change touches a few roles).
+ */
+static appctl_error *affected_principals(const char ***out, size_t *count,
+	appctl_arena *arena, const appctl_app *a, const appctl_policy *pa,
+	const appctl_app *b, const appctl_policy *pb)
+{
+	name_list l = { NULL, 0, 0 };
+	size_t i, j, r, m;
+	int side;
+
+	for (side = 0; side < 2; side++) {
+		const appctl_app *x = side ? b : a, *y = side ? a : b;
+		const appctl_policy *px = side ? pb : pa, *py = side ? pa : pb;
+
+		for (r = 0; r < x->role_count; r++) {
+			const appctl_role *rx = &x->roles[r];
+			const appctl_role *ry = appctl_app_role(y, rx->name);
+			const char *fx = NULL, *fy = NULL;
+
+			if (ry) {
+				fx = role_fingerprint(arena, x, rx);
+				fy = role_fingerprint(arena, y, ry);
+				if (!fx || !fy)
+					return appctl_error_nomem();
+			}
+			if (!ry || strcmp(fx, fy) != 0) {
+				if (push_role_members(&l, arena, rx, px) < 0)
+					return appctl_error_nomem();
+				continue;
+			}
+			/* The same role: only principals moved in its groups differ. */
+			for (m = 0; m < rx->member_count; m++)
+				if (rx->members[m].kind == APPCTL_MEMBER_GROUP &&
+				    push_moved(&l, arena, rx->members[m].name, px, py) < 0)
+					return appctl_error_nomem();
+		}
+	}
+	if (l.count) {
+		qsort(l.items, l.count, sizeof(*l.items), fp_cmp);
+		for (i = 0, j = 0; i < l.count; i++)
+			if (j == 0 || strcmp(l.items[j - 1], l.items[i]) != 0)
+				l.items[j++] = l.items[i];
+		l.count = j;
+	}
+	*out = l.items;
+	*count = l.count;
+	return NULL;
+}
+
+static const appctl_app empty_app;
+
+appctl_error *appctl_diff_app(appctl_changes *out,
+	const appctl_app *old_app, const appctl_policy *old_policy,
+	const appctl_app *new_app, const appctl_policy *new_policy,
+	const char *const *principals, size_t principal_count, appctl_date at)
+{
+	const appctl_app *a = old_app ? old_app : &empty_app;
+	const appctl_app *b = new_app ? new_app : &empty_app;
+	const char **pa = NULL, **pb = NULL, **all = NULL;
+	size_t na = 0, nb = 0, n = 0, i;
+	appctl_error *err = NULL;
+	diff_ctx d;
+
+	d.out = out;
+	d.app = old_app ? old_app->name : new_app->name;
+	d.scratch = appctl_arena_new();
+	if (!d.scratch)
+		return appctl_error_nomem();
+	if (!old_app || !new_app) {
+		const appctl_app *only = old_app ? old_app : new_app;
+		appctl_change c = { 0 };
+
+		c.kind = old_app ? "app.removed" : "app.added";
+		c.risk = old_app ? APPCTL_RISK_LOW : APPCTL_RISK_MEDIUM;
+		c.after = new_app ? jstr(d.scratch, appctl_class_name(new_app->app_class)) : NULL;
+		c.before = old_app ? jstr(d.scratch, appctl_class_name(old_app->app_class)) : NULL;
+		if ((err = emit(&d, &c)))
+			goto done;
+		for (i = 0; i < only->integration_count; i++)
+			if ((err = integration_added_removed(&d, &only->integrations[i],
+					new_app != NULL)))
+				goto done;
+	} else if (!principals && (err = diff_structure(&d, a, b))) {
+		goto done;
+	}
+	if (principals) {
+		all = (const char **)principals;
+		n = principal_count;
+	} else if (old_app && new_app) {
+		err = affected_principals(&all, &n, d.scratch, a, old_policy, b,
+			new_policy);
+		if (err)
+			goto done;
+	} else if ((err = appctl_app_principals(&pa, &na, d.scratch, a, old_policy)) ||
+		   (err = appctl_app_principals(&pb, &nb, d.scratch, b, new_policy)) ||
+		   (err = merge_principals(&all, &n, d.scratch, pa, na, pb, nb))) {
+		goto done;
+	}
+	for (i = 0; i < n; i++) {
+		appctl_principal_access before, after;
+		appctl_arena *keep = d.scratch;
+
+		/* One principal's access at a time: add() copies what it keeps. */
+		d.scratch = appctl_arena_new();
+		if (!d.scratch) {
+			d.scratch = keep;
+			err = appctl_error_nomem();
+			goto done;
+		}
+		if (!(err = appctl_access_of(&before, d.scratch, a, old_policy, all[i], at)) &&
+		    !(err = appctl_access_of(&after, d.scratch, b, new_policy, all[i], at)) &&
+		    !(err = access_facts(&d, all[i], &before, &after, 1)))
+			err = access_facts(&d, all[i], &after, &before, 0);
+		appctl_arena_free(d.scratch);
+		d.scratch = keep;
+		if (err)
+			goto done;
+	}
+done:
+	appctl_arena_free(d.scratch);
+	return err;
+}
+
+/* ---- policy ---- */
+
+static void render_members(appctl_strbuf *b, const appctl_member *m, size_t n)
+{
+	size_t i;
+
+	appctl_strbuf_putc(b, '[');
+	for (i = 0; i < n; i++) {
+		appctl_strbuf_puts(b, i ? ",\"" : "\"");
+		if (m[i].kind == APPCTL_MEMBER_GROUP)
+			appctl_strbuf_puts(b, "group:");
+		{
+			appctl_strbuf q = APPCTL_STRBUF_INIT;
+
+			/* The name without the quotes json_quote adds: one is open. */
+			appctl_json_quote(&q, m[i].name);
+			if (!q.failed)
+				appctl_strbuf_add(b, q.ptr + 1, q.len - 2);
+			appctl_strbuf_dispose(&q);
+		}
+		appctl_strbuf_putc(b, '"');
+	}
+	appctl_strbuf_putc(b, ']');
+}
+
+static void render_strings(appctl_strbuf *b, const char *const *s, size_t n)
+{
+	size_t i;
+
+	appctl_strbuf_putc(b, '[');
+	for (i = 0; i < n; i++) {
+		if (i)
+			appctl_strbuf_putc(b, ',');
+		appctl_json_quote(b, s[i]);
+	}
+	appctl_strbuf_putc(b, ']');
+}
+
+/*
+ * Canonical JSON of one top-level policy section, rebuilt from the model so
+ * that formatting and key order never register as policy changes.
+ * Returns NULL-content ("") when the section is absent.
+ */
+static void render_section(appctl_strbuf *b, const appctl_policy *p,
+	const char *key)
+{
+	static const char *const ev[] = { "approve", "promote", "rollback", "break_glass" };
+	size_t i;
+	int k;
+
+	if (strcmp(key, "environments") == 0) {
+		render_strings(b, p->environments, p->environment_count);
+	} else if (strcmp(key, "signers") == 0) {
+		appctl_json_quote(b, p->signers);
+	} else if (strcmp(key, "approvals") == 0) {
+		appctl_strbuf_printf(b, "{\"allow_self_approval\":%s,\"approvers\":",
+			p->allow_self_approval ? "true" : "false");
+		render_members(b, p->approvers, p->approver_count);
+		appctl_strbuf_printf(b, ",\"require_signature\":%s,\"required\":{",
+			p->require_signature ? "true" : "false");
+		for (k = 0; k < APPCTL_CLASS_COUNT; k++)
+			appctl_strbuf_printf(b, "%s\"%s\":%lld", k ? "," : "",
+				appctl_class_name((appctl_app_class)k),
+				(long long)p->required[k]);
+		appctl_strbuf_puts(b, "},\"rules\":[");
+		for (i = 0; i < p->rule_count; i++) {
+			appctl_strbuf_printf(b, "%s{\"count\":%lld,\"group\":", i ? "," : "",
+				(long long)p->rules[i].count);
+			appctl_json_quote(b, p->rules[i].group);
+			appctl_strbuf_printf(b, ",\"when\":\"%s\"}",
+				appctl_when_name(p->rules[i].when));
+		}
+		appctl_strbuf_puts(b, "]}");
+	} else if (strcmp(key, "rollback") == 0) {
+		appctl_strbuf_printf(b, "{\"required\":%lld}",
+			(long long)p->rollback_required);
+	} else if (strcmp(key, "notify") == 0) {
+		appctl_strbuf_putc(b, '[');
+		for (i = 0; i < p->notify_count; i++) {
+			const appctl_notify *n = &p->notify[i];
+			int first = 1;
+
+			appctl_strbuf_puts(b, i ? ",{\"events\":[" : "{\"events\":[");
+			for (k = 0; k < 4; k++)
+				if (n->events & (1u << k)) {
+					appctl_strbuf_printf(b, "%s\"%s\"", first ? "" : ",", ev[k]);
+					first = 0;
+				}
+			appctl_strbuf_puts(b, "]");
+			if (n->secret) {
+				appctl_strbuf_puts(b, ",\"secret\":");
+				appctl_json_quote(b, n->secret);
+			}
+			if (n->has_timeout)
+				appctl_strbuf_printf(b, ",\"timeout_s\":%lld",
+					(long long)n->timeout_s);
+			appctl_strbuf_puts(b, ",\"url\":");
+			appctl_json_quote(b, n->url);
+			appctl_strbuf_putc(b, '}');
+		}
+		appctl_strbuf_putc(b, ']');
+	} else if (strcmp(key, "break_glass") == 0) {
+		if (!p->has_break_glass)
+			return;
+		appctl_strbuf_printf(b, "{\"count\":%lld,\"group\":",
+			(long long)p->break_glass_count);
+		appctl_json_quote(b, p->break_glass_group);
+		appctl_strbuf_putc(b, '}');
+	} else if (strcmp(key, "freeze") == 0) {
+		appctl_strbuf_putc(b, '[');
+		for (i = 0; i < p->freeze_count; i++) {
+			const appctl_freeze *f = &p->freezes[i];
+
+			appctl_strbuf_puts(b, i ? ",{\"envs\":" : "{\"envs\":");
+			render_strings(b, f->envs, f->env_count);
+			appctl_strbuf_puts(b, ",\"from\":");
+			appctl_json_quote(b, f->from);
+			if (f->reason) {
+				appctl_strbuf_puts(b, ",\"reason\":");
+				appctl_json_quote(b, f->reason);
+			}
+			appctl_strbuf_puts(b, ",\"to\":");
+			appctl_json_quote(b, f->to);
+			appctl_strbuf_putc(b, '}');
+		}
+		appctl_strbuf_putc(b, ']');
+	}
+}
+
+/* True when `approvals` (or break-glass) names group `g`: its members are policy. */
+static int group_is_policy(const appctl_policy *p, const char *g)
+{
+	size_t i;
+
+	for (i = 0; i < p->approver_count; i++)
+		if (p->approvers[i].kind == APPCTL_MEMBER_GROUP &&
+		    strcmp(p->approvers[i].name, g) == 0)
+			return 1;
+	for (i = 0; i < p->rule_count; i++)
+		if (strcmp(p->rules[i].group, g) == 0)
+			return 1;
+	return p->has_break_glass && strcmp(p->break_glass_group, g) == 0;
+}
+
+static appctl_error *policy_change(appctl_changes *out, appctl_arena *scratch,
+	const char *path, const char *group, const char *before, const char *after)
+{
+	appctl_change c = { 0 };
+
+	(void)scratch;
+	c.kind = "policy.changed";
+	c.risk = APPCTL_RISK_HIGH;
+	c.path = path;
+	c.group = group;
+	c.before = before && *before ? before : NULL;
+	c.after = after && *after ? after : NULL;
+	return add(out, &c);
+}
+
+static appctl_error *diff_groups(appctl_changes *out, appctl_arena *scratch,
+	const appctl_policy *a, const appctl_policy *b)
+{
+	size_t i = 0, j = 0, k;
+	appctl_error *err;
+
+	while (i < a->group_count || j < b->group_count) {
+		int c = i >= a->group_count ? 1 : j >= b->group_count ? -1
+			: strcmp(a->groups[i].name, b->groups[j].name);
+		const appctl_group *ga = c <= 0 ? &a->groups[i] : NULL;
+		const appctl_group *gb = c >= 0 ? &b->groups[j] : NULL;
+		static const appctl_group none;
+		const appctl_group *x = ga ? ga : &none, *y = gb ? gb : &none;
+		const char *name = ga ? ga->name : gb->name;
+		const char *path = path2(scratch, "groups", name, NULL);
+		int changed = 0;
+
+		if (c <= 0)
+			i++;
+		if (c >= 0)
+			j++;
+		if (!path)
+			return appctl_error_nomem();
+		for (k = 0; k < x->member_count; k++) {
+			appctl_change ch = { 0 };
+
+			if (contains(y->members, y->member_count, x->members[k]))
+				continue;
+			changed = 1;
+			ch.kind = "group.member_removed";
+			ch.risk = APPCTL_RISK_LOW;
+			ch.group = name;
+			ch.principal = x->members[k];
+			if ((err = add(out, &ch)))
+				return err;
+		}
+		for (k = 0; k < y->member_count; k++) {
+			appctl_change ch = { 0 };
+
+			if (contains(x->members, x->member_count, y->members[k]))
+				continue;
+			changed = 1;
+			ch.kind = "group.member_added";
+			ch.risk = APPCTL_RISK_MEDIUM;
+			ch.group = name;
+			ch.principal = y->members[k];
+			if ((err = add(out, &ch)))
+				return err;
+		}
+		if (!ga || !gb) {
+			appctl_change ch = { 0 };
+
+			ch.kind = "other.changed";
+			ch.risk = APPCTL_RISK_LOW;
+			ch.group = name;
+			ch.path = path;
+			ch.before = ga ? "[]" : NULL;
+			ch.after = gb ? "[]" : NULL;
+			if ((err = add(out, &ch)))
+				return err;
+		}
+		/* Who may approve is policy: a change to such a group is too. */
+		if (changed && (group_is_policy(a, name) || group_is_policy(b, name))) {
+			appctl_strbuf before = APPCTL_STRBUF_INIT, after = APPCTL_STRBUF_INIT;
+
+			if (ga)
+				render_strings(&before, ga->members, ga->member_count);
+			if (gb)
+				render_strings(&after, gb->members, gb->member_count);
+			err = (before.failed || after.failed) ? appctl_error_nomem()
+				: policy_change(out, scratch, path, name,
+					before.ptr, after.ptr);
+			appctl_strbuf_dispose(&before);
+			appctl_strbuf_dispose(&after);
+			if (err)
+				return err;
+		}
+	}
+	return NULL;
+}
+
+/* Splits allowed_signers into its meaningful lines (no blanks, no comments). */
+static appctl_error *signer_lines(const char ***out, size_t *count,
+	appctl_arena *arena, const char *text)
+{
+	size_t n = 0, cap = 0;
+	const char **lines = NULL;
+	const char *p = text ? text : "";
+
+	*out = NULL;
+	*count = 0;
+	while (*p) {
+		const char *end = strchr(p, '\n'), *s = p, *e;
+
+		if (!end)
+			end = p + strlen(p);
+		e = end;
+		while (s < e && (*s == ' ' || *s == '\t'))
+			s++;
+		while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
+			e--;
+		if (s < e && *s != '#') {
+			if (n == cap) {
+				const char **grown;
+
+				cap = cap ? cap * 2 : 16;
+				grown = appctl_arena_calloc(arena, cap, sizeof(*grown));
+				if (!grown)
+					return appctl_error_nomem();
+				if (n)
+					memcpy(grown, lines, n * sizeof(*grown));
+				lines = grown;
+			}
+			if (!(lines[n++] = appctl_arena_strndup(arena, s, (size_t)(e - s))))
+				return appctl_error_nomem();
+		}
+		p = *end ? end + 1 : end;
+	}
+	*out = lines;
+	*count = n;
+	return NULL;
+}
+
+static appctl_error *diff_signers(appctl_changes *out, appctl_arena *scratch,
+	const char *old_text, const char *new_text)
+{
+	const char **a, **b;
+	size_t na, nb, i;
+	appctl_error *err;
+	int pass;
+
+	if ((err = signer_lines(&a, &na, scratch, old_text)) ||
+	    (err = signer_lines(&b, &nb, scratch, new_text)))
+		return err;
+	for (pass = 0; pass < 2; pass++) {
+		const char **from = pass ? b : a, **to = pass ? a : b;
+		size_t nfrom = pass ? nb : na, nto = pass ? na : nb;
+
+		for (i = 0; i < nfrom; i++) {
+			appctl_change c = { 0 };
+			const char *sp;
+
+			if (contains(to, nto, from[i]))
+				continue;
+			sp = strpbrk(from[i], " \t");
+			c.kind = "signers.changed";
+			c.risk = APPCTL_RISK_HIGH;
+			c.principal = sp ? appctl_arena_strndup(scratch, from[i],
+						(size_t)(sp - from[i])) : from[i];
+			c.path = "allowed_signers";
+			if (pass)
+				c.after = jstr(scratch, from[i]);
+			else
+				c.before = jstr(scratch, from[i]);
+			if ((err = add(out, &c)))
+				return err;
+		}
+	}
+	return NULL;
+}
+
+appctl_error *appctl_diff_policy(appctl_changes *out,
+	const appctl_policy *old_policy, const char *old_signers,
+	const appctl_policy *new_policy, const char *new_signers)
+{
+	static const char *const sections[] = { "environments", "signers",
+		"approvals", "rollback", "notify", "break_glass", "freeze", NULL };
+	appctl_arena *scratch = appctl_arena_new();
+	appctl_error *err = NULL;
+	size_t i;
+
+	if (!scratch)
+		return appctl_error_nomem();
+	for (i = 0; sections[i]; i++) {
+		appctl_strbuf a = APPCTL_STRBUF_INIT, b = APPCTL_STRBUF_INIT;
+
+		render_section(&a, old_policy, sections[i]);
+		render_section(&b, new_policy, sections[i]);
+		if (a.failed || b.failed)
+			err = appctl_error_nomem();
+		else if (!same_str(a.ptr ? a.ptr : "", b.ptr ? b.ptr : ""))
+			err = policy_change(out, scratch,
+				path2(scratch, sections[i], NULL, NULL), NULL,
+				a.ptr, b.ptr);
+		appctl_strbuf_dispose(&a);
+		appctl_strbuf_dispose(&b);
+		if (err)
+			goto done;
+	}
+	if ((err = diff_groups(out, scratch, old_policy, new_policy)) ||
+	    (err = diff_signers(out, scratch, old_signers, new_signers)))
+		goto done;
+done:
+	appctl_arena_free(scratch);
+	return err;
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static size_t sort_unique(const char **list, size_t n)
+{
+	size_t i, w = 0;
+
+	if (n)
+		qsort(list, n, sizeof(*list), name_cmp);
+	for (i = 0; i < n; i++)
+		if (w == 0 || strcmp(list[w - 1], list[i]) != 0)
+			list[w++] = list[i];
+	return w;
+}
+
+appctl_error *appctl_diff_group_moves(const char ***principals,
+	size_t *principal_count, const char ***groups, size_t *group_count,
+	appctl_arena *arena, const appctl_policy *a, const appctl_policy *b)
+{
+	size_t total = 0, np = 0, ng = 0, i = 0, j = 0, k;
+	const char **plist, **glist;
+
+	for (k = 0; k < a->group_count; k++)
+		total += a->groups[k].member_count;
+	for (k = 0; k < b->group_count; k++)
+		total += b->groups[k].member_count;
+	plist = appctl_arena_calloc(arena, total, sizeof(*plist));
+	glist = appctl_arena_calloc(arena, a->group_count + b->group_count,
+		sizeof(*glist));
+	if (!plist || !glist)
+		return appctl_error_nomem();
+	while (i < a->group_count || j < b->group_count) {
+		int c = i >= a->group_count ? 1 : j >= b->group_count ? -1
+			: strcmp(a->groups[i].name, b->groups[j].name);
+		static const appctl_group none;
+		const appctl_group *x = c <= 0 ? &a->groups[i] : &none;
+		const appctl_group *y = c >= 0 ? &b->groups[j] : &none;
+		int moved = 0;
+
+		if (c <= 0)
+			i++;
+		if (c >= 0)
+			j++;
+		for (k = 0; k < x->member_count; k++)
+			if (!contains(y->members, y->member_count, x->members[k])) {
+				plist[np++] = x->members[k];
+				moved = 1;
+			}
+		for (k = 0; k < y->member_count; k++)
+			if (!contains(x->members, x->member_count, y->members[k])) {
+				plist[np++] = y->members[k];
+				moved = 1;
+			}
+		if (moved)
+			glist[ng++] = x->name ? x->name : y->name;
+	}
+	*principals = plist;
+	*principal_count = sort_unique(plist, np);
+	*groups = glist;
+	*group_count = ng;
+	return NULL;
+}
+
+/* True when `app` references any of the groups. */
+static int uses_any(const appctl_app *app, const char *const *groups, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (appctl_app_uses_group(app, groups[i]))
+			return 1;
+	return 0;
+}
+
+appctl_error *appctl_diff_snapshots(appctl_changes *out,
+	const appctl_snapshot *a, const appctl_snapshot *b, appctl_date at)
+{
+	const char **moved = NULL, **groups = NULL;
+	size_t nmoved = 0, ngroups = 0, i = 0, j = 0;
+	appctl_arena *scratch = appctl_arena_new();
+	appctl_error *err;
+
+	if (!scratch)
+		return appctl_error_nomem();
+	err = appctl_diff_policy(out, a->policy, a->signers_text, b->policy,
+		b->signers_text);
+	if (!err)
+		err = appctl_diff_group_moves(&moved, &nmoved, &groups, &ngroups,
+			scratch, a->policy, b->policy);
+	while (!err && (i < a->app_count || j < b->app_count)) {
+		int c = i >= a->app_count ? 1 : j >= b->app_count ? -1
+			: strcmp(a->apps[i]->name, b->apps[j]->name);
+		const appctl_app *x = c <= 0 ? a->apps[i] : NULL;
+		const appctl_app *y = c >= 0 ? b->apps[j] : NULL;
+
+		if (c <= 0)
+			i++;
+		if (c >= 0)
+			j++;
+		if (x && y && x->blob_id[0] && strcmp(x->blob_id, y->blob_id) == 0) {
+			/* Same file: only group moves can change anyone's access. */
+			if (nmoved && uses_any(x, groups, ngroups))
+				err = appctl_diff_app(out, x, a->policy, y, b->policy,
+					moved, nmoved, at);
+			continue;
+		}
+		err = appctl_diff_app(out, x, a->policy, y, b->policy, NULL, 0, at);
+	}
+	appctl_arena_free(scratch);
+	if (!err)
+		appctl_changes_sort(out);
+	return err;
+}

@@ -1,0 +1,151 @@
+# access.sh: `appctl access` on the example org: the contractor question, owners, approvers, history.
+. "$(dirname "$0")/lib.sh"
+
+export APPCTL_TODAY=2026-06-01
+CONTRACTOR=cy@contractor.example
+
+# commit_at DIR DATE MESSAGE: commits everything with a fixed date, so that
+# history times are known.
+commit_at()
+{
+	git -C "$1" add -A || fail "git add"
+	GIT_AUTHOR_DATE="$2" GIT_COMMITTER_DATE="$2" \
+		git -C "$1" commit -q -m "$3" || fail "git commit"
+}
+
+# example_org DIR: examples/org, committed on 2026-01-10 and put under appctl
+# (dev, staging and prod at that commit).
+example_org()
+{
+	new_repo "$1"
+	cp -R "$APPCTL_SOURCE_DIR/examples/org/." "$1/"
+	commit_at "$1" 2026-01-10T12:00:00Z "example org"
+	expect_exit 0 "$APPCTL" -C "$1" init
+}
+
+test_contractor_now()
+{
+	example_org r
+	expect_exit 0 "$APPCTL" -C r access "$CONTRACTOR"
+	expect_stdout_contains "$CONTRACTOR in prod"
+	expect_stdout_contains "support-portal"
+	expect_stdout_contains "customers: read, update, export"
+	expect_stdout_contains "via: Agent"
+	expect_stdout_contains "may approve: no"
+	expect_stdout_lacks "ssn"
+	expect_exit 0 "$APPCTL" -C r access --json "$CONTRACTOR"
+	for key in principal env access owns may_approve history; do
+		expect_stdout_contains "\"$key\":"
+	done
+	for key in app resource actions visible_fields via; do
+		expect_stdout_contains "\"$key\":"
+	done
+	expect_stdout_contains '"env":	"prod"'
+	expect_stdout_contains '"actions":	["read", "update", "export"]'
+	expect_stdout_contains '"visible_fields":	["account_id", "email", "name"]'
+	expect_stdout_contains '"may_approve":	false'
+}
+
+# The last day of a temporary membership still counts; the next one does not.
+test_contractor_after_expiry()
+{
+	example_org r
+	expect_exit 0 "$APPCTL" -C r access --json --at 2027-06-30 "$CONTRACTOR"
+	expect_stdout_contains '"app":	"support-portal"'
+	expect_exit 0 "$APPCTL" -C r access --json --at 2027-07-01 "$CONTRACTOR"
+	expect_stdout_contains '"access":	[]'
+	expect_exit 0 "$APPCTL" -C r access --at 2027-07-01 "$CONTRACTOR"
+	expect_stdout_contains "no access to any app in prod"
+}
+
+test_contractor_history()
+{
+	local head
+	example_org r
+	# Expiry alone: granted with the first commit, gone the day after
+	# the membership's last day, with no commit in between.
+	expect_exit 0 "$APPCTL" -C r access --json --history --at 2027-07-01 "$CONTRACTOR"
+	tr -d '\n\t' <"$OUT" >"$TEST_ROOT/flat"
+	grep -qF '"time":"2026-01-10T12:00:00Z","cause":"commit","granted":["support-portal/customers.email (field)",' "$TEST_ROOT/flat" ||
+		fail "history lacks the grant"
+	grep -qF '"time":"2027-07-01T00:00:00Z","cause":"expiry","granted":[],"revoked":["support-portal/customers.email (field)",' "$TEST_ROOT/flat" ||
+		fail "history lacks the expiry"
+	grep -qF '"support-portal/customers:export"' "$TEST_ROOT/flat" ||
+		fail "history lacks export"
+
+	# Removed by a commit before the expiry: the commit is when it went.
+	sed -i '/cy@contractor.example/d; s/"group:support",/"group:support"/' \
+		r/apps/support-portal/app.json
+	commit_at r 2026-03-02T09:30:00Z "offboard the contractor"
+	head=$(git -C r rev-parse HEAD)
+	git -C r branch -f prod dev
+	expect_exit 0 "$APPCTL" -C r access --history "$CONTRACTOR"
+	expect_stdout_contains "no access to any app in prod"
+	expect_stdout_contains "2026-01-10T12:00:00Z"
+	expect_stdout_contains "2026-03-02T09:30:00Z  ${head:0:7}"
+	expect_stdout_contains "revoked: support-portal/customers.email (field), support-portal/customers.name (field), support-portal/customers:export"
+	expect_stdout_lacks "temporary membership ended"
+	expect_exit 0 "$APPCTL" -C r access --json --history "$CONTRACTOR"
+	expect_stdout_contains "\"release\":	\"$head\""
+	# staging never saw the offboarding commit: the contractor is still there.
+	expect_exit 0 "$APPCTL" -C r access --env staging --history "$CONTRACTOR"
+	expect_stdout_contains "customers: read, update, export"
+	expect_stdout_lacks "revoked:"
+}
+
+# Commits from before the repository was put under appctl give nobody access.
+test_history_before_appctl()
+{
+	new_repo r
+	echo "app definitions" >r/README
+	commit_at r 2025-12-01T10:00:00Z "readme"
+	cp -R "$APPCTL_SOURCE_DIR/examples/org/." r/
+	commit_at r 2026-01-10T12:00:00Z "example org"
+	expect_exit 0 "$APPCTL" -C r init
+	expect_exit 0 "$APPCTL" -C r access --json --history "$CONTRACTOR"
+	tr -d '\n\t' <"$OUT" >"$TEST_ROOT/flat"
+	grep -qF '"history":[{"release":"' "$TEST_ROOT/flat" || fail "no history"
+	grep -qF '"time":"2026-01-10T12:00:00Z","cause":"commit","granted":["support-portal/' "$TEST_ROOT/flat" ||
+		fail "history does not start at the appctl commit"
+	expect_stdout_lacks "2025-12-01"
+}
+
+test_group_member_and_owner()
+{
+	example_org r
+	expect_exit 0 "$APPCTL" -C r access dan@example.com
+	expect_stdout_contains "via: Viewer (group:support)"
+	expect_stdout_contains "ops-dashboard"
+	expect_exit 0 "$APPCTL" -C r access --json bo@example.com
+	expect_stdout_contains '"owns":	["billing-admin", "billing-admin/stripe", "support-portal", "support-portal/salesforce"]'
+	expect_stdout_contains '"visible_fields":	["card_last4", "email", "name", "plan", "tax_id"]'
+	expect_exit 0 "$APPCTL" -C r --json access rita@example.com
+	expect_stdout_contains '"may_approve":	true'
+	expect_stdout_contains '"access":	[]'
+}
+
+test_env_and_usage()
+{
+	example_org r
+	sed -i 's/"dan@example.com", "dora@example.com"/"dan@example.com", "dora@example.com", "eve@example.com"/' r/appctl.json
+	commit_at r 2026-02-01T08:00:00Z "eve joins support"
+	expect_exit 0 "$APPCTL" -C r access eve@example.com
+	expect_stdout_contains "no access to any app in prod"
+	expect_exit 0 "$APPCTL" -C r access --env dev eve@example.com
+	expect_stdout_contains "eve@example.com in dev"
+	expect_stdout_contains "via: Agent (group:support)"
+	expect_exit 0 "$APPCTL" -C r access --env dev --history eve@example.com
+	expect_stdout_contains "2026-02-01T08:00:00Z"
+	expect_exit 2 "$APPCTL" -C r access not-a-principal
+	expect_stderr_contains "not-a-principal"
+	expect_exit 2 "$APPCTL" -C r access --env qa eve@example.com
+	expect_exit 2 "$APPCTL" -C r access --at tomorrow eve@example.com
+	expect_exit 2 "$APPCTL" -C r access
+	git -C r branch qa dev
+	expect_exit 2 "$APPCTL" -C r access --env qa eve@example.com
+	expect_stderr_contains "not an environment"
+}
+
+run_tests test_contractor_now test_contractor_after_expiry \
+	test_contractor_history test_history_before_appctl \
+	test_group_member_and_owner test_env_and_usage
