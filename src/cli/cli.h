@@ -74,6 +74,13 @@ appctl_error *cmd_init(appctl_cli *cli, int argc, char **argv);
 appctl_error *cmd_validate(appctl_cli *cli, int argc, char **argv);
 appctl_error *cmd_diff(appctl_cli *cli, int argc, char **argv);
 appctl_error *cmd_access(appctl_cli *cli, int argc, char **argv);
+appctl_error *cmd_approve(appctl_cli *cli, int argc, char **argv);
+appctl_error *cmd_status(appctl_cli *cli, int argc, char **argv);
+appctl_error *cmd_promote(appctl_cli *cli, int argc, char **argv);
+appctl_error *cmd_rollback(appctl_cli *cli, int argc, char **argv);
+appctl_error *cmd_history(appctl_cli *cli, int argc, char **argv);
+appctl_error *cmd_audit(appctl_cli *cli, int argc, char **argv);
+appctl_error *cmd_notify(appctl_cli *cli, int argc, char **argv);
 appctl_error *cmd_help(appctl_cli *cli, int argc, char **argv);
 appctl_error *cmd_version(appctl_cli *cli, int argc, char **argv);
 

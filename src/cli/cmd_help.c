@@ -14,7 +14,9 @@ appctl_error *cmd_help(appctl_cli *cli, int argc, char **argv)
 	err = appctl_cli_parse(argc, argv, opts, pos, 1, &npos, &help);
 	if (err)
 		return err;
-	if (help || npos == 0)
+	if (help)
+		pos[0] = "help";
+	else if (npos == 0)
 		pos[0] = "appctl";
 	if (appctl_cli_print_help(pos[0]) < 0)
 		return appctl_error_new(APPCTL_EUSAGE,

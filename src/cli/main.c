@@ -25,6 +25,13 @@ static const command commands[] = {
 	{ "validate", cmd_validate, 0, "check definitions and policy: schema, references, security lint" },
 	{ "diff", cmd_diff, 0, "what a change does to access and connections" },
 	{ "access", cmd_access, 0, "what a principal can do, and since when" },
+	{ "status", cmd_status, NEEDS_REPO | ROLLS_FORWARD, "environments, pending changes, approvals" },
+	{ "approve", cmd_approve, NEEDS_REPO | ROLLS_FORWARD, "sign an approval of a commit for an environment" },
+	{ "promote", cmd_promote, NEEDS_REPO | ROLLS_FORWARD, "move an approved change into an environment" },
+	{ "rollback", cmd_rollback, NEEDS_REPO | ROLLS_FORWARD, "go back to an earlier release, as a new release" },
+	{ "history", cmd_history, NEEDS_REPO | ROLLS_FORWARD, "the releases of an environment" },
+	{ "audit", cmd_audit, NEEDS_REPO | ROLLS_FORWARD, "the event log, and its verification" },
+	{ "notify", cmd_notify, NEEDS_REPO, "webhook deliveries and their outbox" },
 	{ "help", cmd_help, 0, "show help for a command" },
 	{ "version", cmd_version, 0, "print the version" },
 	{ NULL, NULL, 0, NULL }
@@ -41,6 +48,20 @@ static void print_usage(FILE *f)
 	fputs("\nRun 'appctl help COMMAND' or 'appctl COMMAND --help' for details.\n"
 	      "Exit status: 0 ok, 1 denied or findings, 2 usage, 3 invalid input,\n"
 	      "4 git/I/O/environment error, 5 conflict (retry).\n", f);
+}
+
+/* True when the command's own arguments ask for its help page. */
+static int wants_help(int argc, char **argv)
+{
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0)
+			return 0;
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+			return 1;
+	}
+	return 0;
 }
 
 static const command *find_command(const char *name)
@@ -108,7 +129,7 @@ int main(int argc, char **argv)
 	appctl_cli cli;
 	appctl_error *err = NULL;
 	const command *cmd;
-	int i, no_color = 0;
+	int i, no_color = 0, help_only = 0;
 
 	memset(&cli, 0, sizeof(cli));
 	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
@@ -147,7 +168,10 @@ int main(int argc, char **argv)
 		const char *nc = getenv("NO_COLOR");
 		cli.color = !no_color && !(nc && *nc) && isatty(STDOUT_FILENO);
 	}
-	if (cmd->flags & (NEEDS_REPO | ROLLS_FORWARD)) {
+	/* Help needs no repository: `appctl approve --help` works anywhere. */
+	if (wants_help(argc - i, argv + i))
+		help_only = 1;
+	if (!help_only && (cmd->flags & (NEEDS_REPO | ROLLS_FORWARD))) {
 		err = appctl_repo_open(&cli.repo, cli.dir);
 		if (!err && (cmd->flags & ROLLS_FORWARD))
 			err = roll_forward(&cli);

@@ -49,6 +49,8 @@ static const appctl_lint_rule lint_rules[] = {
 		"hidden field is not a field of the data set" },
 	{ "ref.unknown-env", APPCTL_SEV_ERROR,
 		"freeze names an environment the policy does not define" },
+	{ "notify.insecure-url", APPCTL_SEV_ERROR,
+		"notify url is not https (http only to a loopback address)" },
 	{ "credential.shared", APPCTL_SEV_WARNING,
 		"non-prod credential shared by several apps" },
 	{ "access.dashboard-export", APPCTL_SEV_WARNING,
@@ -70,7 +72,6 @@ typedef struct lint_ctx {
 	const char *prod;            /* the last environment, or NULL */
 	appctl_date today;
 	appctl_strbuf path;          /* JSON path of the value being judged */
-	const char ***sorted_groups; /* per policy group, see sorted_group */
 	appctl_error *err;           /* first failure; stops all reporting */
 } lint_ctx;
 
@@ -463,38 +464,6 @@ static int compare_strings(const void *a, const void *b)
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-/*
- * The members of policy group `grp`, sorted, so that a role's direct members
- * can be looked up in it; built on first use and kept for the whole run,
- * because the same big group ("all-staff") backs roles in hundreds of apps.
- */
-static const char **sorted_group(lint_ctx *ctx, const appctl_group *grp)
-{
-	size_t i = (size_t)(grp - ctx->policy->groups);
-	const char **names;
-
-	if (!ctx->sorted_groups) {
-		ctx->sorted_groups = calloc(ctx->policy->group_count,
-			sizeof(*ctx->sorted_groups));
-		if (!ctx->sorted_groups)
-			goto nomem;
-	}
-	if (ctx->sorted_groups[i])
-		return ctx->sorted_groups[i];
-	names = calloc(grp->member_count ? grp->member_count : 1,
-		sizeof(*names));
-	if (!names)
-		goto nomem;
-	if (grp->member_count)
-		memcpy(names, grp->members, grp->member_count * sizeof(*names));
-	qsort(names, grp->member_count, sizeof(*names), compare_strings);
-	ctx->sorted_groups[i] = names;
-	return names;
-nomem:
-	ctx->err = appctl_error_nomem();
-	return NULL;
-}
-
 static int sorted_contains(const char **names, size_t count, const char *name)
 {
 	return bsearch(&name, names, count, sizeof(*names), compare_strings) !=
@@ -532,8 +501,7 @@ static size_t role_reach(lint_ctx *ctx, const appctl_role *role, size_t limit)
 		return total;
 	if (groups == 1) {
 		/* Members are unique within a role and within a group. */
-		if (!(sorted = sorted_group(ctx, only)))
-			return 0;
+		sorted = only->sorted_members;
 		distinct = only->member_count;
 		for (i = 0; i < role->member_count; i++) {
 			const appctl_member *m = &role->members[i];
@@ -982,6 +950,36 @@ static void check_app(lint_ctx *ctx, const appctl_app *app)
 	check_pages(ctx, app);
 }
 
+/*
+ * Events carry who approved what in production: they go over https, or
+ * plain http only to this machine (tests, a local relay). The notify layer
+ * refuses the rest at send time too; lint says so before anything ships.
+ */
+static int notify_url_is_safe(const char *url)
+{
+	const char *host, *end;
+	size_t len;
+
+	if (strncasecmp(url, "https://", 8) == 0)
+		return url[8] != '\0' && url[8] != '/';
+	if (strncasecmp(url, "http://", 7) != 0)
+		return 0;
+	host = url + 7;
+	if (strchr(host, '@'))
+		return 0;
+	if (*host == '[') {
+		end = strchr(host, ']');
+		return end && (size_t)(end - host) == 4 && strncmp(host, "[::1]", 5) == 0;
+	}
+	len = strcspn(host, ":/?#");
+	if (len == 9 && strncasecmp(host, "localhost", 9) == 0)
+		return 1;
+	/* 127.0.0.0/8, dotted-quad digits only. */
+	if (len < 9 || strncmp(host, "127.", 4) != 0)
+		return 0;
+	return strspn(host, "0123456789.") >= len;
+}
+
 /* secret.literal over the policy's strings; notify secrets must be references. */
 static void scan_policy(lint_ctx *ctx, const appctl_policy *pol)
 {
@@ -1021,6 +1019,10 @@ static void scan_policy(lint_ctx *ctx, const appctl_policy *pol)
 
 		path_set(ctx, "kik", "notify", i, "url");
 		check_value(ctx, file, n->url, "a notify url");
+		if (!notify_url_is_safe(n->url))
+			report(ctx, "notify.insecure-url", file,
+				"notify url \"%s\" must use https (http only to "
+				"127.0.0.1, ::1 or localhost)", shown(n->url));
 		path_set(ctx, "kik", "notify", i, "secret");
 		if (!n->secret || appctl_is_secret_reference(n->secret))
 			continue;
@@ -1185,10 +1187,6 @@ appctl_error *appctl_lint(appctl_findings *out, const appctl_snapshot *snap,
 		qsort(out->items, out->count, sizeof(*out->items),
 			compare_findings);
 
-	if (ctx.sorted_groups)
-		for (i = 0; i < ctx.policy->group_count; i++)
-			free(ctx.sorted_groups[i]);
-	free(ctx.sorted_groups);
 	appctl_strbuf_dispose(&ctx.path);
 	return ctx.err;
 }

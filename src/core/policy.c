@@ -3,6 +3,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "appctl/access.h"
 #include "appctl/strbuf.h"
@@ -75,8 +76,9 @@ static int is_author(const appctl_promotion *req, const char *principal)
 {
 	size_t i;
 
+	/* E-mail case is not identity: Rita@Example.com is rita@example.com. */
 	for (i = 0; i < req->author_count; i++)
-		if (strcmp(req->authors[i], principal) == 0)
+		if (strcasecmp(req->authors[i], principal) == 0)
 			return 1;
 	return 0;
 }

@@ -149,6 +149,17 @@ static const lint_case lint_cases[] = {
 	  "E secret.literal appctl.json $.notify[0].secret\n"
 	  "E secret.literal appctl.json $.notify[0].url\n",
 	  "Tr0ub4dor" },
+	{ "notify url schemes",
+	  POLICY_WITH(POLICY_GROUPS, POLICY_APPROVALS,
+		"'notify':[{'url':'file:///etc/passwd'},{'url':'gopher://x.example/'},"
+		"{'url':'http://hooks.example.com/x'},{'url':'http://127.0.0.1:8080/x'},"
+		"{'url':'http://localhost/x'},{'url':'http://[::1]:9/x'},"
+		"{'url':'http://127.0.0.1.evil.example/x'}]", ""),
+	  { BASE("a") },
+	  "E notify.insecure-url appctl.json $.notify[0].url\n"
+	  "E notify.insecure-url appctl.json $.notify[1].url\n"
+	  "E notify.insecure-url appctl.json $.notify[2].url\n"
+	  "E notify.insecure-url appctl.json $.notify[6].url\n", NULL },
 	{ "notify secret plain word",
 	  POLICY_WITH(POLICY_GROUPS, POLICY_APPROVALS,
 		POLICY_NOTIFY("https://hooks.example.com/appctl", "changeme"), ""),
@@ -719,7 +730,7 @@ static void test_lint_rule_table(void **state)
 	const appctl_lint_rule *rules = appctl_lint_rules(&count);
 
 	(void)state;
-	assert_int_equal(count, 20);
+	assert_int_equal(count, 21);
 	for (i = 0; i < count; i++) {
 		assert_ptr_equal(appctl_lint_rule_find(rules[i].id), &rules[i]);
 		assert_true(strlen(rules[i].summary) > 0);

@@ -1,0 +1,344 @@
+/* cmd_status.c: `appctl status [ENV] [--json]`: per environment, what is pending, who approved it, what is still missing. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "appctl/json.h"
+#include "appctl/log.h"
+#include "judge.h"
+
+/* Machine names of the approval statuses, in appctl_approval_status order. */
+static const char *const status_names[] = {
+	"counted", "wrong_env", "wrong_commit", "stale", "revoked",
+	"unverified", "not_approver", "self", "duplicate"
+};
+
+static const char *status_name(appctl_approval_status s)
+{
+	return (unsigned)s < sizeof(status_names) / sizeof(status_names[0])
+		? status_names[s] : "unknown";
+}
+
+/* One environment as status reports it. */
+typedef struct env_report {
+	const char *env;
+	size_t order;                  /* position in its own policy's chain */
+	char commit[41];
+	int64_t release;
+	const char *source;            /* NULL for the first environment */
+	char source_head[41];
+	int pending;                   /* the source holds something else */
+	int judged;
+	appctl_judgement judgement;
+	appctl_app_listing *listing;   /* the env's current policy */
+	appctl_error *error;           /* what kept it from being judged */
+} env_report;
+
+static int report_cmp(const void *a, const void *b)
+{
+	const env_report *x = a, *y = b;
+
+	if (x->order != y->order)
+		return x->order < y->order ? -1 : 1;
+	return strcmp(x->env, y->env);
+}
+
+/*
+ * Judges one environment against its source's head. Problems that concern
+ * only this environment (invalid definitions on the source, a hand-moved
+ * branch) are kept in r->error so the others are still reported.
+ */
+static appctl_error *assess(env_report *r, appctl_cli *cli, appctl_date today)
+{
+	char ref[320];
+	int found = 0;
+	appctl_error *err;
+
+	err = appctl_repo_list_apps(&r->listing, cli->repo, r->commit);
+	if (!err) {
+		size_t i;
+
+		r->order = r->listing->policy->environment_count;
+		for (i = 0; i < r->listing->policy->environment_count; i++)
+			if (strcmp(r->listing->policy->environments[i], r->env) == 0)
+				r->order = i;
+		r->source = appctl_source_env(r->listing->policy, r->env);
+	}
+	if (!err && !r->source) {
+		/* Builders commit to the first environment: its branch is its state. */
+		snprintf(ref, sizeof(ref), "refs/heads/%s", r->env);
+		err = appctl_ref_read(r->commit, &found, cli->repo, ref);
+		if (!err && !found)
+			err = appctl_error_new(APPCTL_EINPUT, "%s: branch missing", ref);
+	}
+	if (!err && r->source) {
+		snprintf(ref, sizeof(ref), "refs/heads/%s", r->source);
+		err = appctl_ref_read(r->source_head, &found, cli->repo, ref);
+		if (!err && !found)
+			err = appctl_error_new(APPCTL_EINPUT, "%s: branch missing", ref);
+	}
+	if (!err && r->source) {
+		r->pending = strcmp(r->source_head, r->commit) != 0;
+		r->judged = 1;
+		err = appctl_judge(&r->judgement, cli, r->env, r->source_head, -1,
+			today);
+	}
+	if (err && (err->code == APPCTL_EINPUT || err->code == APPCTL_EUSAGE)) {
+		r->error = err;
+		return NULL;
+	}
+	return err;
+}
+
+static cJSON *strings_json(char *const *items, size_t count)
+{
+	cJSON *arr = cJSON_CreateArray();
+	size_t i;
+
+	for (i = 0; arr && i < count; i++)
+		cJSON_AddItemToArray(arr, cJSON_CreateString(items[i]));
+	return arr;
+}
+
+static cJSON *approval_json(const appctl_approval *a)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	if (!o)
+		return NULL;
+	cJSON_AddStringToObject(o, "principal",
+		a->principal ? a->principal : a->event->principal);
+	cJSON_AddBoolToObject(o, "verified", a->verified);
+	cJSON_AddBoolToObject(o, "current", a->status == APPCTL_APPROVAL_COUNTED);
+	cJSON_AddStringToObject(o, "status", status_name(a->status));
+	cJSON_AddStringToObject(o, "reason", a->reason ? a->reason
+		: appctl_approval_status_text(a->status));
+	if (!a->principal || strcmp(a->principal, a->event->principal) != 0)
+		cJSON_AddStringToObject(o, "claimed", a->event->principal);
+	cJSON_AddStringToObject(o, "commit", a->event->commit);
+	cJSON_AddStringToObject(o, "base", a->event->base ? a->event->base : "");
+	cJSON_AddStringToObject(o, "time", a->event->time);
+	cJSON_AddStringToObject(o, "id", a->event->id);
+	return o;
+}
+
+static cJSON *env_json(const env_report *r)
+{
+	const appctl_judgement *j = &r->judgement;
+	cJSON *o = cJSON_CreateObject(), *arr;
+	size_t i;
+
+	if (!o)
+		return NULL;
+	cJSON_AddStringToObject(o, "env", r->env);
+	cJSON_AddStringToObject(o, "commit", r->commit);
+	cJSON_AddNumberToObject(o, "release", (double)r->release);
+	if (r->source)
+		cJSON_AddStringToObject(o, "source", r->source);
+	else
+		cJSON_AddNullToObject(o, "source");
+	if (r->pending && !r->error) {
+		size_t counts[3];
+		cJSON *p = cJSON_AddObjectToObject(o, "pending"), *s;
+
+		appctl_changes_summary(&j->changes, counts);
+		cJSON_AddStringToObject(p, "commit", r->source_head);
+		s = cJSON_AddObjectToObject(p, "summary");
+		cJSON_AddNumberToObject(s, "high", (double)counts[APPCTL_RISK_HIGH]);
+		cJSON_AddNumberToObject(s, "medium", (double)counts[APPCTL_RISK_MEDIUM]);
+		cJSON_AddNumberToObject(s, "low", (double)counts[APPCTL_RISK_LOW]);
+		cJSON_AddNumberToObject(p, "changes", (double)j->changes.count);
+	} else if (r->pending) {
+		cJSON *p = cJSON_AddObjectToObject(o, "pending");
+
+		cJSON_AddStringToObject(p, "commit", r->source_head);
+		cJSON_AddNullToObject(p, "summary");
+	} else {
+		cJSON_AddNullToObject(o, "pending");
+	}
+	arr = cJSON_AddArrayToObject(o, "approvals");
+	for (i = 0; arr && r->judged && !r->error && i < j->approval_count; i++)
+		cJSON_AddItemToArray(arr, approval_json(&j->approvals[i]));
+	if (r->error) {
+		char *line = appctl_error_format(r->error);
+
+		arr = cJSON_AddArrayToObject(o, "missing");
+		cJSON_AddItemToArray(arr, cJSON_CreateString(line ? line
+			: r->error->message));
+		cJSON_AddStringToObject(o, "error", line ? line : r->error->message);
+		free(line);
+	} else if (r->pending) {
+		cJSON_AddItemToObject(o, "missing", strings_json(j->verdict.missing,
+			j->verdict.missing_count));
+		cJSON_AddItemToObject(o, "requirements",
+			strings_json(j->verdict.requirements,
+				j->verdict.requirement_count));
+	} else {
+		cJSON_AddArrayToObject(o, "missing");
+	}
+	cJSON_AddBoolToObject(o, "ready", r->pending && !r->error &&
+		j->verdict.allowed);
+	return o;
+}
+
+/*
+ * The JSON lists promotion targets only: the first environment appears
+ * when it was asked for by name.
+ */
+static appctl_error *print_json(const env_report *reports, size_t n,
+	int named)
+{
+	cJSON *root = cJSON_CreateObject(), *arr;
+	char *text;
+	size_t i;
+
+	if (!root)
+		return appctl_error_nomem();
+	arr = cJSON_AddArrayToObject(root, "environments");
+	for (i = 0; arr && i < n; i++)
+		if (named || reports[i].source || reports[i].error)
+			cJSON_AddItemToArray(arr, env_json(&reports[i]));
+	text = cJSON_Print(root);
+	cJSON_Delete(root);
+	if (!text)
+		return appctl_error_nomem();
+	puts(text);
+	cJSON_free(text);
+	return NULL;
+}
+
+static void print_text(const appctl_cli *cli, const env_report *r)
+{
+	const appctl_judgement *j = &r->judgement;
+	const char *reset = appctl_cli_color(cli, APPCTL_RESET);
+	size_t i, counts[3];
+
+	if (!r->source && !r->error) {
+		printf("%s%s%s  at %.12s (the first environment: builders commit "
+			"here)\n", appctl_cli_color(cli, APPCTL_BOLD), r->env, reset,
+			r->commit);
+		return;
+	}
+	printf("%s%s%s  release %lld at %.12s\n", appctl_cli_color(cli, APPCTL_BOLD),
+		r->env, reset, (long long)r->release, r->commit);
+	if (r->error) {
+		char *line = appctl_error_format(r->error);
+
+		printf("  %scannot judge:%s %s\n", appctl_cli_color(cli, APPCTL_RED),
+			reset, line ? line : r->error->message);
+		free(line);
+		return;
+	}
+	if (!r->pending)
+		printf("  from %s: nothing to promote (%s holds the same commit)\n",
+			r->source, r->source);
+	else {
+		appctl_changes_summary(&j->changes, counts);
+		printf("  from %s: %.12s  %s%zu high%s, %zu medium, %zu low\n",
+			r->source, r->source_head,
+			appctl_cli_color(cli, counts[APPCTL_RISK_HIGH] ? APPCTL_RED : ""),
+			counts[APPCTL_RISK_HIGH], reset, counts[APPCTL_RISK_MEDIUM],
+			counts[APPCTL_RISK_LOW]);
+	}
+	if (j->approval_count)
+		printf("  approvals:\n");
+	for (i = 0; i < j->approval_count; i++) {
+		const appctl_approval *a = &j->approvals[i];
+		int counted = a->status == APPCTL_APPROVAL_COUNTED;
+
+		printf("    %s%s %s%s  %s  %s\n",
+			appctl_cli_color(cli, counted ? APPCTL_GREEN : APPCTL_YELLOW),
+			counted ? "+" : "-",
+			a->principal ? a->principal : a->event->principal, reset,
+			a->verified ? "verified" : "unverified",
+			a->reason ? a->reason : appctl_approval_status_text(a->status));
+	}
+	if (!r->pending)
+		return;
+	printf("  requirements:\n");
+	for (i = 0; i < j->verdict.requirement_count; i++)
+		printf("    %s\n", j->verdict.requirements[i]);
+	if (j->verdict.missing_count)
+		printf("  missing:\n");
+	for (i = 0; i < j->verdict.missing_count; i++)
+		printf("    %s%s%s\n", appctl_cli_color(cli, APPCTL_RED),
+			j->verdict.missing[i], reset);
+	printf("  %s%s%s\n", appctl_cli_color(cli, j->verdict.allowed
+			? APPCTL_GREEN : APPCTL_RED),
+		j->verdict.allowed ? "ready to promote" : "not ready", reset);
+}
+
+appctl_error *cmd_status(appctl_cli *cli, int argc, char **argv)
+{
+	const char *pos[1] = { NULL };
+	int npos, help, json = 0;
+	const appctl_opt opts[] = {
+		{ "json", 0, APPCTL_OPT_FLAG, &json, NULL },
+		{ 0 }
+	};
+	appctl_log_state *state = NULL;
+	env_report *reports = NULL;
+	appctl_error *err, *first_problem = NULL;
+	char log_head[41];
+	size_t i, n = 0;
+	appctl_date today = appctl_cli_today();
+
+	err = appctl_cli_parse(argc, argv, opts, pos, 1, &npos, &help);
+	if (err)
+		return err;
+	if (help) {
+		appctl_cli_print_help("status");
+		return NULL;
+	}
+	json |= cli->json;
+	err = appctl_log_head(log_head, &state, cli->repo);
+	if (err)
+		return err;
+	if (!state)
+		return appctl_error_new(APPCTL_EINPUT,
+			"%s: no event log in this repository; run 'appctl init'",
+			APPCTL_LOG_REF);
+	if (npos && !appctl_log_state_env(state, pos[0])) {
+		err = appctl_error_new(APPCTL_EUSAGE,
+			"'%s' is not an environment of this repository", pos[0]);
+		goto done;
+	}
+	reports = calloc(state->env_count + 1, sizeof(*reports));
+	if (!reports) {
+		err = appctl_error_nomem();
+		goto done;
+	}
+	for (i = 0; i < state->env_count; i++) {
+		const appctl_env_state *e = &state->envs[i];
+		env_report *r;
+
+		if (npos && strcmp(e->env, pos[0]) != 0)
+			continue;
+		r = &reports[n++];
+		r->env = e->env;
+		memcpy(r->commit, e->commit, sizeof(r->commit));
+		r->release = e->release;
+		err = assess(r, cli, today);
+		if (err)
+			goto done;
+	}
+	qsort(reports, n, sizeof(*reports), report_cmp);
+	if (json)
+		err = print_json(reports, n, npos > 0);
+	else
+		for (i = 0; i < n; i++)
+			print_text(cli, &reports[i]);
+done:
+	for (i = 0; reports && i < n; i++) {
+		if (reports[i].error && !first_problem && !err)
+			first_problem = reports[i].error;
+		else
+			appctl_error_free(reports[i].error);
+		if (reports[i].judged)
+			appctl_judgement_dispose(&reports[i].judgement);
+		appctl_app_listing_free(reports[i].listing);
+	}
+	free(reports);
+	appctl_log_state_free(state);
+	return err ? err : first_problem;
+}

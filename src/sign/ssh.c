@@ -1,0 +1,566 @@
+/* ssh.c: SSH signatures by running ssh-keygen -Y with explicit argv, private temp files and a timeout. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "appctl/model.h"
+#include "appctl/sign.h"
+#include "appctl/strbuf.h"
+
+extern char **environ;
+
+/* ssh-keygen never needs long: a hung one (a prompt nobody answers) is killed. */
+#define VERIFY_TIMEOUT_MS 30000
+/* Signing may ask for a passphrase on the terminal, so it gets longer. */
+#define SIGN_TIMEOUT_MS 120000
+/* More output than this is not ssh-keygen talking to us; the rest is dropped. */
+#define OUTPUT_CAP (256 * 1024)
+
+/* What one ssh-keygen run produced. */
+typedef struct run_result {
+	int exited;              /* 1 when it exited normally */
+	int status;              /* its exit status then */
+	appctl_strbuf out;
+	appctl_strbuf err;
+} run_result;
+
+static void run_result_dispose(run_result *r)
+{
+	appctl_strbuf_dispose(&r->out);
+	appctl_strbuf_dispose(&r->err);
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Reads what is available on `fd` into `buf` (up to the cap); 0 at EOF. */
+static int drain(int fd, appctl_strbuf *buf)
+{
+	char chunk[4096];
+	ssize_t n = read(fd, chunk, sizeof(chunk));
+
+	if (n < 0)
+		return errno == EINTR || errno == EAGAIN ? 1 : 0;
+	if (n == 0)
+		return 0;
+	if (buf->len < OUTPUT_CAP)
+		appctl_strbuf_add(buf, chunk,
+			buf->len + (size_t)n > OUTPUT_CAP
+				? OUTPUT_CAP - buf->len : (size_t)n);
+	return 1;
+}
+
+/*
+ * Runs ssh-keygen with `argv` (argv[0] "ssh-keygen", no shell involved),
+ * stdin from `stdin_path` (NULL: /dev/null), collecting stdout and stderr.
+ * A run that outlives `timeout_ms` is killed and reported as an error, so a
+ * prompt nobody answers cannot hang appctl. The caller disposes *r.
+ */
+static appctl_error *run_ssh_keygen(run_result *r, char *const argv[],
+	const char *stdin_path, int timeout_ms)
+{
+	posix_spawn_file_actions_t actions;
+	int out_pipe[2] = { -1, -1 }, err_pipe[2] = { -1, -1 };
+	int actions_ready = 0, rc, open_fds, wstatus = 0, reaped = 0;
+	pid_t pid = -1;
+	int64_t deadline = now_ms() + timeout_ms;
+	appctl_error *err = NULL;
+
+	memset(r, 0, sizeof(*r));
+	if (pipe(out_pipe) != 0 || pipe(err_pipe) != 0) {
+		err = appctl_error_new(APPCTL_ESYSTEM, "ssh-keygen: pipe: %s",
+			strerror(errno));
+		goto done;
+	}
+	if (posix_spawn_file_actions_init(&actions) != 0) {
+		err = appctl_error_nomem();
+		goto done;
+	}
+	actions_ready = 1;
+	rc = posix_spawn_file_actions_addopen(&actions, STDIN_FILENO,
+		stdin_path ? stdin_path : "/dev/null", O_RDONLY, 0);
+	if (!rc)
+		rc = posix_spawn_file_actions_adddup2(&actions, out_pipe[1],
+			STDOUT_FILENO);
+	if (!rc)
+		rc = posix_spawn_file_actions_adddup2(&actions, err_pipe[1],
+			STDERR_FILENO);
+	if (!rc)
+		rc = posix_spawn_file_actions_addclose(&actions, out_pipe[0]);
+	if (!rc)
+		rc = posix_spawn_file_actions_addclose(&actions, err_pipe[0]);
+	if (!rc)
+		rc = posix_spawnp(&pid, "ssh-keygen", &actions, NULL, argv, environ);
+	if (rc) {
+		pid = -1;
+		err = appctl_error_new(APPCTL_ESYSTEM, "cannot run ssh-keygen: %s",
+			strerror(rc));
+		goto done;
+	}
+	close(out_pipe[1]);
+	close(err_pipe[1]);
+	out_pipe[1] = err_pipe[1] = -1;
+
+	open_fds = 2;
+	while (open_fds > 0) {
+		struct pollfd fds[2];
+		nfds_t n = 0;
+		int64_t left = deadline - now_ms();
+
+		if (left <= 0)
+			break;
+		if (out_pipe[0] >= 0) {
+			fds[n].fd = out_pipe[0];
+			fds[n++].events = POLLIN;
+		}
+		if (err_pipe[0] >= 0) {
+			fds[n].fd = err_pipe[0];
+			fds[n++].events = POLLIN;
+		}
+		rc = poll(fds, n, (int)left);
+		if (rc < 0 && errno != EINTR) {
+			err = appctl_error_new(APPCTL_ESYSTEM, "ssh-keygen: poll: %s",
+				strerror(errno));
+			goto done;
+		}
+		for (nfds_t i = 0; rc > 0 && i < n; i++) {
+			int *fdp = fds[i].fd == out_pipe[0] ? &out_pipe[0] : &err_pipe[0];
+			appctl_strbuf *buf = fdp == &out_pipe[0] ? &r->out : &r->err;
+
+			if (!(fds[i].revents & (POLLIN | POLLHUP | POLLERR)))
+				continue;
+			if (!drain(*fdp, buf)) {
+				close(*fdp);
+				*fdp = -1;
+				open_fds--;
+			}
+		}
+	}
+	/* Output closed; the process should be gone or going: wait, bounded. */
+	while (!reaped) {
+		pid_t w = waitpid(pid, &wstatus, WNOHANG);
+
+		if (w == pid) {
+			reaped = 1;
+			break;
+		}
+		if (w < 0 && errno != EINTR) {
+			err = appctl_error_new(APPCTL_ESYSTEM, "ssh-keygen: wait: %s",
+				strerror(errno));
+			pid = -1;
+			goto done;
+		}
+		if (now_ms() >= deadline)
+			break;
+		{
+			struct timespec pause = { 0, 2 * 1000 * 1000 };
+			nanosleep(&pause, NULL);
+		}
+	}
+	if (!reaped) {
+		err = appctl_error_new(APPCTL_ESYSTEM,
+			"ssh-keygen did not finish within %d s; killed it",
+			timeout_ms / 1000);
+		goto done;
+	}
+	pid = -1;
+	if (r->out.failed || r->err.failed) {
+		err = appctl_error_nomem();
+		goto done;
+	}
+	r->exited = WIFEXITED(wstatus);
+	r->status = r->exited ? WEXITSTATUS(wstatus) : -1;
+	/* posix_spawnp reports a missing program only through the child's 127. */
+	if (r->exited && r->status == 127 && r->out.len == 0 && r->err.len == 0)
+		err = appctl_error_new(APPCTL_ESYSTEM,
+			"cannot run ssh-keygen: not found in PATH");
+done:
+	if (pid > 0) {
+		kill(pid, SIGKILL);
+		while (waitpid(pid, &wstatus, 0) < 0 && errno == EINTR)
+			;
+	}
+	if (actions_ready)
+		posix_spawn_file_actions_destroy(&actions);
+	for (int i = 0; i < 2; i++) {
+		if (out_pipe[i] >= 0)
+			close(out_pipe[i]);
+		if (err_pipe[i] >= 0)
+			close(err_pipe[i]);
+	}
+	if (err)
+		run_result_dispose(r);
+	return err;
+}
+
+/* A private directory (0700) for the files ssh-keygen reads and writes. */
+typedef struct tmpdir {
+	char path[4096];
+	int made;
+} tmpdir;
+
+static appctl_error *tmpdir_make(tmpdir *t)
+{
+	const char *base = getenv("TMPDIR");
+	int n;
+
+	t->made = 0;
+	if (!base || !*base)
+		base = "/tmp";
+	n = snprintf(t->path, sizeof(t->path), "%s/appctl-sign.XXXXXX", base);
+	if (n < 0 || (size_t)n >= sizeof(t->path))
+		return appctl_error_new(APPCTL_ESYSTEM, "TMPDIR is too long");
+	if (!mkdtemp(t->path))
+		return appctl_error_new(APPCTL_ESYSTEM, "%s: %s", t->path,
+			strerror(errno));
+	t->made = 1;
+	return NULL;
+}
+
+/* Removes the directory and whatever ssh-keygen left in it; no-op if not made. */
+static void tmpdir_remove(tmpdir *t)
+{
+	DIR *d;
+	struct dirent *e;
+	char file[4200];
+
+	if (!t->made)
+		return;
+	d = opendir(t->path);
+	if (d) {
+		while ((e = readdir(d)) != NULL) {
+			if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+				continue;
+			if (snprintf(file, sizeof(file), "%s/%s", t->path,
+					e->d_name) < (int)sizeof(file))
+				unlink(file);
+		}
+		closedir(d);
+	}
+	rmdir(t->path);
+	t->made = 0;
+}
+
+/* "<dir>/<name>" into `out` (at least 4200 bytes). */
+static void tmpdir_file(char *out, size_t len, const tmpdir *t,
+	const char *name)
+{
+	snprintf(out, len, "%s/%s", t->path, name);
+}
+
+/* Writes `len` bytes to a new file (0600; never follows or reuses a file). */
+static appctl_error *write_new_file(const char *path, const char *data,
+	size_t len)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0600);
+	appctl_error *err = NULL;
+
+	if (fd < 0)
+		return appctl_error_new(APPCTL_ESYSTEM, "%s: %s", path,
+			strerror(errno));
+	while (len > 0) {
+		ssize_t n = write(fd, data, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			err = appctl_error_new(APPCTL_ESYSTEM, "%s: %s", path,
+				strerror(errno));
+			break;
+		}
+		data += n;
+		len -= (size_t)n;
+	}
+	if (close(fd) != 0 && !err)
+		err = appctl_error_new(APPCTL_ESYSTEM, "%s: %s", path,
+			strerror(errno));
+	return err;
+}
+
+/* Reads a small file whole; *out is NUL-terminated, the caller frees it. */
+static appctl_error *read_small_file(char **out, const char *path)
+{
+	appctl_strbuf buf = APPCTL_STRBUF_INIT;
+	int fd = open(path, O_RDONLY | O_NOFOLLOW);
+
+	*out = NULL;
+	if (fd < 0)
+		return appctl_error_new(APPCTL_ESYSTEM, "%s: %s", path,
+			strerror(errno));
+	while (buf.len < OUTPUT_CAP && drain(fd, &buf))
+		;
+	close(fd);
+	appctl_strbuf_add(&buf, "", 0);
+	*out = appctl_strbuf_detach(&buf);
+	return *out ? NULL : appctl_error_nomem();
+}
+
+/*
+ * ssh-keygen's messages as one line: lines joined by "; ", our temp
+ * directory's path dropped (so "…/allowed_signers:2: key has expired"
+ * reads as the file the user knows). The caller frees the result.
+ */
+static char *messages_line(const appctl_strbuf *text, const tmpdir *t)
+{
+	appctl_strbuf line = APPCTL_STRBUF_INIT;
+	size_t plen = strlen(t->path), i = 0;
+	const char *s = text->ptr ? text->ptr : "";
+	size_t len = text->len;
+
+	while (i < len) {
+		size_t end = i, start;
+
+		while (end < len && s[end] != '\n' && s[end] != '\r')
+			end++;
+		start = i;
+		/* Progress chatter, not a reason. */
+		if (end > start && !(end - start >= 7 &&
+		    (strncmp(s + start, "Signing", 7) == 0 ||
+		     strncmp(s + start, "Write s", 7) == 0))) {
+			if (line.len)
+				appctl_strbuf_puts(&line, "; ");
+			while (start < end) {
+				if (plen && end - start > plen && strncmp(s + start, t->path,
+						plen) == 0 && s[start + plen] == '/') {
+					start += plen + 1;
+					continue;
+				}
+				appctl_strbuf_putc(&line,
+					(unsigned char)s[start] < 0x20 ? ' ' : s[start]);
+				start++;
+			}
+		}
+		i = end + 1;
+	}
+	if (!line.len)
+		appctl_strbuf_puts(&line, "ssh-keygen gave no reason");
+	return appctl_strbuf_detach(&line);
+}
+
+appctl_error *appctl_ssh_sign(char **out, const char *key_file,
+	const char *data, size_t len)
+{
+	tmpdir t;
+	char data_path[4200], sig_path[4300];
+	run_result r;
+	int have_result = 0;
+	appctl_error *err;
+
+	*out = NULL;
+	if (!key_file || !*key_file)
+		return appctl_error_new(APPCTL_EUSAGE, "no signing key given");
+	err = tmpdir_make(&t);
+	if (err)
+		return err;
+	tmpdir_file(data_path, sizeof(data_path), &t, "event.json");
+	snprintf(sig_path, sizeof(sig_path), "%s.sig", data_path);
+	err = write_new_file(data_path, data, len);
+	if (err)
+		goto done;
+	{
+		char *argv[] = { (char *)"ssh-keygen", (char *)"-Y", (char *)"sign",
+			(char *)"-n", (char *)APPCTL_SIGN_NAMESPACE, (char *)"-f",
+			(char *)key_file, data_path, NULL };
+
+		err = run_ssh_keygen(&r, argv, NULL, SIGN_TIMEOUT_MS);
+	}
+	if (err)
+		goto done;
+	have_result = 1;
+	if (!r.exited || r.status != 0) {
+		char *why = messages_line(&r.err, &t);
+
+		err = appctl_error_new(APPCTL_ESYSTEM, "cannot sign with '%s': %s",
+			key_file, why ? why : "out of memory");
+		free(why);
+		goto done;
+	}
+	err = read_small_file(out, sig_path);
+done:
+	if (have_result)
+		run_result_dispose(&r);
+	tmpdir_remove(&t);
+	return err;
+}
+
+/* True when some line of `text` starts with "Good". */
+static int has_good_line(const appctl_strbuf *text)
+{
+	const char *s = text->ptr;
+
+	if (!s)
+		return 0;
+	for (;;) {
+		if (strncmp(s, "Good", 4) == 0)
+			return 1;
+		s = strchr(s, '\n');
+		if (!s)
+			return 0;
+		s++;
+	}
+}
+
+appctl_error *appctl_ssh_verify(char **principal, char **why,
+	const char *allowed_signers, const char *data, size_t len,
+	const char *signature)
+{
+	tmpdir t;
+	char allowed_path[4200], data_path[4200], sig_path[4200];
+	run_result found;
+	int have_found = 0;
+	appctl_strbuf reasons = APPCTL_STRBUF_INIT;
+	appctl_error *err;
+	char *cursor, *line;
+
+	*principal = NULL;
+	*why = NULL;
+	if (!signature || !*signature) {
+		*why = strdup("not signed");
+		return *why ? NULL : appctl_error_nomem();
+	}
+	err = tmpdir_make(&t);
+	if (err)
+		return err;
+	/* Named as the user knows them, since ssh-keygen's messages name them. */
+	tmpdir_file(allowed_path, sizeof(allowed_path), &t, "allowed_signers");
+	tmpdir_file(data_path, sizeof(data_path), &t, "event.json");
+	tmpdir_file(sig_path, sizeof(sig_path), &t, "event.json.sig");
+	err = write_new_file(allowed_path, allowed_signers ? allowed_signers : "",
+		allowed_signers ? strlen(allowed_signers) : 0);
+	if (!err)
+		err = write_new_file(data_path, data, len);
+	if (!err)
+		err = write_new_file(sig_path, signature, strlen(signature));
+	if (err)
+		goto done;
+	{
+		char *argv[] = { (char *)"ssh-keygen", (char *)"-Y",
+			(char *)"find-principals", (char *)"-s", sig_path,
+			(char *)"-f", allowed_path, NULL };
+
+		err = run_ssh_keygen(&found, argv, NULL, VERIFY_TIMEOUT_MS);
+	}
+	if (err)
+		goto done;
+	have_found = 1;
+	if (!found.exited || found.status != 0 || !found.out.ptr) {
+		/* The usual case deserves plain words; others keep ssh-keygen's. */
+		if (found.err.ptr && strcmp(found.err.ptr, "No principal matched.\n") == 0)
+			*why = strdup("no principal in allowed_signers has this key");
+		else
+			*why = messages_line(&found.err, &t);
+		if (!*why)
+			err = appctl_error_nomem();
+		goto done;
+	}
+	/*
+	 * Several principals may share one key; each is tried, since
+	 * find-principals does not check namespaces= and verify does.
+	 * Patterns ("*@example.com") are not identities and are skipped.
+	 */
+	for (cursor = found.out.ptr; cursor && *cursor; cursor = line) {
+		run_result ver;
+		char *nl = strchr(cursor, '\n'), *candidate = cursor;
+
+		line = nl ? nl + 1 : NULL;
+		if (nl)
+			*nl = '\0';
+		if (!appctl_principal_is_valid(candidate)) {
+			if (*candidate) {
+				if (reasons.len)
+					appctl_strbuf_puts(&reasons, "; ");
+				appctl_strbuf_printf(&reasons,
+					"allowed_signers names '%.100s', not a principal",
+					candidate);
+			}
+			continue;
+		}
+		{
+			char *argv[] = { (char *)"ssh-keygen", (char *)"-Y",
+				(char *)"verify", (char *)"-f", allowed_path,
+				(char *)"-I", candidate, (char *)"-n",
+				(char *)APPCTL_SIGN_NAMESPACE, (char *)"-s", sig_path,
+				NULL };
+
+			err = run_ssh_keygen(&ver, argv, data_path,
+				VERIFY_TIMEOUT_MS);
+		}
+		if (err)
+			goto done;
+		if (ver.exited && ver.status == 0 && has_good_line(&ver.out)) {
+			run_result_dispose(&ver);
+			*principal = strdup(candidate);
+			if (!*principal)
+				err = appctl_error_nomem();
+			goto done;
+		}
+		{
+			char *m = messages_line(&ver.err, &t);
+
+			if (reasons.len)
+				appctl_strbuf_puts(&reasons, "; ");
+			appctl_strbuf_printf(&reasons, "%s: %s", candidate,
+				m ? m : "out of memory");
+			free(m);
+		}
+		run_result_dispose(&ver);
+	}
+	if (!reasons.len)
+		appctl_strbuf_puts(&reasons, "no principal matched");
+	*why = appctl_strbuf_detach(&reasons);
+	if (!*why)
+		err = appctl_error_nomem();
+done:
+	appctl_strbuf_dispose(&reasons);
+	if (have_found)
+		run_result_dispose(&found);
+	tmpdir_remove(&t);
+	return err;
+}
+
+appctl_error *appctl_ssh_public_key(char **out, const char *key_file)
+{
+	run_result r;
+	appctl_error *err;
+	char *argv[] = { (char *)"ssh-keygen", (char *)"-y", (char *)"-f",
+		(char *)key_file, NULL };
+	char *nl;
+
+	*out = NULL;
+	err = run_ssh_keygen(&r, argv, NULL, VERIFY_TIMEOUT_MS);
+	if (err)
+		return err;
+	if (!r.exited || r.status != 0 || !r.out.ptr) {
+		tmpdir none = { "", 0 };
+		char *why = messages_line(&r.err, &none);
+
+		err = appctl_error_new(APPCTL_ESYSTEM, "cannot read key '%s': %s",
+			key_file, why ? why : "out of memory");
+		free(why);
+		goto done;
+	}
+	nl = strchr(r.out.ptr, '\n');
+	if (nl)
+		*nl = '\0';
+	*out = strdup(r.out.ptr);
+	if (!*out)
+		err = appctl_error_nomem();
+done:
+	run_result_dispose(&r);
+	return err;
+}
