@@ -223,68 +223,6 @@ static appctl_error *release_summary(size_t counts[3], snap_cache *cache,
 	return err;
 }
 
-/*
- * Whether a break-glass release has since been approved the normal way:
- * ENV's approvals of exactly its commit on its base (the commit before
- * it), revocations applied, judged by the base's policy.
- */
-static appctl_error *break_glass_reviewed(int *reviewed, appctl_repo *repo,
-	const history_walk *w, const appctl_event *ev)
-{
-	appctl_event **events = NULL;
-	int *revoked = NULL;
-	appctl_release_case rc;
-	appctl_error *err = NULL;
-	size_t i, k, n = 0;
-
-	memset(&rc, 0, sizeof(rc));
-	*reviewed = 0;
-	events = calloc(w->approval_count + 1, sizeof(*events));
-	revoked = calloc(w->approval_count + 1, sizeof(*revoked));
-	if (!events || !revoked) {
-		err = appctl_error_nomem();
-		goto cleanup;
-	}
-	for (i = 0; i < w->approval_count; i++) {
-		appctl_event *a = NULL;
-
-		if (w->approvals[i].type != APPCTL_EV_APPROVE)
-			continue;
-		if ((err = appctl_logged_parse(&a, &w->approvals[i])))
-			goto cleanup;
-		if (strcmp(a->commit, ev->to) != 0 || strcmp(a->base, ev->from) != 0) {
-			appctl_event_free(a);
-			continue;
-		}
-		/* A revoke newer than the approval (earlier in this list) withdraws it. */
-		for (k = 0; k < i && !revoked[n]; k++) {
-			appctl_event *r = NULL;
-
-			if (w->approvals[k].type != APPCTL_EV_REVOKE)
-				continue;
-			if ((err = appctl_logged_parse(&r, &w->approvals[k]))) {
-				appctl_event_free(a);
-				goto cleanup;
-			}
-			revoked[n] = strcmp(r->commit, a->commit) == 0 &&
-				strcmp(r->principal, a->principal) == 0;
-			appctl_event_free(r);
-		}
-		events[n++] = a;
-	}
-	err = appctl_release_case_build(&rc, repo, ev->env, ev->from, ev->to,
-		events, revoked, n, 0, appctl_release_day_of(ev->time));
-	if (!err)
-		*reviewed = rc.verdict.allowed;
-cleanup:
-	appctl_release_case_dispose(&rc);
-	for (i = 0; events && i < n; i++)
-		appctl_event_free(events[i]);
-	free(events);
-	free(revoked);
-	return err;
-}
-
 /* One release as the text and JSON outputs show it. */
 typedef struct release_row {
 	int64_t release;
@@ -421,7 +359,8 @@ static appctl_error *show_release(appctl_strbuf *json, const appctl_cli *cli,
 			goto cleanup;
 		row.has_summary = 1;
 		if (ev->break_glass &&
-		    (err = break_glass_reviewed(&row.reviewed, cli->repo, w, ev)))
+		    (err = appctl_break_glass_reviewed(&row.reviewed, cli->repo,
+			w->approvals, w->approval_count, ev)))
 			goto cleanup;
 	}
 	if (json) {

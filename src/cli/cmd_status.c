@@ -6,6 +6,7 @@
 #include "appctl/json.h"
 #include "appctl/log.h"
 #include "judge.h"
+#include "release.h"
 
 /* Machine names of the approval statuses, in appctl_approval_status order. */
 static const char *const status_names[] = {
@@ -28,11 +29,84 @@ typedef struct env_report {
 	const char *source;            /* NULL for the first environment */
 	char source_head[41];
 	int pending;                   /* the source holds something else */
+	int break_glass;               /* the current release was break-glass */
+	int unreviewed;                /* ... and its normal approvals are missing */
 	int judged;
 	appctl_judgement judgement;
 	appctl_app_listing *listing;   /* the env's current policy */
 	appctl_error *error;           /* what kept it from being judged */
 } env_report;
+
+/* The release event of an env and the approve/revoke events after it. */
+typedef struct release_walk {
+	const char *env;
+	const char *release_id;
+	appctl_logged *later;          /* newest first */
+	size_t count;
+	size_t cap;
+	appctl_logged release;
+	int found;
+} release_walk;
+
+static appctl_error *collect_release(const appctl_event *ev, void *arg,
+	int *stop)
+{
+	release_walk *w = arg;
+
+	if (strcmp(ev->id, w->release_id) == 0) {
+		*stop = 1;
+		w->found = 1;
+		return appctl_logged_copy(&w->release, ev);
+	}
+	if ((ev->type != APPCTL_EV_APPROVE && ev->type != APPCTL_EV_REVOKE) ||
+	    !ev->env || strcmp(ev->env, w->env) != 0)
+		return NULL;
+	if (w->count == w->cap) {
+		size_t cap = w->cap ? w->cap * 2 : 16;
+		appctl_logged *grown = realloc(w->later, cap * sizeof(*grown));
+
+		if (!grown)
+			return appctl_error_nomem();
+		memset(grown + w->cap, 0, (cap - w->cap) * sizeof(*grown));
+		w->later = grown;
+		w->cap = cap;
+	}
+	return appctl_logged_copy(&w->later[w->count++], ev);
+}
+
+/*
+ * A break-glass release stays flagged until the normal approvals of its
+ * move are recorded, in status as in history and audit: the walk reaches
+ * back only to that release, so it costs what happened since.
+ */
+static appctl_error *check_review(env_report *r, appctl_cli *cli,
+	const char *release_id)
+{
+	release_walk w;
+	appctl_event *ev = NULL;
+	appctl_error *err;
+	size_t i;
+	int reviewed = 0;
+
+	memset(&w, 0, sizeof(w));
+	w.env = r->env;
+	w.release_id = release_id;
+	err = appctl_log_walk(cli->repo, NULL, collect_release, &w);
+	if (!err && w.found)
+		err = appctl_logged_parse(&ev, &w.release);
+	if (!err && ev && ev->break_glass) {
+		r->break_glass = 1;
+		err = appctl_break_glass_reviewed(&reviewed, cli->repo, w.later,
+			w.count, ev);
+		r->unreviewed = !err && !reviewed;
+	}
+	appctl_event_free(ev);
+	appctl_logged_dispose(&w.release);
+	for (i = 0; i < w.count; i++)
+		appctl_logged_dispose(&w.later[i]);
+	free(w.later);
+	return err;
+}
 
 static int report_cmp(const void *a, const void *b)
 {
@@ -133,6 +207,8 @@ static cJSON *env_json(const env_report *r)
 	cJSON_AddStringToObject(o, "env", r->env);
 	cJSON_AddStringToObject(o, "commit", r->commit);
 	cJSON_AddNumberToObject(o, "release", (double)r->release);
+	cJSON_AddBoolToObject(o, "break_glass", r->break_glass);
+	cJSON_AddBoolToObject(o, "unreviewed", r->unreviewed);
 	if (r->source)
 		cJSON_AddStringToObject(o, "source", r->source);
 	else
@@ -221,6 +297,11 @@ static void print_text(const appctl_cli *cli, const env_report *r)
 	}
 	printf("%s%s%s  release %lld at %.12s\n", appctl_cli_color(cli, APPCTL_BOLD),
 		r->env, reset, (long long)r->release, r->commit);
+	if (r->unreviewed)
+		printf("  %sBREAK-GLASS (UNREVIEWED)%s: release %lld still needs the "
+			"normal approvals of its move ('appctl approve %s')\n",
+			appctl_cli_color(cli, APPCTL_RED), reset,
+			(long long)r->release, r->env);
 	if (r->error) {
 		char *line = appctl_error_format(r->error);
 
@@ -319,6 +400,8 @@ appctl_error *cmd_status(appctl_cli *cli, int argc, char **argv)
 		memcpy(r->commit, e->commit, sizeof(r->commit));
 		r->release = e->release;
 		err = assess(r, cli, today);
+		if (!err && e->release > 0)
+			err = check_review(r, cli, e->event);
 		if (err)
 			goto done;
 	}

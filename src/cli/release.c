@@ -1066,3 +1066,65 @@ cleanup:
 	appctl_judgement_dispose(&j);
 	return err;
 }
+
+/*
+ * Whether a break-glass release has since been approved the normal way:
+ * ENV's approvals of exactly its commit on its base (the commit before
+ * it), revocations applied, judged by the base's policy.
+ */
+appctl_error *appctl_break_glass_reviewed(int *reviewed, appctl_repo *repo,
+	const appctl_logged *later, size_t later_count, const appctl_event *ev)
+{
+	appctl_event **events = NULL;
+	int *revoked = NULL;
+	appctl_release_case rc;
+	appctl_error *err = NULL;
+	size_t i, k, n = 0;
+
+	memset(&rc, 0, sizeof(rc));
+	*reviewed = 0;
+	events = calloc(later_count + 1, sizeof(*events));
+	revoked = calloc(later_count + 1, sizeof(*revoked));
+	if (!events || !revoked) {
+		err = appctl_error_nomem();
+		goto cleanup;
+	}
+	for (i = 0; i < later_count; i++) {
+		appctl_event *a = NULL;
+
+		if (later[i].type != APPCTL_EV_APPROVE)
+			continue;
+		if ((err = appctl_logged_parse(&a, &later[i])))
+			goto cleanup;
+		if (strcmp(a->commit, ev->to) != 0 || strcmp(a->base, ev->from) != 0) {
+			appctl_event_free(a);
+			continue;
+		}
+		/* A revoke newer than the approval (earlier in this list) withdraws it. */
+		for (k = 0; k < i && !revoked[n]; k++) {
+			appctl_event *r = NULL;
+
+			if (later[k].type != APPCTL_EV_REVOKE)
+				continue;
+			if ((err = appctl_logged_parse(&r, &later[k]))) {
+				appctl_event_free(a);
+				goto cleanup;
+			}
+			revoked[n] = strcmp(r->commit, a->commit) == 0 &&
+				strcmp(r->principal, a->principal) == 0;
+			appctl_event_free(r);
+		}
+		events[n++] = a;
+	}
+	err = appctl_release_case_build(&rc, repo, ev->env, ev->from, ev->to,
+		events, revoked, n, 0, appctl_release_day_of(ev->time));
+	if (!err)
+		*reviewed = rc.verdict.allowed;
+cleanup:
+	appctl_release_case_dispose(&rc);
+	for (i = 0; events && i < n; i++)
+		appctl_event_free(events[i]);
+	free(events);
+	free(revoked);
+	return err;
+}

@@ -218,4 +218,14 @@ appctl_date appctl_release_day_of(const char *iso_time);
  */
 int appctl_release_parse_time(int64_t *out, int *date_only, const char *s);
 
+/*
+ * Whether the break-glass release `ev` has since been reviewed: the normal
+ * approvals of exactly its move (commit `to` on base `from`) among `later`,
+ * the approve and revoke events of its env recorded after it, newest first
+ * (a revoke withdraws the same principal's older approval), judged by the
+ * base's policy.
+ */
+appctl_error *appctl_break_glass_reviewed(int *reviewed, appctl_repo *repo,
+	const appctl_logged *later, size_t later_count, const appctl_event *ev);
+
 #endif

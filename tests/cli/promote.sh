@@ -273,6 +273,10 @@ test_break_glass()
 	expect_exit 0 "$APPCTL" -C r audit
 	expect_stdout_contains "BREAK-GLASS (UNREVIEWED)"
 	expect_exit 0 "$APPCTL" -C r audit --verify
+	expect_exit 0 "$APPCTL" -C r status staging --json
+	expect_equal true "$(jq -r '.environments[0].unreviewed' "$OUT")" "status unreviewed"
+	expect_exit 0 "$APPCTL" -C r status staging
+	expect_stdout_contains "BREAK-GLASS (UNREVIEWED)"
 
 	# The review: the normal approvals of c1 on the base before it, which
 	# is what approving the commit the environment already holds records.
@@ -284,6 +288,9 @@ test_break_glass()
 	approve r ann staging
 	expect_exit 0 "$APPCTL" -C r history staging --json
 	expect_equal true "$(jq -r '.releases[0].reviewed' "$OUT")" "reviewed by two"
+	expect_exit 0 "$APPCTL" -C r status staging --json
+	expect_equal false "$(jq -r '.environments[0].unreviewed' "$OUT")" "status reviewed"
+	expect_equal true "$(jq -r '.environments[0].break_glass' "$OUT")" "status break-glass"
 	expect_exit 0 "$APPCTL" -C r audit --json
 	expect_equal true "$(jq -r '[.events[] | select(.type == "promote")][0].reviewed' "$OUT")" \
 		"audit reviewed"
