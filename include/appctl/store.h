@@ -16,6 +16,15 @@ typedef struct appctl_repo appctl_repo;
  */
 appctl_error *appctl_repo_open(appctl_repo **out, const char *dir);
 
+/*
+ * Opens the repository the way git's own commands find it from the
+ * environment (GIT_DIR, GIT_OBJECT_DIRECTORY,
+ * GIT_ALTERNATE_OBJECT_DIRECTORIES, else the current directory): what a
+ * hook must do to see the objects of a push still in git's quarantine.
+ * Free with appctl_repo_free.
+ */
+appctl_error *appctl_repo_open_env(appctl_repo **out);
+
 /* Frees the handle; NULL is a no-op. */
 void appctl_repo_free(appctl_repo *repo);
 

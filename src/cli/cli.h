@@ -81,6 +81,8 @@ appctl_error *cmd_rollback(appctl_cli *cli, int argc, char **argv);
 appctl_error *cmd_history(appctl_cli *cli, int argc, char **argv);
 appctl_error *cmd_audit(appctl_cli *cli, int argc, char **argv);
 appctl_error *cmd_notify(appctl_cli *cli, int argc, char **argv);
+appctl_error *cmd_sync(appctl_cli *cli, int argc, char **argv);
+appctl_error *cmd_hook(appctl_cli *cli, int argc, char **argv);
 appctl_error *cmd_help(appctl_cli *cli, int argc, char **argv);
 appctl_error *cmd_version(appctl_cli *cli, int argc, char **argv);
 

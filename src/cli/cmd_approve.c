@@ -11,6 +11,7 @@
 #include "appctl/strbuf.h"
 #include "cli_notify.h"
 #include "judge.h"
+#include "sync.h"
 
 /* A principal used only to sign the probe that finds out who the key is. */
 #define PROBE_PRINCIPAL "unknown@appctl.invalid"
@@ -170,8 +171,9 @@ static appctl_error *release_was_break_glass(int *out, appctl_repo *repo,
 appctl_error *cmd_approve(appctl_cli *cli, int argc, char **argv)
 {
 	const char *pos[2] = { NULL, NULL }, *message = NULL, *key_opt = NULL;
-	int npos, help, revoke = 0, json = 0, reaches = 0, found = 0;
+	int npos, help, revoke = 0, json = 0, reaches = 0, found = 0, push = 0;
 	const appctl_opt opts[] = {
+		{ "push", 0, APPCTL_OPT_FLAG, &push, NULL },
 		{ "message", 'm', APPCTL_OPT_STRING, &message, "TEXT" },
 		{ "key", 0, APPCTL_OPT_STRING, &key_opt, "FILE" },
 		{ "revoke", 0, APPCTL_OPT_FLAG, &revoke, NULL },
@@ -363,6 +365,8 @@ appctl_error *cmd_approve(appctl_cli *cli, int argc, char **argv)
 	if (!err && !revoke)
 		err = appctl_cli_notify(cli, current->policy, &ev, event_id,
 			NULL, 0, NULL, NULL);
+	if (!err && push)
+		err = appctl_sync_run(cli, "origin", stderr);
 done:
 	free(why);
 	free(principal);

@@ -6,6 +6,7 @@
 #include "appctl/log.h"
 #include "judge.h"
 #include "release.h"
+#include "sync.h"
 
 /*
  * Where ENV stands and what it is promoted from: its state in the log head
@@ -78,8 +79,9 @@ static appctl_error *choose_commit(char out[41], appctl_cli *cli,
 appctl_error *cmd_promote(appctl_cli *cli, int argc, char **argv)
 {
 	const char *pos[2] = { NULL, NULL }, *message = NULL, *key = NULL;
-	int npos = 0, help = 0, dry_run = 0, break_glass = 0, json = 0;
+	int npos = 0, help = 0, dry_run = 0, break_glass = 0, json = 0, push = 0;
 	const appctl_opt opts[] = {
+		{ "push", 0, APPCTL_OPT_FLAG, &push, NULL },
 		{ "dry-run", 'n', APPCTL_OPT_FLAG, &dry_run, NULL },
 		{ "message", 'm', APPCTL_OPT_STRING, &message, "TEXT" },
 		{ "break-glass", 0, APPCTL_OPT_FLAG, &break_glass, NULL },
@@ -103,7 +105,7 @@ appctl_error *cmd_promote(appctl_cli *cli, int argc, char **argv)
 	cli->json |= json;
 	if (npos < 1)
 		return appctl_error_new(APPCTL_EUSAGE,
-			"usage: appctl promote ENV [REV] [--dry-run] [-m TEXT] "
+			"usage: appctl promote ENV [REV] [--dry-run] [-m TEXT] [--push] "
 			"[--break-glass] [--key FILE]");
 	if (break_glass && (!message || !*message))
 		return appctl_error_new(APPCTL_EUSAGE,
@@ -136,6 +138,8 @@ appctl_error *cmd_promote(appctl_cli *cli, int argc, char **argv)
 	req.break_glass = break_glass;
 	req.dry_run = dry_run;
 	err = appctl_release_run(cli, &req);
+	if (!err && push && !dry_run)
+		err = appctl_sync_run(cli, "origin", stderr);
 cleanup:
 	free(source);
 	appctl_log_state_free(state);

@@ -32,6 +32,9 @@ static const command commands[] = {
 	{ "history", cmd_history, NEEDS_REPO | ROLLS_FORWARD, "the releases of an environment" },
 	{ "audit", cmd_audit, NEEDS_REPO | ROLLS_FORWARD, "the event log, and its verification" },
 	{ "notify", cmd_notify, NEEDS_REPO, "webhook deliveries and their outbox" },
+	{ "sync", cmd_sync, NEEDS_REPO | ROLLS_FORWARD, "exchange events, releases and tags with a remote" },
+	/* No roll forward: inside pre-receive, refs must not move. */
+	{ "hook", cmd_hook, 0, "install and run the git hooks that enforce the policy" },
 	{ "help", cmd_help, 0, "show help for a command" },
 	{ "version", cmd_version, 0, "print the version" },
 	{ NULL, NULL, 0, NULL }

@@ -226,30 +226,17 @@ static void log_message(appctl_strbuf *msg, const char *event_json)
 	appctl_event_free(ev);
 }
 
-appctl_error *store_log_append(char out[41], git_repository *git,
-	const char *expected_head, const char *event_json, const char *signature,
+appctl_error *store_log_write_commit(git_oid *out, git_repository *git,
+	const git_commit *parent, const char *event_json, const char *signature,
 	const char *state_json)
 {
 	appctl_strbuf msg = APPCTL_STRBUF_INIT;
 	git_treebuilder *builder = NULL;
 	git_signature *who = NULL;
-	git_commit *parent = NULL;
-	git_reference *ref = NULL;
 	git_tree *tree = NULL;
 	appctl_error *err = NULL;
-	git_oid tree_id, commit_id, expected;
-	int rc;
+	git_oid tree_id;
 
-	if (expected_head && *expected_head) {
-		if ((err = parse_oid(&expected, expected_head, "log head")))
-			return err;
-		if (git_commit_lookup(&parent, git, &expected) < 0) {
-			err = store_git_error(APPCTL_LOG_REF);
-			goto done;
-		}
-	} else {
-		memset(&expected, 0, sizeof(expected));
-	}
 	if (git_treebuilder_new(&builder, git, NULL) < 0) {
 		err = store_git_error("cannot write a log entry");
 		goto done;
@@ -273,9 +260,45 @@ appctl_error *store_log_append(char out[41], git_repository *git,
 		err = appctl_error_nomem();
 		goto done;
 	}
-	if (git_commit_create(&commit_id, git, NULL, who, who, NULL, msg.ptr,
-			tree, parent ? 1 : 0, (const git_commit **)&parent) < 0) {
+	if (git_commit_create(out, git, NULL, who, who, NULL, msg.ptr,
+			tree, parent ? 1 : 0, &parent) < 0)
 		err = store_git_error("cannot write a log entry");
+done:
+	appctl_strbuf_dispose(&msg);
+	git_signature_free(who);
+	git_tree_free(tree);
+	git_treebuilder_free(builder);
+	return err;
+}
+
+appctl_error *store_log_append(char out[41], git_repository *git,
+	const char *expected_head, const char *event_json, const char *signature,
+	const char *state_json)
+{
+	appctl_strbuf msg = APPCTL_STRBUF_INIT;
+	git_commit *parent = NULL;
+	git_reference *ref = NULL;
+	appctl_error *err = NULL;
+	git_oid commit_id, expected;
+	int rc;
+
+	if (expected_head && *expected_head) {
+		if ((err = parse_oid(&expected, expected_head, "log head")))
+			return err;
+		if (git_commit_lookup(&parent, git, &expected) < 0) {
+			err = store_git_error(APPCTL_LOG_REF);
+			goto done;
+		}
+	} else {
+		memset(&expected, 0, sizeof(expected));
+	}
+	err = store_log_write_commit(&commit_id, git, parent, event_json,
+		signature, state_json);
+	if (err)
+		goto done;
+	log_message(&msg, event_json);
+	if (msg.failed) {
+		err = appctl_error_nomem();
 		goto done;
 	}
 	/*
@@ -299,9 +322,6 @@ appctl_error *store_log_append(char out[41], git_repository *git,
 done:
 	appctl_strbuf_dispose(&msg);
 	git_reference_free(ref);
-	git_signature_free(who);
-	git_tree_free(tree);
-	git_treebuilder_free(builder);
 	git_commit_free(parent);
 	return err;
 }

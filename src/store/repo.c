@@ -24,7 +24,9 @@ appctl_error *store_git_error_rc(int rc, const char *what)
 	return err;
 }
 
-appctl_error *appctl_repo_open(appctl_repo **out, const char *dir)
+/* Opens with git_repository_open_ext `flags`; `dir` may be NULL with FROM_ENV. */
+static appctl_error *repo_open(appctl_repo **out, const char *dir,
+	unsigned flags)
 {
 	appctl_error *err = NULL;
 	appctl_repo *repo = NULL;
@@ -44,8 +46,8 @@ appctl_error *appctl_repo_open(appctl_repo **out, const char *dir)
 		git_libgit2_shutdown();
 		return appctl_error_nomem();
 	}
-	if (git_repository_open_ext(&repo->git, dir ? dir : ".", 0, NULL) < 0) {
-		err = store_git_error(dir ? dir : ".");
+	if (git_repository_open_ext(&repo->git, dir, flags, NULL) < 0) {
+		err = store_git_error(dir ? dir : "$GIT_DIR or the current directory");
 		goto cleanup;
 	}
 	workdir = git_repository_workdir(repo->git);
@@ -68,6 +70,21 @@ appctl_error *appctl_repo_open(appctl_repo **out, const char *dir)
 cleanup:
 	appctl_repo_free(repo);
 	return err;
+}
+
+appctl_error *appctl_repo_open(appctl_repo **out, const char *dir)
+{
+	return repo_open(out, dir ? dir : ".", 0);
+}
+
+appctl_error *appctl_repo_open_env(appctl_repo **out)
+{
+	/*
+	 * As git itself would: GIT_DIR, and GIT_OBJECT_DIRECTORY plus
+	 * GIT_ALTERNATE_OBJECT_DIRECTORIES, which is how a pre-receive hook
+	 * sees the pushed objects still in quarantine.
+	 */
+	return repo_open(out, NULL, GIT_REPOSITORY_OPEN_FROM_ENV);
 }
 
 void appctl_repo_free(appctl_repo *repo)

@@ -137,6 +137,15 @@ extern const char store_starter_app[];
  * The log's commit-level operations on a bare git handle (init uses them
  * before an appctl_repo exists). See appctl_log_append and friends in log.h.
  */
+/*
+ * Writes one log commit (its tree: event.json, event.json.sig when
+ * `signature` is not NULL, state.json) on top of `parent` (NULL: a root)
+ * without moving any ref. Append and sync's re-parenting share it, so a
+ * re-parented event is stored byte for byte as it was first written.
+ */
+appctl_error *store_log_write_commit(git_oid *out, git_repository *git,
+	const git_commit *parent, const char *event_json, const char *signature,
+	const char *state_json);
 appctl_error *store_log_append(char out[41], git_repository *git,
 	const char *expected_head, const char *event_json, const char *signature,
 	const char *state_json);

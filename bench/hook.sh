@@ -1,0 +1,231 @@
+#!/usr/bin/env bash
+# hook.sh: times a pushed promotion to `git daemon` with the pre-receive hook and without (target: median ratio <= 1.5), and with 1 000 vs 100 000 events in the log (target: within 1.2x).
+#
+# Usage: bash bench/hook.sh [BUILD_DIR] [REPETITIONS] [SMALL] [LARGE]
+#
+# BUILD_DIR holds appctl and bench/gen_log (default: /tmp/build-bench, made
+# with `cmake -S . -B /tmp/build-bench -DCMAKE_BUILD_TYPE=Release
+# -DAPPCTL_TESTS=OFF && cmake --build /tmp/build-bench`). Not part of ctest.
+#
+# Each repository is the example org (signatures not required, no webhooks:
+# the time is appctl's, not ssh-keygen's or a network's) whose log gen_log
+# grows to SMALL and LARGE events, as bench/promote.sh does. Bare copies are
+# served by one `git daemon`: one with the hook, one without, per size. A
+# run promotes staging in the client (not timed), then times
+# `git push --atomic origin refs/appctl/log +staging refs/tags/release/...`
+# (staging alternates between two commits: forced, the hook is the judge)
+# and puts every ref back on both sides, so that every run does the same
+# work. The hook reads the log head's state (O(1)), the events the push
+# appends and the approvals they name, never the whole log; but git itself
+# advertises every ref of the server on each push, and every release leaves
+# a tag, so the large servers are also timed with their old tags removed
+# ("pruned"), which isolates the log's share. Last, the hook alone
+# (`appctl hook pre-receive` on the server, fed the same line) is timed on
+# both sizes.
+set -euo pipefail
+
+build=${1:-/tmp/build-bench}
+reps=${2:-9}
+small=${3:-1000}
+large=${4:-100000}
+appctl="$build/appctl"
+gen="$build/bench/gen_log"
+src=$(cd "$(dirname "$0")/.." && pwd)
+for tool in "$appctl" "$gen"; do
+	[ -x "$tool" ] || { echo "hook.sh: $tool is missing; build first" >&2; exit 2; }
+done
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/appctl-bench-hook.XXXXXX")
+daemon=""
+cleanup()
+{
+	[ -z "$daemon" ] || { kill "$daemon" 2>/dev/null; wait "$daemon" 2>/dev/null || true; }
+	rm -rf "$work" 2>/dev/null || { sleep 1; rm -rf "$work"; }
+}
+trap cleanup EXIT
+export HOME="$work/home" GIT_CONFIG_NOSYSTEM=1 LC_ALL=C NO_COLOR=1
+mkdir -p "$HOME" "$work/srv"
+
+now_ns() { date +%s%N; }
+median() { sort -n "$1" | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+
+# make_repo DIR EVENTS: the org, initialised, its log grown to EVENTS events.
+make_repo()
+{
+	local dir=$1 events=$2 a b head
+	git init -q -b dev "$dir"
+	git -C "$dir" config user.name bench
+	git -C "$dir" config user.email bench@example.com
+	cp -r "$src/examples/org/." "$dir/"
+	jq '.approvals.require_signature = false | del(.notify)' "$dir/appctl.json" >"$dir/tmp.json"
+	mv "$dir/tmp.json" "$dir/appctl.json"
+	git -C "$dir" add -A
+	git -C "$dir" commit -q -m org
+	"$appctl" -C "$dir" init >/dev/null
+	a=$(git -C "$dir" rev-parse dev)
+	jq '.roles.Finance.members += ["dan@example.com"]' \
+		"$dir/apps/billing-admin/app.json" >"$dir/tmp.json"
+	mv "$dir/tmp.json" "$dir/apps/billing-admin/app.json"
+	git -C "$dir" commit -q -am "dan joins Finance"
+	b=$(git -C "$dir" rev-parse dev)
+	git -C "$dir" show refs/appctl/log:state.json >"$work/state.json"
+	head=$(git -C "$dir" rev-parse refs/appctl/log)
+	"$gen" $((events - 1)) "$work/state.json" "$head" staging dev "$a" "$b" \
+		"$(git -C "$dir" rev-parse "$a^{tree}")" "$(git -C "$dir" rev-parse "$b^{tree}")" |
+		git -C "$dir" fast-import --quiet
+	git -C "$dir" pack-refs --all
+	[ "$(git -C "$dir" show refs/appctl/log:state.json | jq .seq)" = "$events" ] ||
+		{ echo "hook.sh: the log of $dir does not hold $events events" >&2; exit 1; }
+}
+
+# serve NAME CLIENT HOOK: a bare copy of CLIENT as $work/srv/NAME.git, with
+# the hook when HOOK is 1.
+serve()
+{
+	local bare="$work/srv/$1.git"
+	git clone -q --bare "$2" "$bare"
+	git -C "$bare" gc -q
+	if [ "$3" = 1 ]; then
+		"$appctl" -C "$bare" hook install --server >/dev/null
+	fi
+}
+
+# Keeps only as many release tags as the small repository has.
+prune_tags()
+{
+	local dir=$1 keep rel
+	rel=$(git -C "$dir" show refs/appctl/log:state.json | jq '.envs.staging.release')
+	keep=$((rel - $(git -C "$work/small" for-each-ref refs/tags | wc -l) + 3))
+	git -C "$dir" for-each-ref --format='%(refname)' refs/tags/release/staging |
+		awk -F/ -v keep="$keep" '$NF > 0 && $NF < keep { print "delete " $0 }' |
+		git -C "$dir" update-ref --stdin
+	git -C "$dir" pack-refs --all
+}
+
+start_daemon()
+{
+	local try i
+	for try in $(seq 1 20); do
+		port=$((20000 + RANDOM % 40000))
+		git daemon --enable=receive-pack --export-all --base-path="$work/srv" \
+			--reuseaddr --listen=127.0.0.1 --port="$port" 2>/dev/null &
+		daemon=$!
+		for i in $(seq 1 50); do
+			kill -0 "$daemon" 2>/dev/null || break
+			if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+				return 0
+			fi
+			sleep 0.1
+		done
+		kill "$daemon" 2>/dev/null || true
+		daemon=""
+	done
+	echo "hook.sh: git daemon did not start" >&2
+	exit 1
+}
+
+# time_push CLIENT SERVER: one promotion pushed to git://.../SERVER.git, in
+# ns; then both sides are put back.
+time_push()
+{
+	local dir=$1 bare="$work/srv/$2.git" log0 st0 rel target t0 t1 tag
+	log0=$(git -C "$dir" rev-parse refs/appctl/log)
+	st0=$(git -C "$dir" rev-parse staging)
+	rel=$(git -C "$dir" show refs/appctl/log:state.json | jq '.envs.staging.release')
+	tag="refs/tags/release/staging/$((rel + 1))"
+	target=$(git -C "$dir" rev-parse dev)
+	[ "$target" != "$st0" ] || target=$(git -C "$dir" rev-parse dev~1)
+	"$appctl" -C "$dir" promote staging "$target" >/dev/null
+	t0=$(now_ns)
+	git -C "$dir" push -q --atomic "git://127.0.0.1:$port/$2.git" \
+		refs/appctl/log +staging "$tag" 2>"$work/push.err" ||
+		{ cat "$work/push.err" >&2; exit 1; }
+	t1=$(now_ns)
+	for side in "$dir" "$bare"; do
+		git -C "$side" update-ref refs/appctl/log "$log0"
+		git -C "$side" update-ref refs/heads/staging "$st0"
+		git -C "$side" update-ref -d "$tag"
+	done
+	echo $((t1 - t0))
+}
+
+# time_hook SERVER LINE: the hook alone on SERVER, fed one pushed line.
+time_hook()
+{
+	local bare="$work/srv/$1.git" t0 t1
+	t0=$(now_ns)
+	(cd "$bare" && GIT_DIR=. "$appctl" hook pre-receive <"$2") ||
+		{ echo "hook.sh: the hook refused the promotion on $1" >&2; exit 1; }
+	t1=$(now_ns)
+	echo $((t1 - t0))
+}
+
+echo "generating $small and $large events..." >&2
+make_repo "$work/small" "$small"
+make_repo "$work/large" "$large"
+cp -r "$work/large" "$work/pruned"
+prune_tags "$work/pruned"
+for r in small large pruned; do
+	serve "$r-hook" "$work/$r" 1
+	serve "$r-plain" "$work/$r" 0
+done
+start_daemon
+
+# A line the hook judges alone: the next promotion of the small and large
+# logs, written to the servers' object stores but not to their refs.
+for r in small large; do
+	dir="$work/$r"
+	log0=$(git -C "$dir" rev-parse refs/appctl/log)
+	st0=$(git -C "$dir" rev-parse staging)
+	target=$(git -C "$dir" rev-parse dev)
+	[ "$target" != "$st0" ] || target=$(git -C "$dir" rev-parse dev~1)
+	"$appctl" -C "$dir" promote staging "$target" >/dev/null
+	git -C "$dir" push -q "$work/srv/$r-hook.git" refs/appctl/log:refs/bench/log
+	git -C "$work/srv/$r-hook.git" update-ref -d refs/bench/log
+	printf '%s %s refs/appctl/log\n%s %s refs/heads/staging\n' "$log0" \
+		"$(git -C "$dir" rev-parse refs/appctl/log)" "$st0" "$target" >"$work/$r.line"
+	rel=$(git -C "$dir" show refs/appctl/log:state.json | jq '.envs.staging.release')
+	git -C "$dir" update-ref refs/appctl/log "$log0"
+	git -C "$dir" update-ref refs/heads/staging "$st0"
+	git -C "$dir" update-ref -d "refs/tags/release/staging/$rel"
+done
+
+# Interleaved, so that a busy machine slows every variant alike; run 0
+# warms the caches and is not counted.
+variants="small-hook small-plain large-hook large-plain pruned-hook pruned-plain"
+for v in $variants small-alone large-alone; do : >"$work/$v.ns"; done
+for i in $(seq 0 "$reps"); do
+	for v in $variants; do
+		ns=$(time_push "$work/${v%-*}" "$v")
+		[ "$i" -eq 0 ] || echo "$ns" >>"$work/$v.ns"
+	done
+	for r in small large; do
+		ns=$(time_hook "$r-hook" "$work/$r.line")
+		[ "$i" -eq 0 ] || echo "$ns" >>"$work/$r-alone.ns"
+	done
+done
+tags_small=$(git -C "$work/small" for-each-ref refs/tags | wc -l)
+tags_large=$(git -C "$work/large" for-each-ref refs/tags | wc -l)
+tags_pruned=$(git -C "$work/pruned" for-each-ref refs/tags | wc -l)
+{
+	for v in $variants small-alone large-alone; do
+		echo "$v $(median "$work/$v.ns")"
+	done
+} | awk -v n="$reps" -v a="$small" -v b="$large" -v ts="$tags_small" \
+	-v tl="$tags_large" -v tp="$tags_pruned" '
+	{ t[$1] = $2 }
+	END {
+		printf "push of a promotion, %6d events, %5d tags, hook:    %7.1f ms (median of %d)\n", a, ts, t["small-hook"] / 1e6, n
+		printf "push of a promotion, %6d events, %5d tags, no hook: %7.1f ms\n", a, ts, t["small-plain"] / 1e6
+		printf "push of a promotion, %6d events, %5d tags, hook:    %7.1f ms\n", b, tl, t["large-hook"] / 1e6
+		printf "push of a promotion, %6d events, %5d tags, no hook: %7.1f ms\n", b, tl, t["large-plain"] / 1e6
+		printf "push of a promotion, %6d events, %5d tags, hook:    %7.1f ms\n", b, tp, t["pruned-hook"] / 1e6
+		printf "push of a promotion, %6d events, %5d tags, no hook: %7.1f ms\n", b, tp, t["pruned-plain"] / 1e6
+		printf "the hook alone,      %6d events:                    %7.1f ms\n", a, t["small-alone"] / 1e6
+		printf "the hook alone,      %6d events:                    %7.1f ms\n", b, t["large-alone"] / 1e6
+		printf "hook / no hook, %d events:                 %.2f (target <= 1.5)\n", a, t["small-hook"] / t["small-plain"]
+		printf "hook / no hook, %d events:               %.2f (target <= 1.5)\n", b, t["large-hook"] / t["large-plain"]
+		printf "%d / %d events, push with the hook:    %.2f (target <= 1.2)\n", b, a, t["large-hook"] / t["small-hook"]
+		printf "%d / %d events, same tag count:        %.2f\n", b, a, t["pruned-hook"] / t["small-hook"]
+		printf "%d / %d events, the hook alone:        %.2f\n", b, a, t["large-alone"] / t["small-alone"]
+	}'

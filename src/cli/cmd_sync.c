@@ -1,0 +1,828 @@
+/* cmd_sync.c: `appctl sync [REMOTE]`: merge the event log with a remote's by re-parenting events, then push log, releases and tags as one compare-and-swap push. */
+#include "sync.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "appctl/json.h"
+#include "appctl/log.h"
+#include "appctl/remote.h"
+#include "appctl/strbuf.h"
+#include "hook_check.h"
+
+/* Someone pushing first costs one round; six in a row means a busy remote. */
+#define SYNC_ATTEMPTS 6
+#define TRACK_ROOT "refs/appctl/remote/"
+#define RELEASE_PREFIX "refs/tags/release/"
+
+typedef struct sync_ctx {
+	appctl_cli *cli;
+	const char *remote;
+	char *prefix;                 /* refs/appctl/remote/<remote>/ */
+	appctl_remote_refs adv;       /* what the remote advertised at the fetch */
+	appctl_log_state *pre_state;  /* the local log's state before sync */
+	char local[41];               /* the local log before this attempt; "" none */
+	char remote_log[41];          /* the remote's log; "" none */
+	char merged[41];
+	appctl_log_state *state;      /* the merged log's state */
+	size_t fetched;               /* events the remote had that this clone lacked */
+	size_t reparented;            /* local events put on top of the remote's */
+	appctl_strbuf lines;          /* one line per thing done */
+} sync_ctx;
+
+static appctl_error *say(sync_ctx *s, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Notes one thing sync did, for the report at the end. */
+static appctl_error *say(sync_ctx *s, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	appctl_strbuf_vprintf(&s->lines, fmt, ap);
+	va_end(ap);
+	appctl_strbuf_putc(&s->lines, '\n');
+	return s->lines.failed ? appctl_error_nomem() : NULL;
+}
+
+/* The local copy of remote ref `ref`: refs/appctl/remote/<remote>/{log,heads/..,tags/..}. */
+static char *track_name(const sync_ctx *s, const char *ref)
+{
+	appctl_strbuf b = APPCTL_STRBUF_INIT;
+
+	if (strcmp(ref, APPCTL_LOG_REF) == 0)
+		appctl_strbuf_printf(&b, "%slog", s->prefix);
+	else
+		appctl_strbuf_printf(&b, "%s%s", s->prefix, ref + strlen("refs/"));
+	return appctl_strbuf_detach(&b);
+}
+
+/* The remote ref a local copy stands for (inverse of track_name); caller frees. */
+static char *untrack_name(const sync_ctx *s, const char *track)
+{
+	appctl_strbuf b = APPCTL_STRBUF_INIT;
+	const char *rest = track + strlen(s->prefix);
+
+	if (strcmp(rest, "log") == 0)
+		appctl_strbuf_puts(&b, APPCTL_LOG_REF);
+	else
+		appctl_strbuf_printf(&b, "refs/%s", rest);
+	return appctl_strbuf_detach(&b);
+}
+
+/* ---- fetching ---- */
+
+static appctl_error *add_spec(char ***specs, size_t *n, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static appctl_error *add_spec(char ***specs, size_t *n, const char *fmt, ...)
+{
+	appctl_strbuf b = APPCTL_STRBUF_INIT;
+	char **grown;
+	va_list ap;
+
+	va_start(ap, fmt);
+	appctl_strbuf_vprintf(&b, fmt, ap);
+	va_end(ap);
+	grown = realloc(*specs, (*n + 1) * sizeof(*grown));
+	if (grown)
+		*specs = grown;
+	if (!grown || b.failed) {
+		appctl_strbuf_dispose(&b);
+		return appctl_error_nomem();
+	}
+	(*specs)[(*n)++] = appctl_strbuf_detach(&b);
+	return NULL;
+}
+
+static void free_specs(char **specs, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(specs[i]);
+	free(specs);
+}
+
+/* The state of the remote's log, as fetched; NULL when it has none. */
+static appctl_error *remote_state(appctl_log_state **out, sync_ctx *s)
+{
+	appctl_log_entry entry;
+	appctl_error *err;
+
+	*out = NULL;
+	if (!*s->remote_log)
+		return NULL;
+	err = appctl_log_entry_read(&entry, s->cli->repo, s->remote_log);
+	if (!err) {
+		*out = entry.state;
+		entry.state = NULL;
+	}
+	appctl_log_entry_dispose(&entry);
+	return err;
+}
+
+/*
+ * One fetch of the log, the release tags and the branches of `envs` into
+ * the remote's namespace under refs/appctl/remote/<remote>/.
+ */
+static appctl_error *fetch_once(sync_ctx *s, const appctl_log_state *envs)
+{
+	char **specs = NULL;
+	size_t n = 0, i;
+	appctl_error *err;
+	const char *at;
+
+	err = add_spec(&specs, &n, "+%s:%slog", APPCTL_LOG_REF, s->prefix);
+	if (!err)
+		err = add_spec(&specs, &n, "+refs/tags/release/*:%stags/release/*",
+			s->prefix);
+	for (i = 0; envs && i < envs->env_count && !err; i++)
+		err = add_spec(&specs, &n, "+refs/heads/%s:%sheads/%s",
+			envs->envs[i].env, s->prefix, envs->envs[i].env);
+	appctl_remote_refs_dispose(&s->adv);
+	if (!err)
+		err = appctl_remote_fetch(&s->adv, s->cli->repo, s->remote,
+			(const char *const *)specs, n);
+	free_specs(specs, n);
+	if (err)
+		return err;
+	at = appctl_remote_refs_find(&s->adv, APPCTL_LOG_REF);
+	snprintf(s->remote_log, sizeof(s->remote_log), "%s", at ? at : "");
+	return NULL;
+}
+
+/* Drops local copies of remote refs the remote no longer has. */
+static appctl_error *prune(sync_ctx *s)
+{
+	appctl_ref_entry *refs = NULL;
+	appctl_error *err;
+	size_t n = 0, i;
+
+	err = appctl_refs_list(&refs, &n, s->cli->repo, s->prefix);
+	for (i = 0; i < n && !err; i++) {
+		char *name = untrack_name(s, refs[i].name);
+
+		if (!name)
+			err = appctl_error_nomem();
+		else if (!appctl_remote_refs_find(&s->adv, name))
+			err = appctl_ref_delete(s->cli->repo, refs[i].name);
+		free(name);
+	}
+	appctl_ref_entries_free(refs, n);
+	return err;
+}
+
+static appctl_error *fetch(sync_ctx *s)
+{
+	appctl_log_state *theirs = NULL;
+	appctl_error *err;
+	size_t i;
+	int more = 0;
+
+	err = fetch_once(s, s->pre_state);
+	if (!err)
+		err = remote_state(&theirs, s);
+	/* Environments only the remote knows yet (a fresh clone): fetch those too. */
+	for (i = 0; !err && theirs && i < theirs->env_count; i++)
+		if (!s->pre_state ||
+		    !appctl_log_state_env(s->pre_state, theirs->envs[i].env))
+			more = 1;
+	if (!err && more)
+		err = fetch_once(s, theirs);
+	if (!err)
+		err = prune(s);
+	appctl_log_state_free(theirs);
+	return err;
+}
+
+/* ---- merging the logs ---- */
+
+static int id_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The ids of the events on `head`'s first-parent chain after `base`, sorted. */
+static appctl_error *event_ids(char ***out, size_t *count, appctl_repo *repo,
+	const char *head, const char *base)
+{
+	char (*path)[41] = NULL, **ids = NULL;
+	appctl_error *err;
+	size_t n = 0, i, k = 0;
+	int reached = 0;
+
+	*out = NULL;
+	*count = 0;
+	err = appctl_first_parent_path(&path, &n, &reached, repo, head, base);
+	if (!err && !(ids = calloc(n + 1, sizeof(*ids))))
+		err = appctl_error_nomem();
+	for (i = 0; i < n && !err; i++) {
+		appctl_log_entry entry;
+
+		err = appctl_log_entry_read(&entry, repo, path[i]);
+		if (!err && !(ids[k++] = strdup(entry.event->id)))
+			err = appctl_error_nomem();
+		appctl_log_entry_dispose(&entry);
+	}
+	free(path);
+	if (err) {
+		free_specs(ids, k);
+		return err;
+	}
+	qsort(ids, k, sizeof(*ids), id_cmp);
+	*out = ids;
+	*count = k;
+	return NULL;
+}
+
+static int has_id(char **ids, size_t n, const char *id)
+{
+	return n && bsearch(&id, ids, n, sizeof(*ids), id_cmp) != NULL;
+}
+
+/*
+ * Puts the local events after `base` that the remote's log lacks on top
+ * of it, oldest first, each with the state recomputed on its new parent.
+ * Their event.json and signature bytes are untouched: ids and signatures
+ * stay what they were, and an event the remote has is never repeated.
+ */
+static appctl_error *reparent(sync_ctx *s, const char *base)
+{
+	appctl_log_state *state = NULL, *next = NULL;
+	char (*path)[41] = NULL, **remote_ids = NULL, *state_json = NULL;
+	appctl_error *err;
+	size_t n = 0, nids = 0, i;
+	int reached = 0;
+
+	err = event_ids(&remote_ids, &nids, s->cli->repo, s->remote_log, base);
+	if (!err)
+		err = appctl_first_parent_path(&path, &n, &reached, s->cli->repo,
+			s->local, base);
+	if (!err)
+		err = remote_state(&state, s);
+	if (err)
+		goto cleanup;
+	s->fetched = nids;
+	memcpy(s->merged, s->remote_log, 41);
+	for (i = n; i > 0 && !err; i--) {
+		appctl_log_entry entry;
+		const appctl_event *ev;
+
+		err = appctl_log_entry_read(&entry, s->cli->repo, path[i - 1]);
+		ev = entry.event;
+		if (!err && has_id(remote_ids, nids, ev->id)) {
+			appctl_log_entry_dispose(&entry);
+			continue;
+		}
+		if (!err)
+			err = appctl_log_state_next(&next, state, ev, ev->id);
+		if (err && err->code == APPCTL_ECONFLICT) {
+			appctl_error_free(err);
+			err = appctl_error_new(APPCTL_ECONFLICT, "sync: your %s of '%s' "
+				"(release %lld, event %.12s) was not pushed, and '%s' "
+				"released '%s' meanwhile: it cannot be recorded on top; "
+				"see 'appctl history %s' and promote again",
+				appctl_event_type_name(ev->type), ev->env,
+				(long long)ev->release, ev->id, s->remote, ev->env,
+				ev->env);
+		}
+		if (!err)
+			err = appctl_log_state_format(&state_json, next);
+		if (!err)
+			err = appctl_log_reparent(s->merged, s->cli->repo, s->merged,
+				ev, state_json);
+		free(state_json);
+		state_json = NULL;
+		appctl_log_entry_dispose(&entry);
+		if (err)
+			break;
+		appctl_log_state_free(state);
+		state = next;
+		next = NULL;
+		s->reparented++;
+	}
+cleanup:
+	appctl_log_state_free(next);
+	appctl_log_state_free(state);
+	free_specs(remote_ids, nids);
+	free(path);
+	return err;
+}
+
+/* Decides the merged log and makes it the local one (a compare-and-swap). */
+static appctl_error *merge(sync_ctx *s)
+{
+	appctl_error *err = NULL;
+	char base[41];
+	int found = 0;
+
+	s->reparented = 0;
+	s->fetched = 0;
+	if (!*s->local && !*s->remote_log)
+		return appctl_error_new(APPCTL_EINPUT, "sync: neither this "
+			"repository nor '%s' has an event log; run 'appctl init'",
+			s->remote);
+	if (!*s->remote_log) {
+		memcpy(s->merged, s->local, 41);
+	} else if (!*s->local) {
+		memcpy(s->merged, s->remote_log, 41);
+		s->fetched = 1;
+	} else {
+		err = appctl_merge_base(base, &found, s->cli->repo, s->local,
+			s->remote_log);
+		if (!err && !found)
+			return appctl_error_new(APPCTL_EINPUT, "sync: the event logs "
+				"of this repository and '%s' share no history (each was "
+				"initialised on its own); nothing was changed", s->remote);
+		if (err)
+			return err;
+		if (strcmp(base, s->local) == 0) {
+			memcpy(s->merged, s->remote_log, 41);
+			s->fetched = strcmp(base, s->remote_log) != 0;
+		} else if (strcmp(base, s->remote_log) == 0) {
+			memcpy(s->merged, s->local, 41);
+		} else {
+			err = reparent(s, base);
+		}
+	}
+	if (err)
+		return err;
+	if (strcmp(s->merged, s->local) != 0)
+		err = appctl_ref_cas(s->cli->repo, APPCTL_LOG_REF,
+			*s->local ? s->local : NULL, s->merged, "appctl sync: merge");
+	if (!err && s->reparented)
+		err = say(s, "re-parented %zu local event%s onto the log of %s",
+			s->reparented, s->reparented == 1 ? "" : "s", s->remote);
+	if (!err && s->fetched && strcmp(s->merged, s->local) != 0)
+		err = say(s, "took the events of %s's log", s->remote);
+	return err;
+}
+
+/* ---- following the merged log locally ---- */
+
+/* Whether `env` is the first environment (by the policy at its commit), which no release moves. */
+static appctl_error *is_first(int *first, sync_ctx *s, const appctl_env_state *e)
+{
+	appctl_app_listing *l = NULL;
+	appctl_error *err = appctl_repo_list_apps(&l, s->cli->repo, e->commit);
+
+	*first = !err && l->policy->environment_count &&
+		strcmp(l->policy->environments[0], e->env) == 0;
+	appctl_app_listing_free(l);
+	return err;
+}
+
+/*
+ * Moves local environment branches the merged log released meanwhile:
+ * from where this clone's log had them (or from nothing), never from
+ * anywhere else.
+ */
+static appctl_error *follow_branches(sync_ctx *s)
+{
+	appctl_error *err = NULL;
+	size_t i;
+
+	for (i = 0; i < s->state->env_count && !err; i++) {
+		const appctl_env_state *e = &s->state->envs[i];
+		const appctl_env_state *before = s->pre_state
+			? appctl_log_state_env(s->pre_state, e->env) : NULL;
+		char name[300], at[41], obj[41];
+		int found = 0, first = 0, have = 0;
+
+		snprintf(name, sizeof(name), "refs/heads/%s", e->env);
+		err = is_first(&first, s, e);
+		if (!err && !first)
+			err = appctl_ref_read(at, &found, s->cli->repo, name);
+		if (err || first || (found && strcmp(at, e->commit) == 0))
+			continue;
+		if (found && !(before && strcmp(at, before->commit) == 0)) {
+			err = say(s, "left %s alone: it is at %.7s, the log has "
+				"release %lld at %.7s", e->env, at,
+				(long long)e->release, e->commit);
+			continue;
+		}
+		err = appctl_object_commit(obj, &have, s->cli->repo, e->commit);
+		if (!err && !have)
+			continue;
+		if (!err)
+			err = appctl_ref_cas(s->cli->repo, name, found ? at : NULL,
+				e->commit, "appctl sync: follow the log");
+		if (!err)
+			err = say(s, "%s %s at %.7s (release %lld)", found ? "moved"
+				: "created", e->env, e->commit, (long long)e->release);
+	}
+	return err;
+}
+
+/* The release a tag name stands for; 0 when it is not release/<env>/<N>. */
+static int tag_release(char *env, size_t size, int64_t *n, const char *ref)
+{
+	const char *rest, *slash;
+	char *end = NULL;
+	long long v;
+
+	if (strncmp(ref, RELEASE_PREFIX, strlen(RELEASE_PREFIX)) != 0)
+		return 0;
+	rest = ref + strlen(RELEASE_PREFIX);
+	slash = strrchr(rest, '/');
+	if (!slash || slash == rest || (size_t)(slash - rest) >= size || !slash[1] ||
+	    slash[1] < '0' || slash[1] > '9')
+		return 0;
+	v = strtoll(slash + 1, &end, 10);
+	if (*end || v < 0)
+		return 0;
+	memcpy(env, rest, (size_t)(slash - rest));
+	env[slash - rest] = '\0';
+	*n = v;
+	return 1;
+}
+
+/* The commit release `n` of `env` is, by the merged log. */
+static appctl_error *logged_release(char out[41], int *found, sync_ctx *s,
+	const char *env, int64_t n)
+{
+	const appctl_env_state *e = appctl_log_state_env(s->state, env);
+
+	*found = 0;
+	if (!e || n > e->release)
+		return NULL;
+	if (n == e->release) {
+		memcpy(out, e->commit, 41);
+		*found = 1;
+		return NULL;
+	}
+	return hook_find_release(out, found, s->cli->repo, s->merged, env, n);
+}
+
+/* Takes the remote's release tags this clone lacks, when they match the log. */
+static appctl_error *follow_tags(sync_ctx *s)
+{
+	appctl_error *err = NULL;
+	size_t i;
+
+	for (i = 0; i < s->adv.count && !err; i++) {
+		const appctl_ref_entry *r = &s->adv.refs[i];
+		char env[256], at[41], want[41], commit[41];
+		int64_t n = 0;
+		int found = 0, have = 0;
+
+		if (!tag_release(env, sizeof(env), &n, r->name))
+			continue;
+		err = appctl_ref_read(at, &found, s->cli->repo, r->name);
+		if (err || found)
+			continue;
+		err = appctl_object_commit(commit, &have, s->cli->repo, r->id);
+		if (!err && have)
+			err = logged_release(want, &found, s, env, n);
+		if (err || !have || !found || strcmp(want, commit) != 0)
+			continue;
+		err = appctl_ref_cas(s->cli->repo, r->name, NULL, commit,
+			"appctl sync: release tag");
+		if (!err)
+			err = say(s, "tagged release/%s/%lld", env, (long long)n);
+	}
+	return err;
+}
+
+/* ---- pushing ---- */
+
+typedef struct push_set {
+	appctl_push_ref *refs;
+	char **names;                 /* owned strings the refs point into */
+	size_t count;
+	size_t name_count;
+} push_set;
+
+static void push_set_dispose(push_set *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->count; i++)
+		free(p->refs[i].status);
+	free(p->refs);
+	free_specs(p->names, p->name_count);
+	memset(p, 0, sizeof(*p));
+}
+
+static appctl_error *push_add(push_set *p, const char *ref, const char *expect)
+{
+	appctl_push_ref *grown = realloc(p->refs, (p->count + 1) * sizeof(*grown));
+	char **names;
+
+	if (!grown)
+		return appctl_error_nomem();
+	p->refs = grown;
+	names = realloc(p->names, (p->name_count + 2) * sizeof(*names));
+	if (!names)
+		return appctl_error_nomem();
+	p->names = names;
+	if (!(p->names[p->name_count] = strdup(ref)))
+		return appctl_error_nomem();
+	p->name_count++;
+	if (!(p->names[p->name_count] = strdup(expect ? expect : "")))
+		return appctl_error_nomem();
+	p->name_count++;
+	memset(&p->refs[p->count], 0, sizeof(p->refs[p->count]));
+	p->refs[p->count].src = p->names[p->name_count - 2];
+	p->refs[p->count].dst = p->names[p->name_count - 2];
+	p->refs[p->count].expect = p->names[p->name_count - 1];
+	p->count++;
+	return NULL;
+}
+
+/* The release tags of `e` the remote lacks and this clone has, where the log puts them. */
+static appctl_error *push_tags(push_set *p, sync_ctx *s,
+	const appctl_env_state *e)
+{
+	appctl_error *err = NULL;
+	int64_t n;
+
+	/* Newest first; a tag the remote has means the older ones went before. */
+	for (n = e->release; n >= 0 && !err; n--) {
+		char name[300], at[41], want[41];
+		int found = 0, logged = 0;
+
+		snprintf(name, sizeof(name), RELEASE_PREFIX "%s/%lld", e->env,
+			(long long)n);
+		if (appctl_remote_refs_find(&s->adv, name))
+			break;
+		err = appctl_ref_read(at, &found, s->cli->repo, name);
+		if (!err && found)
+			err = logged_release(want, &logged, s, e->env, n);
+		if (!err && found && logged && strcmp(at, want) == 0)
+			err = push_add(p, name, NULL);
+	}
+	return err;
+}
+
+/*
+ * What the remote lacks besides the log: the protected environments this
+ * repository released (where the merged log has them) and release tags.
+ */
+static appctl_error *plan_releases(push_set *p, sync_ctx *s)
+{
+	appctl_error *err = NULL;
+	size_t i;
+
+	for (i = 0; i < s->state->env_count && !err; i++) {
+		const appctl_env_state *e = &s->state->envs[i];
+		const char *theirs;
+		char name[300], at[41];
+		int found = 0, first = 0;
+
+		/* The first environment's branch is the builders', for git push. */
+		err = is_first(&first, s, e);
+		if (!err && !first) {
+			snprintf(name, sizeof(name), "refs/heads/%s", e->env);
+			theirs = appctl_remote_refs_find(&s->adv, name);
+			err = appctl_ref_read(at, &found, s->cli->repo, name);
+			if (!err && found && strcmp(at, e->commit) == 0 &&
+			    (!theirs || strcmp(theirs, at) != 0))
+				err = push_add(p, name, theirs);
+		}
+		if (!err)
+			err = push_tags(p, s, e);
+	}
+	return err;
+}
+
+/* Whether a refusal only says that someone else updated the ref first. */
+static int lost_race(const char *status)
+{
+	return strstr(status, "stale") || strstr(status, "fetch first") ||
+		strstr(status, "lock") || strstr(status, "failed to update") ||
+		strstr(status, "non-fast-forward");
+}
+
+/*
+ * Sends one push and reads the remote's verdict per ref. A refusal that
+ * only means someone else got there first is APPCTL_ECONFLICT (fetch and
+ * retry); a refusal by the remote's hook is APPCTL_EDENIED, its lines
+ * printed as git would. Accepted refs are recorded as the remote's.
+ */
+static appctl_error *push_set_send(sync_ctx *s, push_set *p)
+{
+	appctl_strbuf why = APPCTL_STRBUF_INIT;
+	appctl_error *err;
+	char *text = NULL;
+	size_t i;
+	int raced = 0;
+
+	err = appctl_remote_push(s->cli->repo, s->remote, p->refs, p->count,
+		&text);
+	if (err)
+		goto cleanup;
+	for (i = 0; i < p->count; i++) {
+		if (!p->refs[i].status)
+			continue;
+		raced |= lost_race(p->refs[i].status);
+		appctl_strbuf_printf(&why, "%s%s: %s", why.len ? "; " : "",
+			p->refs[i].dst, p->refs[i].status);
+	}
+	for (i = 0; i < p->count && !err; i++) {
+		char *track;
+		char at[41];
+		int found = 0;
+
+		if (p->refs[i].status)
+			continue;
+		track = track_name(s, p->refs[i].dst);
+		err = track ? appctl_ref_read(at, &found, s->cli->repo,
+			p->refs[i].src) : appctl_error_nomem();
+		if (!err && found)
+			err = appctl_ref_set(s->cli->repo, track, at,
+				"appctl sync: pushed");
+		free(track);
+		if (!err)
+			err = say(s, "pushed %s", p->refs[i].dst);
+	}
+	if (!err && why.len) {
+		if (text && !raced)
+			fprintf(stderr, "%s%s", text,
+				text[strlen(text) - 1] == '\n' ? "" : "\n");
+		err = appctl_error_new(raced ? APPCTL_ECONFLICT : APPCTL_EDENIED,
+			"sync: %s refused the push: %s", s->remote, why.ptr);
+	}
+cleanup:
+	free(text);
+	appctl_strbuf_dispose(&why);
+	return err;
+}
+
+/*
+ * The log first, alone, then the releases. libgit2 cannot push
+ * atomically, and a push whose log update lost a race must not move a
+ * branch that update was to back: so a branch is only ever pushed once
+ * the remote's log holds the event that moves it.
+ */
+static appctl_error *push(sync_ctx *s)
+{
+	push_set log, releases;
+	appctl_error *err = NULL;
+
+	memset(&log, 0, sizeof(log));
+	memset(&releases, 0, sizeof(releases));
+	if (strcmp(s->merged, s->remote_log) != 0) {
+		err = push_add(&log, APPCTL_LOG_REF, s->remote_log);
+		if (!err)
+			err = push_set_send(s, &log);
+		if (!err)
+			memcpy(s->remote_log, s->merged, 41);
+	}
+	if (!err)
+		err = plan_releases(&releases, s);
+	if (!err && releases.count)
+		err = push_set_send(s, &releases);
+	push_set_dispose(&releases);
+	push_set_dispose(&log);
+	return err;
+}
+
+/* ---- the command ---- */
+
+static void backoff(int attempt)
+{
+	struct timespec ts;
+	long ms = (50L << attempt) + (long)(rand() % 50);
+
+	ts.tv_sec = ms / 1000;
+	ts.tv_nsec = (ms % 1000) * 1000000L;
+	nanosleep(&ts, NULL);
+}
+
+static appctl_error *attempt(sync_ctx *s)
+{
+	appctl_log_entry merged;
+	appctl_error *err;
+
+	memset(&merged, 0, sizeof(merged));
+	appctl_log_state_free(s->state);
+	s->state = NULL;
+	/* Where this clone's log had each environment, which its branches follow. */
+	appctl_log_state_free(s->pre_state);
+	s->pre_state = NULL;
+	err = appctl_log_head(s->local, &s->pre_state, s->cli->repo);
+	if (err)
+		return err;
+	/* What an attempt that lost a race did is redone by the next one. */
+	appctl_strbuf_truncate(&s->lines, 0);
+	err = fetch(s);
+	if (!err)
+		err = merge(s);
+	if (!err)
+		err = appctl_log_entry_read(&merged, s->cli->repo, s->merged);
+	if (!err) {
+		s->state = merged.state;
+		merged.state = NULL;
+		err = follow_branches(s);
+	}
+	if (!err)
+		err = follow_tags(s);
+	if (!err)
+		err = push(s);
+	appctl_log_entry_dispose(&merged);
+	return err;
+}
+
+static appctl_error *print_report(const sync_ctx *s, FILE *out)
+{
+	appctl_strbuf b = APPCTL_STRBUF_INIT;
+	const char *p, *nl;
+
+	if (!s->cli->json || out != stdout) {
+		if (s->lines.len)
+			fputs(s->lines.ptr, out);
+		else
+			fprintf(out, "%s: up to date\n", s->remote);
+		return NULL;
+	}
+	appctl_strbuf_puts(&b, "{\"remote\":");
+	appctl_json_quote(&b, s->remote);
+	appctl_strbuf_printf(&b, ",\"log\":\"%s\",\"reparented\":%zu,\"done\":[",
+		s->merged, s->reparented);
+	for (p = s->lines.ptr; p && *p; p = nl + 1) {
+		char *line;
+
+		nl = strchr(p, '\n');
+		if (!nl)
+			break;
+		line = strndup(p, (size_t)(nl - p));
+		if (!line) {
+			appctl_strbuf_dispose(&b);
+			return appctl_error_nomem();
+		}
+		if (p != s->lines.ptr)
+			appctl_strbuf_putc(&b, ',');
+		appctl_json_quote(&b, line);
+		free(line);
+	}
+	appctl_strbuf_puts(&b, "]}");
+	if (b.failed) {
+		appctl_strbuf_dispose(&b);
+		return appctl_error_nomem();
+	}
+	puts(b.ptr);
+	appctl_strbuf_dispose(&b);
+	return NULL;
+}
+
+appctl_error *appctl_sync_run(appctl_cli *cli, const char *remote, FILE *out)
+{
+	appctl_strbuf prefix = APPCTL_STRBUF_INIT;
+	appctl_error *err = NULL;
+	sync_ctx s;
+	int i;
+
+	memset(&s, 0, sizeof(s));
+	s.cli = cli;
+	s.remote = remote;
+	appctl_strbuf_printf(&prefix, TRACK_ROOT "%s/", remote);
+	if (!(s.prefix = appctl_strbuf_detach(&prefix)))
+		return appctl_error_nomem();
+	srand((unsigned)getpid() ^ (unsigned)time(NULL));
+	for (i = 0; i < SYNC_ATTEMPTS; i++) {
+		err = attempt(&s);
+		if (!err || err->code != APPCTL_ECONFLICT || i + 1 == SYNC_ATTEMPTS)
+			break;
+		/* Someone pushed first: fetch what they pushed and try again. */
+		appctl_error_free(err);
+		err = NULL;
+		backoff(i);
+	}
+	if (!err)
+		err = print_report(&s, out);
+	else if (s.lines.len && (!cli->json || out != stdout))
+		fputs(s.lines.ptr, out);
+	appctl_strbuf_dispose(&s.lines);
+	appctl_remote_refs_dispose(&s.adv);
+	appctl_log_state_free(s.state);
+	appctl_log_state_free(s.pre_state);
+	free(s.prefix);
+	return err;
+}
+
+appctl_error *cmd_sync(appctl_cli *cli, int argc, char **argv)
+{
+	const char *pos[1] = { NULL };
+	int npos = 0, help = 0, json = 0;
+	const appctl_opt opts[] = {
+		{ "json", 0, APPCTL_OPT_FLAG, &json, NULL },
+		{ 0 }
+	};
+	appctl_error *err;
+
+	err = appctl_cli_parse(argc, argv, opts, pos, 1, &npos, &help);
+	if (err)
+		return err;
+	if (help) {
+		appctl_cli_print_help("sync");
+		return NULL;
+	}
+	cli->json |= json;
+	return appctl_sync_run(cli, npos ? pos[0] : "origin", stdout);
+}
