@@ -310,11 +310,10 @@ static appctl_error *check_release(audit_ctx *c, size_t i,
 {
 	appctl_release_case rc;
 	appctl_event **approvals = NULL;
-	int *revoked = NULL, missing = 0, met = 0, *used = NULL;
-	char *principal = NULL, *why = NULL, *bg_missing = NULL;
-	appctl_strbuf lines = APPCTL_STRBUF_INIT;
+	int *revoked = NULL, missing = 0;
+	char *shortfall = NULL;
 	appctl_error *err;
-	size_t n = 0, k;
+	size_t n = 0;
 
 	memset(&rc, 0, sizeof(rc));
 	err = load_approvals(&approvals, &revoked, &n, c,
@@ -337,37 +336,11 @@ static appctl_error *check_release(audit_ctx *c, size_t i,
 	if ((err = check_signature(c, i, ev, rc.current->signers_text, 0)) ||
 	    c->problem)
 		goto cleanup;
-	if (ev->break_glass) {
-		if (ev->signature)
-			err = appctl_release_verify_event(&principal, &why, ev,
-				rc.current->signers_text);
-		used = calloc(n + 1, sizeof(*used));
-		if (!err && !used)
-			err = appctl_error_nomem();
-		if (!err)
-			err = appctl_break_glass_judge(&met, &bg_missing, used,
-				rc.current->policy, rc.approvals, n,
-				(const char *const *)rc.authors, rc.author_count,
-				principal ? principal : ev->principal, principal != NULL);
-		if (!err && !met)
-			err = problem_at(c, i, 1, "its break-glass approvals do not "
-				"satisfy the policy of its base %.12s: %s", ev->from,
-				bg_missing ? bg_missing : "?");
-		goto cleanup;
-	}
-	if (rc.verdict.allowed)
-		goto cleanup;
-	for (k = 0; k < rc.verdict.missing_count; k++)
-		appctl_strbuf_printf(&lines, "%s%s", k ? "; " : "",
-			rc.verdict.missing[k]);
-	err = problem_at(c, i, 1, "its approvals do not satisfy the policy of "
-		"its base %.12s: %s", ev->from, lines.ptr ? lines.ptr : "denied");
+	err = appctl_release_shortfall(&shortfall, ev, &rc);
+	if (!err && shortfall)
+		err = problem_at(c, i, 1, "%s", shortfall);
 cleanup:
-	appctl_strbuf_dispose(&lines);
-	free(bg_missing);
-	free(used);
-	free(principal);
-	free(why);
+	free(shortfall);
 	appctl_release_case_dispose(&rc);
 	free_events(approvals, n);
 	free(revoked);

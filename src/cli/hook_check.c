@@ -305,9 +305,7 @@ static appctl_error *release_problem(char **problem, hook_ctx *c,
 	appctl_release_case rc;
 	approval_search s;
 	appctl_event **approvals = NULL;
-	appctl_strbuf lines = APPCTL_STRBUF_INIT;
-	char *principal = NULL, *why = NULL, *bg_missing = NULL;
-	int *used = NULL, met = 0, stop = 0;
+	int stop = 0;
 	size_t n = ev->approval_count, k;
 	appctl_error *err = NULL;
 
@@ -354,40 +352,8 @@ static appctl_error *release_problem(char **problem, hook_ctx *c,
 		if (err || *problem)
 			goto cleanup;
 	}
-	if (ev->break_glass) {
-		if (ev->signature)
-			err = appctl_release_verify_event(&principal, &why, ev,
-				rc.current->signers_text);
-		used = calloc(n + 1, sizeof(*used));
-		if (!err && !used)
-			err = appctl_error_nomem();
-		if (!err)
-			err = appctl_break_glass_judge(&met, &bg_missing, used,
-				rc.current->policy, rc.approvals, n,
-				(const char *const *)rc.authors, rc.author_count,
-				principal ? principal : ev->principal, principal != NULL);
-		if (!err && !met && !(*problem = dup_printf("its break-glass "
-				"approvals do not satisfy the policy of %.12s: %s",
-				ev->from, bg_missing ? bg_missing : "?")))
-			err = appctl_error_nomem();
-		goto cleanup;
-	}
-	if (rc.verdict.allowed)
-		goto cleanup;
-	for (k = 0; k < rc.verdict.missing_count; k++)
-		appctl_strbuf_printf(&lines, "%s%s", k ? "; " : "",
-			rc.verdict.missing[k]);
-	*problem = dup_printf("its approvals do not satisfy the policy of %.12s "
-		"(the environment's commit before it): %s", ev->from,
-		lines.ptr ? lines.ptr : "denied");
-	if (!*problem)
-		err = appctl_error_nomem();
+	err = appctl_release_shortfall(problem, ev, &rc);
 cleanup:
-	appctl_strbuf_dispose(&lines);
-	free(bg_missing);
-	free(used);
-	free(principal);
-	free(why);
 	appctl_release_case_dispose(&rc);
 	for (k = 0; approvals && k < n; k++)
 		appctl_event_free(approvals[k]);

@@ -1128,3 +1128,49 @@ cleanup:
 	free(revoked);
 	return err;
 }
+
+appctl_error *appctl_release_shortfall(char **missing, const appctl_event *ev,
+	appctl_release_case *rc)
+{
+	appctl_strbuf lines = APPCTL_STRBUF_INIT;
+	char *principal = NULL, *why = NULL, *bg_missing = NULL;
+	appctl_error *err = NULL;
+	int met = 0, *used = NULL;
+	size_t k;
+
+	*missing = NULL;
+	if (ev->break_glass) {
+		/* Break-glass counts the promoter too, when the signature proves who. */
+		if (ev->signature)
+			err = appctl_release_verify_event(&principal, &why, ev,
+				rc->current->signers_text);
+		used = calloc(rc->approval_count + 1, sizeof(*used));
+		if (!err && !used)
+			err = appctl_error_nomem();
+		if (!err)
+			err = appctl_break_glass_judge(&met, &bg_missing, used,
+				rc->current->policy, rc->approvals, rc->approval_count,
+				(const char *const *)rc->authors, rc->author_count,
+				principal ? principal : ev->principal, principal != NULL);
+		if (!err && !met)
+			appctl_strbuf_printf(&lines, "its break-glass approvals do not "
+				"satisfy the policy of its base %.12s: %s", ev->from,
+				bg_missing ? bg_missing : "?");
+	} else if (!rc->verdict.allowed) {
+		appctl_strbuf_printf(&lines, "its approvals do not satisfy the "
+			"policy of its base %.12s: ", ev->from);
+		for (k = 0; k < rc->verdict.missing_count; k++)
+			appctl_strbuf_printf(&lines, "%s%s", k ? "; " : "",
+				rc->verdict.missing[k]);
+		if (!rc->verdict.missing_count)
+			appctl_strbuf_puts(&lines, "denied");
+	}
+	if (!err && lines.len && !(*missing = appctl_strbuf_detach(&lines)))
+		err = appctl_error_nomem();
+	appctl_strbuf_dispose(&lines);
+	free(bg_missing);
+	free(used);
+	free(principal);
+	free(why);
+	return err;
+}

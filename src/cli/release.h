@@ -228,4 +228,15 @@ int appctl_release_parse_time(int64_t *out, int *date_only, const char *s);
 appctl_error *appctl_break_glass_reviewed(int *reviewed, appctl_repo *repo,
 	const appctl_logged *later, size_t later_count, const appctl_event *ev);
 
+/*
+ * Whether the recorded release `ev` was backed, with its case `rc` built
+ * (appctl_release_case_build with its recorded approvals): break-glass
+ * releases by their group's count (the promoter included when its
+ * signature proves who), others by the case's verdict. *missing is NULL
+ * when sufficient, else one line saying what was lacking (caller frees).
+ * audit --verify and the server hook judge recorded releases alike.
+ */
+appctl_error *appctl_release_shortfall(char **missing, const appctl_event *ev,
+	appctl_release_case *rc);
+
 #endif

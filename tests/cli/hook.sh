@@ -370,7 +370,7 @@ test_policy_lowering()
 	git -C c update-ref refs/heads/staging "$c1"
 	git -C c update-ref refs/tags/release/staging/1 "$c1"
 	push_refused c "$LOG" --atomic origin "$LOG" staging refs/tags/release/staging/1
-	expect_stderr_contains "do not satisfy the policy of ${c0:0:12}"
+	expect_stderr_contains "do not satisfy the policy of its base ${c0:0:12}"
 	expect_stderr_contains "GL-HOOK-ERR: appctl: refs/heads/staging:"
 	expect_equal "$c0" "$(srv_id staging)" "staging unchanged"
 
