@@ -8,25 +8,19 @@
 # reach the server exactly once and back a promotion from a third.
 . "$(dirname "$0")/lib.sh"
 
-EXAMPLE="$APPCTL_SOURCE_DIR/examples/org"
 export APPCTL_TODAY=2026-11-29
 # The example org notifies a receiver that does not exist; keep the
 # deliveries in the outbox instead of trying.
 export APPCTL_NOTIFY_BUDGET_S=0
-KEYS="$TEST_ROOT/keys"
 LOG=refs/appctl/log
 SRV="$TEST_ROOT/srv"
 
-make_keys()
+make_keys rita ann sam
+
+org_repo()
 {
-	local k
-	mkdir -p "$KEYS"
-	for k in rita ann sam; do
-		ssh-keygen -q -t ed25519 -N '' -C "$k" -f "$KEYS/$k" </dev/null \
-			|| fail "ssh-keygen $k"
-	done
+	keyed_org_repo "$1" "rita ann sam" "${@:2}"
 }
-make_keys
 
 # ---- the daemon: one for the whole script, a repository per test ----
 
@@ -80,19 +74,6 @@ server()
 	URL="git://127.0.0.1:$PORT/$1.git"
 }
 
-# org_repo DIR: the example org with the test keys in allowed_signers
-# before `appctl init`, so every environment trusts them.
-org_repo()
-{
-	local k
-	new_repo "$1"
-	cp -r "$EXAMPLE/." "$1/"
-	for k in rita ann sam; do
-		echo "$k@example.com namespaces=\"appctl\" $(cut -d' ' -f1,2 "$KEYS/$k.pub")"
-	done >>"$1/allowed_signers"
-	commit_all "$1" "example org with test signers"
-	expect_exit 0 "$APPCTL" -C "$1" init
-}
 
 # bootstrap DIR NAME: a server NAME, and the first push of the org in DIR.
 bootstrap()

@@ -152,6 +152,39 @@ ref_id()
 	git -C "$1" rev-parse -q --verify "$2^{commit}" 2>/dev/null || true
 }
 
+# ---- an organisation with real signing keys (approve, promote, sync, hook) ----
+
+KEYS="$TEST_ROOT/keys"
+
+# make_keys NAME...: an ed25519 key without passphrase per name, in $KEYS.
+make_keys()
+{
+	local k
+	mkdir -p "$KEYS"
+	for k in "$@"; do
+		ssh-keygen -q -t ed25519 -N '' -C "$k" -f "$KEYS/$k" </dev/null \
+			|| fail "ssh-keygen $k"
+	done
+}
+
+# keyed_org_repo DIR NAMES [JQ-FILTER-FOR-appctl.json]: the example org with
+# NAME@example.com trusted for appctl signatures (keys from make_keys) in
+# allowed_signers BEFORE `appctl init`, so every environment trusts them.
+keyed_org_repo()
+{
+	local k
+	new_repo "$1"
+	cp -r "$APPCTL_SOURCE_DIR/examples/org/." "$1/"
+	for k in $2; do
+		echo "$k@example.com namespaces=\"appctl\" $(cut -d' ' -f1,2 "$KEYS/$k.pub")"
+	done >>"$1/allowed_signers"
+	if [ $# -gt 2 ]; then
+		jq "$3" "$1/appctl.json" >"$1/tmp.json" && mv "$1/tmp.json" "$1/appctl.json"
+	fi
+	commit_all "$1" "example org with test signers"
+	expect_exit 0 "$APPCTL" -C "$1" init
+}
+
 # run_tests NAME...: runs each test function in a fresh subdirectory.
 run_tests()
 {

@@ -6,42 +6,21 @@
 # release, and `audit --verify` catching tampering done with git plumbing.
 . "$(dirname "$0")/lib.sh"
 
-EXAMPLE="$APPCTL_SOURCE_DIR/examples/org"
 export APPCTL_TODAY=2026-11-29
 # The example org notifies a receiver that does not exist: keep the
 # deliveries in the outbox (notify.sh tests them) instead of trying.
 export APPCTL_NOTIFY_BUDGET_S=0
-KEYS="$TEST_ROOT/keys"
 LOG=refs/appctl/log
 
-# rita, ann: release managers; sam: security; otto: ops (break-glass group).
-make_keys()
-{
-	local k
-	mkdir -p "$KEYS"
-	for k in rita ann sam otto; do
-		ssh-keygen -q -t ed25519 -N '' -C "$k" -f "$KEYS/$k" </dev/null \
-			|| fail "ssh-keygen $k"
-	done
-}
-make_keys
+make_keys rita ann sam otto
 
-# org_repo DIR [JQ-FILTER-FOR-appctl.json]: the example org, the test keys
-# in allowed_signers before `appctl init`, so every environment trusts them.
+# org_repo DIR [JQ-FILTER]: rita, ann: release managers; sam: security;
+# otto: ops (the break-glass group).
 org_repo()
 {
-	local k
-	new_repo "$1"
-	cp -r "$EXAMPLE/." "$1/"
-	for k in rita ann sam otto; do
-		echo "$k@example.com namespaces=\"appctl\" $(cut -d' ' -f1,2 "$KEYS/$k.pub")"
-	done >>"$1/allowed_signers"
-	if [ $# -gt 1 ]; then
-		jq "$2" "$1/appctl.json" >"$1/tmp.json" && mv "$1/tmp.json" "$1/appctl.json"
-	fi
-	commit_all "$1" "example org with test signers"
-	expect_exit 0 "$APPCTL" -C "$1" init
+	keyed_org_repo "$1" "rita ann sam otto" "${@:2}"
 }
+
 
 # edit_app DIR APP JQ-FILTER MESSAGE: one commit on dev changing an app.
 edit_app()

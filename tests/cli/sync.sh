@@ -6,34 +6,17 @@
 # a local release that lost to the remote's, and usage errors.
 . "$(dirname "$0")/lib.sh"
 
-EXAMPLE="$APPCTL_SOURCE_DIR/examples/org"
 export APPCTL_TODAY=2026-11-29
 export APPCTL_NOTIFY_BUDGET_S=0
-KEYS="$TEST_ROOT/keys"
 LOG=refs/appctl/log
 
-make_keys()
-{
-	local k
-	mkdir -p "$KEYS"
-	for k in rita ann sam; do
-		ssh-keygen -q -t ed25519 -N '' -C "$k" -f "$KEYS/$k" </dev/null \
-			|| fail "ssh-keygen $k"
-	done
-}
-make_keys
+make_keys rita ann sam
 
 org_repo()
 {
-	local k
-	new_repo "$1"
-	cp -r "$EXAMPLE/." "$1/"
-	for k in rita ann sam; do
-		echo "$k@example.com namespaces=\"appctl\" $(cut -d' ' -f1,2 "$KEYS/$k.pub")"
-	done >>"$1/allowed_signers"
-	commit_all "$1" "example org with test signers"
-	expect_exit 0 "$APPCTL" -C "$1" init
+	keyed_org_repo "$1" "rita ann sam" "${@:2}"
 }
+
 
 # server DIR: a bare repository with the pre-receive hook.
 server()
