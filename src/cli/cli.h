@@ -4,6 +4,8 @@
 
 #include <stdio.h>
 
+#include <cjson/cJSON.h>
+
 #include "appctl/error.h"
 #include "appctl/model.h"
 #include "appctl/store.h"
@@ -58,6 +60,12 @@ void appctl_cli_now(char *buf, size_t len);
  */
 appctl_error *appctl_cli_load(appctl_snapshot **out, appctl_cli *cli,
 	const char *rev, int worktree, char commit_out[41]);
+
+/*
+ * Prints `doc` as indented JSON on stdout and frees it (NULL, from a failed
+ * build, is out of memory). Every --json output goes through here.
+ */
+appctl_error *appctl_cli_print_json(cJSON *doc);
 
 /* ANSI colour helpers that print nothing when colour is off. */
 const char *appctl_cli_color(const appctl_cli *cli, const char *ansi);

@@ -147,3 +147,18 @@ const char *appctl_cli_color(const appctl_cli *cli, const char *ansi)
 {
 	return cli->color ? ansi : "";
 }
+
+appctl_error *appctl_cli_print_json(cJSON *doc)
+{
+	char *text;
+
+	if (!doc)
+		return appctl_error_nomem();
+	text = cJSON_Print(doc);
+	cJSON_Delete(doc);
+	if (!text)
+		return appctl_error_nomem();
+	puts(text);
+	cJSON_free(text);
+	return NULL;
+}

@@ -98,7 +98,6 @@ static appctl_error *print_result(const appctl_cli *cli, int json,
 {
 	if (json) {
 		cJSON *o = cJSON_CreateObject();
-		char *text;
 
 		if (!o)
 			return appctl_error_nomem();
@@ -116,13 +115,7 @@ static appctl_error *print_result(const appctl_cli *cli, int json,
 		cJSON_AddStringToObject(o, "time", ev->time);
 		if (ev->comment)
 			cJSON_AddStringToObject(o, "comment", ev->comment);
-		text = cJSON_Print(o);
-		cJSON_Delete(o);
-		if (!text)
-			return appctl_error_nomem();
-		puts(text);
-		cJSON_free(text);
-		return NULL;
+		return appctl_cli_print_json(o);
 	}
 	if (ev->type == APPCTL_EV_REVOKE)
 		printf("revoked %s's approval of %.12s for %s\n", ev->principal,

@@ -90,21 +90,6 @@ cleanup:
 	return err;
 }
 
-static appctl_error *print_json(cJSON *doc)
-{
-	char *text;
-
-	if (!doc)
-		return appctl_error_nomem();
-	text = cJSON_Print(doc);
-	cJSON_Delete(doc);
-	if (!text)
-		return appctl_error_nomem();
-	puts(text);
-	cJSON_free(text);
-	return NULL;
-}
-
 /* ---- notify list ---- */
 
 static cJSON *outbox_json(const appctl_outbox *box)
@@ -215,7 +200,7 @@ static appctl_error *notify_list(appctl_cli *cli, int json)
 		fprintf(stderr, "appctl: warning: unreadable outbox entry %s\n",
 			box->broken[i]);
 	if (json)
-		err = print_json(outbox_json(box));
+		err = appctl_cli_print_json(outbox_json(box));
 	else
 		outbox_text(box);
 	appctl_outbox_free(box);
@@ -255,7 +240,7 @@ static appctl_error *finish_report(const appctl_notify_report *report,
 			cJSON_Delete(root);
 			return appctl_error_nomem();
 		}
-		err = print_json(root);
+		err = appctl_cli_print_json(root);
 	} else {
 		err = appctl_notify_report_text(&text, report);
 		if (!err)

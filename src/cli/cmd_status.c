@@ -265,7 +265,6 @@ static appctl_error *print_json(const env_report *reports, size_t n,
 	int named)
 {
 	cJSON *root = cJSON_CreateObject(), *arr;
-	char *text;
 	size_t i;
 
 	if (!root)
@@ -274,13 +273,7 @@ static appctl_error *print_json(const env_report *reports, size_t n,
 	for (i = 0; arr && i < n; i++)
 		if (named || reports[i].source || reports[i].error)
 			cJSON_AddItemToArray(arr, env_json(&reports[i]));
-	text = cJSON_Print(root);
-	cJSON_Delete(root);
-	if (!text)
-		return appctl_error_nomem();
-	puts(text);
-	cJSON_free(text);
-	return NULL;
+	return appctl_cli_print_json(root);
 }
 
 static void print_text(const appctl_cli *cli, const env_report *r)

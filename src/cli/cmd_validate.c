@@ -224,21 +224,6 @@ static cJSON *report_sarif(const located *loc, size_t n)
 	return root;
 }
 
-static appctl_error *print_json(cJSON *doc)
-{
-	char *text;
-
-	if (!doc)
-		return appctl_error_nomem();
-	text = cJSON_Print(doc);
-	cJSON_Delete(doc);
-	if (!text)
-		return appctl_error_nomem();
-	puts(text);
-	cJSON_free(text);
-	return NULL;
-}
-
 /*
  * With --json or --sarif a schema error is reported in the same shape as a
  * finding, so CI tooling sees one format; the exit status stays 3.
@@ -258,7 +243,7 @@ static appctl_error *emit_input_error(appctl_error *err, int sarif,
 	fi.message = err->message;
 	loc.finding = &fi;
 	loc.line = loc.column = 0;
-	out_err = print_json(sarif ? report_sarif(&loc, 1)
+	out_err = appctl_cli_print_json(sarif ? report_sarif(&loc, 1)
 				   : report_json(&loc, 1, 1, 0, revision, NULL));
 	if (out_err) {
 		appctl_error_free(err);
@@ -342,9 +327,9 @@ appctl_error *cmd_validate(appctl_cli *cli, int argc, char **argv)
 	if (err)
 		goto done;
 	if (sarif)
-		err = print_json(report_sarif(loc, findings.count));
+		err = appctl_cli_print_json(report_sarif(loc, findings.count));
 	else if (json)
-		err = print_json(report_json(loc, findings.count, findings.errors,
+		err = appctl_cli_print_json(report_json(loc, findings.count, findings.errors,
 			findings.warnings, worktree ? "worktree" : rev, commit));
 	else
 		print_text(cli, loc, findings.count, &findings, snap->app_count,

@@ -27,22 +27,6 @@ static appctl_error *under_apps(appctl_error *err)
 	return moved;
 }
 
-/* Reads a whole (small) file of the commit that must be there. */
-static appctl_error *read_listed_file(store_file *out, git_repository *git,
-	const git_tree *root, const char *path, const char *why)
-{
-	appctl_error *err;
-	git_tree_entry *entry = NULL;
-
-	err = store_find_tree_file(&entry, git, root, path);
-	if (!err && !entry)
-		err = appctl_error_input(path, NULL, "no such file%s", why);
-	if (!err)
-		err = store_read_blob(out, git, path, entry);
-	git_tree_entry_free(entry);
-	return err;
-}
-
 /* The policy and the signers file it names, as appctl_snapshot_parse checks them. */
 static appctl_error *list_policy(appctl_app_listing *listing,
 	git_repository *git, const git_tree *root)
@@ -52,7 +36,7 @@ static appctl_error *list_policy(appctl_app_listing *listing,
 	appctl_file file;
 	char *signers_path = NULL;
 
-	err = read_listed_file(&policy, git, root, "appctl.json", "");
+	err = store_read_required(&policy, git, root, "appctl.json", "");
 	if (err)
 		goto cleanup;
 	memset(&file, 0, sizeof(file));
@@ -66,7 +50,7 @@ static appctl_error *list_policy(appctl_app_listing *listing,
 	err = store_signers_path(&signers_path, &policy);
 	if (err)
 		goto cleanup;
-	err = read_listed_file(&signers, git, root, signers_path,
+	err = store_read_required(&signers, git, root, signers_path,
 		" (appctl.json names it in \"signers\")");
 	if (err)
 		goto cleanup;

@@ -142,8 +142,7 @@ cleanup:
 	return err;
 }
 
-/* Reads a file that must exist; `why` says who needs it when it does not. */
-static appctl_error *read_required(store_file *out, git_repository *git,
+appctl_error *store_read_required(store_file *out, git_repository *git,
 	const git_tree *root, const char *path, const char *why)
 {
 	appctl_error *err;
@@ -186,7 +185,7 @@ static appctl_error *read_app(store_files *files, git_repository *git,
 		err = appctl_error_nomem();
 		goto cleanup;
 	}
-	err = read_required(&f, git, root, path.ptr, "");
+	err = store_read_required(&f, git, root, path.ptr, "");
 	if (err)
 		goto cleanup;
 	err = store_files_add_app(files, name, f.path, f.data, f.len, f.mode,
@@ -210,14 +209,14 @@ appctl_error *store_read_commit_files(store_files *files, git_repository *git,
 		err = store_git_error("cannot read the commit's tree");
 		goto cleanup;
 	}
-	err = read_required(&files->policy, git, root, "appctl.json", "");
+	err = store_read_required(&files->policy, git, root, "appctl.json", "");
 	if (err)
 		goto cleanup;
 	err = store_signers_path(&signers, &files->policy);
 	if (err)
 		goto cleanup;
 	appctl_strbuf_puts(&why, " (appctl.json names it in \"signers\")");
-	err = read_required(&files->signers, git, root, signers,
+	err = store_read_required(&files->signers, git, root, signers,
 		why.failed ? "" : why.ptr);
 	if (err)
 		goto cleanup;

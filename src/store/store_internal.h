@@ -93,6 +93,15 @@ appctl_error *store_find_tree_file(git_tree_entry **out, git_repository *git,
 appctl_error *store_read_blob(store_file *out, git_repository *git,
 	const char *path, const git_tree_entry *entry);
 
+/*
+ * Reads the regular file at `path` of the tree `root` (as store_read_blob
+ * does), which must exist: its absence is APPCTL_EINPUT "no such file"
+ * followed by `why` (say who needs it, or ""). `out` is the caller's to
+ * dispose.
+ */
+appctl_error *store_read_required(store_file *out, git_repository *git,
+	const git_tree *root, const char *path, const char *why);
+
 /* Looks up a commit by 40 hex digits; the caller frees *out with git_commit_free. */
 appctl_error *store_lookup_commit(git_commit **out, git_repository *git,
 	const char *commit_hex);
