@@ -242,8 +242,9 @@ test_bootstrap()
 	expect_equal "$(ref_id r staging)" "$(srv_id staging)" "staging on the server"
 	# dev, the first environment, moves with every commit.
 	push_ok r origin dev
-	# A second, unrelated log cannot replace it.
-	org_repo other
+	# A second, unrelated log cannot replace it. (Its org differs: made in
+	# the same second, an identical org would give the identical log.)
+	org_repo other '.groups.support += ["zed@example.com"]'
 	git -C other remote add origin "$URL"
 	push_refused other "$LOG" -f origin "$LOG"
 	expect_stderr_contains "not a fast-forward"
