@@ -5,6 +5,7 @@
 
 #include "appctl/json.h"
 #include "appctl/log.h"
+#include "appctl/notify.h"
 #include "judge.h"
 #include "release.h"
 
@@ -261,8 +262,29 @@ static cJSON *env_json(const env_report *r)
  * The JSON lists promotion targets only: the first environment appears
  * when it was asked for by name.
  */
+/* Webhooks waiting in the outbox, and endpoints a 410 disabled. */
+static cJSON *notify_json(const appctl_outbox *box)
+{
+	cJSON *o = cJSON_CreateObject(), *arr;
+	size_t i;
+
+	if (!o)
+		return NULL;
+	cJSON_AddNumberToObject(o, "waiting", (double)box->count);
+	arr = cJSON_AddArrayToObject(o, "disabled");
+	for (i = 0; arr && i < box->disabled_count; i++) {
+		cJSON *d = cJSON_CreateObject();
+
+		cJSON_AddItemToArray(arr, d);
+		cJSON_AddStringToObject(d, "url", box->disabled[i].url);
+		cJSON_AddStringToObject(d, "time", box->disabled[i].time);
+		cJSON_AddNumberToObject(d, "status", (double)box->disabled[i].status);
+	}
+	return o;
+}
+
 static appctl_error *print_json(const env_report *reports, size_t n,
-	int named)
+	int named, const appctl_outbox *box)
 {
 	cJSON *root = cJSON_CreateObject(), *arr;
 	size_t i;
@@ -273,7 +295,25 @@ static appctl_error *print_json(const env_report *reports, size_t n,
 	for (i = 0; arr && i < n; i++)
 		if (named || reports[i].source || reports[i].error)
 			cJSON_AddItemToArray(arr, env_json(&reports[i]));
+	cJSON_AddItemToObject(root, "notify", notify_json(box));
 	return appctl_cli_print_json(root);
+}
+
+static void print_notify_text(const appctl_cli *cli, const appctl_outbox *box)
+{
+	const char *reset = appctl_cli_color(cli, APPCTL_RESET);
+	size_t i;
+
+	for (i = 0; i < box->disabled_count; i++)
+		printf("%snotify: %s is disabled%s (answered %lld at %s); "
+			"'appctl notify enable %s' turns it back on\n",
+			appctl_cli_color(cli, APPCTL_YELLOW), box->disabled[i].url,
+			reset, (long long)box->disabled[i].status,
+			box->disabled[i].time, box->disabled[i].url);
+	if (box->count)
+		printf("notify: %zu %s waiting in the outbox ('appctl notify "
+			"list', 'appctl notify flush')\n", box->count,
+			box->count == 1 ? "delivery" : "deliveries");
 }
 
 static void print_text(const appctl_cli *cli, const env_report *r)
@@ -351,6 +391,7 @@ appctl_error *cmd_status(appctl_cli *cli, int argc, char **argv)
 		{ 0 }
 	};
 	appctl_log_state *state = NULL;
+	appctl_outbox *box = NULL;
 	env_report *reports = NULL;
 	appctl_error *err, *first_problem = NULL;
 	char log_head[41];
@@ -399,12 +440,19 @@ appctl_error *cmd_status(appctl_cli *cli, int argc, char **argv)
 			goto done;
 	}
 	qsort(reports, n, sizeof(*reports), report_cmp);
-	if (json)
-		err = print_json(reports, n, npos > 0);
-	else
+	/* An endpoint a 410 disabled stays silent until someone looks: here. */
+	err = appctl_outbox_read(&box, appctl_repo_gitdir(cli->repo));
+	if (err)
+		goto done;
+	if (json) {
+		err = print_json(reports, n, npos > 0, box);
+	} else {
 		for (i = 0; i < n; i++)
 			print_text(cli, &reports[i]);
+		print_notify_text(cli, box);
+	}
 done:
+	appctl_outbox_free(box);
 	for (i = 0; reports && i < n; i++) {
 		if (reports[i].error && !first_problem && !err)
 			first_problem = reports[i].error;

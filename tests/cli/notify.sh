@@ -217,6 +217,12 @@ test_gone_disables_endpoint()
 	expect_equal 2 "$(outbox_count r)" "kept while disabled"
 	expect_exit 0 "$APPCTL" -C r notify list
 	expect_stdout_contains "disabled endpoints:"
+	# status shows it too: a disabled endpoint must not go unnoticed.
+	expect_exit 0 "$APPCTL" -C r status --json
+	expect_equal "$url" "$(jq -r '.notify.disabled[0].url' "$OUT")" "status disabled"
+	expect_equal 2 "$(jq '.notify.waiting' "$OUT")" "status waiting"
+	expect_exit 0 "$APPCTL" -C r status
+	expect_stdout_contains "notify: $url is disabled"
 	# Re-enabled, the flush delivers what waited.
 	expect_exit 0 "$APPCTL" -C r notify enable "$url"
 	expect_exit 0 "$APPCTL" -C r notify flush --json
