@@ -9,7 +9,9 @@
 #include "appctl/access.h"
 #include "appctl/json.h"
 #include "appctl/strbuf.h"
+#include "appctl/log.h"
 #include "cli.h"
+#include "release.h"
 
 /*
  * An app of the environment, parsed only when its text mentions the
@@ -239,6 +241,7 @@ static appctl_error *grant_set_compute(grant_set *set, const app_cache *cache,
 
 typedef struct history_entry {
 	const char *commit;
+	int64_t release;         /* the release it is, or -1 for a plain commit */
 	char time[21];
 	int expiry;              /* caused by an expires date, not a commit */
 	const char **granted;
@@ -294,7 +297,8 @@ static void format_time(char out[21], int64_t t)
 
 /* Records the step from `prev` to `cur` when something changed. */
 static appctl_error *history_step(history *h, const grant_set *prev,
-	const grant_set *cur, const char *commit, int64_t time, int expiry)
+	const grant_set *cur, const char *commit, int64_t release, int64_t time,
+	int expiry)
 {
 	history_entry *e;
 	appctl_error *err;
@@ -320,6 +324,7 @@ static appctl_error *history_step(history *h, const grant_set *prev,
 		return appctl_error_nomem();
 	format_time(e->time, time);
 	e->expiry = expiry;
+	e->release = release;
 	h->count++;
 	return NULL;
 }
@@ -382,18 +387,102 @@ static appctl_error *expiry_points(appctl_date **out, size_t *count,
 	return NULL;
 }
 
+/* The releases of one environment, gathered from the log newest first. */
+typedef struct release_points {
+	const char *env;
+	appctl_commit_info *items;
+	int64_t *numbers;
+	size_t count;
+	size_t cap;
+} release_points;
+
+static appctl_error *collect_release(const appctl_event *ev, void *arg,
+	int *stop)
+{
+	release_points *r = arg;
+	const char *commit = NULL;
+	int64_t number = 0, when = 0;
+	int date_only;
+
+	(void)stop;
+	if ((ev->type == APPCTL_EV_PROMOTE || ev->type == APPCTL_EV_ROLLBACK) &&
+	    strcmp(ev->env, r->env) == 0) {
+		commit = ev->to;
+		number = ev->release;
+	} else if (ev->type == APPCTL_EV_INIT) {
+		commit = appctl_init_event_release(ev->init, r->env);
+	}
+	if (!commit)
+		return NULL;
+	if (r->count == r->cap) {
+		size_t cap = r->cap ? r->cap * 2 : 16;
+		appctl_commit_info *items = realloc(r->items, cap * sizeof(*items));
+		int64_t *numbers;
+
+		if (!items)
+			return appctl_error_nomem();
+		r->items = items;
+		numbers = realloc(r->numbers, cap * sizeof(*numbers));
+		if (!numbers)
+			return appctl_error_nomem();
+		r->numbers = numbers;
+		r->cap = cap;
+	}
+	if (appctl_release_parse_time(&when, &date_only, ev->time) != 0)
+		when = 0;
+	memcpy(r->items[r->count].id, commit, 41);
+	r->items[r->count].time = when;
+	r->numbers[r->count++] = number;
+	return NULL;
+}
+
 /*
- * Walks the environment branch's first-parent commits, oldest first, and
- * records each point where the principal's access changed: at a commit
- * (evaluated on the day it was made) or when a temporary membership ended
- * between two commits (up to `at`). Until releases exist, the commit stands
- * for the release.
+ * The releases of `env`, oldest first (release 0 from the init event, then
+ * every promote and rollback), when the log has them; *count 0 otherwise.
+ * The caller frees *commits and *numbers.
+ */
+static appctl_error *release_history(appctl_commit_info **commits,
+	int64_t **numbers, size_t *count, appctl_repo *repo, const char *env)
+{
+	release_points r = { env, NULL, NULL, 0, 0 };
+	appctl_error *err = appctl_log_walk(repo, NULL, collect_release, &r);
+	size_t i;
+
+	if (err) {
+		free(r.items);
+		free(r.numbers);
+		return err;
+	}
+	for (i = 0; i < r.count / 2; i++) {
+		appctl_commit_info t = r.items[i];
+		int64_t n = r.numbers[i];
+
+		r.items[i] = r.items[r.count - 1 - i];
+		r.items[r.count - 1 - i] = t;
+		r.numbers[i] = r.numbers[r.count - 1 - i];
+		r.numbers[r.count - 1 - i] = n;
+	}
+	*commits = r.items;
+	*numbers = r.numbers;
+	*count = r.count;
+	return NULL;
+}
+
+/*
+ * Walks the releases of a protected environment (or, for the first
+ * environment, where builders commit, and before `appctl init`, the
+ * branch's first-parent commits), oldest first, and records each point
+ * where the principal's access changed: at a release or commit (evaluated
+ * on the day it was made) or when a temporary membership ended between two
+ * of them (up to `at`).
  */
 static appctl_error *compute_history(history *h, appctl_repo *repo,
-	const char *head, const char *principal, appctl_date at)
+	const char *env, int released, const char *head, const char *principal,
+	appctl_date at)
 {
 	appctl_error *err = NULL;
 	appctl_commit_info *commits = NULL;
+	int64_t *numbers = NULL;
 	appctl_app_listing *listing = NULL;
 	app_cache cache = { NULL, 0 };
 	grant_set prev, cur;
@@ -410,7 +499,16 @@ static appctl_error *compute_history(history *h, appctl_repo *repo,
 		err = appctl_error_nomem();
 		goto cleanup;
 	}
-	err = appctl_repo_first_parent_commits(&commits, &ncommits, repo, head);
+	if (released)
+		err = release_history(&commits, &numbers, &ncommits, repo, env);
+	if (!err && !ncommits) {
+		free(numbers);
+		numbers = NULL;
+		free(commits);
+		commits = NULL;
+		err = appctl_repo_first_parent_commits(&commits, &ncommits, repo,
+			head);
+	}
 	for (i = 0; !err && i < ncommits; i++) {
 		appctl_date day = appctl_date_from_unix(commits[i].time);
 		appctl_date end = i + 1 < ncommits
@@ -430,7 +528,7 @@ static appctl_error *compute_history(history *h, appctl_repo *repo,
 				break;
 			}
 			if ((err = history_step(h, &prev, &cur, commits[i].id,
-					commits[i].time, 0)))
+					numbers ? numbers[i] : -1, commits[i].time, 0)))
 				break;
 			appctl_arena_free(prev.arena);
 			prev = cur;
@@ -449,7 +547,7 @@ static appctl_error *compute_history(history *h, appctl_repo *repo,
 		    (err = grant_set_compute(&cur, &cache, listing->policy,
 				principal, day)) ||
 		    (err = history_step(h, &prev, &cur, commits[i].id,
-				commits[i].time, 0)))
+				numbers ? numbers[i] : -1, commits[i].time, 0)))
 			break;
 		appctl_arena_free(prev.arena);
 		prev = cur;
@@ -463,7 +561,7 @@ static appctl_error *compute_history(history *h, appctl_repo *repo,
 			if ((err = grant_set_compute(&cur, &cache, listing->policy,
 					principal, days[d])) ||
 			    (err = history_step(h, &prev, &cur, commits[i].id,
-					(int64_t)days[d] * 86400, 1)))
+					numbers ? numbers[i] : -1, (int64_t)days[d] * 86400, 1)))
 				break;
 			appctl_arena_free(prev.arena);
 			prev = cur;
@@ -478,6 +576,7 @@ cleanup:
 	appctl_arena_free(prev.arena);
 	app_cache_dispose(&cache);
 	appctl_app_listing_free(listing);
+	free(numbers);
 	free(commits);
 	return err;
 }
@@ -637,7 +736,11 @@ static appctl_error *print_json(const access_report *rep)
 		cJSON *o = cJSON_CreateObject();
 
 		cJSON_AddItemToArray(hist, o);
-		cJSON_AddStringToObject(o, "release", e->commit);
+		/* A release number once the log has releases; before, the commit. */
+		if (e->release >= 0)
+			cJSON_AddNumberToObject(o, "release", (double)e->release);
+		else
+			cJSON_AddStringToObject(o, "release", e->commit);
 		cJSON_AddStringToObject(o, "commit", e->commit);
 		cJSON_AddStringToObject(o, "time", e->time);
 		cJSON_AddStringToObject(o, "cause", e->expiry ? "expiry" : "commit");
@@ -738,8 +841,13 @@ static appctl_error *print_text(const appctl_cli *cli,
 	for (i = 0; i < rep->hist->count; i++) {
 		const history_entry *e = &rep->hist->items[i];
 
-		printf("  %s  %.7s%s\n", e->time, e->commit,
-			e->expiry ? "  (a temporary membership ended)" : "");
+		if (e->release >= 0)
+			printf("  %s  release %lld (%.7s)%s\n", e->time,
+				(long long)e->release, e->commit,
+				e->expiry ? "  (a temporary membership ended)" : "");
+		else
+			printf("  %s  %.7s%s\n", e->time, e->commit,
+				e->expiry ? "  (a temporary membership ended)" : "");
 		if (e->granted_count)
 			print_list("    granted: ", e->granted, e->granted_count);
 		if (e->revoked_count)
@@ -855,8 +963,12 @@ appctl_error *cmd_access(appctl_cli *cli, int argc, char **argv)
 	rep.may_approve = appctl_policy_may_approve(listing->policy,
 		rep.principal);
 	if (with_history) {
-		err = compute_history(&hist, cli->repo, rep.commit, rep.principal,
-			rep.at);
+		/* Builders commit to the first environment; the others release. */
+		int released = listing->policy->environment_count &&
+			strcmp(listing->policy->environments[0], rep.env) != 0;
+
+		err = compute_history(&hist, cli->repo, rep.env, released,
+			rep.commit, rep.principal, rep.at);
 		if (err)
 			goto cleanup;
 		rep.hist = &hist;

@@ -62,35 +62,58 @@ test_contractor_history()
 {
 	local head
 	example_org r
-	# Expiry alone: granted with the first commit, gone the day after
-	# the membership's last day, with no commit in between.
+	# prod follows its releases: release 0 (init) gave the access, and it
+	# went the day after the membership's last day, with no release between.
 	expect_exit 0 "$APPCTL" -C r access --json --history --at 2027-07-01 "$CONTRACTOR"
-	tr -d '\n\t' <"$OUT" >"$TEST_ROOT/flat"
-	grep -qF '"time":"2026-01-10T12:00:00Z","cause":"commit","granted":["support-portal/customers.email (field)",' "$TEST_ROOT/flat" ||
-		fail "history lacks the grant"
-	grep -qF '"time":"2027-07-01T00:00:00Z","cause":"expiry","granted":[],"revoked":["support-portal/customers.email (field)",' "$TEST_ROOT/flat" ||
-		fail "history lacks the expiry"
-	grep -qF '"support-portal/customers:export"' "$TEST_ROOT/flat" ||
-		fail "history lacks export"
+	jq -e '.history[0].release == 0 and .history[0].cause == "commit" and
+		(.history[0].granted | index("support-portal/customers.email (field)") != null)' \
+		"$OUT" >/dev/null || fail "history lacks the grant of release 0"
+	jq -e '.history[1].time == "2027-07-01T00:00:00Z" and .history[1].cause == "expiry" and
+		(.history[1].revoked | index("support-portal/customers.email (field)") != null)' \
+		"$OUT" >/dev/null || fail "history lacks the expiry"
+	grep -qF '"support-portal/customers:export"' "$OUT" || fail "history lacks export"
 
-	# Removed by a commit before the expiry: the commit is when it went.
+	# dev, where builders commit, follows its commits: the offboarding
+	# commit is when the access went.
 	sed -i '/cy@contractor.example/d; s/"group:support",/"group:support"/' \
 		r/apps/support-portal/app.json
 	commit_at r 2026-03-02T09:30:00Z "offboard the contractor"
 	head=$(git -C r rev-parse HEAD)
-	git -C r branch -f prod dev
-	expect_exit 0 "$APPCTL" -C r access --history "$CONTRACTOR"
-	expect_stdout_contains "no access to any app in prod"
+	expect_exit 0 "$APPCTL" -C r access --env dev --history "$CONTRACTOR"
+	expect_stdout_contains "no access to any app in dev"
 	expect_stdout_contains "2026-01-10T12:00:00Z"
 	expect_stdout_contains "2026-03-02T09:30:00Z  ${head:0:7}"
 	expect_stdout_contains "revoked: support-portal/customers.email (field), support-portal/customers.name (field), support-portal/customers:export"
 	expect_stdout_lacks "temporary membership ended"
-	expect_exit 0 "$APPCTL" -C r access --json --history "$CONTRACTOR"
+	expect_exit 0 "$APPCTL" -C r access --env dev --json --history "$CONTRACTOR"
 	expect_stdout_contains "\"release\":	\"$head\""
-	# staging never saw the offboarding commit: the contractor is still there.
-	expect_exit 0 "$APPCTL" -C r access --env staging --history "$CONTRACTOR"
+	# prod never released the offboarding commit: the contractor is still there.
+	expect_exit 0 "$APPCTL" -C r access --history "$CONTRACTOR"
 	expect_stdout_contains "customers: read, update, export"
 	expect_stdout_lacks "revoked:"
+}
+
+# Once releases exist, an environment's history is its releases: the
+# offboarding shows at the release that shipped it, not at the commit.
+test_history_follows_releases()
+{
+	make_keys rita ann
+	keyed_org_repo r "rita ann"
+	sed -i '/cy@contractor.example/d; s/"group:support",/"group:support"/' \
+		r/apps/support-portal/app.json
+	commit_all r "offboard the contractor"
+	expect_exit 0 "$APPCTL" -C r approve staging --key "$KEYS/rita"
+	expect_exit 0 "$APPCTL" -C r approve staging --key "$KEYS/ann"
+	expect_exit 0 "$APPCTL" -C r promote staging
+	expect_exit 0 "$APPCTL" -C r access --env staging --json --history "$CONTRACTOR"
+	jq -e '[.history[].release] == [0, 1]' "$OUT" >/dev/null || fail "releases 0 and 1"
+	jq -e '.history[1].revoked | index("support-portal/customers:export") != null' \
+		"$OUT" >/dev/null || fail "release 1 revokes"
+	expect_exit 0 "$APPCTL" -C r access --env staging --history "$CONTRACTOR"
+	expect_stdout_contains "release 1 ($(git -C r rev-parse --short=7 dev))"
+	# prod is still at release 0.
+	expect_exit 0 "$APPCTL" -C r access --json --history "$CONTRACTOR"
+	jq -e '[.history[].release] == [0]' "$OUT" >/dev/null || fail "prod release 0 only"
 }
 
 # Commits from before the repository was put under appctl give nobody access.
@@ -102,7 +125,8 @@ test_history_before_appctl()
 	cp -R "$APPCTL_SOURCE_DIR/examples/org/." r/
 	commit_at r 2026-01-10T12:00:00Z "example org"
 	expect_exit 0 "$APPCTL" -C r init
-	expect_exit 0 "$APPCTL" -C r access --json --history "$CONTRACTOR"
+	# dev follows commits, from before appctl too.
+	expect_exit 0 "$APPCTL" -C r access --env dev --json --history "$CONTRACTOR"
 	tr -d '\n\t' <"$OUT" >"$TEST_ROOT/flat"
 	grep -qF '"history":[{"release":"' "$TEST_ROOT/flat" || fail "no history"
 	grep -qF '"time":"2026-01-10T12:00:00Z","cause":"commit","granted":["support-portal/' "$TEST_ROOT/flat" ||
@@ -146,6 +170,6 @@ test_env_and_usage()
 	expect_stderr_contains "not an environment"
 }
 
-run_tests test_contractor_now test_contractor_after_expiry \
+run_tests test_history_follows_releases test_contractor_now test_contractor_after_expiry \
 	test_contractor_history test_history_before_appctl \
 	test_group_member_and_owner test_env_and_usage
