@@ -1,9 +1,8 @@
 #!/usr/bin/env bash
 # demo.sh: builds appctl and walks through examples/org in a throw-away git
-# repository: init, validate, then a builder's change taken through every
-# step that this build of appctl implements (diff, access, approve, status,
-# promote, history, rollback, audit). Steps for commands that do not exist
-# yet are skipped, so the demo grows with the tool.
+# repository: init, validate, then a builder's change taken through diff,
+# access, signed approvals, status, promote, history, rollback and
+# audit --verify.
 #
 # Usage: sudo bash scripts/demo.sh     (or, as root, bash scripts/demo.sh)
 #        KEEP=1 bash scripts/demo.sh   keeps the demo repository and prints where
@@ -46,15 +45,6 @@ run() {
 # Shown as "appctl ..." in the transcript, run from build/.
 appctl() {
 	"$APPCTL" "$@"
-}
-
-# A command exists when its --help succeeds; unknown commands exit 2.
-has() {
-	"$APPCTL" "$1" --help >/dev/null 2>&1
-}
-
-skip() {
-	printf '(skipped: appctl %s is not implemented yet)\n' "$1"
 }
 
 step "1. dependencies"
@@ -122,65 +112,30 @@ run git commit -q -am "support-portal: add erin as agent, chatter_api scope"
 run appctl validate dev
 
 step "7. appctl diff staging dev: what the change does"
-if has diff; then
-	run appctl diff staging dev
-else
-	skip diff
-fi
+run appctl diff staging dev
 
 step "8. appctl access: who can do what"
-if has access; then
-	run appctl access erin@example.com --env dev
-	run appctl access cy@contractor.example --env dev
-else
-	skip access
-fi
+run appctl access erin@example.com --env dev
+run appctl access cy@contractor.example --env dev
 
 step "9. approvals for staging"
-promoted=0
-if has approve; then
-	run appctl approve staging dev --key "$keys/rita" -m "reviewed the diff"
-	run appctl approve staging dev --key "$keys/sam" -m "scope is read-only chatter"
-else
-	skip approve
-fi
-if has status; then
-	run appctl status staging
-else
-	skip status
-fi
+run appctl approve staging dev --key "$keys/rita" -m "reviewed the diff"
+run appctl approve staging dev --key "$keys/sam" -m "scope is read-only chatter"
+run appctl status staging
 
 step "10. appctl promote staging"
-if has approve && has promote; then
-	run appctl promote staging
-	promoted=1
-else
-	skip promote
-fi
+run appctl promote staging
 
 step "11. appctl history staging"
-if has history; then
-	run appctl history staging
-else
-	skip history
-fi
+run appctl history staging
 
 step "12. appctl rollback staging"
-if [ "$promoted" = 1 ] && has rollback; then
-	run appctl rollback staging
-	if has history; then
-		run appctl history staging
-	fi
-else
-	skip rollback
-fi
+run appctl rollback staging
+run appctl history staging
+run appctl access erin@example.com --env staging --history
 
 step "13. appctl audit --verify"
-if has audit; then
-	run appctl audit --verify
-else
-	skip audit
-fi
+run appctl audit --verify
 
 step "done"
 echo "demo: every step passed"
