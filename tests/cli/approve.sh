@@ -7,7 +7,6 @@
 EXAMPLE="$APPCTL_SOURCE_DIR/examples/org"
 export APPCTL_TODAY=2026-11-29
 KEYS="$TEST_ROOT/keys"
-LOG=refs/appctl/log
 
 # Keys are made once: rita, ann (release-managers), sam (security), newbie
 # (listed, not an approver), late (an approver whose key is listed only on
@@ -66,14 +65,6 @@ change_billing()
 		|| fail "commit"
 }
 
-# approve DIR KEY ARGS...: approves with a test key, expecting success.
-approve()
-{
-	local dir=$1 key=$2
-	shift 2
-	expect_exit 0 "$APPCTL" -C "$dir" approve --key "$KEYS/$key" "$@"
-}
-
 # status_env DIR ENV: `status --json` for one environment into $OUT.
 status_env()
 {
@@ -109,29 +100,6 @@ log_events()
 		fi
 	done
 	echo "$n"
-}
-
-# append_event DIR JSON [SIGNATURE-FILE]: appends an event to the log by
-# hand, with git plumbing only (as a tool other than appctl would).
-append_event()
-{
-	local dir=$1 json=$2 sig=${3:-} head state ev st sg tree commit
-	head=$(git -C "$dir" rev-parse "$LOG") || fail "log head"
-	state=$(git -C "$dir" show "$head:state.json" | jq -c '.seq += 1')
-	ev=$(printf '%s' "$json" | git -C "$dir" hash-object -w --stdin)
-	st=$(printf '%s' "$state" | git -C "$dir" hash-object -w --stdin)
-	{
-		printf '100644 blob %s\tevent.json\n' "$ev"
-		if [ -n "$sig" ]; then
-			sg=$(git -C "$dir" hash-object -w "$sig")
-			printf '100644 blob %s\tevent.json.sig\n' "$sg"
-		fi
-		printf '100644 blob %s\tstate.json\n' "$st"
-	} >"$TEST_ROOT/tree.txt"
-	tree=$(git -C "$dir" mktree <"$TEST_ROOT/tree.txt") || fail "mktree"
-	commit=$(git -C "$dir" commit-tree "$tree" -p "$head" -m "hand-made event") \
-		|| fail "commit-tree"
-	git -C "$dir" update-ref "$LOG" "$commit" "$head" || fail "update-ref"
 }
 
 # event_json DIR ENV COMMIT BASE PRINCIPAL: a canonical approve event, as

@@ -185,6 +185,57 @@ keyed_org_repo()
 	expect_exit 0 "$APPCTL" -C "$1" init
 }
 
+LOG=refs/appctl/log
+
+# approve DIR KEY ARGS...: an approval signed with a test key, which must be recorded.
+approve()
+{
+	local dir=$1 key=$2
+	shift 2
+	expect_exit 0 "$APPCTL" -C "$dir" approve --key "$KEYS/$key" "$@"
+}
+
+# edit_app DIR APP JQ-FILTER MESSAGE: one commit on dev changing an app.
+edit_app()
+{
+	local f="$1/apps/$2/app.json"
+	jq "$3" "$f" >"$f.tmp" && mv "$f.tmp" "$f"
+	commit_all "$1" "$4"
+}
+
+# An admin_panel change (2 approvers, no rule): dan joins Finance.
+grant_dan()
+{
+	edit_app "$1" billing-admin '.roles.Finance.members += ["dan@example.com"]' \
+		"dan joins Finance"
+}
+
+# append_event DIR JSON [SIGNATURE-FILE] [STATE-FILTER]: an event appended
+# by hand with git plumbing, state.json updated with a jq filter ($id is
+# the event's id).
+append_event()
+{
+	local dir=$1 json=$2 sig=${3:-} filter=${4:-.} head state ev st sg tree commit
+	head=$(git -C "$dir" rev-parse "$LOG") || fail "log head"
+	ev=$(printf '%s' "$json" | git -C "$dir" hash-object -w --stdin)
+	state=$(git -C "$dir" show "$head:state.json" |
+		jq -cS --arg id "$ev" ".seq += 1 | $filter")
+	st=$(printf '%s' "$state" | git -C "$dir" hash-object -w --stdin)
+	{
+		printf '100644 blob %s\tevent.json\n' "$ev"
+		if [ -n "$sig" ]; then
+			sg=$(git -C "$dir" hash-object -w "$sig")
+			printf '100644 blob %s\tevent.json.sig\n' "$sg"
+		fi
+		printf '100644 blob %s\tstate.json\n' "$st"
+	} >"$TEST_ROOT/tree.txt"
+	tree=$(git -C "$dir" mktree <"$TEST_ROOT/tree.txt") || fail "mktree"
+	commit=$(git -C "$dir" commit-tree "$tree" -p "$head" -m "hand-made event") \
+		|| fail "commit-tree"
+	git -C "$dir" update-ref "$LOG" "$commit" "$head" || fail "update-ref"
+	EVENT_ID=$ev
+}
+
 # run_tests NAME...: runs each test function in a fresh subdirectory.
 run_tests()
 {

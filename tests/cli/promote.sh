@@ -10,7 +10,6 @@ export APPCTL_TODAY=2026-11-29
 # The example org notifies a receiver that does not exist: keep the
 # deliveries in the outbox (notify.sh tests them) instead of trying.
 export APPCTL_NOTIFY_BUDGET_S=0
-LOG=refs/appctl/log
 
 make_keys rita ann sam otto
 
@@ -21,29 +20,6 @@ org_repo()
 	keyed_org_repo "$1" "rita ann sam otto" "${@:2}"
 }
 
-
-# edit_app DIR APP JQ-FILTER MESSAGE: one commit on dev changing an app.
-edit_app()
-{
-	local f="$1/apps/$2/app.json"
-	jq "$3" "$f" >"$f.tmp" && mv "$f.tmp" "$f"
-	commit_all "$1" "$4"
-}
-
-# An admin_panel change (2 approvers, no rule): dan joins Finance.
-grant_dan()
-{
-	edit_app "$1" billing-admin '.roles.Finance.members += ["dan@example.com"]' \
-		"dan joins Finance"
-}
-
-# approve DIR KEY ARGS...: a signed approval that must be recorded.
-approve()
-{
-	local dir=$1 key=$2
-	shift 2
-	expect_exit 0 "$APPCTL" -C "$dir" approve --key "$KEYS/$key" "$@"
-}
 
 # log_types DIR: the type of every event, oldest first.
 log_types()

@@ -8,7 +8,6 @@
 
 export APPCTL_TODAY=2026-11-29
 export APPCTL_NOTIFY_BUDGET_S=0
-LOG=refs/appctl/log
 
 make_keys rita ann sam
 
@@ -45,20 +44,6 @@ clone_org()
 	git -C "$1" config user.name "Clone $1"
 	git -C "$1" config user.email "$1@example.com"
 	expect_exit 0 "$APPCTL" -C "$1" sync
-}
-
-grant_dan()
-{
-	local f="$1/apps/billing-admin/app.json"
-	jq '.roles.Finance.members += ["dan@example.com"]' "$f" >"$f.tmp" && mv "$f.tmp" "$f"
-	commit_all "$1" "dan joins Finance"
-}
-
-approve()
-{
-	local dir=$1 key=$2
-	shift 2
-	expect_exit 0 "$APPCTL" -C "$dir" approve --key "$KEYS/$key" "$@"
 }
 
 # count_events DIR TYPE: events of TYPE in DIR's log.
