@@ -1,0 +1,35 @@
+# lib.sh: what the benchmarks share (sourced). Expects $src (the source
+# tree), $appctl, $gen (bench/gen_log) and $work (a scratch dir) to be set.
+
+now_ns() { date +%s%N; }
+median() { sort -n "$1" | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+
+# make_repo DIR EVENTS: the org, initialised, its log grown to EVENTS events.
+make_repo()
+{
+	local dir=$1 events=$2 a b head
+	git init -q -b dev "$dir"
+	git -C "$dir" config user.name bench
+	git -C "$dir" config user.email bench@example.com
+	cp -r "$src/examples/org/." "$dir/"
+	# No webhooks either: the time measured is the release's, not a network's.
+	jq '.approvals.require_signature = false | del(.notify)' "$dir/appctl.json" >"$dir/tmp.json"
+	mv "$dir/tmp.json" "$dir/appctl.json"
+	git -C "$dir" add -A
+	git -C "$dir" commit -q -m org
+	"$appctl" -C "$dir" init >/dev/null
+	a=$(git -C "$dir" rev-parse dev)
+	jq '.roles.Finance.members += ["dan@example.com"]' \
+		"$dir/apps/billing-admin/app.json" >"$dir/tmp.json"
+	mv "$dir/tmp.json" "$dir/apps/billing-admin/app.json"
+	git -C "$dir" commit -q -am "dan joins Finance"
+	b=$(git -C "$dir" rev-parse dev)
+	git -C "$dir" show refs/appctl/log:state.json >"$work/state.json"
+	head=$(git -C "$dir" rev-parse refs/appctl/log)
+	"$gen" $((events - 1)) "$work/state.json" "$head" staging dev "$a" "$b" \
+		"$(git -C "$dir" rev-parse "$a^{tree}")" "$(git -C "$dir" rev-parse "$b^{tree}")" |
+		git -C "$dir" fast-import --quiet
+	git -C "$dir" pack-refs --all
+	[ "$(git -C "$dir" show refs/appctl/log:state.json | jq .seq)" = "$events" ] ||
+		{ echo "bench: the log of $dir does not hold $events events" >&2; exit 1; }
+}
