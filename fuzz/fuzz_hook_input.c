@@ -14,7 +14,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
  */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	hook_update *updates = NULL;
+	appctl_ref_update *updates = NULL;
 	appctl_error *err;
 	size_t count = 0, i;
 	int form;

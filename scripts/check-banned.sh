@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
 # check-banned.sh: fails when C sources call unsafe functions or cross the
-# layer boundaries (only src/store may include git2.h, only src/notify curl.h).
+# layer boundaries: only src/store may include git2.h, only src/notify
+# curl.h; only the CLI (src/cli) writes to stdout, since core, services,
+# storage, signatures and notifications return results and never print;
+# only src/sign (ssh-keygen) and src/store/remote.c (the system git, for
+# remotes) start processes.
 #
 # Usage: bash scripts/check-banned.sh [SOURCE_DIR]   (default: this checkout)
 # Prints each offence as file:line: text and exits 1 when there is any.
@@ -52,6 +56,30 @@ for f in "${layered[@]}"; do
 	*)
 		if grep -nEH "$curl_include" -- "$f"; then
 			echo "check-banned: $f: only src/notify may include curl.h" >&2
+			status=1
+		fi
+		;;
+	esac
+done
+
+# Printing to stdout and starting processes, outside the layers that may.
+stdout_use='(^|[^a-z_])(printf|vprintf|puts|putchar)[[:space:]]*\(|[^a-z_]stdout[[:space:]]*\)|\(stdout\b'
+spawn_use='\b(posix_spawnp?|fork|vfork|execl|execlp|execle|execv|execvp|execve|system|popen)[[:space:]]*\('
+for f in "${layered[@]}"; do
+	case $f in
+	src/cli/*) ;;
+	src/*)
+		if grep -nEH "$stdout_use" -- "$f"; then
+			echo "check-banned: $f: only src/cli writes to stdout" >&2
+			status=1
+		fi
+		;;
+	esac
+	case $f in
+	src/sign/*|src/store/remote.c) ;;
+	src/*)
+		if grep -nEH "$spawn_use" -- "$f"; then
+			echo "check-banned: $f: only src/sign and src/store/remote.c start processes" >&2
 			status=1
 		fi
 		;;

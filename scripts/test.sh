@@ -18,7 +18,8 @@ cmake -S . -B build-test \
 	-DCMAKE_BUILD_TYPE=Debug \
 	-DAPPCTL_SANITIZE=ON \
 	-DAPPCTL_WERROR=ON \
-	-DAPPCTL_TESTS=ON
+	-DAPPCTL_TESTS=ON \
+	-DAPPCTL_TEST_SWITCHES=ON
 
 echo "== build"
 cmake --build build-test -j"$jobs"

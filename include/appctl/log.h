@@ -67,15 +67,27 @@ appctl_error *appctl_log_append_retry(char out[41], char event_id[41],
 	const char *signature);
 
 /*
- * Completes what the log records but the refs do not show yet: for every
- * environment in the head state, moves refs/heads/<env> from the state's
- * `previous` commit to its `commit` (an interrupted promote or rollback)
- * and creates a missing refs/tags/release/<env>/<N>. A branch or tag found
- * anywhere else is left alone (audit reports it): roll forward never
- * overwrites what it cannot explain. Idempotent. `report` (may be NULL)
- * receives one line per repair; the caller frees it with free().
+ * Completes what `state` records but the refs do not show yet: for every
+ * environment, moves refs/heads/<env> from the state's `previous` commit to its `commit` (an
+ * interrupted promote or rollback) and creates a missing
+ * refs/tags/release/<env>/<N>. `state` must be trusted: derived from
+ * events that passed the judge (appctl_log_verified), never a state.json
+ * as read. A branch or tag found anywhere else is left alone (audit
+ * reports it). Idempotent. `report` (may be NULL) receives one line per
+ * repair; the caller frees it with free().
  */
-appctl_error *appctl_log_roll_forward(appctl_repo *repo, char **report);
+appctl_error *appctl_log_roll_forward(appctl_repo *repo,
+	const appctl_log_state *state, char **report);
+
+/*
+ * The last log head every event up to which passed the judge, recorded
+ * under the git directory ("" when none or unreadable: then the log is
+ * verified from its root). A cache: deleting it costs one full check.
+ */
+appctl_error *appctl_log_checkpoint_read(char out[41], appctl_repo *repo);
+
+/* Records `head` as verified (a temporary file renamed over the old one). */
+appctl_error *appctl_log_checkpoint_write(appctl_repo *repo, const char *head);
 
 /*
  * Compare-and-swap of one ref: from `old_hex` (NULL: must not exist) to
@@ -97,8 +109,9 @@ appctl_error *appctl_commit_reaches(int *out, appctl_repo *repo,
 	const char *commit, const char *ancestor);
 
 /*
- * The author e-mails of the commits reachable from `to` but not from `from`
- * (the change a promotion carries), sorted and unique. The caller frees
+ * The author and committer e-mails of the commits reachable from `to` but
+ * not from `from` (the change a promotion carries, merges included): the
+ * people who may not approve it. Sorted and unique. The caller frees
  * each string and the array with free().
  */
 appctl_error *appctl_commit_authors(char ***out, size_t *count,

@@ -53,9 +53,9 @@ typedef struct appctl_promotion {
 	size_t author_count;
 	appctl_approval *approvals;     /* statuses are written here */
 	size_t approval_count;
-	int64_t required_override;      /* -1: the normal rules; n >= 0: exactly n
-					   approvers and no rules (a rollback that
-					   widens nothing: rollback.required) */
+	int64_t required_override;      /* -1: required[class]; n >= 0: n approvers
+					   instead (appctl_rollback_required);
+					   the rules apply either way */
 } appctl_promotion;
 
 typedef struct appctl_verdict {
@@ -75,8 +75,8 @@ typedef struct appctl_verdict {
  * approvers (the maximum over the apps the change touches; a change that
  * touches no app needs the maximum over all classes, and one that changes no
  * definition at all needs 1); plus every rule whose `when` matches a change
- * (integration: any integration.*; access: access.granted or field.exposed;
- * policy: policy.changed or signers.changed; data: data.*), each needing
+ * (by the kind table of appctl/rules.h: integration, access widening,
+ * policy or signers, data boundary), each needing
  * `count` counted approvers from its group. Only approvals for this env,
  * this exact commit and this base count, verified when the policy requires
  * signatures, by approvers, not authors of the change (unless
@@ -88,14 +88,14 @@ appctl_error *appctl_policy_evaluate(appctl_verdict *out,
 
 void appctl_verdict_dispose(appctl_verdict *verdict);
 
+/*
+ * The environment `env` is promoted from (the one before it in the
+ * policy's chain), or NULL for the first environment or an unknown one.
+ */
+const char *appctl_policy_source_env(const appctl_policy *policy,
+	const char *env);
+
 /* A short phrase for a status ("stale: the environment moved since"). */
 const char *appctl_approval_status_text(appctl_approval_status status);
-
-/*
- * True when `changes` widen anything: access.granted, field.exposed,
- * integration.added, integration.scope_added — what turns a rollback into
- * a change that needs the normal approvals.
- */
-int appctl_changes_widen(const appctl_changes *changes);
 
 #endif

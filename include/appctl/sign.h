@@ -3,6 +3,7 @@
 #define APPCTL_SIGN_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "appctl/error.h"
 
@@ -19,7 +20,9 @@ appctl_error *appctl_ssh_sign(char **out, const char *key_file,
 
 /*
  * Verifies `signature` over `data` against `allowed_signers` (the text of
- * the allowed-signers file that judges it), by this machine's clock:
+ * the allowed-signers file that judges it), as of Unix time `at` (the
+ * verifier's clock for a new event, the event's time for a recorded one;
+ * ssh-keygen -O verify-time):
  * `ssh-keygen -Y find-principals` names the principal the key belongs to
  * (honouring valid-after / valid-before and namespaces=), then
  * `ssh-keygen -Y verify -n appctl -I principal` must exit 0 and print a
@@ -30,7 +33,7 @@ appctl_error *appctl_ssh_sign(char **out, const char *key_file,
  */
 appctl_error *appctl_ssh_verify(char **principal, char **why,
 	const char *allowed_signers, const char *data, size_t len,
-	const char *signature);
+	const char *signature, int64_t at);
 
 /* The public key of a private key file (`ssh-keygen -y -f`), for messages. */
 appctl_error *appctl_ssh_public_key(char **out, const char *key_file);

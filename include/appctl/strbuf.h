@@ -38,4 +38,16 @@ char *appctl_strbuf_detach(appctl_strbuf *buf);
 /* Frees the buffer's memory; the buffer may be reused after. */
 void appctl_strbuf_dispose(appctl_strbuf *buf);
 
+/* A formatted string the caller frees with free(); NULL out of memory. */
+char *appctl_str_printf(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2)));
+
+/*
+ * Appends a formatted string to the array `*list` of `*count` strings
+ * (grown with realloc; the caller frees each string and the array).
+ * Returns 0, or -1 out of memory (the list is left as it was).
+ */
+int appctl_strlist_add_printf(char ***list, size_t *count, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
 #endif

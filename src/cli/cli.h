@@ -48,10 +48,10 @@ appctl_error *appctl_cli_parse(int argc, char **argv, const appctl_opt *opts,
 /* Prints the help page of `command` to stdout (0) or -1 if it has none. */
 int appctl_cli_print_help(const char *command);
 
-/* Today's date (UTC), or the date of APPCTL_TODAY when set (tests). */
+/* Today's date (UTC) by the one clock (appctl_clock_now). */
 appctl_date appctl_cli_today(void);
 
-/* Current time as ISO 8601 UTC "YYYY-MM-DDTHH:MM:SSZ" into buf[21+]. */
+/* The one clock's time as ISO 8601 UTC "YYYY-MM-DDTHH:MM:SSZ" into buf[21+]. */
 void appctl_cli_now(char *buf, size_t len);
 
 /*

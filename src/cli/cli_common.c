@@ -3,6 +3,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "appctl/clock.h"
+#include "appctl/rules.h"
 #include "cli.h"
 #include "help.h"
 
@@ -99,21 +101,12 @@ int appctl_cli_print_help(const char *command)
 
 appctl_date appctl_cli_today(void)
 {
-	const char *fixed = getenv("APPCTL_TODAY");
-	appctl_date d;
-
-	if (fixed && appctl_date_parse(&d, fixed) == 0)
-		return d;
-	return appctl_date_from_unix((int64_t)time(NULL));
+	return appctl_date_from_unix(appctl_clock_now());
 }
 
 void appctl_cli_now(char *buf, size_t len)
 {
-	time_t t = time(NULL);
-	struct tm tm;
-
-	gmtime_r(&t, &tm);
-	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	appctl_time_format(buf, len, appctl_clock_now());
 }
 
 appctl_error *appctl_cli_load(appctl_snapshot **out, appctl_cli *cli,

@@ -10,8 +10,9 @@
 #include "appctl/json.h"
 #include "appctl/strbuf.h"
 #include "appctl/log.h"
+#include "appctl/rules.h"
 #include "cli.h"
-#include "release.h"
+#include "cli_release.h"
 
 /*
  * An app of the environment, parsed only when its text mentions the
@@ -428,7 +429,7 @@ static appctl_error *collect_release(const appctl_event *ev, void *arg,
 		r->numbers = numbers;
 		r->cap = cap;
 	}
-	if (appctl_release_parse_time(&when, &date_only, ev->time) != 0)
+	if (appctl_time_parse(&when, &date_only, ev->time) != 0)
 		when = 0;
 	memcpy(r->items[r->count].id, commit, 41);
 	r->items[r->count].time = when;

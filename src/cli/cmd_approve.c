@@ -5,12 +5,15 @@
 #include <unistd.h>
 
 #include "appctl/access.h"
+#include "appctl/clock.h"
 #include "appctl/json.h"
 #include "appctl/log.h"
+#include "appctl/release.h"
+#include "appctl/remote.h"
+#include "appctl/verify.h"
 #include "appctl/sign.h"
 #include "appctl/strbuf.h"
 #include "cli_notify.h"
-#include "judge.h"
 #include "sync.h"
 
 /* A principal used only to sign the probe that finds out who the key is. */
@@ -88,7 +91,7 @@ static appctl_error *sign_event(char **json, char **sig, char **principal,
 		err = appctl_ssh_sign(sig, key, *json, strlen(*json));
 	if (!err)
 		err = appctl_ssh_verify(principal, why, signers, *json,
-			strlen(*json), *sig);
+			strlen(*json), *sig, appctl_clock_now());
 	return err;
 }
 
@@ -130,6 +133,23 @@ static appctl_error *print_result(const appctl_cli *cli, int json,
 		appctl_cli_color(cli, APPCTL_RESET));
 	printf("  event %s\n", event_id);
 	return NULL;
+}
+
+/*
+ * The approval was judged here as the server will judge it: when it went
+ * straight onto the verified head, the next command need not check it
+ * again.
+ */
+static appctl_error *advance_checkpoint(appctl_repo *repo,
+	const char *log_commit)
+{
+	appctl_log_entry entry;
+	appctl_error *err = appctl_log_entry_read(&entry, repo, log_commit);
+
+	if (!err)
+		err = appctl_log_checkpoint_advance(repo, entry.parent, log_commit);
+	appctl_log_entry_dispose(&entry);
+	return err;
 }
 
 typedef struct glass_search {
@@ -197,7 +217,8 @@ appctl_error *cmd_approve(appctl_cli *cli, int argc, char **argv)
 			"approve needs an environment; see 'appctl approve --help'");
 	env = pos[0];
 
-	err = appctl_env_current(&entry, &state, log_head, cli, env);
+	err = appctl_env_locate(&entry, &state, log_head, cli->repo, env,
+		appctl_clock_now());
 	if (err)
 		goto done;
 	memcpy(base, entry->commit, sizeof(base));
@@ -207,7 +228,7 @@ appctl_error *cmd_approve(appctl_cli *cli, int argc, char **argv)
 		err = appctl_error_wrap(err, "%s at %.12s", env, base);
 		goto done;
 	}
-	source = appctl_source_env(current->policy, env);
+	source = appctl_policy_source_env(current->policy, env);
 	if (!source) {
 		err = appctl_error_new(APPCTL_EUSAGE,
 			current->policy->environment_count &&
@@ -351,6 +372,9 @@ appctl_error *cmd_approve(appctl_cli *cli, int argc, char **argv)
 
 	err = appctl_log_append_retry(log_commit, event_id, cli->repo, &ev,
 		json_text, sig);
+	if (err)
+		goto done;
+	err = advance_checkpoint(cli->repo, log_commit);
 	if (err)
 		goto done;
 	err = print_result(cli, json, &ev, event_id, log_commit);

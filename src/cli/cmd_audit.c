@@ -7,14 +7,18 @@
 
 #include <cjson/cJSON.h>
 
+#include "appctl/chain.h"
+#include "appctl/clock.h"
 #include "appctl/json.h"
+#include "appctl/judge.h"
+#include "appctl/verify.h"
 #include "appctl/log.h"
+#include "appctl/rules.h"
 #include "appctl/strbuf.h"
-#include "release.h"
+#include "cli_release.h"
 
 /* Below this many events a progress line would only flicker. */
 #define AUDIT_PROGRESS_MIN 1000
-#define AUDIT_LISTING_CACHE 8
 
 /* The release commits of one environment, by release number, as the log made them. */
 typedef struct env_releases {
@@ -32,8 +36,6 @@ typedef struct audit_ctx {
 	size_t cap;
 	size_t *map;               /* open addressing: event index + 1, 0 empty */
 	size_t map_cap;
-	appctl_app_listing *listings[AUDIT_LISTING_CACHE];
-	size_t next_listing;
 	env_releases *envs;
 	size_t env_count;
 	char **protected_envs;     /* every environment but the first */
@@ -121,8 +123,6 @@ static void audit_dispose(audit_ctx *c)
 		appctl_logged_dispose(&c->events[i]);
 	free(c->events);
 	free(c->map);
-	for (i = 0; i < AUDIT_LISTING_CACHE; i++)
-		appctl_app_listing_free(c->listings[i]);
 	for (i = 0; i < c->env_count; i++) {
 		free(c->envs[i].env);
 		free(c->envs[i].commits);
@@ -159,192 +159,6 @@ static appctl_error *problem_at(audit_ctx *c, size_t index, int is_event,
 	c->bad = index;
 	c->bad_is_event = is_event;
 	return NULL;
-}
-
-/*
- * The policy and allowed_signers of a commit (an environment's commit at
- * some point), from a small cache: approvals cluster on few bases.
- */
-static appctl_error *listing_at(const appctl_app_listing **out, audit_ctx *c,
-	const char *commit)
-{
-	appctl_app_listing *l = NULL;
-	appctl_error *err;
-	size_t i;
-
-	for (i = 0; i < AUDIT_LISTING_CACHE; i++)
-		if (c->listings[i] && strcmp(c->listings[i]->commit, commit) == 0) {
-			*out = c->listings[i];
-			return NULL;
-		}
-	err = appctl_repo_list_apps(&l, c->cli->repo, commit);
-	if (err)
-		return err;
-	i = c->next_listing;
-	appctl_app_listing_free(c->listings[i]);
-	c->listings[i] = l;
-	c->next_listing = (i + 1) % AUDIT_LISTING_CACHE;
-	*out = l;
-	return NULL;
-}
-
-/*
- * An event's signature against the allowed_signers in force at the time:
- * when the event claims to be verified, or `required`, it must be there
- * and verify, to the principal the event names.
- */
-static appctl_error *check_signature(audit_ctx *c, size_t i,
-	const appctl_event *ev, const char *signers_text, int required)
-{
-	appctl_error *err;
-	char *principal = NULL, *why = NULL;
-
-	if (!ev->verified && !required)
-		return NULL;
-	err = appctl_release_verify_event(&principal, &why, ev, signers_text);
-	if (err)
-		goto cleanup;
-	if (!principal)
-		err = problem_at(c, i, 1, "its signature does not verify: %s",
-			why ? why : "unknown reason");
-	else if (strcmp(principal, ev->principal) != 0)
-		err = problem_at(c, i, 1, "it names %s but is signed by %s",
-			ev->principal, principal);
-cleanup:
-	free(principal);
-	free(why);
-	return err;
-}
-
-static appctl_error *check_approve(audit_ctx *c, size_t i,
-	const appctl_event *ev)
-{
-	const appctl_app_listing *l;
-	appctl_error *err = listing_at(&l, c, ev->base);
-
-	if (err) {
-		char *text = appctl_error_format(err);
-
-		appctl_error_free(err);
-		err = problem_at(c, i, 1, "cannot read the policy at its base "
-			"%.12s: %s", ev->base, text ? text : "?");
-		free(text);
-		return err;
-	}
-	return check_signature(c, i, ev, l->signers_text,
-		l->policy->require_signature);
-}
-
-/* Revocations of approval `a` (at index `ia`) recorded before event `before`. */
-static appctl_error *is_revoked(int *revoked, audit_ctx *c, size_t ia,
-	const appctl_event *a, size_t before)
-{
-	appctl_error *err;
-	size_t k;
-
-	*revoked = 0;
-	for (k = ia + 1; k < before && !*revoked; k++) {
-		appctl_event *r = NULL;
-
-		if (c->events[k].type != APPCTL_EV_REVOKE)
-			continue;
-		if ((err = appctl_logged_parse(&r, &c->events[k])))
-			return err;
-		*revoked = strcmp(r->env, a->env) == 0 &&
-			strcmp(r->commit, a->commit) == 0 &&
-			strcmp(r->principal, a->principal) == 0;
-		appctl_event_free(r);
-	}
-	return NULL;
-}
-
-/* Parses the approve events `ids` names (each older than `before`). */
-static appctl_error *load_approvals(appctl_event ***out, int **revoked,
-	size_t *n, audit_ctx *c, const char *const *ids, size_t count,
-	size_t before, size_t owner, int *missing)
-{
-	appctl_error *err = NULL;
-	size_t k;
-
-	*missing = 0;
-	*n = 0;
-	*out = calloc(count + 1, sizeof(**out));
-	*revoked = calloc(count + 1, sizeof(**revoked));
-	if (!*out || !*revoked)
-		return appctl_error_nomem();
-	for (k = 0; k < count; k++) {
-		size_t ia = find_event(c, ids[k], before);
-
-		if (ia == (size_t)-1 || c->events[ia].type != APPCTL_EV_APPROVE) {
-			*missing = 1;
-			return problem_at(c, owner, 1, "it relies on approval %s, "
-				"which is not an earlier approve event of the log",
-				ids[k]);
-		}
-		if ((err = appctl_logged_parse(&(*out)[*n], &c->events[ia])))
-			return err;
-		(*n)++;
-		if ((err = is_revoked(&(*revoked)[*n - 1], c, ia, (*out)[*n - 1],
-				before)))
-			return err;
-	}
-	return NULL;
-}
-
-static void free_events(appctl_event **events, size_t n)
-{
-	size_t k;
-
-	for (k = 0; events && k < n; k++)
-		appctl_event_free(events[k]);
-	free(events);
-}
-
-/*
- * A promote or rollback: its own signature (when it claims one), then its
- * recorded approvals re-judged under the policy of its base, as if it
- * were made again with exactly those approvals.
- */
-static appctl_error *check_release(audit_ctx *c, size_t i,
-	const appctl_event *ev)
-{
-	appctl_release_case rc;
-	appctl_event **approvals = NULL;
-	int *revoked = NULL, missing = 0;
-	char *shortfall = NULL;
-	appctl_error *err;
-	size_t n = 0;
-
-	memset(&rc, 0, sizeof(rc));
-	err = load_approvals(&approvals, &revoked, &n, c,
-		(const char *const *)ev->approvals, ev->approval_count, i, i,
-		&missing);
-	if (err || missing)
-		goto cleanup;
-	err = appctl_release_case_build(&rc, c->cli->repo, ev->env, ev->from,
-		ev->to, approvals, revoked, n, ev->type == APPCTL_EV_ROLLBACK,
-		appctl_release_day_of(ev->time));
-	if (err) {
-		char *text = appctl_error_format(err);
-
-		appctl_error_free(err);
-		err = problem_at(c, i, 1, "cannot judge it again: %s",
-			text ? text : "?");
-		free(text);
-		goto cleanup;
-	}
-	if ((err = check_signature(c, i, ev, rc.current->signers_text, 0)) ||
-	    c->problem)
-		goto cleanup;
-	err = appctl_release_shortfall(&shortfall, ev, &rc);
-	if (!err && shortfall)
-		err = problem_at(c, i, 1, "%s", shortfall);
-cleanup:
-	free(shortfall);
-	appctl_release_case_dispose(&rc);
-	free_events(approvals, n);
-	free(revoked);
-	return err;
 }
 
 static env_releases *env_entry(audit_ctx *c, const char *env)
@@ -415,115 +229,18 @@ static appctl_error *note_init(audit_ctx *c, const appctl_event *ev)
 	return NULL;
 }
 
-/* state.json of the event's log commit must equal the state derived from the events. */
-static appctl_error *check_state(audit_ctx *c, size_t i,
-	const appctl_log_state *derived)
+/* Remembers what each verified event released, for the check of the refs. */
+static appctl_error *note_event(audit_ctx *c, size_t i)
 {
-	appctl_log_state *stored = NULL;
-	char *text = NULL, *want = NULL, *have = NULL, file[64];
-	size_t len = 0;
-	appctl_error *err;
-
-	snprintf(file, sizeof(file), "%s:state.json", c->events[i].log_commit);
-	err = appctl_repo_read_path(&text, &len, c->cli->repo,
-		c->events[i].log_commit, "state.json");
-	if (!err && !text)
-		err = problem_at(c, i, 1, "its log commit has no state.json");
-	if (err || !text)
-		goto cleanup;
-	err = appctl_log_state_parse(&stored, file, text, len);
-	if (err) {
-		char *msg = appctl_error_format(err);
-
-		appctl_error_free(err);
-		err = problem_at(c, i, 1, "%s", msg ? msg : "bad state.json");
-		free(msg);
-		goto cleanup;
-	}
-	err = appctl_log_state_format(&want, derived);
-	if (!err)
-		err = appctl_log_state_format(&have, stored);
-	if (!err && strcmp(want, have) != 0)
-		err = problem_at(c, i, 1, "its state.json differs from the state "
-			"recomputed from the events (an event was altered, added "
-			"or removed before it)");
-cleanup:
-	free(text);
-	free(want);
-	free(have);
-	appctl_log_state_free(stored);
-	return err;
-}
-
-/* One event, oldest first: form, place in the chain, state, signatures, approvals. */
-static appctl_error *verify_event(audit_ctx *c, size_t i,
-	appctl_log_state **state)
-{
-	appctl_log_state *next = NULL;
 	appctl_event *ev = NULL;
-	appctl_error *err;
+	appctl_error *err = appctl_logged_parse(&ev, &c->events[i]);
 
-	err = appctl_logged_parse(&ev, &c->events[i]);
-	if (err) {
-		char *msg = appctl_error_format(err);
-
-		appctl_error_free(err);
-		err = problem_at(c, i, 1, "malformed: %s", msg ? msg : "?");
-		free(msg);
+	if (err)
 		return err;
-	}
-	if ((i == 0) != (ev->type == APPCTL_EV_INIT)) {
-		err = problem_at(c, i, 1, "%s", i == 0 ? "the log does not "
-			"start with an init event" : "a second init event");
-		goto cleanup;
-	}
-	err = appctl_log_state_next(&next, *state, ev, ev->id);
-	if (err) {
-		char *msg = appctl_error_format(err);
-
-		appctl_error_free(err);
-		err = problem_at(c, i, 1, "it does not continue the chain "
-			"(release numbers must be contiguous per environment, "
-			"from the environment's commit): %s", msg ? msg : "?");
-		free(msg);
-		goto cleanup;
-	}
-	if ((err = check_state(c, i, next)) || c->problem)
-		goto cleanup;
-	switch (ev->type) {
-	case APPCTL_EV_INIT:
+	if (ev->type == APPCTL_EV_INIT)
 		err = note_init(c, ev);
-		break;
-	case APPCTL_EV_APPROVE:
-		err = check_approve(c, i, ev);
-		break;
-	case APPCTL_EV_REVOKE: {
-		const appctl_env_state *e = appctl_log_state_env(*state, ev->env);
-		const appctl_app_listing *l;
-
-		/* Signed by the approver, judged by the env's signers at the time. */
-		if (!e) {
-			err = problem_at(c, i, 1, "it names an unknown environment");
-			break;
-		}
-		if (!(err = listing_at(&l, c, e->commit)))
-			err = check_signature(c, i, ev, l->signers_text, 0);
-		break;
-	}
-	case APPCTL_EV_PROMOTE:
-	case APPCTL_EV_ROLLBACK:
-		err = check_release(c, i, ev);
-		if (!err)
-			err = note_release(c, ev->env, ev->to, ev->id);
-		break;
-	}
-cleanup:
-	if (!err && !c->problem) {
-		appctl_log_state_free(*state);
-		*state = next;
-		next = NULL;
-	}
-	appctl_log_state_free(next);
+	else if (ev->type == APPCTL_EV_PROMOTE || ev->type == APPCTL_EV_ROLLBACK)
+		err = note_release(c, ev->env, ev->to, ev->id);
 	appctl_event_free(ev);
 	return err;
 }
@@ -579,87 +296,98 @@ static appctl_error *verify_refs(audit_ctx *c, const appctl_log_state *state)
 	return NULL;
 }
 
-static void show_progress(const audit_ctx *c, size_t done)
+static void show_progress(size_t done, size_t total, void *arg)
 {
+	const audit_ctx *c = arg;
+
 	if (!c->progress)
 		return;
-	if (done == c->count)
+	if (done == total)
 		fputs("\r\033[K", stderr);
 	else if (done % 256 == 0)
-		fprintf(stderr, "\raudit: verified %zu of %zu events", done,
-			c->count);
+		fprintf(stderr, "\raudit: verified %zu of %zu events", done, total);
 }
 
+/* The index of the event with `id`, or c->count. */
+static size_t index_of(const audit_ctx *c, const char *id)
+{
+	size_t i = find_event(c, id, c->count);
+
+	return i == (size_t)-1 ? c->count : i;
+}
+
+/*
+ * Every event, oldest first, through the one judge as recorded events
+ * (each as of its own time, by the chain of verified events before it),
+ * then the refs against what the verified log released.
+ */
 static appctl_error *verify_all(audit_ctx *c)
 {
-	appctl_log_state *state = NULL;
-	appctl_error *err = NULL;
+	appctl_log_problem problem;
+	appctl_judge_ctx ctx;
+	appctl_chain *chain = NULL;
+	appctl_error *err;
 	size_t i;
 
-	for (i = 0; i < c->count && !err && !c->problem; i++) {
-		show_progress(c, i);
-		err = verify_event(c, i, &state);
+	memset(&problem, 0, sizeof(problem));
+	if (c->count == 0)
+		return problem_at(c, 0, 0, "the log is empty");
+	err = appctl_chain_open(&chain, c->cli->repo, "");
+	if (err)
+		return err;
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.repo = c->cli->repo;
+	ctx.chain = chain;
+	ctx.mode = APPCTL_JUDGE_RECORDED;
+	ctx.now = appctl_clock_now();
+	err = appctl_log_verify_range(&problem, &ctx, c->events[c->count - 1]
+		.log_commit, show_progress, c);
+	if (!err && problem.text) {
+		size_t bad = *problem.event_id ? index_of(c, problem.event_id)
+			: c->count;
+
+		if (bad < c->count)
+			err = problem_at(c, bad, 1, "%s", problem.text);
+		else
+			err = problem_at(c, 0, 0, "log commit %s: %s",
+				problem.log_commit, problem.text);
 	}
-	show_progress(c, c->count);
-	if (!err && !c->problem && c->count == 0)
-		err = problem_at(c, 0, 0, "the log is empty");
+	for (i = 0; !err && !c->problem && i < c->count; i++)
+		err = note_event(c, i);
 	if (!err && !c->problem)
-		err = verify_refs(c, state);
-	appctl_log_state_free(state);
+		err = verify_refs(c, appctl_chain_state(chain));
+	appctl_log_problem_dispose(&problem);
+	appctl_chain_free(chain);
 	return err;
 }
 
 /* ---- break-glass reviews ---- */
 
 /*
- * Whether break-glass release `i` has been approved the normal way since:
- * every approval of exactly its commit on its base anywhere in the log,
- * revocations applied, judged by the base's policy.
+ * Whether break-glass release `i` has been approved the normal way since,
+ * by the one judge (appctl_break_glass_reviewed) on the log as it stands.
  */
 static appctl_error *review_break_glass(audit_ctx *c, size_t i,
 	const appctl_event *ev)
 {
-	appctl_event **approvals = NULL;
-	int *revoked = NULL;
-	appctl_release_case rc;
-	appctl_error *err = NULL;
-	size_t k, n = 0;
+	appctl_judge_ctx ctx;
+	appctl_chain *chain = NULL;
+	appctl_error *err;
+	int reviewed = 0;
 
-	memset(&rc, 0, sizeof(rc));
-	approvals = calloc(c->count + 1, sizeof(*approvals));
-	revoked = calloc(c->count + 1, sizeof(*revoked));
-	if (!approvals || !revoked) {
-		err = appctl_error_nomem();
-		goto cleanup;
-	}
-	for (k = 0; k < c->count; k++) {
-		const appctl_logged *l = &c->events[k];
-		appctl_event *a = NULL;
-
-		/* Cheap test first: both ids must appear in the bytes. */
-		if (l->type != APPCTL_EV_APPROVE || !strstr(l->json, ev->to) ||
-		    !strstr(l->json, ev->from))
-			continue;
-		if ((err = appctl_logged_parse(&a, l)))
-			goto cleanup;
-		if (strcmp(a->env, ev->env) != 0 || strcmp(a->commit, ev->to) != 0 ||
-		    strcmp(a->base, ev->from) != 0) {
-			appctl_event_free(a);
-			continue;
-		}
-		approvals[n] = a;
-		if ((err = is_revoked(&revoked[n], c, k, a, c->count)))
-			goto cleanup;
-		n++;
-	}
-	err = appctl_release_case_build(&rc, c->cli->repo, ev->env, ev->from,
-		ev->to, approvals, revoked, n, 0, appctl_release_day_of(ev->time));
+	err = appctl_chain_open(&chain, c->cli->repo,
+		c->events[c->count - 1].log_commit);
+	if (err)
+		return err;
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.repo = c->cli->repo;
+	ctx.chain = chain;
+	ctx.mode = APPCTL_JUDGE_PENDING;
+	ctx.now = appctl_clock_now();
+	err = appctl_break_glass_reviewed(&reviewed, &ctx, ev);
 	if (!err)
-		c->reviewed[i] = rc.verdict.allowed;
-cleanup:
-	appctl_release_case_dispose(&rc);
-	free_events(approvals, n);
-	free(revoked);
+		c->reviewed[i] = reviewed;
+	appctl_chain_free(chain);
 	return err;
 }
 
@@ -740,7 +468,7 @@ static int shown(const appctl_logged *l, const appctl_event *ev, int64_t since)
 	(void)l;
 	if (since < 0)
 		return 1;
-	return appctl_release_parse_time(&t, &date_only, ev->time) == 0 &&
+	return appctl_time_parse(&t, &date_only, ev->time) == 0 &&
 		t >= since;
 }
 
@@ -841,7 +569,7 @@ appctl_error *cmd_audit(appctl_cli *cli, int argc, char **argv)
 	}
 	json |= cli->json;
 	if (since_text &&
-	    appctl_release_parse_time(&since, &date_only, since_text) != 0)
+	    appctl_time_parse(&since, &date_only, since_text) != 0)
 		return appctl_error_new(APPCTL_EUSAGE, "--since: '%s' is not an "
 			"ISO date or date-time", since_text);
 	err = appctl_log_walk(cli->repo, NULL, collect, &c);

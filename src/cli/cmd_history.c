@@ -7,7 +7,7 @@
 #include "appctl/json.h"
 #include "appctl/log.h"
 #include "appctl/strbuf.h"
-#include "release.h"
+#include "cli_release.h"
 
 #define HISTORY_DEFAULT_LIMIT 20
 
@@ -31,8 +31,6 @@ typedef struct history_walk {
 	wanted_approval *wanted;
 	size_t wanted_count, wanted_cap;
 	size_t unresolved;
-	appctl_logged *approvals; /* approve and revoke events of ENV, newest first */
-	size_t approval_count, approval_cap;
 } history_walk;
 
 /* Makes room for one more element in an array of `*cap` (doubling). */
@@ -92,10 +90,8 @@ static int is_release_of(const appctl_event *ev, const char *env)
 }
 
 /*
- * Newest to oldest: keeps the releases to show, resolves the approvals
- * they name, and remembers ENV's approve and revoke events (a break-glass
- * release is reviewed by approvals of its move, mostly recorded after it).
- * Stops once enough releases are kept and every approval they name is found.
+ * Newest to oldest: keeps the releases to show and resolves the approvals
+ * they name. Stops once enough releases are kept and every approval they name is found.
  */
 static appctl_error *collect(const appctl_event *ev, void *arg, int *stop)
 {
@@ -105,15 +101,6 @@ static appctl_error *collect(const appctl_event *ev, void *arg, int *stop)
 
 	if (ev->type == APPCTL_EV_APPROVE && (err = resolve_id(w, ev)))
 		return err;
-	if ((ev->type == APPCTL_EV_APPROVE || ev->type == APPCTL_EV_REVOKE) &&
-	    strcmp(ev->env, w->env) == 0 && !(full && !w->unresolved)) {
-		if ((err = grow((void **)&w->approvals, &w->approval_cap, w->approval_count,
-				sizeof(*w->approvals))))
-			return err;
-		if ((err = appctl_logged_copy(&w->approvals[w->approval_count], ev)))
-			return err;
-		w->approval_count++;
-	}
 	if (!full && (is_release_of(ev, w->env) || ev->type == APPCTL_EV_INIT)) {
 		shown_release *r;
 
@@ -148,9 +135,6 @@ static void history_walk_dispose(history_walk *w)
 	for (i = 0; i < w->wanted_count; i++)
 		free(w->wanted[i].principal);
 	free(w->wanted);
-	for (i = 0; i < w->approval_count; i++)
-		appctl_logged_dispose(&w->approvals[i]);
-	free(w->approvals);
 }
 
 static const char *approver_of(const history_walk *w, const char *id)
@@ -316,7 +300,7 @@ static void print_row_json(appctl_strbuf *b, const release_row *r)
 
 /* Builds the row of kept release `k` and prints it. */
 static appctl_error *show_release(appctl_strbuf *json, const appctl_cli *cli,
-	const history_walk *w, size_t k, snap_cache *cache)
+	appctl_judge_ctx *ctx, const history_walk *w, size_t k, snap_cache *cache)
 {
 	appctl_event *ev = NULL;
 	release_row row;
@@ -359,8 +343,7 @@ static appctl_error *show_release(appctl_strbuf *json, const appctl_cli *cli,
 			goto cleanup;
 		row.has_summary = 1;
 		if (ev->break_glass &&
-		    (err = appctl_break_glass_reviewed(&row.reviewed, cli->repo,
-			w->approvals, w->approval_count, ev)))
+		    (err = appctl_break_glass_reviewed(&row.reviewed, ctx, ev)))
 			goto cleanup;
 	}
 	if (json) {
@@ -386,11 +369,11 @@ appctl_error *cmd_history(appctl_cli *cli, int argc, char **argv)
 		{ 0 }
 	};
 	appctl_strbuf out = APPCTL_STRBUF_INIT;
-	appctl_log_state *state = NULL;
+	appctl_judge_ctx ctx;
+	appctl_chain *chain = NULL;
 	history_walk w;
 	snap_cache cache;
 	appctl_error *err;
-	char head[41];
 	size_t k;
 
 	memset(&w, 0, sizeof(w));
@@ -419,15 +402,13 @@ appctl_error *cmd_history(appctl_cli *cli, int argc, char **argv)
 				"--limit: '%s' is not a number", limit_text);
 		w.limit = (size_t)v;
 	}
-	err = appctl_log_head(head, &state, cli->repo);
-	if (!err && !state)
-		err = appctl_error_new(APPCTL_ESYSTEM, "no release log "
-			"(refs/appctl/log) in this repository; run 'appctl init'");
-	if (!err && !appctl_log_state_env(state, w.env))
+	err = appctl_cli_judge_ctx(&ctx, &chain, cli);
+	if (!err && !appctl_log_state_env(appctl_chain_state(chain), w.env))
 		err = appctl_error_new(APPCTL_EUSAGE,
 			"'%s' is not an environment of this repository", w.env);
 	if (!err)
-		err = appctl_log_walk(cli->repo, head, collect, &w);
+		err = appctl_log_walk(cli->repo, appctl_chain_head(chain), collect,
+			&w);
 	if (err)
 		goto cleanup;
 	if (json) {
@@ -438,7 +419,7 @@ appctl_error *cmd_history(appctl_cli *cli, int argc, char **argv)
 	for (k = 0; k < w.release_count && !err; k++) {
 		if (!json && k)
 			putchar('\n');
-		err = show_release(json ? &out : NULL, cli, &w, k, &cache);
+		err = show_release(json ? &out : NULL, cli, &ctx, &w, k, &cache);
 	}
 	if (!err && json) {
 		appctl_strbuf_puts(&out, "]}");
@@ -452,6 +433,6 @@ cleanup:
 	appctl_snapshot_free(cache.snap[0]);
 	appctl_snapshot_free(cache.snap[1]);
 	history_walk_dispose(&w);
-	appctl_log_state_free(state);
+	appctl_chain_free(chain);
 	return err;
 }

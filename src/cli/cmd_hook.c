@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "appctl/clock.h"
 #include "appctl/log.h"
 #include "appctl/remote.h"
 #include "appctl/strbuf.h"
@@ -83,13 +84,13 @@ static appctl_error *read_all_stdin(char **out, size_t *len)
  * "GL-HOOK-ERR: ", which GitLab shows to the pusher and git passes
  * through as "remote: ..." lines.
  */
-static appctl_error *report(const char *hook, const hook_update *updates,
+static appctl_error *report(const char *hook, const appctl_ref_update *updates,
 	size_t count, int server)
 {
 	size_t i, refused = 0;
 
 	for (i = 0; i < count; i++) {
-		const hook_update *u = &updates[i];
+		const appctl_ref_update *u = &updates[i];
 
 		if (u->reason) {
 			fprintf(stderr, "%sappctl: %s: %s\n", server ? "GL-HOOK-ERR: "
@@ -122,7 +123,7 @@ static appctl_error *current_log(char out[41], appctl_repo *repo)
 static appctl_error *run_server_hook(const char *hook, const char *text,
 	size_t len)
 {
-	hook_update *updates = NULL;
+	appctl_ref_update *updates = NULL;
 	appctl_repo *repo = NULL;
 	appctl_error *err;
 	size_t count = 0;
@@ -135,7 +136,8 @@ static appctl_error *run_server_hook(const char *hook, const char *text,
 	if (!err && count)
 		err = current_log(head, repo);
 	if (!err && count)
-		err = hook_check(repo, head, updates, count, 0);
+		err = appctl_push_check(repo, head, updates, count, 0,
+			appctl_clock_now());
 	if (!err)
 		err = report(hook, updates, count, 1);
 	hook_updates_free(updates, count);
@@ -190,7 +192,7 @@ static appctl_error *run_update(const char *ref, const char *old_id,
  * remote's, else the local one. *unknown when that log is not here.
  */
 static appctl_error *remote_log(char out[41], int *unknown, appctl_repo *repo,
-	const char *remote, const hook_update *updates, size_t count)
+	const char *remote, const appctl_ref_update *updates, size_t count)
 {
 	appctl_strbuf name = APPCTL_STRBUF_INIT;
 	appctl_error *err;
@@ -230,7 +232,7 @@ static appctl_error *remote_log(char out[41], int *unknown, appctl_repo *repo,
 /* The client's advisory check: what the server would refuse, before sending. */
 static appctl_error *run_pre_push(const char *remote)
 {
-	hook_update *updates = NULL;
+	appctl_ref_update *updates = NULL;
 	appctl_repo *repo = NULL;
 	appctl_error *err;
 	char *text = NULL, head[41];
@@ -249,7 +251,8 @@ static appctl_error *run_pre_push(const char *remote)
 			"this clone; run 'appctl sync %s' to check before pushing\n",
 			remote, remote);
 	else if (!err && count)
-		err = hook_check(repo, head, updates, count, 1);
+		err = appctl_push_check(repo, head, updates, count, 1,
+			appctl_clock_now());
 	if (!err && !unknown)
 		err = report("pre-push", updates, count, 0);
 	hook_updates_free(updates, count);

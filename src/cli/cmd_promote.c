@@ -3,9 +3,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "appctl/clock.h"
 #include "appctl/log.h"
-#include "judge.h"
-#include "release.h"
+#include "appctl/verify.h"
+#include "cli_release.h"
 #include "sync.h"
 
 /*
@@ -23,7 +24,7 @@ static appctl_error *locate(appctl_log_state **state,
 	char head[41];
 
 	*source = NULL;
-	err = appctl_log_head(head, state, cli->repo);
+	err = appctl_log_verified(head, state, cli->repo, appctl_clock_now());
 	if (err)
 		return err;
 	if (!*state)
@@ -36,7 +37,7 @@ static appctl_error *locate(appctl_log_state **state,
 	err = appctl_repo_list_apps(&listing, cli->repo, (*env_state)->commit);
 	if (err)
 		return err;
-	src = appctl_source_env(listing->policy, env);
+	src = appctl_policy_source_env(listing->policy, env);
 	if (!src)
 		err = appctl_error_new(APPCTL_EUSAGE, "'%s' is the first "
 			"environment: builders commit to it, nothing is promoted "

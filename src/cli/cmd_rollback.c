@@ -5,72 +5,35 @@
 #include <string.h>
 
 #include "appctl/log.h"
-#include "judge.h"
-#include "release.h"
-
-/* Looks for the event that made release `n` of `env`. */
-typedef struct release_search {
-	const char *env;
-	int64_t n;
-	char commit[41];
-	int found;
-} release_search;
-
-static appctl_error *search_release(const appctl_event *ev, void *arg,
-	int *stop)
-{
-	release_search *s = arg;
-	const char *c = NULL;
-
-	if ((ev->type == APPCTL_EV_PROMOTE || ev->type == APPCTL_EV_ROLLBACK) &&
-	    strcmp(ev->env, s->env) == 0 && ev->release == s->n)
-		c = ev->to;
-	else if (ev->type == APPCTL_EV_INIT && s->n == 0)
-		c = appctl_init_event_release(ev->init, s->env);
-	if (c) {
-		snprintf(s->commit, sizeof(s->commit), "%s", c);
-		s->found = 1;
-		*stop = 1;
-	}
-	return NULL;
-}
+#include "cli_release.h"
 
 /*
- * The commit of release `n` as the log recorded it. The release tag must
- * agree: a moved tag is a sign of tampering, and a rollback must not follow it.
+ * The commit of release `n` as the verified log recorded it. The release
+ * tag must agree: a moved tag is a sign of tampering, and a rollback must
+ * not follow it.
  */
 static appctl_error *release_commit(char out[41], appctl_cli *cli,
-	const appctl_env_state *e, int64_t n)
+	appctl_chain *chain, const appctl_env_state *e, int64_t n)
 {
-	release_search s;
 	appctl_error *err;
 	char tag[300], at[41];
 	int found = 0;
 
-	memset(&s, 0, sizeof(s));
-	s.env = e->env;
-	s.n = n;
-	if (n == e->release - 1 && e->previous[0]) {
-		memcpy(s.commit, e->previous, 41);
-		s.found = 1;
-	} else {
-		err = appctl_log_walk(cli->repo, NULL, search_release, &s);
-		if (err)
-			return err;
-	}
-	if (!s.found)
-		return appctl_error_new(APPCTL_EINPUT, "the log records no "
+	err = appctl_chain_release_commit(out, &found, chain, e->env, n);
+	if (!err && !found)
+		err = appctl_error_new(APPCTL_EINPUT, "the log records no "
 			"release %lld of '%s'", (long long)n, e->env);
+	if (err)
+		return err;
 	snprintf(tag, sizeof(tag), "refs/tags/release/%s/%lld", e->env,
 		(long long)n);
 	err = appctl_ref_read(at, &found, cli->repo, tag);
 	if (err)
 		return err;
-	if (found && strcmp(at, s.commit) != 0)
+	if (found && strcmp(at, out) != 0)
 		return appctl_error_new(APPCTL_EDENIED, "'%s' points at %.7s but "
 			"the log recorded %.7s for that release; see 'appctl audit "
-			"--verify'", tag, at, s.commit);
-	memcpy(out, s.commit, 41);
+			"--verify'", tag, at, out);
 	return NULL;
 }
 
@@ -103,10 +66,11 @@ appctl_error *cmd_rollback(appctl_cli *cli, int argc, char **argv)
 		{ 0 }
 	};
 	appctl_release_request req;
-	appctl_log_state *state = NULL;
+	appctl_judge_ctx ctx;
+	appctl_chain *chain = NULL;
 	const appctl_env_state *e;
 	appctl_error *err;
-	char head[41], commit[41];
+	char commit[41];
 	int64_t n;
 
 	err = appctl_cli_parse(argc, argv, opts, pos, 1, &npos, &help);
@@ -123,15 +87,10 @@ appctl_error *cmd_rollback(appctl_cli *cli, int argc, char **argv)
 	if (break_glass && (!message || !*message))
 		return appctl_error_new(APPCTL_EUSAGE,
 			"--break-glass needs the reason: -m REASON");
-	err = appctl_log_head(head, &state, cli->repo);
+	err = appctl_cli_judge_ctx(&ctx, &chain, cli);
 	if (err)
-		return err;
-	if (!state) {
-		err = appctl_error_new(APPCTL_ESYSTEM, "no release log "
-			"(refs/appctl/log) in this repository; run 'appctl init'");
 		goto cleanup;
-	}
-	e = appctl_log_state_env(state, pos[0]);
+	e = appctl_log_state_env(appctl_chain_state(chain), pos[0]);
 	if (!e) {
 		err = appctl_error_new(APPCTL_EUSAGE,
 			"'%s' is not an environment of this repository", pos[0]);
@@ -153,7 +112,7 @@ appctl_error *cmd_rollback(appctl_cli *cli, int argc, char **argv)
 				(long long)e->release, (long long)e->release - 1);
 		goto cleanup;
 	}
-	err = release_commit(commit, cli, e, n);
+	err = release_commit(commit, cli, chain, e, n);
 	if (err)
 		goto cleanup;
 	if (strcmp(commit, e->commit) == 0) {
@@ -178,6 +137,6 @@ appctl_error *cmd_rollback(appctl_cli *cli, int argc, char **argv)
 	req.dry_run = dry_run;
 	err = appctl_release_run(cli, &req);
 cleanup:
-	appctl_log_state_free(state);
+	appctl_chain_free(chain);
 	return err;
 }

@@ -6,8 +6,8 @@
 #include "appctl/json.h"
 #include "appctl/log.h"
 #include "appctl/notify.h"
-#include "judge.h"
-#include "release.h"
+#include "appctl/release.h"
+#include "cli_release.h"
 
 /* Machine names of the approval statuses, in appctl_approval_status order. */
 static const char *const status_names[] = {
@@ -33,46 +33,27 @@ typedef struct env_report {
 	int break_glass;               /* the current release was break-glass */
 	int unreviewed;                /* ... and its normal approvals are missing */
 	int judged;
-	appctl_judgement judgement;
+	appctl_case rcase;
 	appctl_app_listing *listing;   /* the env's current policy */
 	appctl_error *error;           /* what kept it from being judged */
 } env_report;
 
-/* The release event of an env and the approve/revoke events after it. */
-typedef struct release_walk {
-	const char *env;
-	const char *release_id;
-	appctl_logged *later;          /* newest first */
-	size_t count;
-	size_t cap;
-	appctl_logged release;
-	int found;
-} release_walk;
+/* Finds the event with `id` in the verified chain. */
+typedef struct event_search {
+	const char *id;
+	appctl_event *found;
+} event_search;
 
-static appctl_error *collect_release(const appctl_event *ev, void *arg,
-	int *stop)
+static appctl_error *find_event(const appctl_event *ev, int64_t position,
+	void *arg, int *stop)
 {
-	release_walk *w = arg;
+	event_search *s = arg;
 
-	if (strcmp(ev->id, w->release_id) == 0) {
-		*stop = 1;
-		w->found = 1;
-		return appctl_logged_copy(&w->release, ev);
-	}
-	if ((ev->type != APPCTL_EV_APPROVE && ev->type != APPCTL_EV_REVOKE) ||
-	    !ev->env || strcmp(ev->env, w->env) != 0)
+	(void)position;
+	if (strcmp(ev->id, s->id) != 0)
 		return NULL;
-	if (w->count == w->cap) {
-		size_t cap = w->cap ? w->cap * 2 : 16;
-		appctl_logged *grown = realloc(w->later, cap * sizeof(*grown));
-
-		if (!grown)
-			return appctl_error_nomem();
-		memset(grown + w->cap, 0, (cap - w->cap) * sizeof(*grown));
-		w->later = grown;
-		w->cap = cap;
-	}
-	return appctl_logged_copy(&w->later[w->count++], ev);
+	*stop = 1;
+	return appctl_event_dup(&s->found, ev);
 }
 
 /*
@@ -80,32 +61,20 @@ static appctl_error *collect_release(const appctl_event *ev, void *arg,
  * move are recorded, in status as in history and audit: the walk reaches
  * back only to that release, so it costs what happened since.
  */
-static appctl_error *check_review(env_report *r, appctl_cli *cli,
+static appctl_error *check_review(env_report *r, appctl_judge_ctx *ctx,
 	const char *release_id)
 {
-	release_walk w;
-	appctl_event *ev = NULL;
+	event_search s = { release_id, NULL };
 	appctl_error *err;
-	size_t i;
 	int reviewed = 0;
 
-	memset(&w, 0, sizeof(w));
-	w.env = r->env;
-	w.release_id = release_id;
-	err = appctl_log_walk(cli->repo, NULL, collect_release, &w);
-	if (!err && w.found)
-		err = appctl_logged_parse(&ev, &w.release);
-	if (!err && ev && ev->break_glass) {
+	err = appctl_chain_visit(ctx->chain, find_event, &s);
+	if (!err && s.found && s.found->break_glass) {
 		r->break_glass = 1;
-		err = appctl_break_glass_reviewed(&reviewed, cli->repo, w.later,
-			w.count, ev);
+		err = appctl_break_glass_reviewed(&reviewed, ctx, s.found);
 		r->unreviewed = !err && !reviewed;
 	}
-	appctl_event_free(ev);
-	appctl_logged_dispose(&w.release);
-	for (i = 0; i < w.count; i++)
-		appctl_logged_dispose(&w.later[i]);
-	free(w.later);
+	appctl_event_free(s.found);
 	return err;
 }
 
@@ -123,7 +92,8 @@ static int report_cmp(const void *a, const void *b)
  * only this environment (invalid definitions on the source, a hand-moved
  * branch) are kept in r->error so the others are still reported.
  */
-static appctl_error *assess(env_report *r, appctl_cli *cli, appctl_date today)
+static appctl_error *assess(env_report *r, appctl_cli *cli,
+	appctl_judge_ctx *ctx)
 {
 	char ref[320];
 	int found = 0;
@@ -137,7 +107,7 @@ static appctl_error *assess(env_report *r, appctl_cli *cli, appctl_date today)
 		for (i = 0; i < r->listing->policy->environment_count; i++)
 			if (strcmp(r->listing->policy->environments[i], r->env) == 0)
 				r->order = i;
-		r->source = appctl_source_env(r->listing->policy, r->env);
+		r->source = appctl_policy_source_env(r->listing->policy, r->env);
 	}
 	if (!err && !r->source) {
 		/* Builders commit to the first environment: its branch is its state. */
@@ -153,10 +123,25 @@ static appctl_error *assess(env_report *r, appctl_cli *cli, appctl_date today)
 			err = appctl_error_new(APPCTL_EINPUT, "%s: branch missing", ref);
 	}
 	if (!err && r->source) {
+		const appctl_env_state *e;
+		appctl_log_state *verified = NULL;
+		appctl_move move;
+		char head[41];
+
 		r->pending = strcmp(r->source_head, r->commit) != 0;
-		r->judged = 1;
-		err = appctl_judge(&r->judgement, cli, r->env, r->source_head, -1,
-			today);
+		/* A branch moved outside appctl is judged against nothing. */
+		err = appctl_env_locate(&e, &verified, head, cli->repo, r->env,
+			ctx->now);
+		appctl_log_state_free(verified);
+		if (!err) {
+			memset(&move, 0, sizeof(move));
+			move.type = APPCTL_EV_PROMOTE;
+			move.env = r->env;
+			move.to = r->source_head;
+			move.source = r->source;
+			r->judged = 1;
+			err = appctl_case_build(&r->rcase, ctx, &move);
+		}
 	}
 	if (err && (err->code == APPCTL_EINPUT || err->code == APPCTL_EUSAGE)) {
 		r->error = err;
@@ -199,7 +184,7 @@ static cJSON *approval_json(const appctl_approval *a)
 
 static cJSON *env_json(const env_report *r)
 {
-	const appctl_judgement *j = &r->judgement;
+	const appctl_case *j = &r->rcase;
 	cJSON *o = cJSON_CreateObject(), *arr;
 	size_t i;
 
@@ -245,16 +230,15 @@ static cJSON *env_json(const env_report *r)
 		cJSON_AddStringToObject(o, "error", line ? line : r->error->message);
 		free(line);
 	} else if (r->pending) {
-		cJSON_AddItemToObject(o, "missing", strings_json(j->verdict.missing,
-			j->verdict.missing_count));
+		cJSON_AddItemToObject(o, "missing", strings_json(j->missing,
+			j->missing_count));
 		cJSON_AddItemToObject(o, "requirements",
 			strings_json(j->verdict.requirements,
 				j->verdict.requirement_count));
 	} else {
 		cJSON_AddArrayToObject(o, "missing");
 	}
-	cJSON_AddBoolToObject(o, "ready", r->pending && !r->error &&
-		j->verdict.allowed);
+	cJSON_AddBoolToObject(o, "ready", r->pending && !r->error && j->allowed);
 	return o;
 }
 
@@ -318,7 +302,7 @@ static void print_notify_text(const appctl_cli *cli, const appctl_outbox *box)
 
 static void print_text(const appctl_cli *cli, const env_report *r)
 {
-	const appctl_judgement *j = &r->judgement;
+	const appctl_case *j = &r->rcase;
 	const char *reset = appctl_cli_color(cli, APPCTL_RESET);
 	size_t i, counts[3];
 
@@ -372,14 +356,14 @@ static void print_text(const appctl_cli *cli, const env_report *r)
 	printf("  requirements:\n");
 	for (i = 0; i < j->verdict.requirement_count; i++)
 		printf("    %s\n", j->verdict.requirements[i]);
-	if (j->verdict.missing_count)
+	if (j->missing_count)
 		printf("  missing:\n");
-	for (i = 0; i < j->verdict.missing_count; i++)
+	for (i = 0; i < j->missing_count; i++)
 		printf("    %s%s%s\n", appctl_cli_color(cli, APPCTL_RED),
-			j->verdict.missing[i], reset);
-	printf("  %s%s%s\n", appctl_cli_color(cli, j->verdict.allowed
+			j->missing[i], reset);
+	printf("  %s%s%s\n", appctl_cli_color(cli, j->allowed
 			? APPCTL_GREEN : APPCTL_RED),
-		j->verdict.allowed ? "ready to promote" : "not ready", reset);
+		j->allowed ? "ready to promote" : "not ready", reset);
 }
 
 appctl_error *cmd_status(appctl_cli *cli, int argc, char **argv)
@@ -390,13 +374,13 @@ appctl_error *cmd_status(appctl_cli *cli, int argc, char **argv)
 		{ "json", 0, APPCTL_OPT_FLAG, &json, NULL },
 		{ 0 }
 	};
-	appctl_log_state *state = NULL;
+	const appctl_log_state *state;
+	appctl_judge_ctx ctx;
+	appctl_chain *chain = NULL;
 	appctl_outbox *box = NULL;
 	env_report *reports = NULL;
 	appctl_error *err, *first_problem = NULL;
-	char log_head[41];
 	size_t i, n = 0;
-	appctl_date today = appctl_cli_today();
 
 	err = appctl_cli_parse(argc, argv, opts, pos, 1, &npos, &help);
 	if (err)
@@ -406,13 +390,10 @@ appctl_error *cmd_status(appctl_cli *cli, int argc, char **argv)
 		return NULL;
 	}
 	json |= cli->json;
-	err = appctl_log_head(log_head, &state, cli->repo);
+	err = appctl_cli_judge_ctx(&ctx, &chain, cli);
 	if (err)
-		return err;
-	if (!state)
-		return appctl_error_new(APPCTL_EINPUT,
-			"%s: no event log in this repository; run 'appctl init'",
-			APPCTL_LOG_REF);
+		goto done;
+	state = appctl_chain_state(chain);
 	if (npos && !appctl_log_state_env(state, pos[0])) {
 		err = appctl_error_new(APPCTL_EUSAGE,
 			"'%s' is not an environment of this repository", pos[0]);
@@ -433,9 +414,9 @@ appctl_error *cmd_status(appctl_cli *cli, int argc, char **argv)
 		r->env = e->env;
 		memcpy(r->commit, e->commit, sizeof(r->commit));
 		r->release = e->release;
-		err = assess(r, cli, today);
+		err = assess(r, cli, &ctx);
 		if (!err && e->release > 0)
-			err = check_review(r, cli, e->event);
+			err = check_review(r, &ctx, e->event);
 		if (err)
 			goto done;
 	}
@@ -459,10 +440,10 @@ done:
 		else
 			appctl_error_free(reports[i].error);
 		if (reports[i].judged)
-			appctl_judgement_dispose(&reports[i].judgement);
+			appctl_case_dispose(&reports[i].rcase);
 		appctl_app_listing_free(reports[i].listing);
 	}
 	free(reports);
-	appctl_log_state_free(state);
+	appctl_chain_free(chain);
 	return err ? err : first_problem;
 }

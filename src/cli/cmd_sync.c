@@ -12,7 +12,9 @@
 #include "appctl/log.h"
 #include "appctl/remote.h"
 #include "appctl/strbuf.h"
-#include "hook_check.h"
+#include "appctl/chain.h"
+#include "appctl/clock.h"
+#include "appctl/verify.h"
 
 /* Someone pushing first costs one round; six in a row means a busy remote. */
 #define SYNC_ATTEMPTS 6
@@ -28,7 +30,10 @@ typedef struct sync_ctx {
 	char local[41];               /* the local log before this attempt; "" none */
 	char remote_log[41];          /* the remote's log; "" none */
 	char merged[41];
-	appctl_log_state *state;      /* the merged log's state */
+	const appctl_log_state *state;/* the merged log's state, as verified */
+	appctl_chain *chain;          /* the merged log, every event judged */
+	appctl_ref_entry *saved;      /* the remote-tracking refs before the fetch */
+	size_t saved_count;
 	size_t fetched;               /* events the remote had that this clone lacked */
 	size_t reparented;            /* local events put on top of the remote's */
 	appctl_strbuf lines;          /* one line per thing done */
@@ -76,28 +81,9 @@ static char *untrack_name(const sync_ctx *s, const char *track)
 
 /* ---- fetching ---- */
 
-static appctl_error *add_spec(char ***specs, size_t *n, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static appctl_error *add_spec(char ***specs, size_t *n, const char *fmt, ...)
-{
-	appctl_strbuf b = APPCTL_STRBUF_INIT;
-	char **grown;
-	va_list ap;
-
-	va_start(ap, fmt);
-	appctl_strbuf_vprintf(&b, fmt, ap);
-	va_end(ap);
-	grown = realloc(*specs, (*n + 1) * sizeof(*grown));
-	if (grown)
-		*specs = grown;
-	if (!grown || b.failed) {
-		appctl_strbuf_dispose(&b);
-		return appctl_error_nomem();
-	}
-	(*specs)[(*n)++] = appctl_strbuf_detach(&b);
-	return NULL;
-}
+#define add_spec(specs, n, ...) \
+	(appctl_strlist_add_printf((specs), (n), __VA_ARGS__) < 0 \
+		? appctl_error_nomem() : NULL)
 
 static void free_specs(char **specs, size_t n)
 {
@@ -314,11 +300,46 @@ cleanup:
 	return err;
 }
 
+/*
+ * Judges every event of the merged log above `base` (a commit of the
+ * verified local log, or "" for a clone without one) as recorded events:
+ * the remote's and the local ones re-parented onto them. The first that
+ * fails stops the sync with nothing adopted.
+ */
+static appctl_error *verify_merged(sync_ctx *s, const char *base)
+{
+	appctl_log_problem problem;
+	appctl_judge_ctx ctx;
+	appctl_error *err;
+
+	appctl_chain_free(s->chain);
+	s->chain = NULL;
+	err = appctl_chain_open(&s->chain, s->cli->repo, base);
+	if (err)
+		return err;
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.repo = s->cli->repo;
+	ctx.chain = s->chain;
+	ctx.mode = APPCTL_JUDGE_RECORDED;
+	ctx.now = appctl_clock_now();
+	err = appctl_log_verify_range(&problem, &ctx, s->merged, NULL, NULL);
+	if (!err && problem.text) {
+		char *text = appctl_log_problem_describe(&problem);
+
+		err = appctl_error_new(APPCTL_EDENIED, "sync: the log of '%s' "
+			"does not pass the judge at %s; nothing was adopted",
+			s->remote, text ? text : problem.text);
+		free(text);
+	}
+	appctl_log_problem_dispose(&problem);
+	return err;
+}
+
 /* Decides the merged log and makes it the local one (a compare-and-swap). */
 static appctl_error *merge(sync_ctx *s)
 {
 	appctl_error *err = NULL;
-	char base[41];
+	char base[41] = "";
 	int found = 0;
 
 	s->reparented = 0;
@@ -352,9 +373,15 @@ static appctl_error *merge(sync_ctx *s)
 	}
 	if (err)
 		return err;
+	/* Nothing fetched is adopted before it passed the judge, as the hook judges it. */
+	err = verify_merged(s, found ? base : s->local);
+	if (err)
+		return err;
 	if (strcmp(s->merged, s->local) != 0)
 		err = appctl_ref_cas(s->cli->repo, APPCTL_LOG_REF,
 			*s->local ? s->local : NULL, s->merged, "appctl sync: merge");
+	if (!err && strcmp(s->merged, s->local) != 0)
+		err = appctl_log_checkpoint_write(s->cli->repo, s->merged);
 	if (!err && s->reparented)
 		err = say(s, "re-parented %zu local event%s onto the log of %s",
 			s->reparented, s->reparented == 1 ? "" : "s", s->remote);
@@ -442,21 +469,11 @@ static int tag_release(char *env, size_t size, int64_t *n, const char *ref)
 	return 1;
 }
 
-/* The commit release `n` of `env` is, by the merged log. */
+/* The commit release `n` of `env` is, by the merged, verified log. */
 static appctl_error *logged_release(char out[41], int *found, sync_ctx *s,
 	const char *env, int64_t n)
 {
-	const appctl_env_state *e = appctl_log_state_env(s->state, env);
-
-	*found = 0;
-	if (!e || n > e->release)
-		return NULL;
-	if (n == e->release) {
-		memcpy(out, e->commit, 41);
-		*found = 1;
-		return NULL;
-	}
-	return hook_find_release(out, found, s->cli->repo, s->merged, env, n);
+	return appctl_chain_release_commit(out, found, s->chain, env, n);
 }
 
 /* Takes the remote's release tags this clone lacks, when they match the log. */
@@ -695,37 +712,62 @@ static void backoff(int attempt)
 	nanosleep(&ts, NULL);
 }
 
+/* Remembers the remote-tracking refs, so a refused fetch leaves no trace. */
+static appctl_error *save_tracking(sync_ctx *s)
+{
+	appctl_ref_entries_free(s->saved, s->saved_count);
+	s->saved = NULL;
+	s->saved_count = 0;
+	return appctl_refs_list(&s->saved, &s->saved_count, s->cli->repo,
+		s->prefix);
+}
+
+static appctl_error *restore_tracking(sync_ctx *s)
+{
+	appctl_ref_entry *now = NULL;
+	appctl_error *err;
+	size_t n = 0, i;
+
+	err = appctl_refs_list(&now, &n, s->cli->repo, s->prefix);
+	for (i = 0; i < n && !err; i++)
+		err = appctl_ref_delete(s->cli->repo, now[i].name);
+	for (i = 0; i < s->saved_count && !err; i++)
+		err = appctl_ref_set(s->cli->repo, s->saved[i].name,
+			s->saved[i].id, "appctl sync: refused, restored");
+	appctl_ref_entries_free(now, n);
+	return err;
+}
+
 static appctl_error *attempt(sync_ctx *s)
 {
-	appctl_log_entry merged;
 	appctl_error *err;
 
-	memset(&merged, 0, sizeof(merged));
-	appctl_log_state_free(s->state);
-	s->state = NULL;
-	/* Where this clone's log had each environment, which its branches follow. */
+	/* Where this clone's verified log had each environment, which its branches follow. */
 	appctl_log_state_free(s->pre_state);
 	s->pre_state = NULL;
-	err = appctl_log_head(s->local, &s->pre_state, s->cli->repo);
+	s->state = NULL;
+	err = appctl_log_verified(s->local, &s->pre_state, s->cli->repo,
+		appctl_clock_now());
 	if (err)
 		return err;
 	/* What an attempt that lost a race did is redone by the next one. */
 	appctl_strbuf_truncate(&s->lines, 0);
-	err = fetch(s);
+	err = save_tracking(s);
 	if (!err)
-		err = merge(s);
-	if (!err)
-		err = appctl_log_entry_read(&merged, s->cli->repo, s->merged);
+		err = fetch(s);
 	if (!err) {
-		s->state = merged.state;
-		merged.state = NULL;
+		err = merge(s);
+		if (err && err->code == APPCTL_EDENIED)
+			appctl_error_free(restore_tracking(s));
+	}
+	if (!err) {
+		s->state = appctl_chain_state(s->chain);
 		err = follow_branches(s);
 	}
 	if (!err)
 		err = follow_tags(s);
 	if (!err)
 		err = push(s);
-	appctl_log_entry_dispose(&merged);
 	return err;
 }
 
@@ -800,7 +842,8 @@ appctl_error *appctl_sync_run(appctl_cli *cli, const char *remote, FILE *out)
 		fputs(s.lines.ptr, out);
 	appctl_strbuf_dispose(&s.lines);
 	appctl_remote_refs_dispose(&s.adv);
-	appctl_log_state_free(s.state);
+	appctl_chain_free(s.chain);
+	appctl_ref_entries_free(s.saved, s.saved_count);
 	appctl_log_state_free(s.pre_state);
 	free(s.prefix);
 	return err;

@@ -52,10 +52,10 @@ static size_t split_fields(const char *line, size_t len, const char **starts,
 	return n;
 }
 
-appctl_error *hook_updates_parse(hook_update **out, size_t *count,
+appctl_error *hook_updates_parse(appctl_ref_update **out, size_t *count,
 	const char *text, size_t len, int pre_push)
 {
-	hook_update *list = NULL;
+	appctl_ref_update *list = NULL;
 	appctl_error *err = NULL;
 	size_t n = 0, cap = 0, pos = 0, line_no = 0;
 	size_t want = pre_push ? 4 : 3;
@@ -98,7 +98,7 @@ appctl_error *hook_updates_parse(hook_update **out, size_t *count,
 		}
 		if (n == cap) {
 			size_t grown_cap = cap ? cap * 2 : 64;
-			hook_update *grown = realloc(list, grown_cap * sizeof(*grown));
+			appctl_ref_update *grown = realloc(list, grown_cap * sizeof(*grown));
 
 			if (!grown) {
 				err = appctl_error_nomem();
@@ -128,7 +128,7 @@ cleanup:
 	return err;
 }
 
-void hook_updates_free(hook_update *updates, size_t count)
+void hook_updates_free(appctl_ref_update *updates, size_t count)
 {
 	size_t i;
 

@@ -4,7 +4,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "appctl/clock.h"
 #include "appctl/log.h"
+#include "appctl/verify.h"
 #include "cli.h"
 
 enum {
@@ -30,7 +32,7 @@ static const command commands[] = {
 	{ "promote", cmd_promote, NEEDS_REPO | ROLLS_FORWARD, "move an approved change into an environment" },
 	{ "rollback", cmd_rollback, NEEDS_REPO | ROLLS_FORWARD, "go back to an earlier release, as a new release" },
 	{ "history", cmd_history, NEEDS_REPO | ROLLS_FORWARD, "the releases of an environment" },
-	{ "audit", cmd_audit, NEEDS_REPO | ROLLS_FORWARD, "the event log, and its verification" },
+	{ "audit", cmd_audit, NEEDS_REPO, "the event log, and its verification" },
 	{ "notify", cmd_notify, NEEDS_REPO, "webhook deliveries and their outbox" },
 	{ "sync", cmd_sync, NEEDS_REPO | ROLLS_FORWARD, "exchange events, releases and tags with a remote" },
 	/* No roll forward: inside pre-receive, refs must not move. */
@@ -106,13 +108,16 @@ static appctl_error *flush_stdout(void)
 
 /*
  * An interrupted promote leaves the log ahead of the branch and tag; every
- * command that reads or writes releases completes it first, so the step
- * either happened entirely or (when the log append never happened) not at all.
+ * command that reads or writes releases first verifies the log's new
+ * events with the judge and completes such a step from the verified state
+ * only, so the step either happened entirely or (when the log append never
+ * happened) not at all, and a forged state.json moves nothing.
  */
 static appctl_error *roll_forward(appctl_cli *cli)
 {
 	char *report_text = NULL;
-	appctl_error *err = appctl_log_roll_forward(cli->repo, &report_text);
+	appctl_error *err = appctl_log_settle(cli->repo, appctl_clock_now(),
+		&report_text);
 
 	if (!err && report_text && *report_text)
 		fprintf(stderr, "appctl: completed an interrupted step:\n%s",

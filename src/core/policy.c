@@ -6,6 +6,7 @@
 #include <strings.h>
 
 #include "appctl/access.h"
+#include "appctl/rules.h"
 #include "appctl/strbuf.h"
 
 static const char *const status_texts[] = {
@@ -26,19 +27,17 @@ const char *appctl_approval_status_text(appctl_approval_status status)
 		? status_texts[status] : "unknown";
 }
 
-int appctl_changes_widen(const appctl_changes *changes)
+const char *appctl_policy_source_env(const appctl_policy *policy,
+	const char *env)
 {
 	size_t i;
 
-	for (i = 0; i < changes->count; i++) {
-		const char *k = changes->items[i].kind;
-
-		if (!strcmp(k, "access.granted") || !strcmp(k, "field.exposed") ||
-		    !strcmp(k, "integration.added") ||
-		    !strcmp(k, "integration.scope_added"))
-			return 1;
-	}
-	return 0;
+	if (!policy || !env)
+		return NULL;
+	for (i = 1; i < policy->environment_count; i++)
+		if (strcmp(policy->environments[i], env) == 0)
+			return policy->environments[i - 1];
+	return NULL;
 }
 
 void appctl_verdict_dispose(appctl_verdict *v)
@@ -123,21 +122,6 @@ static void classify(appctl_promotion *req, const char **counted,
 	}
 }
 
-static int rule_matches(appctl_rule_when when, const char *kind)
-{
-	switch (when) {
-	case APPCTL_WHEN_INTEGRATION:
-		return strncmp(kind, "integration.", 12) == 0;
-	case APPCTL_WHEN_ACCESS:
-		return !strcmp(kind, "access.granted") || !strcmp(kind, "field.exposed");
-	case APPCTL_WHEN_POLICY:
-		return !strcmp(kind, "policy.changed") || !strcmp(kind, "signers.changed");
-	case APPCTL_WHEN_DATA:
-		return strncmp(kind, "data.", 5) == 0;
-	}
-	return 0;
-}
-
 static const char *when_text(appctl_rule_when when)
 {
 	switch (when) {
@@ -206,7 +190,8 @@ appctl_error *appctl_policy_evaluate(appctl_verdict *out, appctl_promotion *req)
 
 	if (req->required_override >= 0) {
 		need = req->required_override;
-		appctl_strbuf_puts(&why, "rollback that widens nothing");
+		appctl_strbuf_puts(&why, "rollback.required: a rollback that widens "
+			"nothing and changes no policy or signers");
 	} else {
 		const char *worst_app = NULL;
 		appctl_app_class worst_class = APPCTL_CLASS_DASHBOARD;
@@ -241,14 +226,14 @@ appctl_error *appctl_policy_evaluate(appctl_verdict *out, appctl_promotion *req)
 	if (why.failed || requirement(out, need, ncounted, "", why.ptr) < 0)
 		goto nomem;
 
-	for (r = 0; req->required_override < 0 && r < p->rule_count; r++) {
+	for (r = 0; r < p->rule_count; r++) {
 		const appctl_rule *rule = &p->rules[r];
 		const char *first_app = NULL;
 		size_t have = 0;
 		int matched = 0;
 
 		for (i = 0; i < ch->count; i++)
-			if (rule_matches(rule->when, ch->items[i].kind)) {
+			if (appctl_kind_matches_rule(ch->items[i].kind, rule->when)) {
 				matched = 1;
 				if (!first_app && ch->items[i].app)
 					first_app = ch->items[i].app;

@@ -112,3 +112,36 @@ void appctl_strbuf_dispose(appctl_strbuf *buf)
 	buf->len = buf->cap = 0;
 	buf->failed = 0;
 }
+
+char *appctl_str_printf(const char *fmt, ...)
+{
+	appctl_strbuf b = APPCTL_STRBUF_INIT;
+	va_list ap;
+
+	va_start(ap, fmt);
+	appctl_strbuf_vprintf(&b, fmt, ap);
+	va_end(ap);
+	return appctl_strbuf_detach(&b);
+}
+
+int appctl_strlist_add_printf(char ***list, size_t *count, const char *fmt, ...)
+{
+	appctl_strbuf b = APPCTL_STRBUF_INIT;
+	char **grown, *s;
+	va_list ap;
+
+	va_start(ap, fmt);
+	appctl_strbuf_vprintf(&b, fmt, ap);
+	va_end(ap);
+	s = appctl_strbuf_detach(&b);
+	if (!s)
+		return -1;
+	grown = realloc(*list, (*count + 1) * sizeof(*grown));
+	if (!grown) {
+		free(s);
+		return -1;
+	}
+	grown[(*count)++] = s;
+	*list = grown;
+	return 0;
+}

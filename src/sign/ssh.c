@@ -415,10 +415,22 @@ static int has_good_line(const appctl_strbuf *text)
 	}
 }
 
+/* ssh-keygen's -O verify-time=YYYYMMDDHHMMSSZ for Unix time `at`. */
+static void verify_time_option(char *buf, size_t len, int64_t at)
+{
+	time_t t = (time_t)at;
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(buf, len, "verify-time=%Y%m%d%H%M%SZ", &tm);
+}
+
 appctl_error *appctl_ssh_verify(char **principal, char **why,
 	const char *allowed_signers, const char *data, size_t len,
-	const char *signature)
+	const char *signature, int64_t at)
 {
+	char at_option[48];
+
 	tmpdir t;
 	char allowed_path[4200], data_path[4200], sig_path[4200];
 	run_result found;
@@ -433,6 +445,7 @@ appctl_error *appctl_ssh_verify(char **principal, char **why,
 		*why = strdup("not signed");
 		return *why ? NULL : appctl_error_nomem();
 	}
+	verify_time_option(at_option, sizeof(at_option), at);
 	err = tmpdir_make(&t);
 	if (err)
 		return err;
@@ -451,7 +464,7 @@ appctl_error *appctl_ssh_verify(char **principal, char **why,
 	{
 		char *argv[] = { (char *)"ssh-keygen", (char *)"-Y",
 			(char *)"find-principals", (char *)"-s", sig_path,
-			(char *)"-f", allowed_path, NULL };
+			(char *)"-f", allowed_path, (char *)"-O", at_option, NULL };
 
 		err = run_ssh_keygen(&found, argv, NULL, VERIFY_TIMEOUT_MS);
 	}
@@ -495,7 +508,7 @@ appctl_error *appctl_ssh_verify(char **principal, char **why,
 				(char *)"verify", (char *)"-f", allowed_path,
 				(char *)"-I", candidate, (char *)"-n",
 				(char *)APPCTL_SIGN_NAMESPACE, (char *)"-s", sig_path,
-				NULL };
+				(char *)"-O", at_option, NULL };
 
 			err = run_ssh_keygen(&ver, argv, data_path,
 				VERIFY_TIMEOUT_MS);

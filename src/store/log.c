@@ -1,8 +1,11 @@
 /* log.c: refs/appctl/log — appending as a compare-and-swap, walking, rolling forward. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "appctl/log.h"
 #include "appctl/strbuf.h"
@@ -446,18 +449,16 @@ static void tag_name(appctl_strbuf *b, const appctl_env_state *e)
 		(long long)e->release);
 }
 
-appctl_error *appctl_log_roll_forward(appctl_repo *repo, char **report)
+appctl_error *appctl_log_roll_forward(appctl_repo *repo,
+	const appctl_log_state *state, char **report)
 {
 	appctl_strbuf out = APPCTL_STRBUF_INIT;
-	appctl_log_state *state = NULL;
 	appctl_error *err = NULL;
-	char head[41];
 	size_t i;
 
 	if (report)
 		*report = NULL;
-	err = appctl_log_head(head, &state, repo);
-	if (err || !state)
+	if (!state)
 		goto done;
 	for (i = 0; i < state->env_count && !err; i++) {
 		const appctl_env_state *e = &state->envs[i];
@@ -504,12 +505,97 @@ appctl_error *appctl_log_roll_forward(appctl_repo *repo, char **report)
 		appctl_strbuf_dispose(&ref);
 	}
 done:
-	appctl_log_state_free(state);
 	if (!err && report && out.len)
 		*report = appctl_strbuf_detach(&out);
 	appctl_strbuf_dispose(&out);
 	if (!err && out.failed)
 		err = appctl_error_nomem();
+	return err;
+}
+
+/* <gitdir>/appctl/verified-log: the last log head whose every event passed the judge. */
+static appctl_error *checkpoint_path(appctl_strbuf *b, appctl_repo *repo,
+	const char *suffix)
+{
+	const char *gitdir = git_repository_path(repo->git);
+	size_t len = strlen(gitdir);
+
+	/* libgit2 ends the path with a slash. */
+	appctl_strbuf_printf(b, "%.*sappctl", (int)len, gitdir);
+	if (len && gitdir[len - 1] != '/')
+		appctl_strbuf_truncate(b, 0), appctl_strbuf_printf(b, "%s/appctl",
+			gitdir);
+	if (suffix)
+		appctl_strbuf_printf(b, "/verified-log%s", suffix);
+	return b->failed ? appctl_error_nomem() : NULL;
+}
+
+appctl_error *appctl_log_checkpoint_read(char out[41], appctl_repo *repo)
+{
+	appctl_strbuf path = APPCTL_STRBUF_INIT;
+	appctl_error *err = checkpoint_path(&path, repo, "");
+	char buf[64];
+	size_t n = 0;
+	FILE *f;
+
+	out[0] = '\0';
+	if (err)
+		return err;
+	f = fopen(path.ptr, "r");
+	if (f) {
+		n = fread(buf, 1, sizeof(buf) - 1, f);
+		fclose(f);
+	}
+	appctl_strbuf_dispose(&path);
+	buf[n] = '\0';
+	/* Anything but one id is no checkpoint: the log is verified from its root. */
+	if (n >= 40 && (n == 40 || buf[40] == '\n')) {
+		buf[40] = '\0';
+		if (appctl_event_id_is_valid(buf))
+			memcpy(out, buf, 41);
+	}
+	return NULL;
+}
+
+appctl_error *appctl_log_checkpoint_write(appctl_repo *repo, const char *head)
+{
+	appctl_strbuf dir = APPCTL_STRBUF_INIT, tmp = APPCTL_STRBUF_INIT,
+		path = APPCTL_STRBUF_INIT;
+	appctl_error *err = NULL;
+	FILE *f = NULL;
+
+	if ((err = checkpoint_path(&dir, repo, NULL)) ||
+	    (err = checkpoint_path(&tmp, repo, NULL)) ||
+	    (err = checkpoint_path(&path, repo, "")))
+		goto done;
+	/* Each writer its own temporary file: parallel commands may race here. */
+	appctl_strbuf_printf(&tmp, "/verified-log.%ld.tmp", (long)getpid());
+	if (tmp.failed) {
+		err = appctl_error_nomem();
+		goto done;
+	}
+	if (mkdir(dir.ptr, 0777) != 0 && errno != EEXIST) {
+		err = appctl_error_new(APPCTL_ESYSTEM, "cannot create '%s': %s",
+			dir.ptr, strerror(errno));
+		goto done;
+	}
+	f = fopen(tmp.ptr, "w");
+	if (!f || fprintf(f, "%s\n", head) < 0 || fclose(f) != 0) {
+		if (!f)
+			err = appctl_error_new(APPCTL_ESYSTEM, "cannot write '%s': %s",
+				tmp.ptr, strerror(errno));
+		else
+			err = appctl_error_new(APPCTL_ESYSTEM, "cannot write '%s'",
+				tmp.ptr);
+		goto done;
+	}
+	if (rename(tmp.ptr, path.ptr) != 0)
+		err = appctl_error_new(APPCTL_ESYSTEM, "cannot rename '%s': %s",
+			tmp.ptr, strerror(errno));
+done:
+	appctl_strbuf_dispose(&dir);
+	appctl_strbuf_dispose(&tmp);
+	appctl_strbuf_dispose(&path);
 	return err;
 }
 
@@ -574,14 +660,16 @@ appctl_error *appctl_commit_authors(char ***out, size_t *count,
 	}
 	while (git_revwalk_next(&id, walk) == 0) {
 		git_commit *c = NULL;
-		const git_signature *author;
+		const git_signature *author, *committer;
 
 		if (git_commit_lookup(&c, repo->git, &id) < 0) {
 			err = store_git_error("walking the change");
 			goto done;
 		}
 		author = git_commit_author(c);
-		if (n == cap) {
+		committer = git_commit_committer(c);
+		/* Room for both: whoever committed it counts as much as its author. */
+		if (n + 2 > cap) {
 			char **grown;
 
 			cap = cap ? cap * 2 : 16;
@@ -594,8 +682,11 @@ appctl_error *appctl_commit_authors(char ***out, size_t *count,
 			list = grown;
 		}
 		list[n] = strdup(author && author->email ? author->email : "");
+		if (list[n++])
+			list[n] = strdup(committer && committer->email
+				? committer->email : "");
 		git_commit_free(c);
-		if (!list[n++]) {
+		if (!list[n - 1] || !list[n++]) {
 			err = appctl_error_nomem();
 			goto done;
 		}

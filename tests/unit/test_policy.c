@@ -12,6 +12,7 @@
 #include "appctl/diff.h"
 #include "appctl/event.h"
 #include "appctl/policy.h"
+#include "appctl/rules.h"
 
 #define C1 "1111111111111111111111111111111111111111"
 #define C2 "2222222222222222222222222222222222222222"
@@ -228,20 +229,22 @@ typedef struct verdict_case {
 	int allowed;
 	size_t missing;
 	const char *missing_text;     /* substring of the first missing line */
+	int rollback;                 /* judged as a rollback (appctl_rollback_required) */
 } verdict_case;
 
 #define OK_APPROVAL(p) { p, "prod", C2, C1, 1, 0, APPCTL_APPROVAL_COUNTED }
 
 static const verdict_case verdict_cases[] = {
 	{ "dashboard needs one", "dashboard", "role.member_added",
-	  { OK_APPROVAL("rita@example.com") }, 1, 0, NULL },
+	  { OK_APPROVAL("rita@example.com") }, 1, 0, NULL, 0 },
 	{ "admin panel needs two", "admin_panel", "role.member_added",
-	  { OK_APPROVAL("rita@example.com") }, 0, 1, "needs 1 more approver (admin_panel app shop)" },
+	  { OK_APPROVAL("rita@example.com") }, 0, 1,
+	  "needs 1 more approver (admin_panel app shop)", 0 },
 	{ "integration rule needs security", "admin_panel", "integration.scope_added",
 	  { OK_APPROVAL("rita@example.com"), OK_APPROVAL("ann@example.com") }, 0, 1,
-	  "needs 1 more approver from group security (integration change in shop)" },
+	  "needs 1 more approver from group security (integration change in shop)", 0 },
 	{ "integration rule met", "admin_panel", "integration.scope_added",
-	  { OK_APPROVAL("rita@example.com"), OK_APPROVAL("sam@example.com") }, 1, 0, NULL },
+	  { OK_APPROVAL("rita@example.com"), OK_APPROVAL("sam@example.com") }, 1, 0, NULL, 0 },
 	{ "every disqualification", "dashboard", "role.member_added",
 	  { { "rita@example.com", "staging", C2, C1, 1, 0, APPCTL_APPROVAL_WRONG_ENV },
 	    { "rita@example.com", "prod", C3, C1, 1, 0, APPCTL_APPROVAL_WRONG_COMMIT },
@@ -249,12 +252,25 @@ static const verdict_case verdict_cases[] = {
 	    { "rita@example.com", "prod", C2, C1, 1, 1, APPCTL_APPROVAL_REVOKED },
 	    { "rita@example.com", "prod", C2, C1, 0, 0, APPCTL_APPROVAL_UNVERIFIED },
 	    { "eve@example.com", "prod", C2, C1, 1, 0, APPCTL_APPROVAL_NOT_APPROVER } },
-	  0, 1, "needs 1 more approver" },
+	  0, 1, "needs 1 more approver", 0 },
 	{ "self approval and duplicates", "admin_panel", "role.member_added",
 	  { { "bo@example.com", "prod", C2, C1, 1, 0, APPCTL_APPROVAL_SELF },
 	    OK_APPROVAL("ann@example.com"),
 	    { "ann@example.com", "prod", C2, C1, 1, 0, APPCTL_APPROVAL_DUPLICATE } },
-	  0, 1, "needs 1 more approver" },
+	  0, 1, "needs 1 more approver", 0 },
+	/* A rollback: rollback.required (0 here) replaces only the class count. */
+	{ "rollback that narrows access", "admin_panel", "access.revoked",
+	  { { NULL, NULL, NULL, NULL, 0, 0, 0 } }, 1, 0, NULL, 1 },
+	{ "rollback that narrows a connection: the rule still applies",
+	  "admin_panel", "integration.scope_removed",
+	  { { NULL, NULL, NULL, NULL, 0, 0, 0 } }, 0, 1,
+	  "needs 1 more approver from group security", 1 },
+	{ "rollback that re-grants access: the normal count", "admin_panel",
+	  "access.granted", { OK_APPROVAL("rita@example.com") }, 0, 1,
+	  "needs 1 more approver (admin_panel app shop)", 1 },
+	{ "rollback that re-trusts a key: the normal count", "dashboard",
+	  "signers.changed", { { NULL, NULL, NULL, NULL, 0, 0, 0 } }, 0, 1,
+	  "needs 2 more approvers (a change to the policy reaches every app)", 1 },
 };
 
 static void run_verdict(const verdict_case *c)
@@ -271,7 +287,10 @@ static void run_verdict(const verdict_case *c)
 
 	memset(&change, 0, sizeof(change));
 	change.kind = c->change_kind;
-	change.app = "shop";
+	/* Policy-level kinds belong to no app. */
+	change.app = strchr(c->change_kind, '.') &&
+		(!strncmp(c->change_kind, "policy.", 7) ||
+		 !strncmp(c->change_kind, "signers.", 8)) ? NULL : "shop";
 	changes.arena = NULL;
 	changes.items = &change;
 	changes.count = changes.cap = 1;
@@ -300,7 +319,8 @@ static void run_verdict(const verdict_case *c)
 	req.author_count = 1;
 	req.approvals = approvals;
 	req.approval_count = n;
-	req.required_override = -1;
+	req.required_override = c->rollback
+		? appctl_rollback_required(snap->policy, &changes) : -1;
 	assert_null(appctl_policy_evaluate(&v, &req));
 	for (i = 0; i < n; i++)
 		if (approvals[i].status != c->approvals[i].want)

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -170,7 +171,7 @@ static void test_verify_cases(void **state)
 
 		assert_non_null(sig);
 		err = appctl_ssh_verify(&principal, &why, f->signers, bytes,
-			strlen(bytes), sig);
+			strlen(bytes), sig, (int64_t)time(NULL));
 		if (err)
 			fprintf(stderr, "%s: %s\n", c->name, err->message);
 		assert_null(err);
@@ -204,12 +205,13 @@ static void test_other_signers_file(void **state)
 	char *sig = sign_with(f, "good", data), *principal = NULL, *why = NULL;
 
 	assert_null(appctl_ssh_verify(&principal, &why,
-		"# nobody yet\n", data, strlen(data), sig));
+		"# nobody yet\n", data, strlen(data), sig, (int64_t)time(NULL)));
 	assert_null(principal);
 	assert_non_null(why);
 	free(why);
 	why = NULL;
-	assert_null(appctl_ssh_verify(&principal, &why, "", data, strlen(data), sig));
+	assert_null(appctl_ssh_verify(&principal, &why, "", data, strlen(data), sig,
+		(int64_t)time(NULL)));
 	assert_null(principal);
 	free(why);
 	free(sig);
@@ -253,11 +255,52 @@ static void test_signature_roundtrip_binary_safe(void **state)
 	char *sig = sign_with(f, "good", bytes), *principal = NULL, *why = NULL;
 
 	assert_null(appctl_ssh_verify(&principal, &why, f->signers, bytes,
-		strlen(bytes), sig));
+		strlen(bytes), sig, (int64_t)time(NULL)));
 	assert_non_null(principal);
 	assert_string_equal(principal, "rita@example.com");
 	free(principal);
 	free(sig);
+}
+
+/*
+ * The verifier's clock decides validity: a key that expired on 2020-01-01
+ * verified a signature made while it was valid (a recorded event judged as
+ * of its time), and a key valid only from 2999 verifies nothing before.
+ */
+static void test_verify_time(void **state)
+{
+	static const struct {
+		const char *key;
+		int64_t at;                /* Unix time of the verifier's clock */
+		const char *principal;     /* NULL: refused */
+	} times[] = {
+		{ "expired", 1546300800, "old@example.com" },   /* 2019-01-01 */
+		{ "expired", 1577836800 + 86400, NULL },        /* 2020-01-02 */
+		{ "future", 1577836800, NULL },                 /* 2020-01-01 */
+		{ "future", 32503680000 + 86400, "later@example.com" }, /* 3000-01-02 */
+	};
+	const fixture *f = *state;
+	size_t i;
+
+	for (i = 0; i < sizeof(times) / sizeof(times[0]); i++) {
+		char *sig = sign_with(f, times[i].key, data), *principal = NULL,
+			*why = NULL;
+
+		assert_non_null(sig);
+		assert_null(appctl_ssh_verify(&principal, &why, f->signers, data,
+			strlen(data), sig, times[i].at));
+		if (times[i].principal) {
+			if (!principal)
+				fail_msg("case %zu refused: %s", i, why);
+			assert_string_equal(principal, times[i].principal);
+		} else {
+			assert_null(principal);
+			assert_non_null(why);
+		}
+		free(principal);
+		free(why);
+		free(sig);
+	}
 }
 
 int main(void)
@@ -268,6 +311,7 @@ int main(void)
 		cmocka_unit_test(test_sign_errors),
 		cmocka_unit_test(test_public_key),
 		cmocka_unit_test(test_signature_roundtrip_binary_safe),
+		cmocka_unit_test(test_verify_time),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
