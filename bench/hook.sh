@@ -14,9 +14,11 @@
 # run promotes staging in the client (not timed), then times
 # `git push --atomic origin refs/appctl/log +staging refs/tags/release/...`
 # (staging alternates between two commits: forced, the hook is the judge)
-# and puts every ref back on both sides, so that every run does the same
-# work. The hook reads the log head's state (O(1)), the events the push
-# appends and the approvals they name, never the whole log; but git itself
+# and puts every ref back on both sides (and the client's record of its
+# last verified log head), so that every run does the same work. The hook
+# trusts its own log (each event was judged when it arrived) and judges the
+# events the push appends, reading back only to the environment's last
+# release for their approvals, never the whole log; but git itself
 # advertises every ref of the server on each push, and every release leaves
 # a tag, so the large servers are also timed with their old tags removed
 # ("pruned"), which isolates the log's share. Last, the hook alone
@@ -98,8 +100,9 @@ start_daemon()
 # ns; then both sides are put back.
 time_push()
 {
-	local dir=$1 bare="$work/srv/$2.git" log0 st0 rel target t0 t1 tag
+	local dir=$1 bare="$work/srv/$2.git" log0 st0 rel target t0 t1 tag checked
 	log0=$(git -C "$dir" rev-parse refs/appctl/log)
+	checked=$(cat "$dir/.git/appctl/verified-log")
 	st0=$(git -C "$dir" rev-parse staging)
 	rel=$(git -C "$dir" show refs/appctl/log:state.json | jq '.envs.staging.release')
 	tag="refs/tags/release/staging/$((rel + 1))"
@@ -116,6 +119,7 @@ time_push()
 		git -C "$side" update-ref refs/heads/staging "$st0"
 		git -C "$side" update-ref -d "$tag"
 	done
+	echo "$checked" >"$dir/.git/appctl/verified-log"
 	echo $((t1 - t0))
 }
 
@@ -146,6 +150,7 @@ start_daemon
 for r in small large; do
 	dir="$work/$r"
 	log0=$(git -C "$dir" rev-parse refs/appctl/log)
+	checked=$(cat "$dir/.git/appctl/verified-log")
 	st0=$(git -C "$dir" rev-parse staging)
 	target=$(git -C "$dir" rev-parse dev)
 	[ "$target" != "$st0" ] || target=$(git -C "$dir" rev-parse dev~1)
@@ -158,6 +163,7 @@ for r in small large; do
 	git -C "$dir" update-ref refs/appctl/log "$log0"
 	git -C "$dir" update-ref refs/heads/staging "$st0"
 	git -C "$dir" update-ref -d "refs/tags/release/staging/$rel"
+	echo "$checked" >"$dir/.git/appctl/verified-log"
 done
 
 # Interleaved, so that a busy machine slows every variant alike; run 0
