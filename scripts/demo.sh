@@ -130,6 +130,10 @@ step "11. appctl history staging"
 run appctl history staging
 
 step "12. appctl rollback staging"
+# Going back removes the chatter_api scope again: an integration change, so
+# the security rule applies to the rollback too (rollback.required, 0 here,
+# replaces only the per-class count).
+run appctl approve staging release/staging/0 --key "$keys/sam" -m "back out chatter_api"
 run appctl rollback staging
 run appctl history staging
 run appctl access erin@example.com --env staging --history
