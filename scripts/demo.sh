@@ -6,12 +6,14 @@
 #
 # Usage: sudo bash scripts/demo.sh     (or, as root, bash scripts/demo.sh)
 #        KEEP=1 bash scripts/demo.sh   keeps the demo repository and prints where
+#        DEMO_APPCTL=PATH bash scripts/demo.sh   walks through with that binary,
+#                                      skipping install and build (tests/cli/demo.sh)
 # Stops at the first failing step, with that step's exit status.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 src=$(pwd)
-APPCTL="$src/build/appctl"
+APPCTL=${DEMO_APPCTL:-"$src/build/appctl"}
 
 step() {
 	printf '\n==== %s\n' "$*"
@@ -47,12 +49,14 @@ appctl() {
 	"$APPCTL" "$@"
 }
 
-step "1. dependencies"
-run bash scripts/install-deps.sh
+if [ -z "${DEMO_APPCTL:-}" ]; then
+	step "1. dependencies"
+	run bash scripts/install-deps.sh
 
-step "2. build (release, in build/)"
-run cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo
-run cmake --build build -j"$(nproc)"
+	step "2. build (release, in build/)"
+	run cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo
+	run cmake --build build -j"$(nproc)"
+fi
 run appctl version
 
 step "3. a repository holding examples/org"
