@@ -175,6 +175,49 @@ audit_flags()
 	expect_stderr_contains "${2:0:12}"
 }
 
+# sync_flags DIR ID: DIR's log, hand-made event included, on a mirror
+# without the hook; a fresh clone of the hooked server (the honest log)
+# syncing from that mirror exits 1 naming event ID, and none of the
+# clone's own refs moves.
+sync_flags()
+{
+	local dir=$1 id=$2 m c
+	m="$TEST_ROOT/$TEST_NAME.mirror.git"
+	c="$TEST_ROOT/$TEST_NAME.clone"
+	rm -rf "$m" "$c"
+	git init -q --bare "$m" || fail "git init mirror"
+	expect_exit 0 git -C "$dir" push -q "$m" "$LOG" 'refs/heads/*:refs/heads/*' \
+		'refs/tags/*:refs/tags/*'
+	expect_exit 0 git clone -q "$URL" "$c"
+	expect_exit 0 "$APPCTL" -C "$c" sync
+	git -C "$c" remote add mirror "$m" || fail "remote add"
+	local_refs "$c" >"$TEST_ROOT/sync.before"
+	expect_exit 1 "$APPCTL" -C "$c" sync mirror
+	expect_stderr_contains "${id:0:12}"
+	local_refs "$c" >"$TEST_ROOT/sync.after"
+	cmp -s "$TEST_ROOT/sync.before" "$TEST_ROOT/sync.after" ||
+		fail "sync from the mirror changed refs of the clone"
+}
+
+# sync_accepts DIR: the control of sync_flags: the same mirror holding an
+# honest hand-made event is adopted by the fresh clone (exit 0, its log
+# now DIR's).
+sync_accepts()
+{
+	local dir=$1 m c
+	m="$TEST_ROOT/$TEST_NAME.mirror.git"
+	c="$TEST_ROOT/$TEST_NAME.clone"
+	rm -rf "$m" "$c"
+	git init -q --bare "$m" || fail "git init mirror"
+	expect_exit 0 git -C "$dir" push -q "$m" "$LOG" 'refs/heads/*:refs/heads/*' \
+		'refs/tags/*:refs/tags/*'
+	expect_exit 0 git clone -q "$URL" "$c"
+	expect_exit 0 "$APPCTL" -C "$c" sync
+	git -C "$c" remote add mirror "$m" || fail "remote add"
+	expect_exit 0 "$APPCTL" -C "$c" sync mirror
+	expect_equal "$(ref_id "$dir" "$LOG")" "$(ref_id "$c" "$LOG")" "the clone's log"
+}
+
 # last_id DIR: the id of the event at the head of DIR's log.
 last_id()
 {
@@ -257,8 +300,9 @@ end_checks()
 
 # ---- controls: the honest versions are accepted ----
 
-# Honest approvals, a hand-made unsigned promote naming them, one atomic
-# push: accepted, and audit agrees. Then prod, approvals and promote
+# Honest approvals, a hand-made unsigned promote naming them: a clone
+# syncing it from a mirror without the hook adopts it; one atomic push:
+# accepted, and audit agrees. Then prod, approvals and promote
 # hand-made and signed with the right keys.
 test_control_promote()
 {
@@ -274,6 +318,7 @@ test_control_promote()
 	forge_release r staging --type promote --approval "$a1" --approval "$a2"
 	git -C r show "$LOG:event.json" | jq -e '.verified == false' >/dev/null \
 		|| fail "the control promote should be unsigned"
+	sync_accepts r
 	push_ok r staging
 	expect_equal "$c1" "$(srv_id staging)" "staging on the server"
 	expect_equal "$c1" "$(srv_id refs/tags/release/staging/1)" "release tag on the server"
@@ -348,6 +393,7 @@ test_rollback_to_unreleased()
 	check "hook refuses the rollback (not the commit of release)" \
 		push_refused r "not the commit of release" staging
 	check "audit --verify names the rollback" audit_flags r "$FORGED"
+	check "sync from a hook-less mirror refuses the rollback" sync_flags r "$FORGED"
 	end_checks
 }
 
@@ -376,6 +422,7 @@ test_future_dated()
 	forge_release r prod --type promote --time "$when" --approval "$a1" --approval "$a2"
 	check "hook refuses the promote (in the future)" push_refused r "in the future" prod
 	check "audit --verify names the promote" audit_flags r "$FORGED"
+	check "sync from a hook-less mirror refuses the promote" sync_flags r "$FORGED"
 	end_checks
 }
 
@@ -400,6 +447,7 @@ test_not_on_source()
 	forge_release r prod --type promote --to "$c1" --approval "$a1" --approval "$a2"
 	check "hook refuses the promote (not on its source)" push_refused r "not on its source" prod
 	check "audit --verify names the promote" audit_flags r "$FORGED"
+	check "sync from a hook-less mirror refuses the promote" sync_flags r "$FORGED"
 	end_checks
 }
 
@@ -427,6 +475,7 @@ test_stale_approvals()
 	forge_release r prod --type promote --to "$c1" --approval "$a1" --approval "$a2"
 	check "hook refuses the promote (stale)" push_refused r "stale" prod
 	check "audit --verify names the promote" audit_flags r "$FORGED"
+	check "sync from a hook-less mirror refuses the promote" sync_flags r "$FORGED"
 	end_checks
 }
 
@@ -451,6 +500,7 @@ test_approve_base_not_held()
 		--principal alice@example.com --key "$KEYS/mallory"
 	check "hook refuses the approval (base never held)" push_refused_log r "held"
 	check "audit --verify names the approval" audit_flags r "$FORGED"
+	check "sync from a hook-less mirror refuses the approval" sync_flags r "$FORGED"
 	end_checks
 }
 
@@ -485,6 +535,7 @@ test_rollback_retrusts_key()
 	forge_release r prod --type rollback --rollback-to 0 --to "$c0"
 	check "hook refuses the rollback (policy)" push_refused r "policy" prod
 	check "audit --verify names the rollback" audit_flags r "$FORGED"
+	check "sync from a hook-less mirror refuses the rollback" sync_flags r "$FORGED"
 	end_checks
 }
 
@@ -510,6 +561,7 @@ test_frozen()
 	forge_release r prod --type promote --approval "$a1" --approval "$a2"
 	check "hook refuses the promote (frozen)" push_refused r "frozen" prod
 	check "audit --verify names the promote" audit_flags r "$FORGED"
+	check "sync from a hook-less mirror refuses the promote" sync_flags r "$FORGED"
 	end_checks
 }
 
@@ -531,6 +583,7 @@ test_lint_error()
 	forge_release r staging --type promote --approval "$a1" --approval "$a2"
 	check "hook refuses the promote (lint)" push_refused r "lint" staging
 	check "audit --verify names the promote" audit_flags r "$FORGED"
+	check "sync from a hook-less mirror refuses the promote" sync_flags r "$FORGED"
 	end_checks
 }
 
@@ -703,6 +756,7 @@ test_self_committer()
 	forge_release r staging --type promote --approval "$a1" --approval "$a2"
 	check "hook refuses the promote (self)" push_refused r "self" staging
 	check "audit --verify names the promote" audit_flags r "$FORGED"
+	check "sync from a hook-less mirror refuses the promote" sync_flags r "$FORGED"
 	end_checks
 }
 
@@ -745,6 +799,7 @@ test_revoke_expired_key()
 	forge_release r staging --type promote --approval "$a1" --approval "$a2"
 	check "hook refuses the promote relying on the revoked approval" push_refused r "" staging
 	check "audit --verify names the promote" audit_flags r "$FORGED"
+	check "sync from a hook-less mirror refuses the promote" sync_flags r "$FORGED"
 	end_checks
 }
 
