@@ -195,7 +195,7 @@ appctl_error *cmd_approve(appctl_cli *cli, int argc, char **argv)
 	};
 	const appctl_env_state *entry;
 	appctl_log_state *state = NULL;
-	appctl_snapshot *current = NULL;
+	appctl_app_listing *current = NULL;
 	appctl_event ev;
 	appctl_error *err;
 	const char *env, *source;
@@ -222,8 +222,11 @@ appctl_error *cmd_approve(appctl_cli *cli, int argc, char **argv)
 	if (err)
 		goto done;
 	memcpy(base, entry->commit, sizeof(base));
-	/* Who may approve, and with which keys, is what the target holds now. */
-	err = appctl_repo_load_snapshot(&current, cli->repo, base);
+	/*
+	 * Who may approve, and with which keys, is what the target holds now:
+	 * its policy and allowed_signers, not its apps, which need no parsing.
+	 */
+	err = appctl_repo_list_apps(&current, cli->repo, base);
 	if (err) {
 		err = appctl_error_wrap(err, "%s at %.12s", env, base);
 		goto done;
@@ -279,9 +282,9 @@ appctl_error *cmd_approve(appctl_cli *cli, int argc, char **argv)
 			goto done;
 		}
 		memcpy(base, entry->previous, sizeof(base));
-		appctl_snapshot_free(current);
+		appctl_app_listing_free(current);
 		current = NULL;
-		err = appctl_repo_load_snapshot(&current, cli->repo, base);
+		err = appctl_repo_list_apps(&current, cli->repo, base);
 		if (err) {
 			err = appctl_error_wrap(err, "%s at %.12s", env, base);
 			goto done;
@@ -391,7 +394,7 @@ done:
 	free(json_text);
 	free(email);
 	free(key);
-	appctl_snapshot_free(current);
+	appctl_app_listing_free(current);
 	appctl_log_state_free(state);
 	return err;
 }
