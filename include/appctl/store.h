@@ -11,8 +11,11 @@ typedef struct appctl_repo appctl_repo;
 
 /*
  * Opens the repository containing `dir` (searching upwards like git; `dir`
- * NULL means the current directory). Errors are APPCTL_ESYSTEM with libgit2's
- * message. Free with appctl_repo_free.
+ * NULL means the current directory). Like git, refuses a repository another
+ * account owns unless safe.directory allows it (system or global config,
+ * GIT_CONFIG_COUNT, `git -c`; "*" for all). Errors are APPCTL_ESYSTEM with
+ * libgit2's message, or naming the repository, its owner and the
+ * safe.directory setting to add. Free with appctl_repo_free.
  */
 appctl_error *appctl_repo_open(appctl_repo **out, const char *dir);
 
@@ -21,7 +24,9 @@ appctl_error *appctl_repo_open(appctl_repo **out, const char *dir);
  * environment (GIT_DIR, GIT_OBJECT_DIRECTORY,
  * GIT_ALTERNATE_OBJECT_DIRECTORIES, else the current directory): what a
  * hook must do to see the objects of a push still in git's quarantine.
- * Free with appctl_repo_free.
+ * Who owns it is checked as appctl_repo_open does, except, as in git, for
+ * a repository GIT_DIR names (git sets it for its hooks). Free with
+ * appctl_repo_free.
  */
 appctl_error *appctl_repo_open_env(appctl_repo **out);
 

@@ -1,6 +1,13 @@
-/* repo.c: opening a repository, resolving revisions and reading config through libgit2. */
+/* repo.c: opening a repository (with git's rule about who owns it), resolving revisions and reading config through libgit2. */
+#include <errno.h>
+#include <limits.h>
+#include <pwd.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "appctl/strbuf.h"
 #include "store_internal.h"
@@ -24,13 +31,467 @@ appctl_error *store_git_error_rc(int rc, const char *what)
 	return err;
 }
 
+/* ---- whose repository: git's safe.directory ---- */
+
+/*
+ * git (setup.c, ensure_valid_ownership, as of 2.39) refuses a repository
+ * another account owns, since its config can make git run that account's
+ * programs, unless safe.directory allows it. libgit2 1.5 applies a partial
+ * copy of that rule (no "*", no GIT_CONFIG_COUNT, no `git -c`), which
+ * refused repositories git serves; so appctl turns libgit2's check off
+ * while it opens a repository and applies git's rule itself, here, so
+ * that appctl and git accept the same repositories.
+ */
+
+typedef struct safe_dir {
+	const char *path;  /* the worktree, else the git dir; no trailing '/' */
+	int is_safe;
+} safe_dir;
+
+/* git_env_bool: "1", "true", "yes", "on" or a non-zero number. */
+static int env_is_true(const char *name)
+{
+	const char *v = getenv(name);
+	char *end;
+	long n;
+
+	if (!v || !*v)
+		return 0;
+	if (!strcasecmp(v, "true") || !strcasecmp(v, "yes") || !strcasecmp(v, "on"))
+		return 1;
+	n = strtol(v, &end, 10);
+	return !*end && n != 0;
+}
+
+/*
+ * The uid git compares owners with: the effective one, except that root
+ * acting through sudo stands for the account that ran sudo (SUDO_UID) for
+ * what root does not own itself, as git does.
+ */
+static uid_t owner_to_match(uid_t owner)
+{
+	const char *sudo = getenv("SUDO_UID");
+	uid_t euid = geteuid();
+	unsigned long id;
+	char *end;
+
+	if (euid != 0 || owner == 0 || !sudo || !*sudo)
+		return euid;
+	errno = 0;
+	id = strtoul(sudo, &end, 10);
+	if (*end || errno || id != (unsigned long)(uid_t)id)
+		return euid;
+	return (uid_t)id;
+}
+
+/*
+ * Whether `path` (lstat, as git does: a missing path is not owned) is
+ * owned by whoever runs appctl; *owner and *me say who is who.
+ */
+static int path_is_mine(const char *path, uid_t *owner, uid_t *me)
+{
+	struct stat st;
+
+	*owner = (uid_t)-1;
+	*me = geteuid();
+	if (lstat(path, &st) != 0)
+		return 0;
+	*owner = st.st_uid;
+	*me = owner_to_match(st.st_uid);
+	return st.st_uid == *me;
+}
+
+/*
+ * git_config_pathname's "~/" and "~user/" (git 2.39) into *out; *out NULL
+ * when it names no home, or for "%(prefix)/", whose meaning only git's
+ * build knows: such a value then matches nothing, as a failed one does in
+ * git. -1 when out of memory.
+ */
+static int expand_home(char **out, const char *value)
+{
+	appctl_strbuf b = APPCTL_STRBUF_INIT;
+	const char *slash, *home;
+
+	*out = NULL;
+	if (strncmp(value, "%(prefix)/", 10) == 0)
+		return 0;
+	if (value[0] != '~')
+		return (*out = strdup(value)) ? 0 : -1;
+	slash = strchr(value, '/');
+	if (!slash)
+		slash = value + strlen(value);
+	if (slash == value + 1) {
+		home = getenv("HOME");
+	} else {
+		char user[256];
+		size_t len = (size_t)(slash - value - 1);
+		struct passwd *pw;
+
+		if (len >= sizeof(user))
+			return 0;
+		memcpy(user, value + 1, len);
+		user[len] = '\0';
+		pw = getpwnam(user);
+		home = pw ? pw->pw_dir : NULL;
+	}
+	if (!home)
+		return 0;
+	appctl_strbuf_puts(&b, home);
+	appctl_strbuf_puts(&b, slash);
+	return (*out = appctl_strbuf_detach(&b)) ? 0 : -1;
+}
+
+/*
+ * One safe.directory value, as git's safe_directory_cb takes it: empty
+ * (or no value) forgets the ones before, "*" allows every repository, any
+ * other is compared as a path, byte for byte, after "~" expansion.
+ */
+static appctl_error *safe_dir_value(safe_dir *s, const char *value)
+{
+	char *path;
+
+	if (!value || !*value) {
+		s->is_safe = 0;
+		return NULL;
+	}
+	if (strcmp(value, "*") == 0) {
+		s->is_safe = 1;
+		return NULL;
+	}
+	if (expand_home(&path, value) < 0)
+		return appctl_error_nomem();
+	if (path && strcmp(path, s->path) == 0)
+		s->is_safe = 1;
+	free(path);
+	return NULL;
+}
+
+/* The safe.directory values of one config file (and its includes), in order. */
+static appctl_error *safe_dir_file(safe_dir *s, const char *path)
+{
+	git_config_iterator *it = NULL;
+	git_config_entry *entry;
+	git_config *config = NULL;
+	appctl_error *err = NULL;
+	int rc;
+
+	if (!path || !*path || access(path, F_OK) != 0)
+		return NULL;
+	if (git_config_open_ondisk(&config, path) < 0 ||
+	    git_config_multivar_iterator_new(&it, config, "safe.directory",
+		NULL) < 0)
+		return store_git_error(path);
+	while (!err && (rc = git_config_next(&entry, it)) == 0)
+		err = safe_dir_value(s, entry->value);
+	if (!err && rc != GIT_ITEROVER)
+		err = store_git_error(path);
+	git_config_iterator_free(it);
+	git_config_free(config);
+	return err;
+}
+
+/* git -c's "safe.directory", whatever the case of its letters. */
+static int is_safe_dir_key(const char *key, size_t len)
+{
+	return len == 14 && strncasecmp(key, "safe.directory", 14) == 0;
+}
+
+/*
+ * One single-quoted word of GIT_CONFIG_PARAMETERS at *p (git's
+ * sq_dequote_step: '\'' and '\!' inside continue it), unquoted into `b`;
+ * *p moves past it. -1 when it is not one.
+ */
+static int sq_word(appctl_strbuf *b, const char **p)
+{
+	const char *s = *p;
+
+	if (*s != '\'')
+		return -1;
+	s++;
+	for (;;) {
+		if (!*s)
+			return -1;
+		if (*s != '\'') {
+			appctl_strbuf_putc(b, *s++);
+			continue;
+		}
+		s++;
+		if (s[0] == '\\' && (s[1] == '\'' || s[1] == '!') && s[2] == '\'') {
+			appctl_strbuf_putc(b, s[1]);
+			s += 3;
+			continue;
+		}
+		*p = s;
+		return 0;
+	}
+}
+
+/*
+ * `git -c` as git passes it on to the programs it runs, in
+ * GIT_CONFIG_PARAMETERS: 'key'='value' words (git 2.31 on; 'key'= and
+ * 'key' have no value), or the older 'key=value'.
+ */
+static appctl_error *safe_dir_parameters(safe_dir *s, const char *env)
+{
+	appctl_strbuf word = APPCTL_STRBUF_INIT, value = APPCTL_STRBUF_INIT;
+	appctl_error *err = NULL;
+	const char *p = env;
+
+	while (*p && !err) {
+		const char *key, *val = NULL, *eq;
+		size_t key_len;
+
+		appctl_strbuf_truncate(&word, 0);
+		appctl_strbuf_truncate(&value, 0);
+		if (sq_word(&word, &p) < 0)
+			goto bogus;
+		if (word.failed) {
+			err = appctl_error_nomem();
+			break;
+		}
+		key = word.len ? word.ptr : "";
+		key_len = word.len;
+		if (*p == '=') {
+			p++;
+			if (*p == '\'') {
+				if (sq_word(&value, &p) < 0 || (*p && *p != ' ' &&
+				    *p != '\t' && *p != '\n'))
+					goto bogus;
+				val = value.len ? value.ptr : "";
+			} else if (*p && *p != ' ' && *p != '\t' && *p != '\n') {
+				goto bogus;
+			}
+		} else if (!*p || *p == ' ' || *p == '\t' || *p == '\n') {
+			eq = memchr(key, '=', key_len);
+			if (eq) {
+				val = eq + 1;
+				key_len = (size_t)(eq - key);
+			}
+		} else {
+			goto bogus;
+		}
+		if (value.failed) {
+			err = appctl_error_nomem();
+			break;
+		}
+		if (is_safe_dir_key(key, key_len))
+			err = safe_dir_value(s, val);
+		while (*p == ' ' || *p == '\t' || *p == '\n')
+			p++;
+	}
+	goto done;
+bogus:
+	err = appctl_error_new(APPCTL_ESYSTEM, "GIT_CONFIG_PARAMETERS is not "
+		"what git writes ('key'='value' words); git refuses it too");
+done:
+	appctl_strbuf_dispose(&value);
+	appctl_strbuf_dispose(&word);
+	return err;
+}
+
+/* GIT_CONFIG_COUNT and its GIT_CONFIG_KEY_<n> / GIT_CONFIG_VALUE_<n>. */
+static appctl_error *safe_dir_count(safe_dir *s, const char *env)
+{
+	appctl_error *err = NULL;
+	unsigned long count, i;
+	char *end;
+
+	errno = 0;
+	count = strtoul(env, &end, 10);
+	if (*end || errno || count > INT_MAX)
+		return appctl_error_new(APPCTL_ESYSTEM, "GIT_CONFIG_COUNT='%s' "
+			"is not a count; git refuses it too", env);
+	for (i = 0; i < count && !err; i++) {
+		char name[64];
+		const char *key, *value;
+
+		snprintf(name, sizeof(name), "GIT_CONFIG_KEY_%lu", i);
+		key = getenv(name);
+		snprintf(name, sizeof(name), "GIT_CONFIG_VALUE_%lu", i);
+		value = getenv(name);
+		if (!key || !value)
+			return appctl_error_new(APPCTL_ESYSTEM, "GIT_CONFIG_COUNT "
+				"is %lu but %s_%lu is not set; git refuses it too",
+				count, key ? "GIT_CONFIG_VALUE" : "GIT_CONFIG_KEY", i);
+		if (is_safe_dir_key(key, strlen(key)))
+			err = safe_dir_value(s, value);
+	}
+	return err;
+}
+
+/*
+ * Whether safe.directory allows the repository `s->path`, read as git
+ * reads its "protected" configuration, in git's order: the system file
+ * (unless GIT_CONFIG_NOSYSTEM), the global ones (GIT_CONFIG_GLOBAL, else
+ * the XDG file then ~/.gitconfig), then the command's own
+ * (GIT_CONFIG_COUNT, then `git -c`); never the repository's, which its
+ * owner writes.
+ */
+static appctl_error *safe_dir_read(safe_dir *s)
+{
+	appctl_strbuf path = APPCTL_STRBUF_INIT;
+	const char *env, *home = getenv("HOME");
+	appctl_error *err = NULL;
+
+	if (!env_is_true("GIT_CONFIG_NOSYSTEM")) {
+		env = getenv("GIT_CONFIG_SYSTEM");
+		err = safe_dir_file(s, env ? env : "/etc/gitconfig");
+	}
+	env = getenv("GIT_CONFIG_GLOBAL");
+	if (!err && env) {
+		err = safe_dir_file(s, env);
+	} else if (!err) {
+		const char *xdg = getenv("XDG_CONFIG_HOME");
+
+		if (xdg && *xdg)
+			appctl_strbuf_printf(&path, "%s/git/config", xdg);
+		else if (home)
+			appctl_strbuf_printf(&path, "%s/.config/git/config", home);
+		if (path.failed)
+			err = appctl_error_nomem();
+		else if (path.len)
+			err = safe_dir_file(s, path.ptr);
+		appctl_strbuf_truncate(&path, 0);
+		if (!err && home) {
+			appctl_strbuf_printf(&path, "%s/.gitconfig", home);
+			err = path.failed ? appctl_error_nomem()
+				: safe_dir_file(s, path.ptr);
+		}
+	}
+	if (!err && (env = getenv("GIT_CONFIG_COUNT")))
+		err = safe_dir_count(s, env);
+	if (!err && (env = getenv("GIT_CONFIG_PARAMETERS")))
+		err = safe_dir_parameters(s, env);
+	appctl_strbuf_dispose(&path);
+	return err;
+}
+
+/* `path`, without the trailing '/' libgit2 gives directories. */
+static char *strip_slash(const char *path)
+{
+	size_t len = strlen(path);
+	char *copy;
+
+	while (len > 1 && path[len - 1] == '/')
+		len--;
+	copy = malloc(len + 1);
+	if (copy) {
+		memcpy(copy, path, len);
+		copy[len] = '\0';
+	}
+	return copy;
+}
+
+/* The account `uid` by name, into buf. */
+static const char *account_name(char *buf, size_t size, uid_t uid)
+{
+	struct passwd *pw = uid == (uid_t)-1 ? NULL : getpwuid(uid);
+
+	snprintf(buf, size, "%s", pw ? pw->pw_name : "?");
+	return buf;
+}
+
+/* `path` as the shell takes it: single-quoted unless it is plain. */
+static void put_shell_word(appctl_strbuf *b, const char *path)
+{
+	const char *p;
+
+	if (path[strspn(path, "abcdefghijklmnopqrstuvwxyz"
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/._-+:@,=%")] == '\0') {
+		appctl_strbuf_puts(b, path);
+		return;
+	}
+	appctl_strbuf_putc(b, '\'');
+	for (p = path; *p; p++)
+		if (*p == '\'')
+			appctl_strbuf_puts(b, "'\\''");
+		else
+			appctl_strbuf_putc(b, *p);
+	appctl_strbuf_putc(b, '\'');
+}
+
+/*
+ * git's rule for the repository `git` found by discovery: the .git file
+ * (if the worktree has one), the worktree and the git dir must belong to
+ * whoever runs appctl, or safe.directory must allow the worktree (the git
+ * dir for a bare repository). Refusing is APPCTL_ESYSTEM naming the
+ * repository, its owner and the setting that trusts it.
+ */
+static appctl_error *check_ownership(git_repository *git)
+{
+	const char *workdir = git_repository_workdir(git);
+	char *gitdir = strip_slash(git_repository_path(git));
+	char *worktree = workdir ? strip_slash(workdir) : NULL;
+	appctl_strbuf gitfile = APPCTL_STRBUF_INIT, cmd = APPCTL_STRBUF_INIT;
+	const char *paths[3], *refused = NULL;
+	char owner_name[64], my_name[64];
+	appctl_error *err = NULL;
+	uid_t owner = 0, me = 0;
+	struct stat st;
+	safe_dir s;
+	size_t i, n = 0;
+
+	if (!gitdir || (workdir && !worktree)) {
+		err = appctl_error_nomem();
+		goto cleanup;
+	}
+	if (worktree) {
+		appctl_strbuf_printf(&gitfile, "%s/.git", worktree);
+		if (gitfile.failed) {
+			err = appctl_error_nomem();
+			goto cleanup;
+		}
+		if (lstat(gitfile.ptr, &st) == 0 && S_ISREG(st.st_mode))
+			paths[n++] = gitfile.ptr;
+		paths[n++] = worktree;
+	}
+	paths[n++] = gitdir;
+	for (i = 0; i < n && !refused; i++)
+		if (!path_is_mine(paths[i], &owner, &me))
+			refused = paths[i];
+	if (!refused)
+		goto cleanup;
+	s.path = worktree ? worktree : gitdir;
+	s.is_safe = 0;
+	if ((err = safe_dir_read(&s)) || s.is_safe)
+		goto cleanup;
+	put_shell_word(&cmd, s.path);
+	if (cmd.failed) {
+		err = appctl_error_nomem();
+		goto cleanup;
+	}
+	account_name(owner_name, sizeof(owner_name), owner);
+	account_name(my_name, sizeof(my_name), me);
+	if (strcmp(refused, s.path) == 0)
+		err = appctl_error_new(APPCTL_ESYSTEM, "repository '%s' is owned "
+			"by %s (uid %ld), not by %s (uid %ld) who runs appctl: git "
+			"and appctl refuse it (dubious ownership) unless "
+			"safe.directory names it; to trust it, run: git config "
+			"--global --add safe.directory %s", s.path, owner_name,
+			(long)owner, my_name, (long)me, cmd.ptr);
+	else
+		err = appctl_error_new(APPCTL_ESYSTEM, "repository '%s': '%s' "
+			"is owned by %s (uid %ld), not by %s (uid %ld) who runs "
+			"appctl: git and appctl refuse it (dubious ownership) unless "
+			"safe.directory names it; to trust it, run: git config "
+			"--global --add safe.directory %s", s.path, refused,
+			owner_name, (long)owner, my_name, (long)me, cmd.ptr);
+cleanup:
+	appctl_strbuf_dispose(&cmd);
+	appctl_strbuf_dispose(&gitfile);
+	free(worktree);
+	free(gitdir);
+	return err;
+}
+
 /* Opens with git_repository_open_ext `flags`; `dir` may be NULL with FROM_ENV. */
 static appctl_error *repo_open(appctl_repo **out, const char *dir,
 	unsigned flags)
 {
 	appctl_error *err = NULL;
 	appctl_repo *repo = NULL;
-	const char *workdir;
+	const char *workdir, *explicit_dir;
+	int validating = 1, rc;
 
 	*out = NULL;
 	/*
@@ -46,10 +507,25 @@ static appctl_error *repo_open(appctl_repo **out, const char *dir,
 		git_libgit2_shutdown();
 		return appctl_error_nomem();
 	}
-	if (git_repository_open_ext(&repo->git, dir, flags, NULL) < 0) {
+	/* git's own rule decides below (check_ownership), not libgit2's copy. */
+	git_libgit2_opts(GIT_OPT_GET_OWNER_VALIDATION, &validating);
+	git_libgit2_opts(GIT_OPT_SET_OWNER_VALIDATION, 0);
+	rc = git_repository_open_ext(&repo->git, dir, flags, NULL);
+	git_libgit2_opts(GIT_OPT_SET_OWNER_VALIDATION, validating);
+	if (rc < 0) {
 		err = store_git_error(dir ? dir : "$GIT_DIR or the current directory");
 		goto cleanup;
 	}
+	/*
+	 * git checks only what it finds by discovery: a repository GIT_DIR
+	 * names is taken as given. That is how git runs hooks, after
+	 * receive-pack accepted the repository, so a hook is trusted where
+	 * git trusted the push.
+	 */
+	explicit_dir = getenv("GIT_DIR");
+	if (!((flags & GIT_REPOSITORY_OPEN_FROM_ENV) && explicit_dir &&
+	      *explicit_dir) && (err = check_ownership(repo->git)))
+		goto cleanup;
 	workdir = git_repository_workdir(repo->git);
 	if (workdir) {
 		size_t len = strlen(workdir);

@@ -107,7 +107,7 @@ push_refused()
 	shift 2
 	save_refs "$SRV/$NAME.git"
 	expect_exit 1 git -C "$dir" push "$@"
-	expect_stderr_contains "GL-HOOK-ERR: appctl: $ref: "
+	expect_stderr_contains "appctl: $ref: "
 	expect_stderr_contains "pre-receive hook declined"
 	expect_refs_unchanged "$SRV/$NAME.git"
 }
@@ -262,7 +262,7 @@ test_protected()
 	expect_exit 0 "$APPCTL" -C c hook install
 	expect_exit 1 git -C c push origin dev:prod
 	expect_stderr_contains "appctl: refs/heads/prod: 'prod' is a protected environment"
-	if grep -q 'GL-HOOK-ERR' "$ERR"; then
+	if grep -q '^remote: appctl:' "$ERR"; then
 		fail "the server was asked; the pre-push hook should have refused first"
 	fi
 	# ...and lets a valid push through.
@@ -305,7 +305,7 @@ test_policy_lowering()
 	git -C c update-ref refs/tags/release/staging/1 "$c1"
 	push_refused c "$LOG" --atomic origin "$LOG" staging refs/tags/release/staging/1
 	expect_stderr_contains "do not satisfy the policy of its base ${c0:0:12}"
-	expect_stderr_contains "GL-HOOK-ERR: appctl: refs/heads/staging:"
+	expect_stderr_contains "appctl: refs/heads/staging:"
 	expect_equal "$c0" "$(srv_id staging)" "staging unchanged"
 
 	# With what the old policy asks (two release managers), it goes through.
@@ -423,7 +423,7 @@ test_update_hook()
 	grant_dan r
 	save_refs "$SRV/$NAME.git"
 	expect_exit 1 git -C r push origin dev:prod
-	expect_stderr_contains "GL-HOOK-ERR: appctl: refs/heads/prod: "
+	expect_stderr_contains "appctl: refs/heads/prod: "
 	expect_stderr_contains "hook declined"
 	expect_refs_unchanged "$SRV/$NAME.git"
 	push_ok r origin dev
