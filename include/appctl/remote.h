@@ -86,6 +86,33 @@ appctl_error *appctl_ref_delete(appctl_repo *repo, const char *name);
 
 /* ---- remotes ---- */
 
+/*
+ * A remote as sync addresses it. Remotes are reached only through the
+ * system `git` (fetch, ls-remote, push), run with the user's environment,
+ * so ssh config, GIT_SSH_COMMAND, core.sshCommand, credential helpers,
+ * proxies, url.*.insteadOf and a path remote's hooks behave exactly as
+ * for `git push`.
+ */
+typedef struct appctl_remote_spec {
+	char *arg;                /* what git is given: the remote's name, or its URL / absolute path */
+	char *track;              /* where sync keeps copies of its refs, ending in '/' */
+	int configured;           /* 1 for a configured remote (git remote add) */
+} appctl_remote_spec;
+
+/*
+ * Resolves `name`: a configured remote (remote.<name>.url or .pushurl
+ * set), whose copies go under refs/appctl/remote/<name>/; else a URL
+ * ("scheme://...", scp-like "host:path") or the path of a directory
+ * (relative to the working tree, or the bare repository, as git takes
+ * it), whose copies go under refs/appctl/remote-url/<the URL with every
+ * byte but letters, digits, '-' and '_' made '_'>/. Anything else is
+ * APPCTL_EUSAGE. Dispose with appctl_remote_spec_dispose, also on error.
+ */
+appctl_error *appctl_remote_resolve(appctl_remote_spec *out,
+	appctl_repo *repo, const char *name);
+
+void appctl_remote_spec_dispose(appctl_remote_spec *spec);
+
 /* What a remote advertised: ref names and the ids they point at (not peeled). */
 typedef struct appctl_remote_refs {
 	appctl_ref_entry *refs;   /* sorted by name */
@@ -99,31 +126,48 @@ const char *appctl_remote_refs_find(const appctl_remote_refs *refs,
 void appctl_remote_refs_dispose(appctl_remote_refs *refs);
 
 /*
- * Fetches `refspecs` from the configured remote `remote` (no tags
- * followed, FETCH_HEAD untouched) and lists every ref it advertised into
- * *advertised (dispose with appctl_remote_refs_dispose). An unknown remote
- * is APPCTL_EUSAGE; network and protocol failures APPCTL_ESYSTEM with
- * libgit2's message.
+ * Brings the remote's refs that `refspecs` name ("+SRC:DST", SRC and DST
+ * full ref names, at most one '*' each, as git takes them) into this
+ * repository: `git ls-remote` lists them, then `git fetch` (no tags
+ * followed, FETCH_HEAD untouched, no other ref of this repository moved)
+ * takes those whose DST does not hold them yet. *advertised receives
+ * every ref the remote has that a SRC matches, with the id its DST now
+ * holds, i.e. what was fetched (dispose with appctl_remote_refs_dispose).
+ * `remote` is appctl_remote_spec.arg. A failure of git is APPCTL_ESYSTEM
+ * carrying git's own message.
  */
 appctl_error *appctl_remote_fetch(appctl_remote_refs *advertised,
 	appctl_repo *repo, const char *remote, const char *const *refspecs,
 	size_t count);
 
+/* What became of one ref update of a push. */
+typedef enum {
+	APPCTL_PUSH_ACCEPTED = 0, /* updated, or already there */
+	APPCTL_PUSH_NOT_SENT,     /* another update of the atomic push failed */
+	APPCTL_PUSH_STALE,        /* the remote no longer held `expect`: someone pushed first */
+	APPCTL_PUSH_REFUSED       /* the remote refused it (its hook, its config) */
+} appctl_push_status;
+
 /* One ref update of a push, and what the remote said of it. */
 typedef struct appctl_push_ref {
-	const char *src;          /* local ref name */
 	const char *dst;          /* ref name on the remote */
+	const char *id;           /* the object it is to point at (40 hex digits) */
 	const char *expect;       /* the remote's value the update is built on; "" absent */
-	char *status;             /* filled: NULL accepted, else the remote's reason */
+	appctl_push_status status;/* filled */
+	char *reason;             /* filled: git's reason when not accepted, or NULL; caller frees */
 } appctl_push_ref;
 
 /*
- * Pushes `refs` in one push (so a pre-receive hook judges them together).
- * Each update is a compare-and-swap: when the remote no longer holds
- * `expect` for one of them, nothing is sent and the error is
- * APPCTL_ECONFLICT. Per-ref refusals are not errors: they fill `status`
- * (the caller frees each). Whatever the remote printed (its hooks' lines)
- * is appended to *remote_text (caller frees; may stay NULL).
+ * Pushes `refs` in one `git push --atomic` (so a pre-receive hook judges
+ * them together and the remote takes all or none), each update a
+ * compare-and-swap (--force-with-lease=DST:EXPECT). Returns NULL when
+ * every update was accepted; APPCTL_ECONFLICT when one was stale
+ * (someone else pushed first: nothing was changed, fetch and retry);
+ * APPCTL_EDENIED when the remote refused the push (its hook, its
+ * configuration); APPCTL_ESYSTEM when git could not push at all, with
+ * git's message. `status` and `reason` are filled in every case (the
+ * caller frees each `reason`). The remote's own lines ("remote: ...", as
+ * git shows them) go to *remote_text (caller frees; NULL when none).
  */
 appctl_error *appctl_remote_push(appctl_repo *repo, const char *remote,
 	appctl_push_ref *refs, size_t count, char **remote_text);

@@ -1,4 +1,4 @@
-/* cmd_sync.c: `appctl sync [REMOTE]`: merge the event log with a remote's by re-parenting events, then push log, releases and tags as one compare-and-swap push. */
+/* cmd_sync.c: `appctl sync [--drop EVENT] [REMOTE]`: merge the event log with a remote's by re-parenting events, then push log, releases and tags in one atomic compare-and-swap push. */
 #include "sync.h"
 
 #include <stdarg.h>
@@ -18,13 +18,16 @@
 
 /* Someone pushing first costs one round; six in a row means a busy remote. */
 #define SYNC_ATTEMPTS 6
-#define TRACK_ROOT "refs/appctl/remote/"
 #define RELEASE_PREFIX "refs/tags/release/"
 
 typedef struct sync_ctx {
 	appctl_cli *cli;
-	const char *remote;
-	char *prefix;                 /* refs/appctl/remote/<remote>/ */
+	const char *remote;           /* as the user named it */
+	appctl_remote_spec spec;      /* what git is given, where the copies go */
+	const char *prefix;           /* spec.track: refs/appctl/remote/<remote>/ */
+	const char *drop;             /* --drop: the event to remove first; NULL done */
+	char dropped[41];             /* the event --drop removed */
+	appctl_strbuf drop_line;      /* what --drop did, kept across attempts */
 	appctl_remote_refs adv;       /* what the remote advertised at the fetch */
 	appctl_log_state *pre_state;  /* the local log's state before sync */
 	char local[41];               /* the local log before this attempt; "" none */
@@ -132,7 +135,7 @@ static appctl_error *fetch_once(sync_ctx *s, const appctl_log_state *envs)
 			envs->envs[i].env, s->prefix, envs->envs[i].env);
 	appctl_remote_refs_dispose(&s->adv);
 	if (!err)
-		err = appctl_remote_fetch(&s->adv, s->cli->repo, s->remote,
+		err = appctl_remote_fetch(&s->adv, s->cli->repo, s->spec.arg,
 			(const char *const *)specs, n);
 	free_specs(specs, n);
 	if (err)
@@ -272,10 +275,12 @@ static appctl_error *reparent(sync_ctx *s, const char *base)
 			err = appctl_error_new(APPCTL_ECONFLICT, "sync: your %s of '%s' "
 				"(release %lld, event %.12s) was not pushed, and '%s' "
 				"released '%s' meanwhile: it cannot be recorded on top; "
-				"see 'appctl history %s' and promote again",
+				"remove it with 'appctl sync --drop %.12s' (the other "
+				"events are kept, and '%s' returns to where it was), see "
+				"'appctl history %s' and promote again",
 				appctl_event_type_name(ev->type), ev->env,
 				(long long)ev->release, ev->id, s->remote, ev->env,
-				ev->env);
+				ev->id, ev->env, ev->env);
 		}
 		if (!err)
 			err = appctl_log_state_format(&state_json, next);
@@ -296,6 +301,25 @@ cleanup:
 	appctl_log_state_free(next);
 	appctl_log_state_free(state);
 	free_specs(remote_ids, nids);
+	free(path);
+	return err;
+}
+
+/* Whether log commit `commit` is one of the local events re-parented onto the remote's log. */
+static appctl_error *is_reparented(int *out, sync_ctx *s, const char *commit)
+{
+	char (*path)[41] = NULL;
+	appctl_error *err;
+	size_t n = 0, i;
+	int reached = 0;
+
+	*out = 0;
+	if (!s->reparented || !*s->remote_log || !*commit)
+		return NULL;
+	err = appctl_first_parent_path(&path, &n, &reached, s->cli->repo,
+		s->merged, s->remote_log);
+	for (i = 0; !err && i < n && !*out; i++)
+		*out = strcmp(path[i], commit) == 0;
 	free(path);
 	return err;
 }
@@ -325,10 +349,19 @@ static appctl_error *verify_merged(sync_ctx *s, const char *base)
 	err = appctl_log_verify_range(&problem, &ctx, s->merged, NULL, NULL);
 	if (!err && problem.text) {
 		char *text = appctl_log_problem_describe(&problem);
+		int own = 0;
 
-		err = appctl_error_new(APPCTL_EDENIED, "sync: the log of '%s' "
-			"does not pass the judge at %s; nothing was adopted",
-			s->remote, text ? text : problem.text);
+		err = is_reparented(&own, s, problem.log_commit);
+		if (!err && own)
+			err = appctl_error_new(APPCTL_EDENIED, "sync: on top of the "
+				"log of '%s', this repository's own %s does not pass the "
+				"judge; nothing was adopted: remove it alone (the other "
+				"events are kept) with 'appctl sync --drop %.12s'",
+				s->remote, text ? text : problem.text, problem.event_id);
+		else if (!err)
+			err = appctl_error_new(APPCTL_EDENIED, "sync: the log of '%s' "
+				"does not pass the judge at %s; nothing was adopted",
+				s->remote, text ? text : problem.text);
 		free(text);
 	}
 	appctl_log_problem_dispose(&problem);
@@ -373,8 +406,14 @@ static appctl_error *merge(sync_ctx *s)
 	}
 	if (err)
 		return err;
-	/* Nothing fetched is adopted before it passed the judge, as the hook judges it. */
-	err = verify_merged(s, found ? base : s->local);
+	/*
+	 * Nothing fetched is adopted before it passed the judge, as the hook
+	 * judges it. A log that only adds local events to the remote's adopts
+	 * nothing: this clone verified it (appctl_log_verified), and the
+	 * remote's hook judges what it receives.
+	 */
+	err = verify_merged(s, found && strcmp(s->merged, s->local) != 0
+		? base : s->local);
 	if (err)
 		return err;
 	if (strcmp(s->merged, s->local) != 0)
@@ -520,33 +559,39 @@ static void push_set_dispose(push_set *p)
 	size_t i;
 
 	for (i = 0; i < p->count; i++)
-		free(p->refs[i].status);
+		free(p->refs[i].reason);
 	free(p->refs);
 	free_specs(p->names, p->name_count);
 	memset(p, 0, sizeof(*p));
 }
 
-static appctl_error *push_add(push_set *p, const char *ref, const char *expect)
+/* Adds the update of remote ref `ref` to `id`, from `expect` (NULL: it must not exist). */
+static appctl_error *push_add(push_set *p, const char *ref, const char *id,
+	const char *expect)
 {
 	appctl_push_ref *grown = realloc(p->refs, (p->count + 1) * sizeof(*grown));
+	const char *parts[3];
 	char **names;
+	size_t k;
 
 	if (!grown)
 		return appctl_error_nomem();
 	p->refs = grown;
-	names = realloc(p->names, (p->name_count + 2) * sizeof(*names));
+	names = realloc(p->names, (p->name_count + 3) * sizeof(*names));
 	if (!names)
 		return appctl_error_nomem();
 	p->names = names;
-	if (!(p->names[p->name_count] = strdup(ref)))
-		return appctl_error_nomem();
-	p->name_count++;
-	if (!(p->names[p->name_count] = strdup(expect ? expect : "")))
-		return appctl_error_nomem();
-	p->name_count++;
+	parts[0] = ref;
+	parts[1] = id;
+	parts[2] = expect ? expect : "";
+	for (k = 0; k < 3; k++) {
+		if (!(p->names[p->name_count] = strdup(parts[k])))
+			return appctl_error_nomem();
+		p->name_count++;
+	}
 	memset(&p->refs[p->count], 0, sizeof(p->refs[p->count]));
-	p->refs[p->count].src = p->names[p->name_count - 2];
-	p->refs[p->count].dst = p->names[p->name_count - 2];
+	p->refs[p->count].dst = p->names[p->name_count - 3];
+	p->refs[p->count].id = p->names[p->name_count - 2];
 	p->refs[p->count].expect = p->names[p->name_count - 1];
 	p->count++;
 	return NULL;
@@ -572,7 +617,7 @@ static appctl_error *push_tags(push_set *p, sync_ctx *s,
 		if (!err && found)
 			err = logged_release(want, &logged, s, e->env, n);
 		if (!err && found && logged && strcmp(at, want) == 0)
-			err = push_add(p, name, NULL);
+			err = push_add(p, name, at, NULL);
 	}
 	return err;
 }
@@ -580,12 +625,15 @@ static appctl_error *push_tags(push_set *p, sync_ctx *s,
 /*
  * What the remote lacks besides the log: the protected environments this
  * repository released (where the merged log has them) and release tags.
+ * `first` receives the first environment's name ("" when none).
  */
-static appctl_error *plan_releases(push_set *p, sync_ctx *s)
+static appctl_error *plan_releases(push_set *p, sync_ctx *s, char *first_env,
+	size_t size)
 {
 	appctl_error *err = NULL;
 	size_t i;
 
+	first_env[0] = '\0';
 	for (i = 0; i < s->state->env_count && !err; i++) {
 		const appctl_env_state *e = &s->state->envs[i];
 		const char *theirs;
@@ -594,13 +642,15 @@ static appctl_error *plan_releases(push_set *p, sync_ctx *s)
 
 		/* The first environment's branch is the builders', for git push. */
 		err = is_first(&first, s, e);
+		if (!err && first)
+			snprintf(first_env, size, "%s", e->env);
 		if (!err && !first) {
 			snprintf(name, sizeof(name), "refs/heads/%s", e->env);
 			theirs = appctl_remote_refs_find(&s->adv, name);
 			err = appctl_ref_read(at, &found, s->cli->repo, name);
 			if (!err && found && strcmp(at, e->commit) == 0 &&
 			    (!theirs || strcmp(theirs, at) != 0))
-				err = push_add(p, name, theirs);
+				err = push_add(p, name, at, theirs);
 		}
 		if (!err)
 			err = push_tags(p, s, e);
@@ -608,95 +658,513 @@ static appctl_error *plan_releases(push_set *p, sync_ctx *s)
 	return err;
 }
 
-/* Whether a refusal only says that someone else updated the ref first. */
-static int lost_race(const char *status)
+/* Whether `commit` (which may be absent here) reaches `ancestor`; 0 when unknown. */
+static appctl_error *reaches(int *out, sync_ctx *s, const char *commit,
+	const char *ancestor)
 {
-	return strstr(status, "stale") || strstr(status, "fetch first") ||
-		strstr(status, "lock") || strstr(status, "failed to update") ||
-		strstr(status, "non-fast-forward");
-}
-
-/*
- * Sends one push and reads the remote's verdict per ref. A refusal that
- * only means someone else got there first is APPCTL_ECONFLICT (fetch and
- * retry); a refusal by the remote's hook is APPCTL_EDENIED, its lines
- * printed as git would. Accepted refs are recorded as the remote's.
- */
-static appctl_error *push_set_send(sync_ctx *s, push_set *p)
-{
-	appctl_strbuf why = APPCTL_STRBUF_INIT;
+	char c[41];
+	int have = 0;
 	appctl_error *err;
-	char *text = NULL;
-	size_t i;
-	int raced = 0;
 
-	err = appctl_remote_push(s->cli->repo, s->remote, p->refs, p->count,
-		&text);
-	if (err)
-		goto cleanup;
-	for (i = 0; i < p->count; i++) {
-		if (!p->refs[i].status)
-			continue;
-		raced |= lost_race(p->refs[i].status);
-		appctl_strbuf_printf(&why, "%s%s: %s", why.len ? "; " : "",
-			p->refs[i].dst, p->refs[i].status);
-	}
-	for (i = 0; i < p->count && !err; i++) {
-		char *track;
-		char at[41];
-		int found = 0;
-
-		if (p->refs[i].status)
-			continue;
-		track = track_name(s, p->refs[i].dst);
-		err = track ? appctl_ref_read(at, &found, s->cli->repo,
-			p->refs[i].src) : appctl_error_nomem();
-		if (!err && found)
-			err = appctl_ref_set(s->cli->repo, track, at,
-				"appctl sync: pushed");
-		free(track);
-		if (!err)
-			err = say(s, "pushed %s", p->refs[i].dst);
-	}
-	if (!err && why.len) {
-		if (text && !raced)
-			fprintf(stderr, "%s%s", text,
-				text[strlen(text) - 1] == '\n' ? "" : "\n");
-		err = appctl_error_new(raced ? APPCTL_ECONFLICT : APPCTL_EDENIED,
-			"sync: %s refused the push: %s", s->remote, why.ptr);
-	}
-cleanup:
-	free(text);
-	appctl_strbuf_dispose(&why);
+	*out = 0;
+	err = appctl_object_commit(c, &have, s->cli->repo, commit);
+	if (!err && have)
+		err = appctl_object_commit(c, &have, s->cli->repo, ancestor);
+	if (!err && have)
+		err = appctl_commit_reaches(out, s->cli->repo, commit, ancestor);
 	return err;
 }
 
 /*
- * The log first, alone, then the releases. libgit2 cannot push
- * atomically, and a push whose log update lost a race must not move a
- * branch that update was to back: so a branch is only ever pushed once
- * the remote's log holds the event that moves it.
+ * The first environment's branch, when a promotion this push publishes
+ * takes a commit the remote's branch does not hold yet: the remote's hook
+ * judges a promote out of it against that branch, so the branch goes
+ * along, up to the newest such commit and only as a fast-forward. Work
+ * on it beyond that commit stays the builders' to push.
+ */
+static appctl_error *plan_source(push_set *p, sync_ctx *s, const char *first)
+{
+	char (*path)[41] = NULL, name[300], best[41] = "";
+	const char *theirs;
+	appctl_error *err = NULL;
+	size_t n = 0, i;
+	int reached = 0, ok = 0, unrelated = 0;
+
+	if (!*first || strcmp(s->merged, s->remote_log) == 0)
+		return NULL;
+	snprintf(name, sizeof(name), "refs/heads/%s", first);
+	theirs = appctl_remote_refs_find(&s->adv, name);
+	err = appctl_first_parent_path(&path, &n, &reached, s->cli->repo,
+		s->merged, *s->remote_log ? s->remote_log : NULL);
+	for (i = 0; i < n && !err && !unrelated; i++) {
+		appctl_log_entry entry;
+		const appctl_event *ev;
+
+		err = appctl_log_entry_read(&entry, s->cli->repo, path[i]);
+		ev = entry.event;
+		if (!err && ev->type == APPCTL_EV_PROMOTE && ev->source &&
+		    strcmp(ev->source, first) == 0) {
+			if (theirs)
+				err = reaches(&ok, s, theirs, ev->to);
+			if (!err && !(theirs && ok)) {
+				/* Newest first: the newest usually holds the older ones. */
+				if (!*best)
+					snprintf(best, sizeof(best), "%s", ev->to);
+				else if ((err = reaches(&ok, s, best, ev->to)) == NULL && !ok)
+					unrelated = 1;
+			}
+		}
+		appctl_log_entry_dispose(&entry);
+	}
+	free(path);
+	if (err || unrelated || !*best)
+		return err;
+	/* Only a fast-forward: a branch the builders moved elsewhere is theirs to merge. */
+	if (theirs && ((err = reaches(&ok, s, best, theirs)) != NULL || !ok))
+		return err;
+	return push_add(p, name, best, theirs);
+}
+
+/*
+ * Finds the event of the push that the remote refused: the one its
+ * lines name (the hook names the event it refuses), else the first that
+ * fails the judge here as the hook judges what it receives (by this
+ * clock). *id gets its id ("" when none is to blame), *why the reason
+ * (caller frees).
+ */
+static appctl_error *find_refused_event(char id[41], char **why,
+	sync_ctx *s, const char *text)
+{
+	char (*path)[41] = NULL;
+	appctl_log_problem problem;
+	appctl_judge_ctx ctx;
+	appctl_chain *chain = NULL;
+	appctl_error *err;
+	size_t n = 0, i;
+	int reached = 0;
+
+	id[0] = '\0';
+	*why = NULL;
+	memset(&problem, 0, sizeof(problem));
+	err = appctl_first_parent_path(&path, &n, &reached, s->cli->repo,
+		s->merged, *s->remote_log ? s->remote_log : NULL);
+	for (i = n; i > 0 && !err && !*id && text; i--) {
+		appctl_log_entry entry;
+		const char *at, *eol, *cut;
+
+		err = appctl_log_entry_read(&entry, s->cli->repo, path[i - 1]);
+		if (!err && (at = strstr(text, entry.event->id)) != NULL) {
+			memcpy(id, entry.event->id, 41);
+			/* "... event ID (approve staging, log commit C): REASON" */
+			eol = strchr(at, '\n');
+			if (!eol)
+				eol = at + strlen(at);
+			cut = strstr(at, "): ");
+			if (cut && cut < eol)
+				*why = strndup(cut + 3, (size_t)(eol - cut - 3));
+		}
+		appctl_log_entry_dispose(&entry);
+	}
+	free(path);
+	if (err || *id)
+		return err;
+	err = appctl_chain_open(&chain, s->cli->repo, s->remote_log);
+	if (!err) {
+		memset(&ctx, 0, sizeof(ctx));
+		ctx.repo = s->cli->repo;
+		ctx.chain = chain;
+		ctx.mode = APPCTL_JUDGE_RECEIVED;
+		ctx.now = appctl_clock_now();
+		err = appctl_log_verify_range(&problem, &ctx, s->merged, NULL,
+			NULL);
+	}
+	if (!err && problem.text && *problem.event_id) {
+		memcpy(id, problem.event_id, 41);
+		*why = problem.text;
+		problem.text = NULL;
+	}
+	appctl_log_problem_dispose(&problem);
+	appctl_chain_free(chain);
+	return err;
+}
+
+/*
+ * The remote refused a push that carried local events. When one event is
+ * to blame, the error names it, says why, and gives the way out: that
+ * event can never be pushed as it is (the remote judges what it receives
+ * by its own clock), and every later local event waits behind it.
+ */
+static appctl_error *refused_event(sync_ctx *s, appctl_error *err,
+	const char *text)
+{
+	appctl_log_entry entry;
+	appctl_error *e2;
+	char id[41], *why = NULL;
+	int i;
+
+	memset(&entry, 0, sizeof(entry));
+	e2 = find_refused_event(id, &why, s, text);
+	if (e2 || !*id) {
+		appctl_error_free(e2);
+		free(why);
+		return err;
+	}
+	/* The event's log commit in the merged log, to describe it. */
+	{
+		char (*path)[41] = NULL;
+		size_t n = 0, k;
+		int reached = 0;
+
+		e2 = appctl_first_parent_path(&path, &n, &reached, s->cli->repo,
+			s->merged, *s->remote_log ? s->remote_log : NULL);
+		for (k = 0; k < n && !e2; k++) {
+			e2 = appctl_log_entry_read(&entry, s->cli->repo, path[k]);
+			if (!e2 && strcmp(entry.event->id, id) == 0)
+				break;
+			appctl_log_entry_dispose(&entry);
+		}
+		free(path);
+	}
+	if (!e2 && entry.event) {
+		const appctl_event *ev = entry.event;
+
+		for (i = 0; why && why[i]; i++)
+			if (why[i] == '\n')
+				why[i] = ' ';
+		/* It goes in the middle of a sentence. */
+		while (why && i > 0 && strchr(" .;", why[i - 1]))
+			why[--i] = '\0';
+		e2 = appctl_error_new(APPCTL_EDENIED, "%s; it refused event %s "
+			"(%s of '%s' by %s, %s), which only this repository has: %s; "
+			"the remote judges what it receives, by its own clock, so "
+			"this event can never be pushed as it is, and every later "
+			"event of this repository waits behind it: remove it alone "
+			"(the other events are kept) with 'appctl sync --drop %.12s', "
+			"then record it again if it is still wanted", err->message,
+			ev->id, appctl_event_type_name(ev->type), ev->env ? ev->env
+			: "", ev->principal ? ev->principal : "?", ev->time ? ev->time
+			: "?", why ? why : "see the remote's lines above", ev->id);
+		appctl_error_free(err);
+		err = e2;
+		e2 = NULL;
+	}
+	appctl_error_free(e2);
+	appctl_log_entry_dispose(&entry);
+	free(why);
+	return err;
+}
+
+/*
+ * Sends the push (one atomic compare-and-swap of every ref) and reads the
+ * remote's verdict. Someone else pushing first is APPCTL_ECONFLICT
+ * (fetch and retry); a refusal by the remote's hook is APPCTL_EDENIED,
+ * its lines printed as git would. Accepted refs are recorded as the
+ * remote's.
+ */
+static appctl_error *push_set_send(sync_ctx *s, push_set *p)
+{
+	appctl_error *err;
+	char *text = NULL;
+	size_t i;
+	int has_log = 0;
+
+	err = appctl_remote_push(s->cli->repo, s->spec.arg, p->refs, p->count,
+		&text);
+	if (err && err->code == APPCTL_EDENIED) {
+		if (text)
+			fprintf(stderr, "%s", text);
+		for (i = 0; i < p->count; i++)
+			has_log |= strcmp(p->refs[i].dst, APPCTL_LOG_REF) == 0;
+		err = appctl_error_wrap(err, "sync");
+		if (has_log)
+			err = refused_event(s, err, text);
+	} else if (err) {
+		err = appctl_error_wrap(err, "sync");
+	}
+	for (i = 0; i < p->count && !err; i++) {
+		char *track = track_name(s, p->refs[i].dst);
+
+		err = track ? appctl_ref_set(s->cli->repo, track, p->refs[i].id,
+			"appctl sync: pushed") : appctl_error_nomem();
+		free(track);
+		if (!err)
+			err = say(s, "pushed %s", p->refs[i].dst);
+	}
+	free(text);
+	return err;
+}
+
+/*
+ * One push: the log, the protected environment branches and the release
+ * tags, atomically, so that the remote's hook judges the log's new events
+ * first and the branch moves and tags they back in the same push, and
+ * takes all or none.
  */
 static appctl_error *push(sync_ctx *s)
 {
-	push_set log, releases;
+	push_set p;
 	appctl_error *err = NULL;
+	char first[256];
 
-	memset(&log, 0, sizeof(log));
-	memset(&releases, 0, sizeof(releases));
-	if (strcmp(s->merged, s->remote_log) != 0) {
-		err = push_add(&log, APPCTL_LOG_REF, s->remote_log);
-		if (!err)
-			err = push_set_send(s, &log);
-		if (!err)
-			memcpy(s->remote_log, s->merged, 41);
-	}
+	memset(&p, 0, sizeof(p));
+	if (strcmp(s->merged, s->remote_log) != 0)
+		err = push_add(&p, APPCTL_LOG_REF, s->merged, s->remote_log);
 	if (!err)
-		err = plan_releases(&releases, s);
-	if (!err && releases.count)
-		err = push_set_send(s, &releases);
-	push_set_dispose(&releases);
-	push_set_dispose(&log);
+		err = plan_releases(&p, s, first, sizeof(first));
+	if (!err)
+		err = plan_source(&p, s, first);
+	if (!err && p.count)
+		err = push_set_send(s, &p);
+	if (!err)
+		memcpy(s->remote_log, s->merged, 41);
+	push_set_dispose(&p);
+	return err;
+}
+
+/* ---- dropping one local event that cannot be pushed ---- */
+
+/* Whether `s` could be (a prefix of) an event id: 4 to 40 lowercase hex digits. */
+static int id_prefix_ok(const char *s)
+{
+	size_t n = strlen(s), i;
+
+	if (n < 4 || n > 40)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return 0;
+	return 1;
+}
+
+/* Whether the promote or rollback `ev` counts the approval `id`. */
+static int relies_on(const appctl_event *ev, const char *id)
+{
+	size_t i;
+
+	if (ev->type != APPCTL_EV_PROMOTE && ev->type != APPCTL_EV_ROLLBACK)
+		return 0;
+	for (i = 0; i < ev->approval_count; i++)
+		if (strcmp(ev->approvals[i], id) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * Undoes locally what a dropped promote or rollback did: its release tag
+ * goes, its branch returns to where the release took it from. Only refs
+ * found exactly where the release put them are touched.
+ */
+static appctl_error *undo_release(sync_ctx *s, const appctl_event *ev)
+{
+	char name[300], at[41];
+	appctl_error *err;
+	int found = 0;
+
+	snprintf(name, sizeof(name), RELEASE_PREFIX "%s/%lld", ev->env,
+		(long long)ev->release);
+	err = appctl_ref_read(at, &found, s->cli->repo, name);
+	if (!err && found && strcmp(at, ev->to) == 0)
+		err = appctl_ref_delete(s->cli->repo, name);
+	snprintf(name, sizeof(name), "refs/heads/%s", ev->env);
+	if (!err)
+		err = appctl_ref_read(at, &found, s->cli->repo, name);
+	if (!err && found && strcmp(at, ev->to) == 0)
+		err = appctl_ref_cas(s->cli->repo, name, at, ev->from,
+			"appctl sync --drop: release dropped");
+	else if (!err && found)
+		err = say(s, "left %s alone: it is at %.7s, not where the dropped "
+			"release put it", ev->env, at);
+	return err;
+}
+
+/*
+ * `sync --drop EVENT`: removes one event of the local log that the remote
+ * does not have, re-parenting the local events after it onto its parent
+ * (their bytes, ids and signatures unchanged; their states recomputed).
+ * Refused for an event the remote has, the init event, and an event a
+ * later local event relies on: a promote or rollback counting it as an
+ * approval, or whatever no longer passes the judge without it (a later
+ * release of the same environment, an approval given on the commit a
+ * dropped release brought). The rewritten log is judged as sync judges
+ * what it adopts before anything moves, and becomes the verified head.
+ */
+static appctl_error *drop_event(sync_ctx *s)
+{
+	char (*path)[41] = NULL, **remote_ids = NULL, base[41] = "";
+	char head[41], *state_json = NULL;
+	appctl_log_entry entry, later;
+	appctl_log_state *state = NULL, *next = NULL;
+	appctl_log_problem problem;
+	appctl_judge_ctx ctx;
+	appctl_chain *chain = NULL;
+	appctl_error *err = NULL;
+	size_t n = 0, nids = 0, i, at = 0, matches = 0;
+	int reached = 0, found = 0;
+
+	memset(&entry, 0, sizeof(entry));
+	memset(&later, 0, sizeof(later));
+	memset(&problem, 0, sizeof(problem));
+	if (!*s->local)
+		return appctl_error_new(APPCTL_EUSAGE, "sync: --drop: this "
+			"repository has no event log");
+	if (*s->remote_log) {
+		err = appctl_merge_base(base, &found, s->cli->repo, s->local,
+			s->remote_log);
+		if (!err && !found)
+			err = appctl_error_new(APPCTL_EINPUT, "sync: the event logs "
+				"of this repository and '%s' share no history; nothing "
+				"was changed", s->remote);
+		if (!err)
+			err = event_ids(&remote_ids, &nids, s->cli->repo,
+				s->remote_log, base);
+	}
+	/* The local events the remote's log does not reach: the only ones that may go. */
+	if (!err)
+		err = appctl_first_parent_path(&path, &n, &reached, s->cli->repo,
+			s->local, *base ? base : NULL);
+	for (i = 0; i < n && !err; i++) {
+		appctl_log_entry e;
+
+		err = appctl_log_entry_read(&e, s->cli->repo, path[i]);
+		if (!err && strncmp(e.event->id, s->drop, strlen(s->drop)) == 0) {
+			matches++;
+			at = i;
+		}
+		appctl_log_entry_dispose(&e);
+	}
+	if (err)
+		goto done;
+	if (matches > 1) {
+		err = appctl_error_new(APPCTL_EUSAGE, "sync: --drop: '%s' names "
+			"%zu events; give more digits", s->drop, matches);
+		goto done;
+	}
+	if (!matches) {
+		err = appctl_error_new(APPCTL_EDENIED, "sync: --drop: no event "
+			"'%s' is in this repository's log without being in the log "
+			"of '%s': only an event that was never pushed can be dropped",
+			s->drop, s->remote);
+		goto done;
+	}
+	err = appctl_log_entry_read(&entry, s->cli->repo, path[at]);
+	if (err)
+		goto done;
+	if (has_id(remote_ids, nids, entry.event->id)) {
+		err = appctl_error_new(APPCTL_EDENIED, "sync: --drop: '%s' already "
+			"has event %s (a sync pushed it before); an event the remote "
+			"has stays", s->remote, entry.event->id);
+		goto done;
+	}
+	if (entry.event->type == APPCTL_EV_INIT || !entry.parent_count) {
+		err = appctl_error_new(APPCTL_EUSAGE, "sync: --drop: %s is the "
+			"init event, the root of the log", entry.event->id);
+		goto done;
+	}
+	/* Re-parent what came after it onto its parent, oldest first. */
+	memcpy(head, entry.parent, 41);
+	err = appctl_chain_open(&chain, s->cli->repo, head);
+	if (!err)
+		err = appctl_log_state_format(&state_json,
+			appctl_chain_state(chain));
+	if (!err)
+		err = appctl_log_state_parse(&state, "state", state_json,
+			strlen(state_json));
+	free(state_json);
+	state_json = NULL;
+	for (i = at; i > 0 && !err; i--) {
+		const appctl_event *ev;
+
+		err = appctl_log_entry_read(&later, s->cli->repo, path[i - 1]);
+		if (err)
+			break;
+		ev = later.event;
+		if (relies_on(ev, entry.event->id)) {
+			err = appctl_error_new(APPCTL_EDENIED, "sync: --drop: event %s "
+				"(%s of '%s') counts %s as an approval; drop it first",
+				ev->id, appctl_event_type_name(ev->type), ev->env,
+				entry.event->id);
+			break;
+		}
+		err = appctl_log_state_next(&next, state, ev, ev->id);
+		if (err && (err->code == APPCTL_ECONFLICT ||
+				err->code == APPCTL_EINPUT)) {
+			char *text = appctl_error_format(err);
+
+			appctl_error_free(err);
+			err = appctl_error_new(APPCTL_EDENIED, "sync: --drop: event "
+				"%s (%s of '%s', release %lld) follows the release of "
+				"%s: %s; drop it first", ev->id,
+				appctl_event_type_name(ev->type), ev->env,
+				(long long)ev->release, entry.event->id,
+				text ? text : "?");
+			free(text);
+		}
+		if (!err)
+			err = appctl_log_state_format(&state_json, next);
+		if (!err)
+			err = appctl_log_reparent(head, s->cli->repo, head, ev,
+				state_json);
+		free(state_json);
+		state_json = NULL;
+		appctl_log_entry_dispose(&later);
+		appctl_log_state_free(state);
+		state = next;
+		next = NULL;
+	}
+	if (err)
+		goto done;
+	/* The rewritten stretch is judged as sync judges what it adopts. */
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.repo = s->cli->repo;
+	ctx.chain = chain;
+	ctx.mode = APPCTL_JUDGE_RECORDED;
+	ctx.now = appctl_clock_now();
+	err = appctl_log_verify_range(&problem, &ctx, head, NULL, NULL);
+	if (!err && problem.text) {
+		char *text = appctl_log_problem_describe(&problem);
+
+		err = appctl_error_new(APPCTL_EDENIED, "sync: --drop: without "
+			"event %s, %s; nothing was changed", entry.event->id,
+			text ? text : problem.text);
+		free(text);
+	}
+	if (err)
+		goto done;
+	/*
+	 * The branch and tag first, then the log, the commit point: should
+	 * this stop in between, the log still records the release, and the
+	 * next command puts them back (appctl_log_settle).
+	 */
+	if (entry.event->type == APPCTL_EV_PROMOTE ||
+	    entry.event->type == APPCTL_EV_ROLLBACK)
+		err = undo_release(s, entry.event);
+	if (!err)
+		err = appctl_ref_cas(s->cli->repo, APPCTL_LOG_REF, s->local, head,
+			"appctl sync --drop");
+	/* Everything up to the parent was verified, and the rest just now. */
+	if (!err)
+		err = appctl_log_checkpoint_write(s->cli->repo, head);
+	if (!err) {
+		memcpy(s->dropped, entry.event->id, 41);
+		appctl_strbuf_printf(&s->drop_line, "dropped event %s (%s of '%s' "
+			"by %s, %s); %zu later event%s re-parented\n",
+			entry.event->id, appctl_event_type_name(entry.event->type),
+			entry.event->env, entry.event->principal
+				? entry.event->principal : "?",
+			entry.event->time ? entry.event->time : "?", at,
+			at == 1 ? "" : "s");
+		if (s->drop_line.failed)
+			err = appctl_error_nomem();
+	}
+done:
+	appctl_log_problem_dispose(&problem);
+	appctl_chain_free(chain);
+	appctl_log_state_free(state);
+	appctl_log_state_free(next);
+	appctl_log_entry_dispose(&later);
+	appctl_log_entry_dispose(&entry);
+	free_specs(remote_ids, nids);
+	free(path);
 	return err;
 }
 
@@ -755,6 +1223,19 @@ static appctl_error *attempt(sync_ctx *s)
 	err = save_tracking(s);
 	if (!err)
 		err = fetch(s);
+	/* Once, when asked, before the logs are merged: the remote's side must be known. */
+	if (!err && s->drop) {
+		err = drop_event(s);
+		if (err)
+			appctl_error_free(restore_tracking(s));
+		if (!err) {
+			s->drop = NULL;
+			appctl_log_state_free(s->pre_state);
+			s->pre_state = NULL;
+			err = appctl_log_verified(s->local, &s->pre_state,
+				s->cli->repo, appctl_clock_now());
+		}
+	}
 	if (!err) {
 		err = merge(s);
 		if (err && err->code == APPCTL_EDENIED)
@@ -777,6 +1258,8 @@ static appctl_error *print_report(const sync_ctx *s, FILE *out)
 	const char *p, *nl;
 
 	if (!s->cli->json || out != stdout) {
+		if (s->drop_line.len)
+			fputs(s->drop_line.ptr, out);
 		if (s->lines.len)
 			fputs(s->lines.ptr, out);
 		else
@@ -785,8 +1268,13 @@ static appctl_error *print_report(const sync_ctx *s, FILE *out)
 	}
 	appctl_strbuf_puts(&b, "{\"remote\":");
 	appctl_json_quote(&b, s->remote);
-	appctl_strbuf_printf(&b, ",\"log\":\"%s\",\"reparented\":%zu,\"done\":[",
+	appctl_strbuf_printf(&b, ",\"log\":\"%s\",\"reparented\":%zu,",
 		s->merged, s->reparented);
+	if (*s->dropped)
+		appctl_strbuf_printf(&b, "\"dropped\":\"%s\",", s->dropped);
+	else
+		appctl_strbuf_puts(&b, "\"dropped\":null,");
+	appctl_strbuf_puts(&b, "\"done\":[");
 	for (p = s->lines.ptr; p && *p; p = nl + 1) {
 		char *line;
 
@@ -813,19 +1301,27 @@ static appctl_error *print_report(const sync_ctx *s, FILE *out)
 	return NULL;
 }
 
-appctl_error *appctl_sync_run(appctl_cli *cli, const char *remote, FILE *out)
+/* appctl_sync_run, and first, with `drop`, `sync --drop`. */
+static appctl_error *sync_run(appctl_cli *cli, const char *remote,
+	const char *drop, FILE *out)
 {
-	appctl_strbuf prefix = APPCTL_STRBUF_INIT;
 	appctl_error *err = NULL;
 	sync_ctx s;
 	int i;
 
+	if (drop && !id_prefix_ok(drop))
+		return appctl_error_new(APPCTL_EUSAGE, "sync: --drop: '%s' is not "
+			"an event id (4 to 40 lowercase hex digits)", drop);
 	memset(&s, 0, sizeof(s));
 	s.cli = cli;
 	s.remote = remote;
-	appctl_strbuf_printf(&prefix, TRACK_ROOT "%s/", remote);
-	if (!(s.prefix = appctl_strbuf_detach(&prefix)))
-		return appctl_error_nomem();
+	s.drop = drop;
+	err = appctl_remote_resolve(&s.spec, cli->repo, remote);
+	if (err) {
+		appctl_remote_spec_dispose(&s.spec);
+		return err;
+	}
+	s.prefix = s.spec.track;
 	srand((unsigned)getpid() ^ (unsigned)time(NULL));
 	for (i = 0; i < SYNC_ATTEMPTS; i++) {
 		err = attempt(&s);
@@ -836,25 +1332,36 @@ appctl_error *appctl_sync_run(appctl_cli *cli, const char *remote, FILE *out)
 		err = NULL;
 		backoff(i);
 	}
-	if (!err)
+	if (!err) {
 		err = print_report(&s, out);
-	else if (s.lines.len && (!cli->json || out != stdout))
-		fputs(s.lines.ptr, out);
+	} else if (!cli->json || out != stdout) {
+		if (s.drop_line.len)
+			fputs(s.drop_line.ptr, out);
+		if (s.lines.len)
+			fputs(s.lines.ptr, out);
+	}
+	appctl_strbuf_dispose(&s.drop_line);
 	appctl_strbuf_dispose(&s.lines);
 	appctl_remote_refs_dispose(&s.adv);
 	appctl_chain_free(s.chain);
 	appctl_ref_entries_free(s.saved, s.saved_count);
 	appctl_log_state_free(s.pre_state);
-	free(s.prefix);
+	appctl_remote_spec_dispose(&s.spec);
 	return err;
+}
+
+appctl_error *appctl_sync_run(appctl_cli *cli, const char *remote, FILE *out)
+{
+	return sync_run(cli, remote, NULL, out);
 }
 
 appctl_error *cmd_sync(appctl_cli *cli, int argc, char **argv)
 {
-	const char *pos[1] = { NULL };
+	const char *pos[1] = { NULL }, *drop = NULL;
 	int npos = 0, help = 0, json = 0;
 	const appctl_opt opts[] = {
 		{ "json", 0, APPCTL_OPT_FLAG, &json, NULL },
+		{ "drop", 0, APPCTL_OPT_STRING, &drop, "EVENT" },
 		{ 0 }
 	};
 	appctl_error *err;
@@ -867,5 +1374,5 @@ appctl_error *cmd_sync(appctl_cli *cli, int argc, char **argv)
 		return NULL;
 	}
 	cli->json |= json;
-	return appctl_sync_run(cli, npos ? pos[0] : "origin", stdout);
+	return sync_run(cli, npos ? pos[0] : "origin", drop, stdout);
 }

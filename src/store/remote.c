@@ -1,6 +1,16 @@
-/* remote.c: fetch and push through libgit2 for `appctl sync`, and the log and ref plumbing sync and the hooks share. */
+/* remote.c: fetch and push through the system git for `appctl sync`, and the log and ref plumbing sync and the hooks share. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "appctl/log.h"
@@ -349,248 +359,627 @@ void appctl_remote_refs_dispose(appctl_remote_refs *refs)
 	memset(refs, 0, sizeof(*refs));
 }
 
-/* What the transfer callbacks share. */
-typedef struct transfer {
-	unsigned credential_attempts;
-	appctl_push_ref *refs;
-	size_t count;
-	int conflict;
-	appctl_strbuf text;       /* what the remote printed */
-} transfer;
+
+/* ---- running the system git ---- */
+
+extern char **environ;
 
 /*
- * SSH remotes authenticate through the agent, as git does by default;
- * the attempts are bounded because libgit2 asks again after each refusal.
+ * A fetch or push of a big repository over a slow link takes long, and
+ * the user may be typing a passphrase meanwhile; a git that outlives this
+ * (a connection that died unnoticed) is stopped rather than holding sync
+ * forever.
  */
-static int credentials(git_credential **out, const char *url,
-	const char *username_from_url, unsigned int allowed, void *payload)
-{
-	transfer *t = payload;
+#define GIT_TIMEOUT_MS (20 * 60 * 1000)
+/* After SIGTERM, git gets this long to end the ssh it started. */
+#define GIT_GRACE_MS 5000
+/* ls-remote lists only the refs sync names: more than this is no answer to that. */
+#define GIT_OUT_CAP (32u * 1024 * 1024)
+/* What git and the remote say on stderr; the rest is dropped. */
+#define GIT_ERR_CAP (256u * 1024)
+/* The most of git's stderr an error message carries. */
+#define GIT_MESSAGE_CAP 2000
 
-	(void)url;
-	if (t->credential_attempts++ >= 3)
-		return GIT_EUSER;
-	if (allowed & GIT_CREDENTIAL_SSH_KEY)
-		return git_credential_ssh_key_from_agent(out,
-			username_from_url ? username_from_url : "git");
-	if (allowed & GIT_CREDENTIAL_DEFAULT)
-		return git_credential_default_new(out);
-	return GIT_PASSTHROUGH;
+/* What one git run produced. */
+typedef struct git_run {
+	int status;                   /* exit status; -1 when ended by a signal */
+	int clipped;                  /* stdout was longer than GIT_OUT_CAP */
+	appctl_strbuf out;
+	appctl_strbuf err;
+} git_run;
+
+static void git_run_dispose(git_run *r)
+{
+	appctl_strbuf_dispose(&r->out);
+	appctl_strbuf_dispose(&r->err);
 }
 
-static int remote_text(const char *str, int len, void *payload)
+static int64_t now_ms(void)
 {
-	transfer *t = payload;
+	struct timespec ts;
 
-	if (len > 0)
-		appctl_strbuf_add(&t->text, str, (size_t)len);
-	return 0;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* The compare-and-swap: every update must start where the caller saw the remote. */
-static int negotiate(const git_push_update **updates, size_t len,
-	void *payload)
+/*
+ * Reads what is there on `fd` into `buf`, keeping at most `cap` bytes
+ * (the rest is read and dropped, so git never blocks on a full pipe);
+ * 0 at end of file.
+ */
+static int drain(int fd, appctl_strbuf *buf, size_t cap, int *clipped)
 {
-	transfer *t = payload;
-	size_t i, k;
+	char chunk[8192];
+	ssize_t n = read(fd, chunk, sizeof(chunk));
+	size_t take;
 
-	for (i = 0; i < len; i++) {
-		char now[41];
-
-		git_oid_tostr(now, sizeof(now), &updates[i]->src);
-		for (k = 0; k < t->count; k++) {
-			const char *want = t->refs[k].expect;
-			int absent = git_oid_is_zero(&updates[i]->src);
-
-			if (strcmp(t->refs[k].dst, updates[i]->dst_refname) != 0)
-				continue;
-			if ((!want || !*want) ? !absent : (absent || strcmp(now, want) != 0))
-				t->conflict = 1;
-		}
+	if (n < 0)
+		return errno == EINTR || errno == EAGAIN;
+	if (n == 0)
+		return 0;
+	take = (size_t)n;
+	if (buf->len + take > cap) {
+		take = buf->len < cap ? cap - buf->len : 0;
+		if (clipped)
+			*clipped = 1;
 	}
-	return t->conflict ? GIT_EUSER : 0;
+	appctl_strbuf_add(buf, chunk, take);
+	return 1;
 }
 
-static int update_status(const char *refname, const char *status, void *data)
+static int set_cloexec(int fd)
 {
-	transfer *t = data;
+	int flags = fcntl(fd, F_GETFD);
+
+	return flags < 0 ? -1 : fcntl(fd, F_SETFD, flags | FD_CLOEXEC);
+}
+
+/* Waits for `pid` until `deadline`: 1 reaped (*wstatus set), 0 still running, -1 error. */
+static int wait_until(pid_t pid, int *wstatus, int64_t deadline)
+{
+	for (;;) {
+		struct timespec pause = { 0, 5 * 1000 * 1000 };
+		pid_t w = waitpid(pid, wstatus, WNOHANG);
+
+		if (w == pid)
+			return 1;
+		if (w < 0 && errno != EINTR)
+			return -1;
+		if (now_ms() >= deadline)
+			return 0;
+		nanosleep(&pause, NULL);
+	}
+}
+
+/*
+ * Runs `git -C TOP --git-dir=GITDIR ARGS...` (an argv, no shell) with the
+ * user's environment, so that everything that decides how git reaches a
+ * remote (GIT_SSH_COMMAND, core.sshCommand, ~/.ssh/config, credential
+ * helpers, proxies, url.*.insteadOf) decides it for appctl too. -C makes
+ * a relative path remote mean what it means to git in this repository;
+ * --git-dir keeps an inherited GIT_DIR from pointing git at another
+ * repository than the one appctl opened. stdin is /dev/null: whatever
+ * must ask the user (ssh, a credential helper) asks on the terminal, as
+ * it does under git. stdout and stderr are collected, bounded. `what`
+ * names the run in errors. The caller disposes *r, also on error.
+ */
+static appctl_error *run_git(git_run *r, appctl_repo *repo, const char *what,
+	const char *const *args, size_t nargs)
+{
+	posix_spawn_file_actions_t actions;
+	appctl_strbuf gitdir = APPCTL_STRBUF_INIT;
+	const char *path = git_repository_path(repo->git);
+	const char **argv = NULL;
+	int out_pipe[2] = { -1, -1 }, err_pipe[2] = { -1, -1 };
+	int actions_ready = 0, rc, wstatus = 0, reaped = 0, i;
+	appctl_error *err = NULL;
+	int64_t deadline;
+	pid_t pid = -1;
 	size_t k;
 
-	for (k = 0; k < t->count; k++) {
-		if (strcmp(t->refs[k].dst, refname) != 0 || !status)
+	memset(r, 0, sizeof(*r));
+	r->status = -1;
+	appctl_strbuf_printf(&gitdir, "--git-dir=%s", path);
+	argv = calloc(nargs + 5, sizeof(*argv));
+	if (!argv || gitdir.failed) {
+		err = appctl_error_nomem();
+		goto done;
+	}
+	argv[0] = "git";
+	argv[1] = "-C";
+	argv[2] = repo->workdir ? repo->workdir : path;
+	argv[3] = gitdir.ptr;
+	for (k = 0; k < nargs; k++)
+		argv[4 + k] = args[k];
+	if (pipe(out_pipe) != 0 || pipe(err_pipe) != 0 ||
+	    set_cloexec(out_pipe[0]) < 0 || set_cloexec(out_pipe[1]) < 0 ||
+	    set_cloexec(err_pipe[0]) < 0 || set_cloexec(err_pipe[1]) < 0) {
+		err = appctl_error_new(APPCTL_ESYSTEM, "%s: cannot run git: %s",
+			what, strerror(errno));
+		goto done;
+	}
+	if (posix_spawn_file_actions_init(&actions) != 0) {
+		err = appctl_error_nomem();
+		goto done;
+	}
+	actions_ready = 1;
+	rc = posix_spawn_file_actions_addopen(&actions, STDIN_FILENO,
+		"/dev/null", O_RDONLY, 0);
+	if (!rc)
+		rc = posix_spawn_file_actions_adddup2(&actions, out_pipe[1],
+			STDOUT_FILENO);
+	if (!rc)
+		rc = posix_spawn_file_actions_adddup2(&actions, err_pipe[1],
+			STDERR_FILENO);
+	if (!rc)
+		rc = posix_spawnp(&pid, "git", &actions, NULL,
+			(char *const *)argv, environ);
+	if (rc) {
+		pid = -1;
+		err = appctl_error_new(APPCTL_ESYSTEM, "%s: cannot run git: %s",
+			what, rc == ENOENT ? "not found in PATH" : strerror(rc));
+		goto done;
+	}
+	close(out_pipe[1]);
+	close(err_pipe[1]);
+	out_pipe[1] = err_pipe[1] = -1;
+
+	deadline = now_ms() + GIT_TIMEOUT_MS;
+	while (out_pipe[0] >= 0 || err_pipe[0] >= 0) {
+		struct pollfd fds[2];
+		int *which[2];
+		nfds_t n = 0, j;
+		int64_t left = deadline - now_ms();
+
+		if (left <= 0)
+			break;
+		if (out_pipe[0] >= 0) {
+			fds[n].fd = out_pipe[0];
+			fds[n].events = POLLIN;
+			which[n++] = &out_pipe[0];
+		}
+		if (err_pipe[0] >= 0) {
+			fds[n].fd = err_pipe[0];
+			fds[n].events = POLLIN;
+			which[n++] = &err_pipe[0];
+		}
+		rc = poll(fds, n, left > 60000 ? 60000 : (int)left);
+		if (rc < 0 && errno == EINTR)
 			continue;
-		free(t->refs[k].status);
-		t->refs[k].status = strdup(status);
-		if (!t->refs[k].status)
-			return -1;
+		if (rc < 0) {
+			err = appctl_error_new(APPCTL_ESYSTEM, "%s: poll: %s", what,
+				strerror(errno));
+			goto done;
+		}
+		for (j = 0; j < n; j++) {
+			int is_out = which[j] == &out_pipe[0];
+
+			if (!(fds[j].revents & (POLLIN | POLLHUP | POLLERR)))
+				continue;
+			if (!drain(*which[j], is_out ? &r->out : &r->err,
+					is_out ? GIT_OUT_CAP : GIT_ERR_CAP,
+					is_out ? &r->clipped : NULL)) {
+				close(*which[j]);
+				*which[j] = -1;
+			}
+		}
 	}
-	return 0;
-}
-
-static void callbacks_init(git_remote_callbacks *cb, transfer *t)
-{
-	cb->credentials = credentials;
-	cb->sideband_progress = remote_text;
-	cb->push_negotiation = negotiate;
-	cb->push_update_reference = update_status;
-	cb->payload = t;
-}
-
-/*
- * Keeps the longest `url.<base>.<key>` prefix of `url` seen so far
- * (git's rule), with its base, in `best` / `best_base`.
- */
-static appctl_error *consider_rewrite(char **best_base, size_t *best_len,
-	const git_config_entry *e, const char *key, const char *url)
-{
-	size_t name_len = strlen(e->name), key_len = strlen(key);
-	size_t value_len = strlen(e->value);
-	char *base;
-
-	/* "url." BASE "." KEY, the section and key lowercased by libgit2. */
-	if (strncmp(e->name, "url.", 4) != 0 || name_len < 4 + key_len + 2 ||
-	    strcmp(e->name + name_len - key_len, key) != 0 ||
-	    e->name[name_len - key_len - 1] != '.' ||
-	    strncmp(url, e->value, value_len) != 0 || value_len <= *best_len)
-		return NULL;
-	base = strndup(e->name + 4, name_len - 4 - key_len - 1);
-	if (!base)
-		return appctl_error_nomem();
-	free(*best_base);
-	*best_base = base;
-	*best_len = value_len;
-	return NULL;
-}
-
-/*
- * The URL `url` becomes after url.<base>.insteadOf (or, for the remote's
- * url when pushing, pushInsteadOf first), as git rewrites it. The entries
- * are filtered by hand: libgit2's regex config iterators leak in 1.5.
- */
-static appctl_error *rewrite_url(char **out, git_config *config,
-	const char *url, int push)
-{
-	git_config_iterator *it = NULL;
-	git_config_entry *e;
-	appctl_strbuf b = APPCTL_STRBUF_INIT;
-	char *base = NULL, *push_base = NULL;
-	size_t len = 0, push_len = 0;
-	appctl_error *err = NULL;
-	int rc;
-
-	*out = NULL;
-	if (git_config_iterator_new(&it, config) < 0)
-		return store_git_error("cannot read git config");
-	while (!err && (rc = git_config_next(&e, it)) == 0) {
-		err = consider_rewrite(&base, &len, e, "insteadof", url);
-		if (!err && push)
-			err = consider_rewrite(&push_base, &push_len, e,
-				"pushinsteadof", url);
+	if (out_pipe[0] < 0 && err_pipe[0] < 0)
+		reaped = wait_until(pid, &wstatus, deadline);
+	if (reaped == 0) {
+		/* Too long: ask git to stop (it ends its ssh), then make it. */
+		kill(pid, SIGTERM);
+		if (wait_until(pid, &wstatus, now_ms() + GIT_GRACE_MS) != 1) {
+			kill(pid, SIGKILL);
+			while (waitpid(pid, &wstatus, 0) < 0 && errno == EINTR)
+				;
+		}
+		pid = -1;
+		err = appctl_error_new(APPCTL_ESYSTEM, "%s: git did not finish "
+			"within %d minutes; stopped it", what,
+			GIT_TIMEOUT_MS / 60000);
+		goto done;
 	}
-	git_config_iterator_free(it);
-	git_error_clear();
-	if (!err) {
-		if (push_base)
-			appctl_strbuf_printf(&b, "%s%s", push_base, url + push_len);
-		else if (base)
-			appctl_strbuf_printf(&b, "%s%s", base, url + len);
-		else
-			appctl_strbuf_puts(&b, url);
-		if (!(*out = appctl_strbuf_detach(&b)))
-			err = appctl_error_nomem();
+	if (reaped < 0) {
+		err = appctl_error_new(APPCTL_ESYSTEM, "%s: wait: %s", what,
+			strerror(errno));
+		goto done;
 	}
-	free(base);
-	free(push_base);
+	pid = -1;
+	if (r->out.failed || r->err.failed) {
+		err = appctl_error_nomem();
+		goto done;
+	}
+	r->status = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : -1;
+done:
+	if (pid > 0) {
+		kill(pid, SIGKILL);
+		while (waitpid(pid, &wstatus, 0) < 0 && errno == EINTR)
+			;
+	}
+	if (actions_ready)
+		posix_spawn_file_actions_destroy(&actions);
+	for (i = 0; i < 2; i++) {
+		if (out_pipe[i] >= 0)
+			close(out_pipe[i]);
+		if (err_pipe[i] >= 0)
+			close(err_pipe[i]);
+	}
+	free(argv);
+	appctl_strbuf_dispose(&gitdir);
 	return err;
 }
 
+/* The next line of `text` from *pos (without its newline, trailing blanks dropped); 0 at the end. */
+static int next_line(const char *text, size_t len, size_t *pos,
+	const char **line, size_t *line_len)
+{
+	size_t start = *pos, end;
+
+	if (!text || start >= len)
+		return 0;
+	end = start;
+	while (end < len && text[end] != '\n')
+		end++;
+	*pos = end < len ? end + 1 : end;
+	*line = text + start;
+	while (end > start && (text[end - 1] == ' ' || text[end - 1] == '\r' ||
+			text[end - 1] == '\t'))
+		end--;
+	*line_len = end - start;
+	return 1;
+}
+
 /*
- * An in-memory remote for the configured remote `name`, with the URL git
- * would use in that direction (remote.<name>.pushurl for pushes when
- * set). git_remote_lookup is avoided: in libgit2 1.5 its insteadOf lookup
- * leaks on every call.
+ * A failed git run as an error carrying git's own words: its stderr on
+ * one line (lines joined with "; "), or its exit status when it said
+ * nothing. `what` comes first ("git push to 'origin'").
  */
-/*
- * The directory a URL names when it is a local path ("file://PATH", or a
- * path that is neither "scheme://..." nor scp-like "host:path"), relative
- * paths taken from the working tree (or a bare repository) as git does;
- * NULL otherwise. The caller frees it.
- */
-static appctl_error *local_path(char **out, appctl_repo *repo, const char *url)
+static appctl_error *git_failure(const git_run *r, const char *what)
 {
 	appctl_strbuf b = APPCTL_STRBUF_INIT;
-	const char *colon = strchr(url, ':'), *slash = strchr(url, '/');
+	const char *line;
+	size_t pos = 0, len;
+	appctl_error *err;
 
-	*out = NULL;
-	if (strncmp(url, "file://", 7) == 0)
-		url += 7;
-	else if (strstr(url, "://") || (colon && (!slash || colon < slash)))
+	while (b.len < GIT_MESSAGE_CAP &&
+	       next_line(r->err.ptr, r->err.len, &pos, &line, &len)) {
+		if (!len)
+			continue;
+		if (b.len)
+			appctl_strbuf_puts(&b, "; ");
+		appctl_strbuf_add(&b, line, len);
+	}
+	if (b.len > GIT_MESSAGE_CAP) {
+		appctl_strbuf_truncate(&b, GIT_MESSAGE_CAP);
+		appctl_strbuf_puts(&b, "...");
+	}
+	if (b.failed)
+		err = appctl_error_nomem();
+	else if (b.len)
+		err = appctl_error_new(APPCTL_ESYSTEM, "%s: %s", what, b.ptr);
+	else if (r->status >= 0)
+		err = appctl_error_new(APPCTL_ESYSTEM, "%s: git exited with "
+			"status %d", what, r->status);
+	else
+		err = appctl_error_new(APPCTL_ESYSTEM, "%s: git was killed by a "
+			"signal", what);
+	appctl_strbuf_dispose(&b);
+	return err;
+}
+
+/* ---- which remote ---- */
+
+void appctl_remote_spec_dispose(appctl_remote_spec *spec)
+{
+	free(spec->arg);
+	free(spec->track);
+	memset(spec, 0, sizeof(*spec));
+}
+
+/* Whether remote.<name>.url or remote.<name>.pushurl is set. */
+static appctl_error *is_configured(int *out, appctl_repo *repo,
+	const char *name)
+{
+	static const char *const keys[] = { "url", "pushurl" };
+	git_config *config = NULL;
+	appctl_strbuf key = APPCTL_STRBUF_INIT;
+	appctl_error *err = NULL;
+	size_t i;
+
+	*out = 0;
+	if (git_repository_config_snapshot(&config, repo->git) < 0)
+		return store_git_error("cannot read git config");
+	for (i = 0; i < 2 && !*out && !err; i++) {
+		git_config_entry *e = NULL;
+		int rc;
+
+		appctl_strbuf_truncate(&key, 0);
+		appctl_strbuf_printf(&key, "remote.%s.%s", name, keys[i]);
+		if (key.failed) {
+			err = appctl_error_nomem();
+			break;
+		}
+		rc = git_config_get_entry(&e, config, key.ptr);
+		if (rc == 0)
+			*out = 1;
+		else if (rc == GIT_ENOTFOUND)
+			git_error_clear();
+		else
+			err = store_git_error(key.ptr);
+		git_config_entry_free(e);
+	}
+	appctl_strbuf_dispose(&key);
+	git_config_free(config);
+	return err;
+}
+
+/* "scheme://..." or scp-like "[user@]host:path" (a colon before any slash), as git tells URLs from paths. */
+static int looks_like_url(const char *s)
+{
+	const char *colon = strchr(s, ':'), *slash = strchr(s, '/');
+
+	return strstr(s, "://") != NULL || (colon && colon != s &&
+		(!slash || colon < slash));
+}
+
+appctl_error *appctl_remote_resolve(appctl_remote_spec *out,
+	appctl_repo *repo, const char *name)
+{
+	appctl_strbuf b = APPCTL_STRBUF_INIT;
+	appctl_error *err;
+	const char *p;
+	struct stat st;
+	int configured = 0, valid = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (!*name)
+		return appctl_error_new(APPCTL_EUSAGE, "the remote may not be "
+			"empty");
+	err = is_configured(&configured, repo, name);
+	if (err)
+		return err;
+	if (configured) {
+		out->configured = 1;
+		out->arg = strdup(name);
+		appctl_strbuf_printf(&b, "refs/appctl/remote/%s/", name);
+		out->track = appctl_strbuf_detach(&b);
+		if (!out->arg || !out->track)
+			return appctl_error_nomem();
+		appctl_strbuf_printf(&b, "%slog", out->track);
+		if (b.failed)
+			return appctl_error_nomem();
+		if (git_reference_name_is_valid(&valid, b.ptr) < 0 || !valid) {
+			git_error_clear();
+			appctl_strbuf_dispose(&b);
+			return appctl_error_new(APPCTL_EUSAGE, "'%s': this remote "
+				"name cannot name refs; use its URL", name);
+		}
+		appctl_strbuf_dispose(&b);
 		return NULL;
-	if (url[0] != '/')
-		appctl_strbuf_puts(&b, repo->workdir ? repo->workdir
-			: git_repository_path(repo->git));
-	appctl_strbuf_puts(&b, url);
-	if (!(*out = appctl_strbuf_detach(&b)))
+	}
+	if (looks_like_url(name)) {
+		out->arg = strdup(name);
+	} else {
+		/* A path: git takes a relative one from the top of the repository. */
+		if (name[0] != '/')
+			appctl_strbuf_puts(&b, repo->workdir ? repo->workdir
+				: git_repository_path(repo->git));
+		appctl_strbuf_puts(&b, name);
+		if (b.failed)
+			return appctl_error_nomem();
+		if (stat(b.ptr, &st) != 0 || !S_ISDIR(st.st_mode)) {
+			appctl_strbuf_dispose(&b);
+			return appctl_error_new(APPCTL_EUSAGE, "'%s' is not a remote "
+				"of this repository, nor a URL or a repository path; "
+				"add it with 'git remote add %s URL'", name, name);
+		}
+		out->arg = appctl_strbuf_detach(&b);
+	}
+	if (!out->arg)
+		return appctl_error_nomem();
+	/* Ref names cannot hold a URL: everything but [A-Za-z0-9_-] becomes '_'. */
+	appctl_strbuf_puts(&b, "refs/appctl/remote-url/");
+	for (p = out->arg; *p; p++) {
+		char c = *p;
+		int keep = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+			(c >= '0' && c <= '9') || c == '-' || c == '_';
+
+		appctl_strbuf_putc(&b, keep ? c : '_');
+	}
+	appctl_strbuf_putc(&b, '/');
+	if (!(out->track = appctl_strbuf_detach(&b)))
 		return appctl_error_nomem();
 	return NULL;
 }
 
-static appctl_error *remote_open(git_remote **out, char **local,
-	appctl_repo *repo, const char *name, int push)
+/* ---- fetching ---- */
+
+/* One "+SRC:DST" of a fetch; SRC and DST hold at most one '*'. */
+typedef struct fetch_spec {
+	const char *text;             /* as given */
+	char *src;
+	char *dst;
+	int wanted;                   /* some ref it names is not here yet */
+} fetch_spec;
+
+/*
+ * Whether `name` matches `pattern` (at most one '*', which matches any
+ * run of characters, as in a refspec); the part the '*' matched goes to
+ * *star / *star_len.
+ */
+static int spec_match(const char *pattern, const char *name,
+	const char **star, size_t *star_len)
 {
-	git_remote_create_options opts;
-	git_config *config = NULL;
-	appctl_strbuf key = APPCTL_STRBUF_INIT;
-	appctl_error *err = NULL;
-	const char *url = NULL;
-	char *rewritten = NULL;
-	int rc = GIT_ENOTFOUND, is_pushurl = 0;
+	const char *glob = strchr(pattern, '*');
+	size_t pre, post, len = strlen(name);
+
+	if (!glob) {
+		*star = name;
+		*star_len = 0;
+		return strcmp(pattern, name) == 0;
+	}
+	pre = (size_t)(glob - pattern);
+	post = strlen(glob + 1);
+	if (len < pre + post || strncmp(pattern, name, pre) != 0 ||
+	    strcmp(name + len - post, glob + 1) != 0)
+		return 0;
+	*star = name + pre;
+	*star_len = len - pre - post;
+	return 1;
+}
+
+/* The local ref a fetched `name` lands in by `spec`; caller frees; NULL out of memory. */
+static char *spec_destination(const fetch_spec *spec, const char *star,
+	size_t star_len)
+{
+	appctl_strbuf b = APPCTL_STRBUF_INIT;
+	const char *glob = strchr(spec->dst, '*');
+
+	if (!glob) {
+		appctl_strbuf_puts(&b, spec->dst);
+	} else {
+		appctl_strbuf_add(&b, spec->dst, (size_t)(glob - spec->dst));
+		appctl_strbuf_add(&b, star, star_len);
+		appctl_strbuf_puts(&b, glob + 1);
+	}
+	return appctl_strbuf_detach(&b);
+}
+
+static void fetch_specs_free(fetch_spec *specs, size_t count)
+{
+	size_t i;
+
+	for (i = 0; specs && i < count; i++) {
+		free(specs[i].src);
+		free(specs[i].dst);
+	}
+	free(specs);
+}
+
+static appctl_error *fetch_specs_parse(fetch_spec **out,
+	const char *const *refspecs, size_t count)
+{
+	fetch_spec *specs = calloc(count + 1, sizeof(*specs));
+	size_t i;
 
 	*out = NULL;
-	*local = NULL;
-	if (git_repository_config_snapshot(&config, repo->git) < 0)
-		return store_git_error("cannot read git config");
-	if (push) {
-		appctl_strbuf_printf(&key, "remote.%s.pushurl", name);
-		rc = key.failed ? -1 : git_config_get_string(&url, config, key.ptr);
-		is_pushurl = rc == 0;
+	if (!specs)
+		return appctl_error_nomem();
+	for (i = 0; i < count; i++) {
+		const char *s = refspecs[i], *colon;
+
+		specs[i].text = s;
+		if (*s == '+')
+			s++;
+		colon = strchr(s, ':');
+		if (!colon || strchr(colon + 1, ':')) {
+			fetch_specs_free(specs, count);
+			return appctl_error_new(APPCTL_ESYSTEM, "'%s' is not a "
+				"refspec SRC:DST", refspecs[i]);
+		}
+		specs[i].src = strndup(s, (size_t)(colon - s));
+		specs[i].dst = strdup(colon + 1);
+		if (!specs[i].src || !specs[i].dst) {
+			fetch_specs_free(specs, count);
+			return appctl_error_nomem();
+		}
 	}
-	if (rc == GIT_ENOTFOUND) {
-		appctl_strbuf_truncate(&key, 0);
-		appctl_strbuf_printf(&key, "remote.%s.url", name);
-		rc = key.failed ? -1 : git_config_get_string(&url, config, key.ptr);
-	}
-	if (key.failed) {
-		err = appctl_error_nomem();
-		goto cleanup;
-	}
-	if (rc == GIT_ENOTFOUND) {
+	*out = specs;
+	return NULL;
+}
+
+/* The id local ref `name` points at (not peeled) into `out`; "" when absent. */
+static void ref_target(char out[41], appctl_repo *repo, const char *name)
+{
+	git_oid id;
+
+	out[0] = '\0';
+	if (git_reference_name_to_id(&id, repo->git, name) == 0)
+		git_oid_tostr(out, 41, &id);
+	else
 		git_error_clear();
-		err = appctl_error_new(APPCTL_EUSAGE, "'%s' is not a remote of "
-			"this repository; add it with 'git remote add %s URL'",
-			name, name);
-		goto cleanup;
+}
+
+/* The spec that `name` matches, its local destination into *dst (caller frees). */
+static appctl_error *spec_for(fetch_spec **spec, char **dst,
+	fetch_spec *specs, size_t count, const char *name)
+{
+	const char *star;
+	size_t i, star_len;
+
+	*spec = NULL;
+	*dst = NULL;
+	for (i = 0; i < count; i++) {
+		if (!spec_match(specs[i].src, name, &star, &star_len))
+			continue;
+		*spec = &specs[i];
+		*dst = spec_destination(&specs[i], star, star_len);
+		return *dst ? NULL : appctl_error_nomem();
 	}
-	if (rc < 0) {
-		err = store_git_error(key.ptr);
-		goto cleanup;
+	return NULL;
+}
+
+/*
+ * `git ls-remote` of the refs the specs name, into `adv` (sorted);
+ * marks the specs that name a ref this repository does not hold yet.
+ */
+static appctl_error *list_remote(appctl_remote_refs *adv, appctl_repo *repo,
+	const char *remote, fetch_spec *specs, size_t count, const char *what)
+{
+	const char **args = calloc(count + 5, sizeof(*args));
+	appctl_error *err = NULL;
+	git_run r;
+	const char *line;
+	size_t n = 0, i, pos = 0, len, cap = 0;
+
+	memset(&r, 0, sizeof(r));
+	if (!args)
+		return appctl_error_nomem();
+	args[n++] = "ls-remote";
+	args[n++] = "--refs";
+	args[n++] = "--";
+	args[n++] = remote;
+	for (i = 0; i < count; i++)
+		args[n++] = specs[i].src;
+	err = run_git(&r, repo, what, args, n);
+	if (!err && r.status != 0)
+		err = git_failure(&r, what);
+	if (!err && r.clipped)
+		err = appctl_error_new(APPCTL_ESYSTEM, "%s: more than %u MiB of "
+			"refs", what, GIT_OUT_CAP >> 20);
+	while (!err && next_line(r.out.ptr, r.out.len, &pos, &line, &len)) {
+		char hex[41], *name, *dst = NULL, here[41];
+		fetch_spec *spec = NULL;
+		git_oid id;
+
+		/* "<id>\t<name>"; ls-remote matches patterns by their tail, so match again. */
+		if (len < 42 || line[40] != '\t')
+			continue;
+		memcpy(hex, line, 40);
+		hex[40] = '\0';
+		if (git_oid_fromstr(&id, hex) < 0) {
+			git_error_clear();
+			continue;
+		}
+		if (!(name = strndup(line + 41, len - 41))) {
+			err = appctl_error_nomem();
+			break;
+		}
+		err = spec_for(&spec, &dst, specs, count, name);
+		if (!err && spec) {
+			err = entries_add(&adv->refs, &adv->count, &cap, name, &id);
+			ref_target(here, repo, dst);
+			if (strcmp(here, hex) != 0)
+				spec->wanted = 1;
+		}
+		free(dst);
+		free(name);
 	}
-	err = rewrite_url(&rewritten, config, url, push && !is_pushurl);
-	if (!err)
-		err = local_path(local, repo, rewritten);
-	if (err)
-		goto cleanup;
-	git_remote_create_options_init(&opts, GIT_REMOTE_CREATE_OPTIONS_VERSION);
-	opts.repository = repo->git;
-	opts.flags = GIT_REMOTE_CREATE_SKIP_INSTEADOF |
-		GIT_REMOTE_CREATE_SKIP_DEFAULT_FETCHSPEC;
-	if (git_remote_create_with_opts(out, *local ? *local : rewritten,
-			&opts) < 0)
-		err = store_git_error(name);
-cleanup:
-	free(rewritten);
-	appctl_strbuf_dispose(&key);
-	git_config_free(config);
+	if (!err && adv->count)
+		qsort(adv->refs, adv->count, sizeof(*adv->refs), entry_cmp);
+	git_run_dispose(&r);
+	free(args);
 	return err;
 }
 
@@ -598,200 +987,323 @@ appctl_error *appctl_remote_fetch(appctl_remote_refs *advertised,
 	appctl_repo *repo, const char *remote, const char *const *refspecs,
 	size_t count)
 {
-	git_fetch_options opts;
-	git_strarray specs;
-	const git_remote_head **heads = NULL;
-	git_remote *r = NULL;
-	appctl_error *err = NULL;
-	char *local = NULL;
-	transfer t;
-	size_t n = 0, i, cap = 0;
+	appctl_strbuf what = APPCTL_STRBUF_INIT;
+	fetch_spec *specs = NULL;
+	const char **args = NULL;
+	appctl_error *err;
+	git_run r;
+	size_t n = 0, i, k;
 
 	memset(advertised, 0, sizeof(*advertised));
-	memset(&t, 0, sizeof(t));
-	git_fetch_options_init(&opts, GIT_FETCH_OPTIONS_VERSION);
-	specs.strings = (char **)refspecs;
-	specs.count = count;
-	err = remote_open(&r, &local, repo, remote, 0);
-	free(local);
+	memset(&r, 0, sizeof(r));
+	err = fetch_specs_parse(&specs, refspecs, count);
 	if (err)
 		return err;
-	callbacks_init(&opts.callbacks, &t);
-	opts.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;
-	opts.update_fetchhead = 0;
-	/* Connected once: the advertisement read is the one the fetch used. */
-	if (git_remote_connect(r, GIT_DIRECTION_FETCH, &opts.callbacks,
-			&opts.proxy_opts, &opts.custom_headers) < 0 ||
-	    git_remote_ls(&heads, &n, r) < 0) {
-		err = store_git_error(remote);
+	appctl_strbuf_printf(&what, "git ls-remote '%s'", remote);
+	if (what.failed) {
+		err = appctl_error_nomem();
 		goto cleanup;
 	}
-	for (i = 0; i < n && !err; i++)
-		err = entries_add(&advertised->refs, &advertised->count, &cap,
-			heads[i]->name, &heads[i]->oid);
+	err = list_remote(advertised, repo, remote, specs, count, what.ptr);
 	if (err)
 		goto cleanup;
-	if (advertised->count)
-		qsort(advertised->refs, advertised->count,
-			sizeof(*advertised->refs), entry_cmp);
-	if (git_remote_download(r, &specs, &opts) < 0 ||
-	    git_remote_update_tips(r, &opts.callbacks, 0,
-			GIT_REMOTE_DOWNLOAD_TAGS_NONE, "appctl sync: fetch") < 0)
-		err = store_git_error(remote);
+	/* Only what is not here yet: an unchanged remote costs no fetch. */
+	if (!(args = calloc(count + 10, sizeof(*args)))) {
+		err = appctl_error_nomem();
+		goto cleanup;
+	}
+	args[n++] = "fetch";
+	args[n++] = "--no-tags";
+	args[n++] = "--no-write-fetch-head";
+	/* Exactly these refspecs: no configured remote-tracking ref moves. */
+	args[n++] = "--refmap=";
+	args[n++] = "--no-recurse-submodules";
+	args[n++] = "--quiet";
+	args[n++] = "--";
+	args[n++] = remote;
+	k = n;
+	for (i = 0; i < count; i++)
+		if (specs[i].wanted)
+			args[n++] = specs[i].text;
+	if (n > k) {
+		appctl_strbuf_truncate(&what, 0);
+		appctl_strbuf_printf(&what, "git fetch '%s'", remote);
+		err = what.failed ? appctl_error_nomem()
+			: run_git(&r, repo, what.ptr, args, n);
+		if (!err && r.status != 0)
+			err = git_failure(&r, what.ptr);
+		if (err)
+			goto cleanup;
+	}
+	/*
+	 * What was fetched is what counts: should a ref have moved between
+	 * the listing and the fetch, its copy here says where it went.
+	 */
+	for (i = 0; i < advertised->count && !err; i++) {
+		appctl_ref_entry *e = &advertised->refs[i];
+		fetch_spec *spec = NULL;
+		char *dst = NULL;
+
+		err = spec_for(&spec, &dst, specs, count, e->name);
+		if (!err)
+			ref_target(e->id, repo, dst ? dst : "");
+		free(dst);
+	}
+	/* A ref gone before the fetch reached it is not the remote's any more. */
+	for (i = k = 0; i < advertised->count && !err; i++) {
+		if (!*advertised->refs[i].id) {
+			free(advertised->refs[i].name);
+			continue;
+		}
+		advertised->refs[k++] = advertised->refs[i];
+	}
+	if (!err)
+		advertised->count = k;
 cleanup:
-	if (r)
-		git_remote_disconnect(r);
-	git_remote_free(r);
-	appctl_strbuf_dispose(&t.text);
 	if (err)
 		appctl_remote_refs_dispose(advertised);
+	git_run_dispose(&r);
+	free(args);
+	fetch_specs_free(specs, count);
+	appctl_strbuf_dispose(&what);
 	return err;
+}
+
+/* ---- pushing ---- */
+
+/* How a refusal git reports for one ref is to be read. */
+static appctl_push_status refusal_kind(const char *summary, const char *reason)
+{
+	static const char *const collateral[] = {
+		"atomic push failed", "atomic transaction failed", NULL
+	};
+	/* Another push got there first, here (the lease) or at the remote (its ref lock). */
+	static const char *const raced[] = {
+		"stale info", "fetch first", "non-fast-forward", "already exists",
+		"failed to update ref", "failed to lock", "cannot lock ref",
+		"incorrect old value", NULL
+	};
+	size_t i;
+
+	for (i = 0; collateral[i]; i++)
+		if (strstr(reason, collateral[i]))
+			return APPCTL_PUSH_NOT_SENT;
+	/* The remote's non-fast-forward is its config refusing this very update. */
+	if (strstr(summary, "remote") && strstr(reason, "non-fast-forward"))
+		return APPCTL_PUSH_REFUSED;
+	for (i = 0; raced[i]; i++)
+		if (strstr(reason, raced[i]))
+			return APPCTL_PUSH_STALE;
+	if (strstr(summary, "remote failure"))
+		return APPCTL_PUSH_NOT_SENT;
+	return APPCTL_PUSH_REFUSED;
 }
 
 /*
- * Over a local path, libgit2 copies the objects and then forces the refs
- * without running the remote's receive-pack: no compare-and-swap, no
- * hooks. So the objects go to refs of a namespace of their own, and the
- * refs are then moved here, under their locks, each from the value the
- * caller saw (one transaction: all or nothing). The remote's hooks do not
- * run; a server is reached over ssh://, https:// or git://.
+ * Reads `git push --porcelain` output: "<flag>\t<from>:<to>\t<summary>
+ * [(<reason>)]" per ref; ' ', '+', '*', '-' and '=' are accepted, '!'
+ * is refused.
  */
-static appctl_error *push_local(git_remote *r, const char *path,
-	appctl_push_ref *refs, size_t count, git_repository *git)
+static appctl_error *read_porcelain(appctl_push_ref *refs, size_t count,
+	const git_run *r)
 {
-	git_push_options opts;
-	git_strarray specs;
-	git_repository *there = NULL;
-	git_transaction *tx = NULL;
-	appctl_strbuf spec = APPCTL_STRBUF_INIT;
-	appctl_error *err = NULL;
-	char **strings = NULL;
-	size_t i;
-	transfer t;
-	git_oid id, now;
-	int rc;
+	const char *line;
+	size_t pos = 0, len, k;
 
-	memset(&t, 0, sizeof(t));
-	git_push_options_init(&opts, GIT_PUSH_OPTIONS_VERSION);
-	callbacks_init(&opts.callbacks, &t);
-	strings = calloc(count + 1, sizeof(*strings));
-	if (!strings)
-		return appctl_error_nomem();
-	for (i = 0; i < count && !err; i++) {
-		appctl_strbuf_truncate(&spec, 0);
-		appctl_strbuf_printf(&spec, "+%s:refs/appctl/incoming/%ld-%zu",
-			refs[i].src, (long)getpid(), i);
-		if (!(strings[i] = strdup(spec.failed ? "" : spec.ptr)) || spec.failed)
-			err = appctl_error_nomem();
-	}
-	specs.strings = strings;
-	specs.count = count;
-	if (!err && git_remote_push(r, &specs, &opts) < 0)
-		err = store_git_error(path);
-	if (!err && git_repository_open(&there, path) < 0)
-		err = store_git_error(path);
-	if (!err && git_transaction_new(&tx, there) < 0)
-		err = store_git_error(path);
-	for (i = 0; i < count && !err; i++) {
-		const char *want = refs[i].expect;
-		int exists = 0;
+	while (next_line(r->out.ptr, r->out.len, &pos, &line, &len)) {
+		const char *tab, *colon, *summary, *open, *end = line + len;
+		char *dst = NULL, *text = NULL;
 
-		rc = git_transaction_lock_ref(tx, refs[i].dst);
-		if (rc == 0) {
-			rc = git_reference_name_to_id(&now, there, refs[i].dst);
-			exists = rc == 0;
-			if (rc == GIT_ENOTFOUND)
-				rc = 0;
+		if (len < 3 || line[1] != '\t' || !strchr(" +*-=!", line[0]))
+			continue;
+		tab = memchr(line + 2, '\t', len - 2);
+		colon = memchr(line + 2, ':', len - 2);
+		if (!tab || !colon || colon > tab)
+			continue;
+		summary = tab + 1;
+		if (!(dst = strndup(colon + 1, (size_t)(tab - colon - 1))))
+			return appctl_error_nomem();
+		for (k = 0; k < count; k++) {
+			if (strcmp(refs[k].dst, dst) != 0)
+				continue;
+			if (line[0] != '!') {
+				refs[k].status = APPCTL_PUSH_ACCEPTED;
+				continue;
+			}
+			/* "[remote rejected] (pre-receive hook declined)": the reason in parentheses. */
+			open = memchr(summary, '(', (size_t)(end - summary));
+			if (open && end[-1] == ')')
+				text = strndup(open + 1, (size_t)(end - open - 2));
+			else
+				text = strndup(summary, (size_t)(end - summary));
+			if (!text) {
+				free(dst);
+				return appctl_error_nomem();
+			}
+			free(refs[k].reason);
+			refs[k].reason = text;
+			text = strndup(summary, (size_t)(end - summary));
+			if (!text) {
+				free(dst);
+				return appctl_error_nomem();
+			}
+			refs[k].status = refusal_kind(text, refs[k].reason);
+			free(text);
+			text = NULL;
 		}
-		if (rc == 0 && (exists ? !want || !*want ||
-				git_oid_streq(&now, want) != 0 : want && *want))
-			rc = GIT_EMODIFIED;
-		if (rc == GIT_EMODIFIED || rc == GIT_ELOCKED) {
-			git_error_clear();
-			err = appctl_error_new(APPCTL_ECONFLICT, "%s: '%s' changed "
-				"since it was fetched; nothing was pushed", path,
-				refs[i].dst);
-		} else if (rc < 0 ||
-			   git_reference_name_to_id(&id, git, refs[i].src) < 0 ||
-			   git_transaction_set_target(tx, refs[i].dst, &id, NULL,
-				"appctl sync") < 0) {
-			err = store_git_error(refs[i].dst);
-		}
+		free(dst);
 	}
-	if (!err && git_transaction_commit(tx) < 0)
-		err = store_git_error(path);
-	/* The objects stay; the namespace that carried them goes. */
-	for (i = 0; there && i < count; i++) {
-		const char *name = strchr(strings[i] ? strings[i] : "", ':');
+	return NULL;
+}
 
-		if (name && git_reference_remove(there, name + 1) < 0)
-			git_error_clear();
+/* The lines the remote printed ("remote: ..."), as git shows them; NULL when none. */
+static char *remote_lines(const git_run *r)
+{
+	appctl_strbuf b = APPCTL_STRBUF_INIT;
+	const char *line;
+	size_t pos = 0, len;
+
+	while (next_line(r->err.ptr, r->err.len, &pos, &line, &len)) {
+		if (len < 7 || strncmp(line, "remote:", 7) != 0)
+			continue;
+		appctl_strbuf_add(&b, line, len);
+		appctl_strbuf_putc(&b, '\n');
 	}
-	git_transaction_free(tx);
-	git_repository_free(there);
-	appctl_strbuf_dispose(&t.text);
-	appctl_strbuf_dispose(&spec);
-	for (i = 0; i < count; i++)
-		free(strings[i]);
-	free(strings);
-	return err;
+	if (!b.len) {
+		appctl_strbuf_dispose(&b);
+		return NULL;
+	}
+	return appctl_strbuf_detach(&b);
+}
+
+/*
+ * Whether the remote's atomic transaction failed because a ref had moved
+ * under it: receive-pack then says "atomic transaction failed" for every
+ * ref and explains on its own line (the lock's compare-and-swap lost).
+ */
+static int transaction_raced(const git_run *r, const appctl_push_ref *refs,
+	size_t count)
+{
+	static const char *const lost[] = {
+		"but expected", "cannot lock ref", ".lock': File exists",
+		"reference already exists", NULL
+	};
+	size_t k, i;
+	int failed = 0;
+
+	for (k = 0; k < count; k++)
+		failed |= refs[k].reason &&
+			strstr(refs[k].reason, "atomic transaction failed") != NULL;
+	if (!failed || !r->err.ptr)
+		return 0;
+	for (i = 0; lost[i]; i++)
+		if (strstr(r->err.ptr, lost[i]))
+			return 1;
+	return 0;
+}
+
+/* "REF: REASON; ..." of the refs in `status`. */
+static char *reasons(const appctl_push_ref *refs, size_t count,
+	appctl_push_status status)
+{
+	appctl_strbuf b = APPCTL_STRBUF_INIT;
+	size_t k;
+
+	for (k = 0; k < count; k++)
+		if (refs[k].status == status)
+			appctl_strbuf_printf(&b, "%s%s: %s", b.len ? "; " : "",
+				refs[k].dst, refs[k].reason ? refs[k].reason : "?");
+	return appctl_strbuf_detach(&b);
 }
 
 appctl_error *appctl_remote_push(appctl_repo *repo, const char *remote,
-	appctl_push_ref *refs, size_t count, char **text)
+	appctl_push_ref *refs, size_t count, char **remote_text)
 {
-	git_push_options opts;
-	git_strarray specs;
-	git_remote *r = NULL;
+	appctl_strbuf what = APPCTL_STRBUF_INIT;
+	const char **args = NULL;
+	char **owned = NULL, *why = NULL;
 	appctl_error *err = NULL;
-	char **strings = NULL, *local = NULL;
-	transfer t;
-	size_t i;
-	int rc;
+	size_t n = 0, k, owned_count = 0;
+	int stale = 0, refused = 0, unreported = 0;
+	git_run r;
 
-	*text = NULL;
-	memset(&t, 0, sizeof(t));
-	git_push_options_init(&opts, GIT_PUSH_OPTIONS_VERSION);
-	t.refs = refs;
-	t.count = count;
-	for (i = 0; i < count; i++)
-		refs[i].status = NULL;
-	strings = calloc(count + 1, sizeof(*strings));
-	if (!strings)
-		return appctl_error_nomem();
-	for (i = 0; i < count && !err; i++) {
-		appctl_strbuf spec = APPCTL_STRBUF_INIT;
+	*remote_text = NULL;
+	memset(&r, 0, sizeof(r));
+	for (k = 0; k < count; k++) {
+		refs[k].status = APPCTL_PUSH_NOT_SENT;
+		refs[k].reason = NULL;
+	}
+	args = calloc(2 * count + 10, sizeof(*args));
+	owned = calloc(2 * count + 1, sizeof(*owned));
+	appctl_strbuf_printf(&what, "git push to '%s'", remote);
+	if (!args || !owned || what.failed) {
+		err = appctl_error_nomem();
+		goto cleanup;
+	}
+	args[n++] = "push";
+	/* All or nothing, judged as one push by the remote's pre-receive hook. */
+	args[n++] = "--atomic";
+	args[n++] = "--porcelain";
+	/* Exactly these refs: no tags followed, no submodules pushed. */
+	args[n++] = "--no-follow-tags";
+	args[n++] = "--no-recurse-submodules";
+	/* Each update a compare-and-swap against what sync fetched. */
+	for (k = 0; k < count && !err; k++) {
+		char *lease = appctl_str_printf("--force-with-lease=%s:%s",
+			refs[k].dst, refs[k].expect ? refs[k].expect : "");
 
-		/* Forced: negotiate() is the compare-and-swap, and the remote's hook the judge. */
-		appctl_strbuf_printf(&spec, "+%s:%s", refs[i].src, refs[i].dst);
-		if (!(strings[i] = appctl_strbuf_detach(&spec)))
+		if (!lease)
 			err = appctl_error_nomem();
+		else
+			args[n++] = owned[owned_count++] = lease;
 	}
-	if (err || (err = remote_open(&r, &local, repo, remote, 1)))
-		goto cleanup;
-	if (local) {
-		err = push_local(r, local, refs, count, repo->git);
-		goto cleanup;
+	if (!err) {
+		args[n++] = "--";
+		args[n++] = remote;
 	}
-	specs.strings = strings;
-	specs.count = count;
-	callbacks_init(&opts.callbacks, &t);
-	rc = git_remote_push(r, &specs, &opts);
-	if (t.conflict) {
-		git_error_clear();
-		err = appctl_error_new(APPCTL_ECONFLICT, "%s changed since it was "
-			"fetched; nothing was pushed", remote);
-	} else if (rc < 0) {
-		err = store_git_error(remote);
+	for (k = 0; k < count && !err; k++) {
+		char *spec = appctl_str_printf("%s:%s", refs[k].id, refs[k].dst);
+
+		if (!spec)
+			err = appctl_error_nomem();
+		else
+			args[n++] = owned[owned_count++] = spec;
+	}
+	if (!err)
+		err = run_git(&r, repo, what.ptr, args, n);
+	if (!err)
+		err = read_porcelain(refs, count, &r);
+	if (err)
+		goto cleanup;
+	*remote_text = remote_lines(&r);
+	for (k = 0; k < count; k++) {
+		stale |= refs[k].status == APPCTL_PUSH_STALE;
+		refused |= refs[k].status == APPCTL_PUSH_REFUSED;
+		unreported |= refs[k].status == APPCTL_PUSH_NOT_SENT;
+	}
+	if (stale) {
+		why = reasons(refs, count, APPCTL_PUSH_STALE);
+		err = why ? appctl_error_new(APPCTL_ECONFLICT, "'%s' changed since "
+			"it was fetched (%s); nothing was pushed", remote, why)
+			: appctl_error_nomem();
+	} else if (refused) {
+		why = reasons(refs, count, APPCTL_PUSH_REFUSED);
+		err = why ? appctl_error_new(APPCTL_EDENIED, "'%s' refused the "
+			"push: %s", remote, why) : appctl_error_nomem();
+	} else if (transaction_raced(&r, refs, count)) {
+		err = appctl_error_new(APPCTL_ECONFLICT, "'%s' changed while "
+			"the push was applied (its ref transaction failed: a ref was "
+			"no longer where it was fetched); nothing was pushed", remote);
+	} else if (r.status != 0 || unreported) {
+		err = git_failure(&r, what.ptr);
 	}
 cleanup:
-	if (t.text.len && !t.text.failed)
-		*text = appctl_strbuf_detach(&t.text);
-	appctl_strbuf_dispose(&t.text);
-	git_remote_free(r);
-	free(local);
-	for (i = 0; i < count; i++)
-		free(strings[i]);
-	free(strings);
+	git_run_dispose(&r);
+	for (k = 0; k < owned_count; k++)
+		free(owned[k]);
+	free(owned);
+	free(args);
+	free(why);
+	appctl_strbuf_dispose(&what);
 	return err;
 }

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # sync.sh: `appctl sync` and the --push of approve and promote (SPEC §3)
-# against bare repositories with the server hook, over the local transport:
+# against bare repositories with the server hook, reached as path remotes
+# through the system git (so their hook judges every push):
 # bootstrapping a server, re-parenting without duplicates (also after a sync
 # that died before updating the local log), concurrent syncs that all land,
 # a local release that lost to the remote's, and usage errors.
@@ -173,6 +174,19 @@ test_lost_release()
 	expect_stderr_contains "released 'staging' meanwhile"
 	expect_refs_unchanged srv.git
 	expect_equal "$log" "$(ref_id b "$LOG")" "b's log untouched"
+	# The way out: drop b's release; b's staging then follows the
+	# server's. (b's approvals are a's to the byte, the clock being the
+	# tests': the same events, recorded once.)
+	local promote
+	promote=$(git -C b rev-parse "$LOG:event.json")
+	expect_stderr_contains "appctl sync --drop ${promote:0:12}"
+	expect_exit 0 "$APPCTL" -C b sync --drop "${promote:0:12}"
+	expect_stdout_contains "dropped event $promote"
+	expect_equal "$(ref_id srv.git "$LOG")" "$(ref_id b "$LOG")" "b follows the server"
+	expect_equal "$(ref_id srv.git staging)" "$(ref_id b staging)" "b's staging"
+	expect_equal 2 "$(count_events srv.git approve)" "approvals on the server"
+	expect_equal 1 "$(count_events srv.git promote)" "promotions on the server"
+	expect_exit 0 "$APPCTL" -C b audit --verify
 }
 
 # approve --push and promote --push: the step, then a sync; stdout keeps
