@@ -51,7 +51,7 @@ appctl() {
 
 if [ -z "${DEMO_APPCTL:-}" ]; then
 	step "1. dependencies"
-	run bash scripts/install-deps.sh
+	run bash scripts/install-deps.sh --build-only
 
 	step "2. build (release, in build/)"
 	run cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo
