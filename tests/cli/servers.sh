@@ -14,7 +14,8 @@
 # Every server passes SERVERS_HOOK_ENV (the test's clock, the sanitizer
 # options) to the hooks it runs, so the hook judges by the same clock as
 # the test's appctl. The shim `appctl hook install` writes records the
-# absolute path of $APPCTL; the accounts only need to be able to run it.
+# absolute path of $APPCTL, which this file points at a copy every account
+# can run.
 #
 # A start function that fails returns 1 with the reason in SERVERS_WHY
 # (not root, package missing, server did not answer): the test skips
@@ -40,6 +41,14 @@ mkdir -p "$SERVERS_DIR"
 # The server accounts reach their homes, repositories and the test's
 # appctl through TEST_ROOT, which mktemp made private.
 chmod 0711 "$TEST_ROOT" "$SERVERS_DIR"
+
+# The build tree may sit where other accounts cannot go (a private clone
+# under a 0700 directory, as CI makes it): the servers' accounts run a
+# copy of appctl next to their repositories, which every shim records.
+mkdir -p "$SERVERS_DIR/bin"
+cp "$APPCTL" "$SERVERS_DIR/bin/appctl"
+chmod 0755 "$SERVERS_DIR/bin" "$SERVERS_DIR/bin/appctl"
+APPCTL="$SERVERS_DIR/bin/appctl"
 
 # What every server passes on to the hooks it runs.
 SERVERS_HOOK_ENV=(APPCTL_TODAY APPCTL_NOW ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS)
