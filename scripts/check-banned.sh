@@ -3,8 +3,8 @@
 # layer boundaries: only src/store may include git2.h, only src/notify
 # curl.h; only the CLI (src/cli) writes to stdout, since core, services,
 # storage, signatures and notifications return results and never print;
-# only src/sign (ssh-keygen) and src/store/remote.c (the system git, for
-# remotes) start processes.
+# only src/proc starts processes, and only src/sign (ssh-keygen) and
+# src/store/remote.c (the system git, for remotes) may use it.
 #
 # Usage: bash scripts/check-banned.sh [SOURCE_DIR]   (default: this checkout)
 # Prints each offence as file:line: text and exits 1 when there is any.
@@ -64,6 +64,7 @@ done
 
 # Printing to stdout and starting processes, outside the layers that may.
 stdout_use='(^|[^a-z_])(printf|vprintf|puts|putchar)[[:space:]]*\(|[^a-z_]stdout[[:space:]]*\)|\(stdout\b'
+proc_include='^[[:space:]]*#[[:space:]]*include[[:space:]]*[<"]appctl/proc\.h[>"]'
 spawn_use='\b(posix_spawnp?|fork|vfork|execl|execlp|execle|execv|execvp|execve|system|popen)[[:space:]]*\('
 for f in "${layered[@]}"; do
 	case $f in
@@ -76,10 +77,19 @@ for f in "${layered[@]}"; do
 		;;
 	esac
 	case $f in
-	src/sign/*|src/store/remote.c) ;;
+	src/proc/*) ;;
 	src/*)
 		if grep -nEH "$spawn_use" -- "$f"; then
-			echo "check-banned: $f: only src/sign and src/store/remote.c start processes" >&2
+			echo "check-banned: $f: only src/proc starts processes" >&2
+			status=1
+		fi
+		;;
+	esac
+	case $f in
+	src/proc/*|src/sign/*|src/store/remote.c|include/appctl/proc.h) ;;
+	*)
+		if grep -nEH "$proc_include" -- "$f"; then
+			echo "check-banned: $f: only src/sign and src/store/remote.c run programs (appctl/proc.h)" >&2
 			status=1
 		fi
 		;;

@@ -1,23 +1,18 @@
-/* ssh.c: SSH signatures by running ssh-keygen -Y with explicit argv, private temp files and a timeout. */
+/* ssh.c: SSH signatures by running ssh-keygen -Y (through appctl/proc.h) with explicit argv, private temp files and a timeout. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "appctl/model.h"
+#include "appctl/proc.h"
 #include "appctl/sign.h"
 #include "appctl/strbuf.h"
-
-extern char **environ;
 
 /* ssh-keygen never needs long: a hung one (a prompt nobody answers) is killed. */
 #define VERIFY_TIMEOUT_MS 30000
@@ -27,182 +22,33 @@ extern char **environ;
 #define OUTPUT_CAP (256 * 1024)
 
 /* What one ssh-keygen run produced. */
-typedef struct run_result {
-	int exited;              /* 1 when it exited normally */
-	int status;              /* its exit status then */
-	appctl_strbuf out;
-	appctl_strbuf err;
-} run_result;
+typedef appctl_proc_result run_result;
 
 static void run_result_dispose(run_result *r)
 {
-	appctl_strbuf_dispose(&r->out);
-	appctl_strbuf_dispose(&r->err);
-}
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* Reads what is available on `fd` into `buf` (up to the cap); 0 at EOF. */
-static int drain(int fd, appctl_strbuf *buf)
-{
-	char chunk[4096];
-	ssize_t n = read(fd, chunk, sizeof(chunk));
-
-	if (n < 0)
-		return errno == EINTR || errno == EAGAIN ? 1 : 0;
-	if (n == 0)
-		return 0;
-	if (buf->len < OUTPUT_CAP)
-		appctl_strbuf_add(buf, chunk,
-			buf->len + (size_t)n > OUTPUT_CAP
-				? OUTPUT_CAP - buf->len : (size_t)n);
-	return 1;
+	appctl_proc_result_dispose(r);
 }
 
 /*
  * Runs ssh-keygen with `argv` (argv[0] "ssh-keygen", no shell involved),
  * stdin from `stdin_path` (NULL: /dev/null), collecting stdout and stderr.
  * A run that outlives `timeout_ms` is killed and reported as an error, so a
- * prompt nobody answers cannot hang appctl. The caller disposes *r.
+ * prompt nobody answers cannot hang appctl. The caller disposes *r unless
+ * an error is returned.
  */
 static appctl_error *run_ssh_keygen(run_result *r, char *const argv[],
 	const char *stdin_path, int timeout_ms)
 {
-	posix_spawn_file_actions_t actions;
-	int out_pipe[2] = { -1, -1 }, err_pipe[2] = { -1, -1 };
-	int actions_ready = 0, rc, open_fds, wstatus = 0, reaped = 0;
-	pid_t pid = -1;
-	int64_t deadline = now_ms() + timeout_ms;
-	appctl_error *err = NULL;
+	appctl_proc_spec spec;
+	appctl_error *err;
 
-	memset(r, 0, sizeof(*r));
-	if (pipe(out_pipe) != 0 || pipe(err_pipe) != 0) {
-		err = appctl_error_new(APPCTL_ESYSTEM, "ssh-keygen: pipe: %s",
-			strerror(errno));
-		goto done;
-	}
-	if (posix_spawn_file_actions_init(&actions) != 0) {
-		err = appctl_error_nomem();
-		goto done;
-	}
-	actions_ready = 1;
-	rc = posix_spawn_file_actions_addopen(&actions, STDIN_FILENO,
-		stdin_path ? stdin_path : "/dev/null", O_RDONLY, 0);
-	if (!rc)
-		rc = posix_spawn_file_actions_adddup2(&actions, out_pipe[1],
-			STDOUT_FILENO);
-	if (!rc)
-		rc = posix_spawn_file_actions_adddup2(&actions, err_pipe[1],
-			STDERR_FILENO);
-	if (!rc)
-		rc = posix_spawn_file_actions_addclose(&actions, out_pipe[0]);
-	if (!rc)
-		rc = posix_spawn_file_actions_addclose(&actions, err_pipe[0]);
-	if (!rc)
-		rc = posix_spawnp(&pid, "ssh-keygen", &actions, NULL, argv, environ);
-	if (rc) {
-		pid = -1;
-		err = appctl_error_new(APPCTL_ESYSTEM, "cannot run ssh-keygen: %s",
-			strerror(rc));
-		goto done;
-	}
-	close(out_pipe[1]);
-	close(err_pipe[1]);
-	out_pipe[1] = err_pipe[1] = -1;
-
-	open_fds = 2;
-	while (open_fds > 0) {
-		struct pollfd fds[2];
-		nfds_t n = 0;
-		int64_t left = deadline - now_ms();
-
-		if (left <= 0)
-			break;
-		if (out_pipe[0] >= 0) {
-			fds[n].fd = out_pipe[0];
-			fds[n++].events = POLLIN;
-		}
-		if (err_pipe[0] >= 0) {
-			fds[n].fd = err_pipe[0];
-			fds[n++].events = POLLIN;
-		}
-		rc = poll(fds, n, (int)left);
-		if (rc < 0 && errno != EINTR) {
-			err = appctl_error_new(APPCTL_ESYSTEM, "ssh-keygen: poll: %s",
-				strerror(errno));
-			goto done;
-		}
-		for (nfds_t i = 0; rc > 0 && i < n; i++) {
-			int *fdp = fds[i].fd == out_pipe[0] ? &out_pipe[0] : &err_pipe[0];
-			appctl_strbuf *buf = fdp == &out_pipe[0] ? &r->out : &r->err;
-
-			if (!(fds[i].revents & (POLLIN | POLLHUP | POLLERR)))
-				continue;
-			if (!drain(*fdp, buf)) {
-				close(*fdp);
-				*fdp = -1;
-				open_fds--;
-			}
-		}
-	}
-	/* Output closed; the process should be gone or going: wait, bounded. */
-	while (!reaped) {
-		pid_t w = waitpid(pid, &wstatus, WNOHANG);
-
-		if (w == pid) {
-			reaped = 1;
-			break;
-		}
-		if (w < 0 && errno != EINTR) {
-			err = appctl_error_new(APPCTL_ESYSTEM, "ssh-keygen: wait: %s",
-				strerror(errno));
-			pid = -1;
-			goto done;
-		}
-		if (now_ms() >= deadline)
-			break;
-		{
-			struct timespec pause = { 0, 2 * 1000 * 1000 };
-			nanosleep(&pause, NULL);
-		}
-	}
-	if (!reaped) {
-		err = appctl_error_new(APPCTL_ESYSTEM,
-			"ssh-keygen did not finish within %d s; killed it",
-			timeout_ms / 1000);
-		goto done;
-	}
-	pid = -1;
-	if (r->out.failed || r->err.failed) {
-		err = appctl_error_nomem();
-		goto done;
-	}
-	r->exited = WIFEXITED(wstatus);
-	r->status = r->exited ? WEXITSTATUS(wstatus) : -1;
-	/* posix_spawnp reports a missing program only through the child's 127. */
-	if (r->exited && r->status == 127 && r->out.len == 0 && r->err.len == 0)
-		err = appctl_error_new(APPCTL_ESYSTEM,
-			"cannot run ssh-keygen: not found in PATH");
-done:
-	if (pid > 0) {
-		kill(pid, SIGKILL);
-		while (waitpid(pid, &wstatus, 0) < 0 && errno == EINTR)
-			;
-	}
-	if (actions_ready)
-		posix_spawn_file_actions_destroy(&actions);
-	for (int i = 0; i < 2; i++) {
-		if (out_pipe[i] >= 0)
-			close(out_pipe[i]);
-		if (err_pipe[i] >= 0)
-			close(err_pipe[i]);
-	}
+	memset(&spec, 0, sizeof(spec));
+	spec.argv = (const char *const *)argv;
+	spec.stdin_path = stdin_path;
+	spec.timeout_ms = timeout_ms;
+	spec.out_cap = OUTPUT_CAP;
+	spec.err_cap = OUTPUT_CAP;
+	err = appctl_proc_run(r, &spec);
 	if (err)
 		run_result_dispose(r);
 	return err;
@@ -302,8 +148,16 @@ static appctl_error *read_small_file(char **out, const char *path)
 	if (fd < 0)
 		return appctl_error_new(APPCTL_ESYSTEM, "%s: %s", path,
 			strerror(errno));
-	while (buf.len < OUTPUT_CAP && drain(fd, &buf))
-		;
+	while (buf.len < OUTPUT_CAP) {
+		char chunk[4096];
+		ssize_t n = read(fd, chunk, sizeof(chunk));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		appctl_strbuf_add(&buf, chunk, (size_t)n);
+	}
 	close(fd);
 	appctl_strbuf_add(&buf, "", 0);
 	*out = appctl_strbuf_detach(&buf);

@@ -1,19 +1,16 @@
 /* remote.c: fetch and push through the system git for `appctl sync`, and the log and ref plumbing sync and the hooks share. */
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
-#include <spawn.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "appctl/log.h"
+#include "appctl/proc.h"
 #include "appctl/remote.h"
 #include "appctl/strbuf.h"
 #include "store_internal.h"
@@ -362,7 +359,6 @@ void appctl_remote_refs_dispose(appctl_remote_refs *refs)
 
 /* ---- running the system git ---- */
 
-extern char **environ;
 
 /*
  * A fetch or push of a big repository over a slow link takes long, and
@@ -381,74 +377,11 @@ extern char **environ;
 #define GIT_MESSAGE_CAP 2000
 
 /* What one git run produced. */
-typedef struct git_run {
-	int status;                   /* exit status; -1 when ended by a signal */
-	int clipped;                  /* stdout was longer than GIT_OUT_CAP */
-	appctl_strbuf out;
-	appctl_strbuf err;
-} git_run;
+typedef appctl_proc_result git_run;
 
 static void git_run_dispose(git_run *r)
 {
-	appctl_strbuf_dispose(&r->out);
-	appctl_strbuf_dispose(&r->err);
-}
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/*
- * Reads what is there on `fd` into `buf`, keeping at most `cap` bytes
- * (the rest is read and dropped, so git never blocks on a full pipe);
- * 0 at end of file.
- */
-static int drain(int fd, appctl_strbuf *buf, size_t cap, int *clipped)
-{
-	char chunk[8192];
-	ssize_t n = read(fd, chunk, sizeof(chunk));
-	size_t take;
-
-	if (n < 0)
-		return errno == EINTR || errno == EAGAIN;
-	if (n == 0)
-		return 0;
-	take = (size_t)n;
-	if (buf->len + take > cap) {
-		take = buf->len < cap ? cap - buf->len : 0;
-		if (clipped)
-			*clipped = 1;
-	}
-	appctl_strbuf_add(buf, chunk, take);
-	return 1;
-}
-
-static int set_cloexec(int fd)
-{
-	int flags = fcntl(fd, F_GETFD);
-
-	return flags < 0 ? -1 : fcntl(fd, F_SETFD, flags | FD_CLOEXEC);
-}
-
-/* Waits for `pid` until `deadline`: 1 reaped (*wstatus set), 0 still running, -1 error. */
-static int wait_until(pid_t pid, int *wstatus, int64_t deadline)
-{
-	for (;;) {
-		struct timespec pause = { 0, 5 * 1000 * 1000 };
-		pid_t w = waitpid(pid, wstatus, WNOHANG);
-
-		if (w == pid)
-			return 1;
-		if (w < 0 && errno != EINTR)
-			return -1;
-		if (now_ms() >= deadline)
-			return 0;
-		nanosleep(&pause, NULL);
-	}
+	appctl_proc_result_dispose(r);
 }
 
 /*
@@ -466,15 +399,11 @@ static int wait_until(pid_t pid, int *wstatus, int64_t deadline)
 static appctl_error *run_git(git_run *r, appctl_repo *repo, const char *what,
 	const char *const *args, size_t nargs)
 {
-	posix_spawn_file_actions_t actions;
 	appctl_strbuf gitdir = APPCTL_STRBUF_INIT;
 	const char *path = git_repository_path(repo->git);
 	const char **argv = NULL;
-	int out_pipe[2] = { -1, -1 }, err_pipe[2] = { -1, -1 };
-	int actions_ready = 0, rc, wstatus = 0, reaped = 0, i;
+	appctl_proc_spec spec;
 	appctl_error *err = NULL;
-	int64_t deadline;
-	pid_t pid = -1;
 	size_t k;
 
 	memset(r, 0, sizeof(*r));
@@ -491,120 +420,16 @@ static appctl_error *run_git(git_run *r, appctl_repo *repo, const char *what,
 	argv[3] = gitdir.ptr;
 	for (k = 0; k < nargs; k++)
 		argv[4 + k] = args[k];
-	if (pipe(out_pipe) != 0 || pipe(err_pipe) != 0 ||
-	    set_cloexec(out_pipe[0]) < 0 || set_cloexec(out_pipe[1]) < 0 ||
-	    set_cloexec(err_pipe[0]) < 0 || set_cloexec(err_pipe[1]) < 0) {
-		err = appctl_error_new(APPCTL_ESYSTEM, "%s: cannot run git: %s",
-			what, strerror(errno));
-		goto done;
-	}
-	if (posix_spawn_file_actions_init(&actions) != 0) {
-		err = appctl_error_nomem();
-		goto done;
-	}
-	actions_ready = 1;
-	rc = posix_spawn_file_actions_addopen(&actions, STDIN_FILENO,
-		"/dev/null", O_RDONLY, 0);
-	if (!rc)
-		rc = posix_spawn_file_actions_adddup2(&actions, out_pipe[1],
-			STDOUT_FILENO);
-	if (!rc)
-		rc = posix_spawn_file_actions_adddup2(&actions, err_pipe[1],
-			STDERR_FILENO);
-	if (!rc)
-		rc = posix_spawnp(&pid, "git", &actions, NULL,
-			(char *const *)argv, environ);
-	if (rc) {
-		pid = -1;
-		err = appctl_error_new(APPCTL_ESYSTEM, "%s: cannot run git: %s",
-			what, rc == ENOENT ? "not found in PATH" : strerror(rc));
-		goto done;
-	}
-	close(out_pipe[1]);
-	close(err_pipe[1]);
-	out_pipe[1] = err_pipe[1] = -1;
-
-	deadline = now_ms() + GIT_TIMEOUT_MS;
-	while (out_pipe[0] >= 0 || err_pipe[0] >= 0) {
-		struct pollfd fds[2];
-		int *which[2];
-		nfds_t n = 0, j;
-		int64_t left = deadline - now_ms();
-
-		if (left <= 0)
-			break;
-		if (out_pipe[0] >= 0) {
-			fds[n].fd = out_pipe[0];
-			fds[n].events = POLLIN;
-			which[n++] = &out_pipe[0];
-		}
-		if (err_pipe[0] >= 0) {
-			fds[n].fd = err_pipe[0];
-			fds[n].events = POLLIN;
-			which[n++] = &err_pipe[0];
-		}
-		rc = poll(fds, n, left > 60000 ? 60000 : (int)left);
-		if (rc < 0 && errno == EINTR)
-			continue;
-		if (rc < 0) {
-			err = appctl_error_new(APPCTL_ESYSTEM, "%s: poll: %s", what,
-				strerror(errno));
-			goto done;
-		}
-		for (j = 0; j < n; j++) {
-			int is_out = which[j] == &out_pipe[0];
-
-			if (!(fds[j].revents & (POLLIN | POLLHUP | POLLERR)))
-				continue;
-			if (!drain(*which[j], is_out ? &r->out : &r->err,
-					is_out ? GIT_OUT_CAP : GIT_ERR_CAP,
-					is_out ? &r->clipped : NULL)) {
-				close(*which[j]);
-				*which[j] = -1;
-			}
-		}
-	}
-	if (out_pipe[0] < 0 && err_pipe[0] < 0)
-		reaped = wait_until(pid, &wstatus, deadline);
-	if (reaped == 0) {
-		/* Too long: ask git to stop (it ends its ssh), then make it. */
-		kill(pid, SIGTERM);
-		if (wait_until(pid, &wstatus, now_ms() + GIT_GRACE_MS) != 1) {
-			kill(pid, SIGKILL);
-			while (waitpid(pid, &wstatus, 0) < 0 && errno == EINTR)
-				;
-		}
-		pid = -1;
-		err = appctl_error_new(APPCTL_ESYSTEM, "%s: git did not finish "
-			"within %d minutes; stopped it", what,
-			GIT_TIMEOUT_MS / 60000);
-		goto done;
-	}
-	if (reaped < 0) {
-		err = appctl_error_new(APPCTL_ESYSTEM, "%s: wait: %s", what,
-			strerror(errno));
-		goto done;
-	}
-	pid = -1;
-	if (r->out.failed || r->err.failed) {
-		err = appctl_error_nomem();
-		goto done;
-	}
-	r->status = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : -1;
+	memset(&spec, 0, sizeof(spec));
+	spec.argv = argv;
+	spec.timeout_ms = GIT_TIMEOUT_MS;
+	spec.grace_ms = GIT_GRACE_MS;
+	spec.out_cap = GIT_OUT_CAP;
+	spec.err_cap = GIT_ERR_CAP;
+	err = appctl_proc_run(r, &spec);
+	if (err)
+		err = appctl_error_wrap(err, "%s", what);
 done:
-	if (pid > 0) {
-		kill(pid, SIGKILL);
-		while (waitpid(pid, &wstatus, 0) < 0 && errno == EINTR)
-			;
-	}
-	if (actions_ready)
-		posix_spawn_file_actions_destroy(&actions);
-	for (i = 0; i < 2; i++) {
-		if (out_pipe[i] >= 0)
-			close(out_pipe[i]);
-		if (err_pipe[i] >= 0)
-			close(err_pipe[i]);
-	}
 	free(argv);
 	appctl_strbuf_dispose(&gitdir);
 	return err;
@@ -945,7 +770,7 @@ static appctl_error *list_remote(appctl_remote_refs *adv, appctl_repo *repo,
 	err = run_git(&r, repo, what, args, n);
 	if (!err && r.status != 0)
 		err = git_failure(&r, what);
-	if (!err && r.clipped)
+	if (!err && r.out_clipped)
 		err = appctl_error_new(APPCTL_ESYSTEM, "%s: more than %u MiB of "
 			"refs", what, GIT_OUT_CAP >> 20);
 	while (!err && next_line(r.out.ptr, r.out.len, &pos, &line, &len)) {

@@ -29,7 +29,8 @@ expect_refused src/cli/a.c '#include <git2.h>' "only src/store may include git2.
 expect_refused src/store/a.c '#include <curl/curl.h>' "only src/notify may include curl.h"
 expect_refused src/service/a.c 'void f(void) { printf("x"); }' "only src/cli writes to stdout"
 expect_refused src/core/a.c 'void f(void) { fputs("x", stdout); }' "only src/cli writes to stdout"
-expect_refused src/service/a.c 'void f(void) { system("git push"); }' "start processes"
-expect_refused src/store/log.c 'void f(void) { posix_spawnp(0, "git", 0, 0, 0, 0); }' "start processes"
+expect_refused src/service/a.c 'void f(void) { system("git push"); }' "only src/proc starts processes"
+expect_refused src/store/remote.c 'void f(void) { posix_spawnp(0, "git", 0, 0, 0, 0); }' "only src/proc starts processes"
+expect_refused src/store/log.c '#include "appctl/proc.h"' "only src/sign and src/store/remote.c run programs"
 
 exec bash "$check" "$APPCTL_SOURCE_DIR"
