@@ -8,6 +8,13 @@
 #include "appctl/log.h"
 #include "appctl/remote.h"
 
+/* The commits of one environment's releases seen so far, by number. */
+typedef struct release_index {
+	char *env;
+	char (*commits)[41];           /* "" where not seen yet */
+	int64_t size;
+} release_index;
+
 struct appctl_chain {
 	appctl_repo *repo;
 	char base[41];                 /* "" for a chain judged from the root */
@@ -16,6 +23,17 @@ struct appctl_chain {
 	appctl_log_state **states;     /* the state after each */
 	size_t count;
 	size_t cap;
+	/*
+	 * Releases known so far (every event in memory at its push, the log
+	 * below base as look-ups need it), and where the one backward walk
+	 * through that log stopped: each later look-up resumes it, so finding
+	 * every release of a long log costs one walk, not one per release.
+	 */
+	release_index *index;
+	size_t index_count;
+	char walk_log[41];             /* the log commit to resume at; "" none */
+	int walk_started;              /* the log below base was entered */
+	int walk_done;                 /* the root was reached */
 };
 
 appctl_error *appctl_event_dup(appctl_event **out, const appctl_event *ev)
@@ -81,6 +99,11 @@ void appctl_chain_free(appctl_chain *c)
 
 	if (!c)
 		return;
+	for (i = 0; i < c->index_count; i++) {
+		free(c->index[i].env);
+		free(c->index[i].commits);
+	}
+	free(c->index);
 	for (i = 0; i < c->count; i++) {
 		appctl_event_free(c->events[i]);
 		appctl_log_state_free(c->states[i]);
@@ -90,6 +113,8 @@ void appctl_chain_free(appctl_chain *c)
 	appctl_log_state_free(c->base_state);
 	free(c);
 }
+
+static appctl_error *note_release(appctl_chain *c, const appctl_event *ev);
 
 appctl_repo *appctl_chain_repo(const appctl_chain *c)
 {
@@ -152,7 +177,8 @@ appctl_error *appctl_chain_push(appctl_chain *c, const appctl_event *ev)
 	c->events[c->count] = copy;
 	c->states[c->count] = next;
 	c->count++;
-	return NULL;
+	/* Above everything the index walk has seen: it goes in directly. */
+	return note_release(c, copy);
 }
 
 /* ---- visiting ---- */
@@ -197,56 +223,139 @@ appctl_error *appctl_chain_visit(appctl_chain *c, appctl_chain_fn fn, void *arg)
 
 /* ---- releases ---- */
 
-typedef struct release_search {
-	const char *env;
-	int64_t release;              /* >= 0: find this release's commit */
-	const char *commit;           /* or: find any release at this commit */
-	char found[41];
-} release_search;
-
-/* The commit release `ev` makes of `env`, and its number; NULL when none. */
-static const char *released_commit(const appctl_event *ev, const char *env,
-	int64_t *n)
+static release_index *index_of(appctl_chain *c, const char *env, int create)
 {
-	if (ev->type == APPCTL_EV_INIT) {
-		*n = 0;
-		return appctl_init_event_release(ev->init, env);
+	release_index *grown;
+	size_t i;
+
+	for (i = 0; i < c->index_count; i++)
+		if (strcmp(c->index[i].env, env) == 0)
+			return &c->index[i];
+	if (!create)
+		return NULL;
+	grown = realloc(c->index, (c->index_count + 1) * sizeof(*grown));
+	if (!grown)
+		return NULL;
+	c->index = grown;
+	memset(&c->index[c->index_count], 0, sizeof(*c->index));
+	if (!(c->index[c->index_count].env = strdup(env)))
+		return NULL;
+	return &c->index[c->index_count++];
+}
+
+/* Records that release `n` of `env` is at `commit`. */
+static appctl_error *index_put(appctl_chain *c, const char *env, int64_t n,
+	const char *commit)
+{
+	release_index *r = index_of(c, env, 1);
+
+	if (!r)
+		return appctl_error_nomem();
+	if (n < 0 || n > INT32_MAX)
+		return NULL;
+	if (n >= r->size) {
+		int64_t size = r->size ? r->size : 16;
+		char (*grown)[41];
+
+		while (size <= n)
+			size *= 2;
+		grown = realloc(r->commits, (size_t)size * sizeof(*grown));
+		if (!grown)
+			return appctl_error_nomem();
+		memset(grown + r->size, 0, (size_t)(size - r->size) * sizeof(*grown));
+		r->commits = grown;
+		r->size = size;
 	}
-	if ((ev->type == APPCTL_EV_PROMOTE || ev->type == APPCTL_EV_ROLLBACK) &&
-	    ev->env && strcmp(ev->env, env) == 0) {
-		*n = ev->release;
-		return ev->to;
-	}
+	snprintf(r->commits[n], 41, "%s", commit);
 	return NULL;
 }
 
-static appctl_error *search_release(const appctl_event *ev, int64_t position,
-	void *arg, int *stop)
+/* The releases `ev` makes: release 0 of every env (init), or one. */
+static appctl_error *note_release(appctl_chain *c, const appctl_event *ev)
 {
-	release_search *s = arg;
-	int64_t n = -1;
-	const char *at = released_commit(ev, s->env, &n);
+	appctl_error *err = NULL;
+	size_t i;
 
-	(void)position;
-	if (!at)
-		return NULL;
-	if ((s->commit && strcmp(at, s->commit) == 0) ||
-	    (!s->commit && n == s->release)) {
-		snprintf(s->found, sizeof(s->found), "%s", at);
-		*stop = 1;
+	if (ev->type == APPCTL_EV_INIT) {
+		for (i = 0; i < ev->init->environment_count && !err; i++)
+			err = index_put(c, ev->init->environments[i], 0,
+				ev->init->releases[i]);
+	} else if (ev->type == APPCTL_EV_PROMOTE || ev->type == APPCTL_EV_ROLLBACK) {
+		err = index_put(c, ev->env, ev->release, ev->to);
 	}
-	/* The init event is the root: nothing older can match. */
-	if (ev->type == APPCTL_EV_INIT)
+	return err;
+}
+
+static const char *index_get(appctl_chain *c, const char *env, int64_t n)
+{
+	release_index *r = index_of(c, env, 0);
+
+	return r && n >= 0 && n < r->size && r->commits[n][0] ? r->commits[n]
+		: NULL;
+}
+
+typedef struct index_walk {
+	appctl_chain *chain;
+	const char *env;
+	int64_t release;               /* stop once this release is indexed */
+	int skip_first;                /* the resumed commit was walked already */
+} index_walk;
+
+static appctl_error *index_visit(const appctl_event *ev, void *arg, int *stop)
+{
+	index_walk *w = arg;
+	appctl_chain *c = w->chain;
+	appctl_error *err;
+
+	if (w->skip_first) {
+		w->skip_first = 0;
+		return NULL;
+	}
+	memcpy(c->walk_log, ev->log_commit, sizeof(c->walk_log));
+	if ((err = note_release(c, ev)))
+		return err;
+	if (index_get(c, w->env, w->release))
 		*stop = 1;
 	return NULL;
+}
+
+/*
+ * Resumes the backward walk through the log below base until release `n`
+ * of `env` is indexed or the root is reached (the events in memory were
+ * indexed when they were pushed).
+ */
+static appctl_error *index_until(appctl_chain *c, const char *env, int64_t n)
+{
+	index_walk w;
+	appctl_error *err;
+
+	if (index_get(c, env, n) || c->walk_done)
+		return NULL;
+	if (!*c->base) {
+		c->walk_done = 1;
+		return NULL;
+	}
+	memset(&w, 0, sizeof(w));
+	w.chain = c;
+	w.env = env;
+	w.release = n;
+	w.skip_first = c->walk_started;
+	if (!c->walk_started) {
+		memcpy(c->walk_log, c->base, sizeof(c->walk_log));
+		c->walk_started = 1;
+	}
+	err = appctl_log_walk(c->repo, c->walk_log, index_visit, &w);
+	if (!err && !index_get(c, env, n))
+		c->walk_done = 1;
+	return err;
 }
 
 appctl_error *appctl_chain_release_commit(char out[41], int *found,
-	appctl_chain *c, const char *env, int64_t n)
+	appctl_chain *chain, const char *env, int64_t n)
 {
-	const appctl_log_state *state = appctl_chain_state(c);
+	const appctl_log_state *state = appctl_chain_state(chain);
 	const appctl_env_state *e = state ? appctl_log_state_env(state, env) : NULL;
-	release_search s;
+	const char *at;
 	appctl_error *err;
 
 	*found = 0;
@@ -258,24 +367,23 @@ appctl_error *appctl_chain_release_commit(char out[41], int *found,
 		*found = 1;
 		return NULL;
 	}
-	memset(&s, 0, sizeof(s));
-	s.env = env;
-	s.release = n;
-	err = appctl_chain_visit(c, search_release, &s);
-	if (!err && *s.found) {
-		memcpy(out, s.found, 41);
+	if ((err = index_until(chain, env, n)))
+		return err;
+	at = index_get(chain, env, n);
+	if (at) {
+		memcpy(out, at, 41);
 		*found = 1;
 	}
-	return err;
+	return NULL;
 }
 
-appctl_error *appctl_chain_env_held(int *held, appctl_chain *c,
+appctl_error *appctl_chain_env_held(int *held, appctl_chain *chain,
 	const char *env, const char *commit)
 {
-	const appctl_log_state *state = appctl_chain_state(c);
+	const appctl_log_state *state = appctl_chain_state(chain);
 	const appctl_env_state *e = state ? appctl_log_state_env(state, env) : NULL;
-	release_search s;
 	appctl_error *err;
+	int64_t n;
 
 	*held = 0;
 	if (!e || !commit)
@@ -284,11 +392,14 @@ appctl_error *appctl_chain_env_held(int *held, appctl_chain *c,
 		*held = 1;
 		return NULL;
 	}
-	memset(&s, 0, sizeof(s));
-	s.env = env;
-	s.release = -1;
-	s.commit = commit;
-	err = appctl_chain_visit(c, search_release, &s);
-	*held = !err && *s.found;
-	return err;
+	/* Newest first: a base is almost always one of the last releases. */
+	for (n = e->release - 1; n >= 0 && !*held; n--) {
+		const char *at;
+
+		if ((err = index_until(chain, env, n)))
+			return err;
+		at = index_get(chain, env, n);
+		*held = at && strcmp(at, commit) == 0;
+	}
+	return NULL;
 }
