@@ -48,6 +48,23 @@ void appctl_json_path_index(appctl_strbuf *path, size_t index);
 int appctl_json_locate(const char *data, size_t len, const char *path,
 	unsigned *line, unsigned *column);
 
+/* Where a value begins: 1-based line and column (characters), 0 and 0 when absent. */
+typedef struct appctl_json_location {
+	unsigned line;
+	unsigned column;
+} appctl_json_location;
+
+/*
+ * Locates `count` paths (none NULL) in one pass over `data`, so that the
+ * cost is the length of the text plus the length of the paths, however many
+ * there are: out[i] receives where paths[i] begins, exactly what
+ * appctl_json_locate would answer, or 0 and 0 when it does not occur.
+ * `out` is the caller's array of `count` entries; nothing to free. Returns
+ * an error only when memory runs out.
+ */
+appctl_error *appctl_json_locate_all(appctl_json_location *out,
+	const char *data, size_t len, const char *const *paths, size_t count);
+
 /*
  * Appends `item` as canonical JSON: object keys sorted by their UTF-8 bytes,
  * no insignificant whitespace, integers without exponent. Two documents that

@@ -15,6 +15,7 @@ typedef struct located {
 	const appctl_finding *finding;
 	unsigned line;
 	unsigned column;
+	size_t order; /* its index in the lint's order, which breaks ties */
 } located;
 
 static char *read_worktree_file(const char *dir, const char *path, size_t *len)
@@ -40,45 +41,92 @@ static char *read_worktree_file(const char *dir, const char *path, size_t *len)
 }
 
 /*
+ * Points the findings out[from..to) of one file at their lines, in one pass
+ * over its text. Best effort: a path the text does not hold leaves line 0,
+ * and the JSON path still says where.
+ */
+static appctl_error *locate_file(located *out, size_t from, size_t to,
+	const char *text, size_t len)
+{
+	const char **paths = calloc(to - from, sizeof(*paths));
+	appctl_json_location *where = calloc(to - from, sizeof(*where));
+	appctl_error *err = NULL;
+	size_t i;
+
+	if (!paths || !where) {
+		err = appctl_error_nomem();
+		goto done;
+	}
+	for (i = from; i < to; i++)
+		paths[i - from] =
+			out[i].finding->path ? out[i].finding->path : "$";
+	err = appctl_json_locate_all(where, text, len, paths, to - from);
+	for (i = from; !err && i < to; i++) {
+		out[i].line = where[i - from].line;
+		out[i].column = where[i - from].column;
+	}
+done:
+	free(where);
+	free(paths);
+	return err;
+}
+
+/*
  * Points each finding at a line by re-reading its file, once per file
- * (findings come sorted by file). Best effort: a file that cannot be read
- * leaves line 0, and the JSON path still says where.
+ * (findings come sorted by file). A file that cannot be read from the work
+ * tree leaves line 0.
  */
 static appctl_error *locate_findings(located *out, const appctl_findings *f,
 	appctl_cli *cli, const char *commit, const char *worktree_dir)
 {
-	char *text = NULL;
-	size_t len = 0, i;
-	const char *current = NULL;
 	appctl_error *err = NULL;
+	size_t from, to;
 
-	for (i = 0; i < f->count; i++) {
-		const appctl_finding *fi = &f->items[i];
-
-		out[i].finding = fi;
-		out[i].line = out[i].column = 0;
-		if (!current || strcmp(current, fi->file) != 0) {
-			free(text);
-			text = NULL;
-			len = 0;
-			current = fi->file;
-			if (worktree_dir) {
-				text = read_worktree_file(worktree_dir, fi->file, &len);
-			} else {
-				err = appctl_repo_read_path(&text, &len, cli->repo,
-					commit, fi->file);
-				if (err)
-					break;
-			}
-		}
-		if (text && appctl_json_locate(text, len, fi->path ? fi->path : "$",
-				&out[i].line, &out[i].column) != 0)
-			out[i].line = out[i].column = 0;
-		else if (!text)
-			out[i].line = 0;
+	for (from = 0; from < f->count; from++) {
+		out[from].finding = &f->items[from];
+		out[from].line = out[from].column = 0;
+		out[from].order = from;
 	}
-	free(text);
+	for (from = 0; !err && from < f->count; from = to) {
+		const char *file = f->items[from].file;
+		char *text = NULL;
+		size_t len = 0;
+
+		for (to = from + 1;
+			to < f->count && strcmp(f->items[to].file, file) == 0;
+			to++)
+			;
+		if (worktree_dir)
+			text = read_worktree_file(worktree_dir, file, &len);
+		else
+			err = appctl_repo_read_path(&text, &len, cli->repo,
+				commit, file);
+		if (!err && text)
+			err = locate_file(out, from, to, text, len);
+		free(text);
+	}
 	return err;
+}
+
+/*
+ * Text order within a file: line, column, then rule; the lint's own order
+ * (JSON path, message) settles the rest, so the output is the same on
+ * every run. A finding without a line (0) comes first, as for the file.
+ */
+static int compare_located(const void *pa, const void *pb)
+{
+	const located *a = pa, *b = pb;
+	int c;
+
+	if ((c = strcmp(a->finding->file, b->finding->file)) != 0)
+		return c;
+	if (a->line != b->line)
+		return a->line < b->line ? -1 : 1;
+	if (a->column != b->column)
+		return a->column < b->column ? -1 : 1;
+	if ((c = strcmp(a->finding->rule, b->finding->rule)) != 0)
+		return c;
+	return a->order < b->order ? -1 : a->order > b->order;
 }
 
 static const char *severity_name(appctl_severity s)
@@ -241,8 +289,8 @@ static appctl_error *emit_input_error(appctl_error *err, int sarif,
 	fi.file = err->file ? err->file : (char *)"appctl.json";
 	fi.path = err->path;
 	fi.message = err->message;
+	memset(&loc, 0, sizeof(loc));
 	loc.finding = &fi;
-	loc.line = loc.column = 0;
 	out_err = appctl_cli_print_json(sarif ? report_sarif(&loc, 1)
 				   : report_json(&loc, 1, 1, 0, revision, NULL));
 	if (out_err) {
@@ -326,6 +374,7 @@ appctl_error *cmd_validate(appctl_cli *cli, int argc, char **argv)
 	err = locate_findings(loc, &findings, cli, commit, worktree_dir);
 	if (err)
 		goto done;
+	qsort(loc, findings.count, sizeof(*loc), compare_located);
 	if (sarif)
 		err = appctl_cli_print_json(report_sarif(loc, findings.count));
 	else if (json)

@@ -69,6 +69,36 @@ test_findings_exit_1()
 	expect_refs_unchanged r
 }
 
+# Findings read in text order (file, line, column), not in JSON-path order:
+# the grant in "roles" comes before the integration below it, although
+# "$.integrations" sorts before "$.roles".
+test_findings_in_text_order()
+{
+	org_repo r
+	jq '.integrations.stripe2 = {"kind":"stripe","scopes":["admin"],
+	      "credential":{"prod":"sk_live_4eC39HqLyjWDarjtT1zdp7dc"}}
+	    | .roles.Agent.grants += [{"resource":"nowhere","actions":["read","teleport"]}]' \
+		r/apps/support-portal/app.json >r/tmp.json
+	mv r/tmp.json r/apps/support-portal/app.json
+	commit_all r "careless"
+	expect_exit 1 "$APPCTL" -C r validate dev
+	grep '^apps/' "$OUT" | cut -d: -f1-3 >located.txt
+	[ "$(wc -l <located.txt)" -ge 5 ] || fail "text findings without lines"
+	sort -t: -k1,1 -k2,2n -k3,3n -c located.txt || fail "text findings out of line order"
+	grep -m 1 '^apps/support-portal/app.json:' "$OUT" | grep -q '\[ref.undefined-resource\]' \
+		|| fail "the grant's finding is not the first of the file"
+	expect_exit 1 "$APPCTL" -C r validate dev --json
+	jq -e '[.findings[] | [.file, .line, .column]] | length >= 5 and . == sort' \
+		"$OUT" >/dev/null || fail "--json findings out of line order"
+	expect_equal ref.undefined-resource "$(jq -r '.findings[0].rule' "$OUT")" \
+		"first --json finding"
+	expect_exit 1 "$APPCTL" -C r validate dev --sarif
+	jq -e '[.runs[0].results[].locations[0].physicalLocation
+		| [.artifactLocation.uri, .region.startLine, .region.startColumn]]
+		| length >= 5 and . == sort' "$OUT" >/dev/null \
+		|| fail "SARIF results out of line order"
+}
+
 test_usage_errors()
 {
 	org_repo r
@@ -267,7 +297,8 @@ test_hostile_dangling_and_unknown_action()
 	expect_refs_unchanged r
 }
 
-run_tests test_example_is_clean test_findings_exit_1 test_usage_errors \
+run_tests test_example_is_clean test_findings_exit_1 test_findings_in_text_order \
+	test_usage_errors \
 	test_hostile_truncated test_hostile_duplicate_key test_hostile_deep_nesting \
 	test_hostile_invalid_utf8 test_hostile_nul test_hostile_huge_file \
 	test_hostile_symlink test_hostile_symlink_policy test_hostile_submodule \
