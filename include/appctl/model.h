@@ -287,6 +287,9 @@ void appctl_date_format(char *buf, appctl_date d);
 /* Converts a Unix time (seconds, UTC) to its day. */
 appctl_date appctl_date_from_unix(int64_t t);
 
+/* Days from 1970-01-01 to year-month-day (proleptic Gregorian; the fields are not range-checked). */
+int64_t appctl_days_from_civil(int64_t y, int m, int d);
+
 /* True when a (possibly temporary) membership is in force on day `at`. */
 int appctl_member_active(const appctl_member *m, appctl_date at);
 

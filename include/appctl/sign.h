@@ -1,4 +1,4 @@
-/* sign.h: SSH signatures through ssh-keygen -Y, as git does (the only code that runs it). */
+/* sign.h: SSH signatures: signed through ssh-keygen -Y as git does, verified in-process with ssh-keygen's rules (src/sign is the only code that runs it). */
 #ifndef APPCTL_SIGN_H
 #define APPCTL_SIGN_H
 
@@ -22,16 +22,31 @@ appctl_error *appctl_ssh_sign(char **out, const char *key_file,
  * Verifies `signature` over `data` against `allowed_signers` (the text of
  * the allowed-signers file that judges it), as of Unix time `at` (the
  * verifier's clock for a new event, the event's time for a recorded one;
- * ssh-keygen -O verify-time):
- * `ssh-keygen -Y find-principals` names the principal the key belongs to
- * (honouring valid-after / valid-before and namespaces=), then
- * `ssh-keygen -Y verify -n appctl -I principal` must exit 0 and print a
- * "Good" line. On success *principal is that principal (caller frees) and
- * *why NULL; when the signature does not verify *principal is NULL and *why
- * says why (caller frees). An error is returned only when verification
- * could not be attempted (no ssh-keygen, I/O).
+ * ssh-keygen -O verify-time), with ssh-keygen -Y's rules: the principals
+ * of the first line whose key matches and which is valid at `at` (as
+ * `ssh-keygen -Y find-principals` names them; patterns such as
+ * "*@example.com" are not identities), then for each in turn what
+ * `ssh-keygen -Y verify -n appctl -I principal` decides. Ed25519, ECDSA
+ * and RSA keys, and OpenSSH certificates of such keys by such CAs
+ * (cert-authority lines), are verified in-process (sshsig.c, libcrypto);
+ * any other signing key (a security key, DSA) goes to ssh-keygen itself
+ * (appctl_ssh_verify_keygen). On success *principal is that principal
+ * (caller frees) and *why NULL; when the signature does not verify
+ * *principal is NULL and *why says why (caller frees). An error is
+ * returned only when verification could not be attempted (no ssh-keygen,
+ * I/O, no memory).
  */
 appctl_error *appctl_ssh_verify(char **principal, char **why,
+	const char *allowed_signers, const char *data, size_t len,
+	const char *signature, int64_t at);
+
+/*
+ * appctl_ssh_verify by running ssh-keygen -Y find-principals and verify,
+ * for every key type: the fallback for keys not verified in-process, and
+ * the reference the tests compare the in-process verifier with. Same
+ * contract and ownership as appctl_ssh_verify.
+ */
+appctl_error *appctl_ssh_verify_keygen(char **principal, char **why,
 	const char *allowed_signers, const char *data, size_t len,
 	const char *signature, int64_t at);
 

@@ -129,7 +129,7 @@ int appctl_principal_is_valid(const char *s)
 }
 
 /* Days from civil, after Howard Hinnant's public-domain algorithm. */
-static int32_t days_from_civil(int64_t y, unsigned m, unsigned d)
+int64_t appctl_days_from_civil(int64_t y, int m, int d)
 {
 	int64_t era, yoe, doy, doe;
 
@@ -138,7 +138,7 @@ static int32_t days_from_civil(int64_t y, unsigned m, unsigned d)
 	yoe = y - era * 400;
 	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
 	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return (int32_t)(era * 146097 + doe - 719468);
+	return era * 146097 + doe - 719468;
 }
 
 static int is_leap(int y)
@@ -164,7 +164,7 @@ int appctl_date_parse(appctl_date *out, const char *s)
 		return -1;
 	if ((unsigned)d > mdays[m - 1] + (m == 2 && is_leap(y)))
 		return -1;
-	*out = days_from_civil(y, (unsigned)m, (unsigned)d);
+	*out = (appctl_date)appctl_days_from_civil(y, m, d);
 	return 0;
 }
 

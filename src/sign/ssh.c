@@ -1,4 +1,4 @@
-/* ssh.c: SSH signatures by running ssh-keygen -Y (through appctl/proc.h) with explicit argv, private temp files and a timeout. */
+/* ssh.c: SSH signatures by running ssh-keygen -Y (signing, and verifying what sshsig.c leaves to it) (through appctl/proc.h) with explicit argv, private temp files and a timeout. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -12,6 +12,7 @@
 #include "appctl/model.h"
 #include "appctl/proc.h"
 #include "appctl/sign.h"
+#include "appctl/sshsig.h"
 #include "appctl/strbuf.h"
 
 /* ssh-keygen never needs long: a hung one (a prompt nobody answers) is killed. */
@@ -279,7 +280,7 @@ static void verify_time_option(char *buf, size_t len, int64_t at)
 	strftime(buf, len, "verify-time=%Y%m%d%H%M%SZ", &tm);
 }
 
-appctl_error *appctl_ssh_verify(char **principal, char **why,
+appctl_error *appctl_ssh_verify_keygen(char **principal, char **why,
 	const char *allowed_signers, const char *data, size_t len,
 	const char *signature, int64_t at)
 {
@@ -398,6 +399,21 @@ done:
 		run_result_dispose(&found);
 	tmpdir_remove(&t);
 	return err;
+}
+
+appctl_error *appctl_ssh_verify(char **principal, char **why,
+	const char *allowed_signers, const char *data, size_t len,
+	const char *signature, int64_t at)
+{
+	int decided = 0;
+	appctl_error *err = appctl_sshsig_verify(&decided, principal, why,
+		allowed_signers, data, len, signature, at);
+
+	/* Keys not verified in-process (security keys, DSA) keep ssh-keygen's answer. */
+	if (err || decided)
+		return err;
+	return appctl_ssh_verify_keygen(principal, why, allowed_signers, data,
+		len, signature, at);
 }
 
 appctl_error *appctl_ssh_public_key(char **out, const char *key_file)

@@ -1,0 +1,3 @@
+-----BEGIN SSH SIGNATURE-----
+U1N*IU0lH
+-----END SSH SIGNATURE-----

@@ -1,0 +1,2 @@
+-----BEGIN SSH SIGNATURE-----
+U1NIU0lH
