@@ -57,6 +57,13 @@ typedef struct appctl_judge_ctx {
 	int inert_ok;
 } appctl_judge_ctx;
 
+/*
+ * Sets *ctx to judge after `chain` in `mode` by the clock `now`; the
+ * optional fields (first_env_branch, inert_ok) start empty.
+ */
+void appctl_judge_ctx_init(appctl_judge_ctx *ctx, appctl_repo *repo,
+	appctl_chain *chain, appctl_judge_mode mode, int64_t now);
+
 /* A move to judge: pending (no event yet), an event's claims, or a review. */
 typedef struct appctl_move {
 	appctl_event_type type;        /* APPCTL_EV_PROMOTE or APPCTL_EV_ROLLBACK */

@@ -151,9 +151,9 @@ appctl_error *appctl_cli_judge_ctx(appctl_judge_ctx *ctx, appctl_chain **chain,
 	appctl_error *err;
 	char head[41];
 
-	memset(ctx, 0, sizeof(*ctx));
 	*chain = NULL;
-	ctx->now = appctl_clock_now();
+	appctl_judge_ctx_init(ctx, cli->repo, NULL, APPCTL_JUDGE_PENDING,
+		appctl_clock_now());
 	err = appctl_log_verified(head, &state, cli->repo, ctx->now);
 	appctl_log_state_free(state);
 	if (!err && !*head)
@@ -162,9 +162,7 @@ appctl_error *appctl_cli_judge_ctx(appctl_judge_ctx *ctx, appctl_chain **chain,
 			APPCTL_LOG_REF);
 	if (!err)
 		err = appctl_chain_open(chain, cli->repo, head);
-	ctx->repo = cli->repo;
 	ctx->chain = *chain;
-	ctx->mode = APPCTL_JUDGE_PENDING;
 	return err;
 }
 

@@ -335,11 +335,8 @@ static appctl_error *verify_all(audit_ctx *c)
 	err = appctl_chain_open(&chain, c->cli->repo, "");
 	if (err)
 		return err;
-	memset(&ctx, 0, sizeof(ctx));
-	ctx.repo = c->cli->repo;
-	ctx.chain = chain;
-	ctx.mode = APPCTL_JUDGE_RECORDED;
-	ctx.now = appctl_clock_now();
+	appctl_judge_ctx_init(&ctx, c->cli->repo, chain,
+		APPCTL_JUDGE_RECORDED, appctl_clock_now());
 	err = appctl_log_verify_range(&problem, &ctx, c->events[c->count - 1]
 		.log_commit, show_progress, c);
 	if (!err && problem.text) {
@@ -379,11 +376,8 @@ static appctl_error *review_break_glass(audit_ctx *c, size_t i,
 		c->events[c->count - 1].log_commit);
 	if (err)
 		return err;
-	memset(&ctx, 0, sizeof(ctx));
-	ctx.repo = c->cli->repo;
-	ctx.chain = chain;
-	ctx.mode = APPCTL_JUDGE_PENDING;
-	ctx.now = appctl_clock_now();
+	appctl_judge_ctx_init(&ctx, c->cli->repo, chain,
+		APPCTL_JUDGE_PENDING, appctl_clock_now());
 	err = appctl_break_glass_reviewed(&reviewed, &ctx, ev);
 	if (!err)
 		c->reviewed[i] = reviewed;

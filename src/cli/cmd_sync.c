@@ -341,11 +341,8 @@ static appctl_error *verify_merged(sync_ctx *s, const char *base)
 	err = appctl_chain_open(&s->chain, s->cli->repo, base);
 	if (err)
 		return err;
-	memset(&ctx, 0, sizeof(ctx));
-	ctx.repo = s->cli->repo;
-	ctx.chain = s->chain;
-	ctx.mode = APPCTL_JUDGE_RECORDED;
-	ctx.now = appctl_clock_now();
+	appctl_judge_ctx_init(&ctx, s->cli->repo, s->chain,
+		APPCTL_JUDGE_RECORDED, appctl_clock_now());
 	err = appctl_log_verify_range(&problem, &ctx, s->merged, NULL, NULL);
 	if (!err && problem.text) {
 		char *text = appctl_log_problem_describe(&problem);
@@ -770,11 +767,8 @@ static appctl_error *find_refused_event(char id[41], char **why,
 		return err;
 	err = appctl_chain_open(&chain, s->cli->repo, s->remote_log);
 	if (!err) {
-		memset(&ctx, 0, sizeof(ctx));
-		ctx.repo = s->cli->repo;
-		ctx.chain = chain;
-		ctx.mode = APPCTL_JUDGE_RECEIVED;
-		ctx.now = appctl_clock_now();
+		appctl_judge_ctx_init(&ctx, s->cli->repo, chain,
+			APPCTL_JUDGE_RECEIVED, appctl_clock_now());
 		err = appctl_log_verify_range(&problem, &ctx, s->merged, NULL,
 			NULL);
 	}
@@ -1114,11 +1108,8 @@ static appctl_error *drop_event(sync_ctx *s)
 	if (err)
 		goto done;
 	/* The rewritten stretch is judged as sync judges what it adopts. */
-	memset(&ctx, 0, sizeof(ctx));
-	ctx.repo = s->cli->repo;
-	ctx.chain = chain;
-	ctx.mode = APPCTL_JUDGE_RECORDED;
-	ctx.now = appctl_clock_now();
+	appctl_judge_ctx_init(&ctx, s->cli->repo, chain,
+		APPCTL_JUDGE_RECORDED, appctl_clock_now());
 	err = appctl_log_verify_range(&problem, &ctx, head, NULL, NULL);
 	if (!err && problem.text) {
 		char *text = appctl_log_problem_describe(&problem);

@@ -13,6 +13,16 @@
 
 /* ---- small helpers ---- */
 
+void appctl_judge_ctx_init(appctl_judge_ctx *ctx, appctl_repo *repo,
+	appctl_chain *chain, appctl_judge_mode mode, int64_t now)
+{
+	memset(ctx, 0, sizeof(*ctx));
+	ctx->repo = repo;
+	ctx->chain = chain;
+	ctx->mode = mode;
+	ctx->now = now;
+}
+
 /* Appends a line to the case's list of what is missing. */
 #define add_line(list, count, ...) \
 	(appctl_strlist_add_printf((list), (count), __VA_ARGS__) < 0 \

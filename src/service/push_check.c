@@ -105,11 +105,8 @@ static appctl_error *check_log(push_ctx *c, appctl_ref_update *u)
 
 	if (!*u->new_id)
 		return refuse(u, "the event log cannot be deleted: it is append-only");
-	memset(&ctx, 0, sizeof(ctx));
-	ctx.repo = c->repo;
-	ctx.chain = c->chain;
-	ctx.mode = APPCTL_JUDGE_RECEIVED;
-	ctx.now = c->now;
+	appctl_judge_ctx_init(&ctx, c->repo, c->chain,
+		APPCTL_JUDGE_RECEIVED, c->now);
 	ctx.first_env_branch = pushed_branch;
 	ctx.branch_arg = c;
 	err = appctl_log_verify_range(&problem, &ctx, u->new_id, NULL, NULL);

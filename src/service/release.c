@@ -349,11 +349,8 @@ static appctl_error *judge_pending(appctl_release_outcome *o,
 		if (err)
 			return err;
 	}
-	memset(&ctx, 0, sizeof(ctx));
-	ctx.repo = repo;
-	ctx.chain = *chain;
-	ctx.mode = APPCTL_JUDGE_PENDING;
-	ctx.now = now;
+	appctl_judge_ctx_init(&ctx, repo, *chain,
+		APPCTL_JUDGE_PENDING, now);
 	ctx.first_env_branch = local_branch;
 	ctx.branch_arg = repo;
 	memset(&move, 0, sizeof(move));

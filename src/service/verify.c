@@ -245,11 +245,8 @@ appctl_error *appctl_log_verified(char head[41], appctl_log_state **state,
 	err = appctl_chain_open(&chain, repo, at);
 	if (err)
 		goto done;
-	memset(&ctx, 0, sizeof(ctx));
-	ctx.repo = repo;
-	ctx.chain = chain;
-	ctx.mode = APPCTL_JUDGE_RECORDED;
-	ctx.now = now;
+	appctl_judge_ctx_init(&ctx, repo, chain,
+		APPCTL_JUDGE_RECORDED, now);
 	ctx.inert_ok = 1;
 	err = appctl_log_verify_range(&problem, &ctx, head, NULL, NULL);
 	if (!err && problem.text) {
