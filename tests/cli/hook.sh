@@ -23,45 +23,7 @@ org_repo()
 
 # ---- the daemon: one for the whole script, a repository per test ----
 
-DAEMON_PID=""
-PORT=""
-stop_daemon()
-{
-	if [ -n "$DAEMON_PID" ]; then
-		kill "$DAEMON_PID" 2>/dev/null
-		wait "$DAEMON_PID" 2>/dev/null
-	fi
-	# A receive-pack the daemon forked may still be finishing.
-	rm -rf "$TEST_ROOT" 2>/dev/null || { sleep 1; rm -rf "$TEST_ROOT"; }
-}
-trap stop_daemon EXIT
-
-# Tries ports until one is free: the daemon exits at once when it is taken.
-start_daemon()
-{
-	local try i
-	mkdir -p "$SRV"
-	for try in $(seq 1 20); do
-		PORT=$((20000 + RANDOM % 40000))
-		git daemon --enable=receive-pack --export-all --base-path="$SRV" \
-			--reuseaddr --listen=127.0.0.1 --port="$PORT" \
-			>"$TEST_ROOT/daemon.$try.log" 2>&1 &
-		DAEMON_PID=$!
-		for i in $(seq 1 50); do
-			if ! kill -0 "$DAEMON_PID" 2>/dev/null; then
-				break
-			fi
-			if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then
-				return 0
-			fi
-			sleep 0.1
-		done
-		kill "$DAEMON_PID" 2>/dev/null
-		wait "$DAEMON_PID" 2>/dev/null
-		DAEMON_PID=""
-	done
-	fail "git daemon did not start"
-}
+trap stop_daemons EXIT
 start_daemon
 
 # server NAME: a bare repository with the hook, served as git://.../NAME.git.

@@ -43,44 +43,7 @@ ACCESS_RULE='.approvals.rules += [{"when": "access", "group": "security", "count
 
 # ---- two daemons: the tests' clock (APPCTL_TODAY) and the real one ----
 
-DAEMON_PIDS=()
-stop_daemons()
-{
-	local pid
-	for pid in "${DAEMON_PIDS[@]}"; do
-		kill "$pid" 2>/dev/null
-		wait "$pid" 2>/dev/null
-	done
-	# A receive-pack the daemon forked may still be finishing.
-	rm -rf "$TEST_ROOT" 2>/dev/null || { sleep 1; rm -rf "$TEST_ROOT"; }
-}
 trap stop_daemons EXIT
-
-# start_daemon [ENV-ARGS...]: `git daemon` for $SRV on a free port of
-# 127.0.0.1, started through env(1) with ENV-ARGS; sets PORT.
-start_daemon()
-{
-	local try i pid
-	mkdir -p "$SRV"
-	for try in $(seq 1 20); do
-		PORT=$((20000 + RANDOM % 40000))
-		env "$@" git daemon --enable=receive-pack --export-all \
-			--base-path="$SRV" --reuseaddr --listen=127.0.0.1 \
-			--port="$PORT" >"$TEST_ROOT/daemon.$PORT.log" 2>&1 &
-		pid=$!
-		for i in $(seq 1 50); do
-			kill -0 "$pid" 2>/dev/null || break
-			if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then
-				DAEMON_PIDS+=("$pid")
-				return 0
-			fi
-			sleep 0.1
-		done
-		kill "$pid" 2>/dev/null
-		wait "$pid" 2>/dev/null
-	done
-	fail "git daemon did not start"
-}
 start_daemon
 PORT_TEST=$PORT
 start_daemon -u APPCTL_TODAY -u APPCTL_NOW

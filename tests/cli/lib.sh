@@ -236,6 +236,51 @@ append_event()
 	EVENT_ID=$ev
 }
 
+# ---- git daemon on loopback (hook.sh, judge.sh) ----
+
+DAEMON_PIDS=()
+
+# stop_daemons: ends every daemon start_daemon started, then removes
+# TEST_ROOT (a receive-pack a daemon forked may still be finishing).
+# Scripts that start daemons make it their EXIT trap.
+stop_daemons()
+{
+	local pid
+	for pid in "${DAEMON_PIDS[@]}"; do
+		kill "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+	done
+	rm -rf "$TEST_ROOT" 2>/dev/null || { sleep 1; rm -rf "$TEST_ROOT"; }
+}
+
+# start_daemon [ENV-ARGS...]: `git daemon --enable=receive-pack` for $SRV
+# on a free port of 127.0.0.1, started through env(1) with ENV-ARGS; sets
+# PORT. Tries ports until one is free: the daemon exits at once when it is
+# taken.
+start_daemon()
+{
+	local try i pid
+	mkdir -p "$SRV"
+	for try in $(seq 1 20); do
+		PORT=$((20000 + RANDOM % 40000))
+		env "$@" git daemon --enable=receive-pack --export-all \
+			--base-path="$SRV" --reuseaddr --listen=127.0.0.1 \
+			--port="$PORT" >"$TEST_ROOT/daemon.$PORT.log" 2>&1 &
+		pid=$!
+		for i in $(seq 1 50); do
+			kill -0 "$pid" 2>/dev/null || break
+			if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then
+				DAEMON_PIDS+=("$pid")
+				return 0
+			fi
+			sleep 0.1
+		done
+		kill "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+	done
+	fail "git daemon did not start"
+}
+
 # run_tests NAME...: runs each test function in a fresh subdirectory.
 run_tests()
 {
