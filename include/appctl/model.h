@@ -50,9 +50,18 @@ enum {
 /* Days since 1970-01-01 (proleptic Gregorian), for inclusive ISO dates. */
 typedef int32_t appctl_date;
 
+/* Where a resource's records live, as far as the app is concerned. */
+typedef enum {
+	APPCTL_STORAGE_UNSPECIFIED = 0,
+	APPCTL_STORAGE_LIVE,      /* read through from its source, never kept */
+	APPCTL_STORAGE_CACHED,    /* copies kept for a while */
+	APPCTL_STORAGE_STORED     /* the app keeps the records */
+} appctl_storage;
+
 typedef struct appctl_field {
 	const char *name;
 	appctl_sensitivity sensitivity;
+	const char *description;          /* or NULL */
 } appctl_field;
 
 typedef struct appctl_resource {
@@ -61,6 +70,8 @@ typedef struct appctl_resource {
 	const char *tenant_key;  /* or NULL */
 	int has_retention;
 	int64_t retention_days;
+	appctl_storage storage;
+	const char *description; /* or NULL */
 	appctl_field *fields;
 	size_t field_count;
 } appctl_resource;
@@ -98,6 +109,7 @@ typedef struct appctl_role {
 	appctl_grant *grants;
 	size_t grant_count;
 	const char *justification;        /* or NULL */
+	const char *description;          /* or NULL */
 } appctl_role;
 
 typedef struct appctl_page {
@@ -106,6 +118,7 @@ typedef struct appctl_page {
 	const char **roles;
 	size_t role_count;
 	const char *canonical;            /* the whole page object, canonical JSON */
+	const char *description;          /* or NULL */
 } appctl_page;
 
 typedef struct appctl_credential {
@@ -125,7 +138,24 @@ typedef struct appctl_integration {
 	int has_rate_limit;
 	int64_t rate_limit_per_min;
 	const char *justification;        /* or NULL */
+	const char *description;          /* or NULL */
+	const char **reads;               /* resources it reads, file order */
+	size_t read_count;
+	const char **writes;              /* resources it writes, file order */
+	size_t write_count;
 } appctl_integration;
+
+/*
+ * One entry of an app's "ai" section: a resource its AI features may read,
+ * and which fields. Without an "ai" section AI features read nothing.
+ */
+typedef struct appctl_ai_read {
+	const char *resource;
+	const char **fields;              /* NULL when all_fields */
+	size_t field_count;
+	int all_fields;                   /* "fields" absent: every field */
+	size_t index;                     /* position in ai.reads */
+} appctl_ai_read;
 
 typedef struct appctl_app {
 	const char *name;
@@ -142,6 +172,12 @@ typedef struct appctl_app {
 	size_t page_count;
 	appctl_integration *integrations;
 	size_t integration_count;
+	const char *description;          /* plain-English purpose, or NULL */
+	int has_ai;                       /* an "ai" section is present */
+	appctl_ai_read *ai_reads;
+	size_t ai_read_count;
+	const char *ai_justification;     /* or NULL */
+	const char *ai_description;       /* or NULL */
 } appctl_app;
 
 typedef struct appctl_group {
@@ -149,6 +185,8 @@ typedef struct appctl_group {
 	const char **members;             /* principals only: groups do not nest */
 	size_t member_count;
 	const char **sorted_members;      /* the same, sorted: for lookups */
+	const char *source;               /* NULL: appctl.json; else the file
+	                                     of "groups_from" it came from */
 } appctl_group;
 
 typedef enum {
@@ -188,6 +226,26 @@ typedef struct appctl_freeze {
 	const char *reason;               /* or NULL */
 } appctl_freeze;
 
+/* A per-organisation change of a lint rule's severity ("lint.rules"). */
+typedef enum {
+	APPCTL_LINT_OFF = 0,
+	APPCTL_LINT_AS_WARNING,
+	APPCTL_LINT_AS_ERROR
+} appctl_lint_level;
+
+typedef struct appctl_lint_override {
+	const char *rule;                 /* a rule id of lint.h */
+	appctl_lint_level level;
+	const char *justification;        /* required */
+} appctl_lint_override;
+
+/* A role a new app of some class starts with (`appctl new app`). */
+typedef struct appctl_role_template {
+	const char *role;
+	unsigned actions;                 /* APPCTL_ACTION_* on every resource */
+	const char *description;          /* or NULL */
+} appctl_role_template;
+
 typedef struct appctl_policy {
 	const char *file;                 /* "appctl.json" */
 	char blob_id[41];
@@ -211,6 +269,20 @@ typedef struct appctl_policy {
 	int64_t break_glass_count;
 	appctl_freeze *freezes;
 	size_t freeze_count;
+	const char *description;          /* or NULL */
+	const char **groups_from;         /* SCIM files in the repository */
+	size_t groups_from_count;
+	int has_role_templates;           /* else the built-in defaults apply */
+	appctl_role_template *role_templates[APPCTL_CLASS_COUNT]; /* by name */
+	size_t role_template_count[APPCTL_CLASS_COUNT];
+	appctl_lint_override *lint_overrides;   /* sorted by rule id */
+	size_t lint_override_count;
+	const char **broad_scopes;        /* added to the built-in list */
+	size_t broad_scope_count;
+	const char *integration_name_pattern;   /* POSIX ERE, or NULL */
+	int has_admin_panel_max_writers;
+	int64_t admin_panel_max_writers;  /* principals with create/update/
+	                                     delete/admin in one admin panel */
 } appctl_policy;
 
 /* One file handed to the parsers: repository-relative path and its bytes. */

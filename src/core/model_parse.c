@@ -1,6 +1,7 @@
 /* model_parse.c: strict schema checks turning app.json and appctl.json into the model. */
 #include "appctl/model.h"
 
+#include <regex.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -238,6 +239,38 @@ static appctl_error *opt_bool(ctx *c, const cJSON *obj, const char *key,
 }
 
 /*
+ * Optional string member that must be one of `names` (NULL-terminated):
+ * *out is its index, or -1 when absent.
+ */
+static appctl_error *opt_enum(ctx *c, const cJSON *obj, const char *key,
+	const char *const *names, int *out)
+{
+	appctl_strbuf expected = APPCTL_STRBUF_INIT;
+	appctl_error *err;
+	const char *s;
+	size_t mark;
+	int i;
+
+	*out = -1;
+	if ((err = opt_string(c, obj, key, &s)) || !s)
+		return err;
+	for (i = 0; names[i]; i++)
+		if (strcmp(s, names[i]) == 0) {
+			*out = i;
+			return NULL;
+		}
+	for (i = 0; names[i]; i++)
+		appctl_strbuf_printf(&expected, "%s%s", i ? (names[i + 1] ? ", "
+			: " or ") : "", names[i]);
+	mark = push_key(c, key);
+	err = expected.failed ? nomem() : fail(c,
+		"unknown value \"%s\" (expected %s)", s, expected.ptr);
+	pop(c, mark);
+	appctl_strbuf_dispose(&expected);
+	return err;
+}
+
+/*
  * An array of strings; with `unique`, repeated entries are an error (a
  * repeated scope or role reads as a mistake, and would skew diffs).
  */
@@ -450,10 +483,50 @@ done:
 	return err;
 }
 
+/* Parses an array member of objects with `each`, pushing paths. */
+typedef appctl_error *(*item_fn)(ctx *c, const cJSON *item, void *elem);
+
+static appctl_error *object_array(ctx *c, const cJSON *obj, const char *key,
+	size_t elem, item_fn each, void **out, size_t *count)
+{
+	const cJSON *item = appctl_json_get(obj, key), *child;
+	appctl_error *err = NULL;
+	size_t mark, i = 0;
+	char *base;
+
+	*out = NULL;
+	*count = 0;
+	if (!item)
+		return NULL;
+	mark = push_key(c, key);
+	if (!cJSON_IsArray(item)) {
+		err = fail(c, "expected an array, found %s", type_name(item));
+		goto done;
+	}
+	base = appctl_arena_calloc(c->arena, child_count(item), elem);
+	if (!base) {
+		err = nomem();
+		goto done;
+	}
+	for (child = item->child; child; child = child->next, i++) {
+		size_t inner = push_index(c, i);
+
+		err = each(c, child, base + i * elem);
+		pop(c, inner);
+		if (err)
+			goto done;
+	}
+	*out = base;
+	*count = i;
+done:
+	pop(c, mark);
+	return err;
+}
+
 static appctl_error *parse_field(ctx *c, const cJSON *item, void *elem,
 	void *arg)
 {
-	static const char *const keys[] = { "sensitivity", NULL };
+	static const char *const keys[] = { "sensitivity", "description", NULL };
 	appctl_field *f = elem;
 	const char *s;
 	appctl_error *err;
@@ -461,6 +534,7 @@ static appctl_error *parse_field(ctx *c, const cJSON *item, void *elem,
 
 	(void)arg;
 	if ((err = expect_object(c, item)) || (err = check_keys(c, item, keys)) ||
+	    (err = opt_string(c, item, "description", &f->description)) ||
 	    (err = opt_string(c, item, "sensitivity", &s)))
 		return err;
 	f->sensitivity = APPCTL_SENS_PUBLIC;
@@ -485,17 +559,22 @@ static appctl_error *parse_resource(ctx *c, const cJSON *item, void *elem,
 	void *arg)
 {
 	static const char *const keys[] = { "source", "tenant_key",
-		"retention_days", "fields", NULL };
+		"retention_days", "fields", "storage", "description", NULL };
+	static const char *const storages[] = { "live", "cached", "stored", NULL };
 	appctl_resource *r = elem;
 	appctl_error *err;
+	int storage;
 
 	(void)arg;
 	if ((err = expect_object(c, item)) || (err = check_keys(c, item, keys)) ||
+	    (err = opt_string(c, item, "description", &r->description)) ||
+	    (err = opt_enum(c, item, "storage", storages, &storage)) ||
 	    (err = opt_string(c, item, "source", &r->source)) ||
 	    (err = opt_string(c, item, "tenant_key", &r->tenant_key)) ||
 	    (err = opt_integer(c, item, "retention_days", 0, 365000,
 			&r->has_retention, &r->retention_days)))
 		return err;
+	r->storage = (appctl_storage)(storage + 1);
 	return named_entries(c, item, "fields", 0, sizeof(appctl_field),
 		parse_field, NULL, (void **)&r->fields, &r->field_count);
 }
@@ -548,7 +627,7 @@ static appctl_error *parse_role(ctx *c, const cJSON *item, void *elem,
 	void *arg)
 {
 	static const char *const keys[] = { "members", "grants",
-		"justification", NULL };
+		"justification", "description", NULL };
 	appctl_role *r = elem;
 	const cJSON *members, *grants, *child;
 	appctl_error *err;
@@ -556,6 +635,7 @@ static appctl_error *parse_role(ctx *c, const cJSON *item, void *elem,
 
 	(void)arg;
 	if ((err = expect_object(c, item)) || (err = check_keys(c, item, keys)) ||
+	    (err = opt_string(c, item, "description", &r->description)) ||
 	    (err = opt_string(c, item, "justification", &r->justification)))
 		return err;
 	members = appctl_json_get(item, "members");
@@ -605,6 +685,7 @@ static appctl_error *parse_page(ctx *c, const cJSON *item, void *elem,
 	(void)arg;
 	/* Pages are the builder's territory: extra fields are allowed here. */
 	if ((err = expect_object(c, item)) ||
+	    (err = opt_string(c, item, "description", &p->description)) ||
 	    (err = opt_string(c, item, "resource", &p->resource)) ||
 	    (err = opt_string_array(c, item, "roles", 1, &p->roles,
 			&p->role_count)))
@@ -635,7 +716,7 @@ static appctl_error *parse_integration(ctx *c, const cJSON *item, void *elem,
 {
 	static const char *const keys[] = { "kind", "owner", "scopes",
 		"credential", "on_failure", "rate_limit_per_min",
-		"justification", NULL };
+		"justification", "description", "reads", "writes", NULL };
 	appctl_integration *in = elem;
 	appctl_error *err;
 	size_t mark;
@@ -643,6 +724,11 @@ static appctl_error *parse_integration(ctx *c, const cJSON *item, void *elem,
 	(void)arg;
 	if ((err = expect_object(c, item)) || (err = check_keys(c, item, keys)) ||
 	    (err = req_string(c, item, "kind", &in->kind)) ||
+	    (err = opt_string(c, item, "description", &in->description)) ||
+	    (err = opt_string_array(c, item, "reads", 1, &in->reads,
+			&in->read_count)) ||
+	    (err = opt_string_array(c, item, "writes", 1, &in->writes,
+			&in->write_count)) ||
 	    (err = opt_string(c, item, "owner", &in->owner)) ||
 	    (err = opt_string(c, item, "justification", &in->justification)) ||
 	    (err = opt_string_array(c, item, "scopes", 1, &in->scopes,
@@ -699,6 +785,46 @@ done:
 	return err;
 }
 
+static appctl_error *parse_ai_read(ctx *c, const cJSON *item, void *elem)
+{
+	static const char *const keys[] = { "resource", "fields", NULL };
+	appctl_ai_read *r = elem;
+	appctl_error *err;
+
+	if ((err = expect_object(c, item)) || (err = check_keys(c, item, keys)) ||
+	    (err = req_string(c, item, "resource", &r->resource)) ||
+	    (err = opt_string_array(c, item, "fields", 1, &r->fields,
+			&r->field_count)))
+		return err;
+	r->all_fields = appctl_json_get(item, "fields") == NULL;
+	return NULL;
+}
+
+/* "ai": what the app's AI features may read; absent means nothing. */
+static appctl_error *parse_ai(ctx *c, const cJSON *root, appctl_app *app)
+{
+	static const char *const keys[] = { "reads", "justification",
+		"description", NULL };
+	const cJSON *ai = appctl_json_get(root, "ai");
+	appctl_error *err;
+	size_t mark, i;
+
+	if (!ai)
+		return NULL;
+	app->has_ai = 1;
+	mark = push_key(c, "ai");
+	if (!(err = expect_object(c, ai)) && !(err = check_keys(c, ai, keys)) &&
+	    !(err = opt_string(c, ai, "justification", &app->ai_justification)) &&
+	    !(err = opt_string(c, ai, "description", &app->ai_description)))
+		err = object_array(c, ai, "reads", sizeof(appctl_ai_read),
+			parse_ai_read, (void **)&app->ai_reads,
+			&app->ai_read_count);
+	for (i = 0; !err && i < app->ai_read_count; i++)
+		app->ai_reads[i].index = i;
+	pop(c, mark);
+	return err;
+}
+
 static void ctx_init(ctx *c, appctl_arena *arena, const char *file)
 {
 	c->arena = arena;
@@ -711,7 +837,7 @@ appctl_error *appctl_app_parse(appctl_app **out, appctl_arena *arena,
 	const appctl_file *file, const char *dir)
 {
 	static const char *const keys[] = { "name", "class", "owners", "data",
-		"roles", "pages", "integrations", NULL };
+		"roles", "pages", "integrations", "description", "ai", NULL };
 	appctl_error *err;
 	cJSON *root = NULL;
 	appctl_app *app;
@@ -758,7 +884,9 @@ appctl_error *appctl_app_parse(appctl_app **out, appctl_arena *arena,
 		goto done;
 	}
 	app->app_class = (appctl_app_class)i;
-	if ((err = parse_owners(&c, root, app)) ||
+	if ((err = opt_string(&c, root, "description", &app->description)) ||
+	    (err = parse_ai(&c, root, app)) ||
+	    (err = parse_owners(&c, root, app)) ||
 	    (err = named_entries(&c, root, "data", 0, sizeof(appctl_resource),
 			parse_resource, NULL, (void **)&app->resources,
 			&app->resource_count)) ||
@@ -984,46 +1112,6 @@ static appctl_error *parse_freeze_entry(ctx *c, const cJSON *item,
 	return NULL;
 }
 
-/* Parses an array member of objects with `each`, pushing paths. */
-typedef appctl_error *(*item_fn)(ctx *c, const cJSON *item, void *elem);
-
-static appctl_error *object_array(ctx *c, const cJSON *obj, const char *key,
-	size_t elem, item_fn each, void **out, size_t *count)
-{
-	const cJSON *item = appctl_json_get(obj, key), *child;
-	appctl_error *err = NULL;
-	size_t mark, i = 0;
-	char *base;
-
-	*out = NULL;
-	*count = 0;
-	if (!item)
-		return NULL;
-	mark = push_key(c, key);
-	if (!cJSON_IsArray(item)) {
-		err = fail(c, "expected an array, found %s", type_name(item));
-		goto done;
-	}
-	base = appctl_arena_calloc(c->arena, child_count(item), elem);
-	if (!base) {
-		err = nomem();
-		goto done;
-	}
-	for (child = item->child; child; child = child->next, i++) {
-		size_t inner = push_index(c, i);
-
-		err = each(c, child, base + i * elem);
-		pop(c, inner);
-		if (err)
-			goto done;
-	}
-	*out = base;
-	*count = i;
-done:
-	pop(c, mark);
-	return err;
-}
-
 static appctl_error *notify_item(ctx *c, const cJSON *item, void *elem)
 {
 	return parse_notify_entry(c, item, elem);
@@ -1076,12 +1164,197 @@ static appctl_error *parse_small_object(ctx *c, const cJSON *root,
 	return err;
 }
 
+/* Paths appctl.json names are read from git trees: inside the repository only. */
+static int repo_path_is_valid(const char *path)
+{
+	return path[0] != '/' && !strstr(path, "..") && !strchr(path, '\\');
+}
+
+static appctl_error *check_repo_path(ctx *c, const char *path)
+{
+	if (repo_path_is_valid(path))
+		return NULL;
+	return fail(c, "\"%s\" must be a path inside the repository", path);
+}
+
+/* "groups_from": one path or a list of paths of SCIM exports. */
+static appctl_error *parse_groups_from(ctx *c, const cJSON *root,
+	appctl_policy *p)
+{
+	const cJSON *item = appctl_json_get(root, "groups_from");
+	appctl_error *err = NULL;
+	size_t mark, i;
+
+	if (!item)
+		return NULL;
+	mark = push_key(c, "groups_from");
+	if (cJSON_IsString(item)) {
+		p->groups_from = appctl_arena_calloc(c->arena, 1, sizeof(char *));
+		if (!p->groups_from)
+			err = nomem();
+		else if (!(err = string_value(c, item, &p->groups_from[0])))
+			p->groups_from_count = 1;
+	} else if (!cJSON_IsArray(item)) {
+		err = fail(c, "expected a path or an array of paths, found %s",
+			type_name(item));
+	} else {
+		err = string_array(c, item, 1, &p->groups_from,
+			&p->groups_from_count);
+	}
+	for (i = 0; !err && i < p->groups_from_count; i++) {
+		size_t inner = cJSON_IsArray(item) ? push_index(c, i) : c->path.len;
+
+		err = check_repo_path(c, p->groups_from[i]);
+		pop(c, inner);
+	}
+	pop(c, mark);
+	return err;
+}
+
+static appctl_error *parse_role_template(ctx *c, const cJSON *item,
+	void *elem, void *arg)
+{
+	static const char *const keys[] = { "actions", "description", NULL };
+	appctl_role_template *t = elem;
+	const char **actions;
+	appctl_error *err;
+	size_t n, i;
+
+	(void)arg;
+	if ((err = expect_object(c, item)) || (err = check_keys(c, item, keys)) ||
+	    (err = opt_string(c, item, "description", &t->description)))
+		return err;
+	if (!appctl_json_get(item, "actions"))
+		return fail(c, "missing required field \"actions\"");
+	if ((err = opt_string_array(c, item, "actions", 1, &actions, &n)))
+		return err;
+	for (i = 0; i < n; i++) {
+		unsigned bit = appctl_action_parse(actions[i]);
+
+		if (!bit) {
+			size_t mark = push_key(c, "actions");
+
+			push_index(c, i);
+			err = fail(c, "unknown action \"%s\" (expected read, "
+				"create, update, delete, export or admin)",
+				actions[i]);
+			pop(c, mark);
+			return err;
+		}
+		t->actions |= bit;
+	}
+	return NULL;
+}
+
+/* "role_templates": { class: { role: {actions, description} } }. */
+static appctl_error *parse_role_templates(ctx *c, const cJSON *root,
+	appctl_policy *p)
+{
+	const cJSON *item = appctl_json_get(root, "role_templates"), *child;
+	appctl_error *err;
+	size_t mark;
+	int i;
+
+	if (!item)
+		return NULL;
+	p->has_role_templates = 1;
+	mark = push_key(c, "role_templates");
+	err = expect_object(c, item);
+	for (child = item ? item->child : NULL; !err && child; child = child->next) {
+		for (i = 0; i < APPCTL_CLASS_COUNT; i++)
+			if (strcmp(child->string,
+				   appctl_class_name((appctl_app_class)i)) == 0)
+				break;
+		if (i == APPCTL_CLASS_COUNT) {
+			size_t inner = push_key(c, child->string);
+
+			err = fail(c, "unknown class \"%s\" (expected dashboard, "
+				"admin_panel or client_portal)", child->string);
+			pop(c, inner);
+			break;
+		}
+		err = named_entries(c, item, child->string, 1,
+			sizeof(appctl_role_template), parse_role_template, NULL,
+			(void **)&p->role_templates[i],
+			&p->role_template_count[i]);
+	}
+	pop(c, mark);
+	return err;
+}
+
+static appctl_error *parse_lint_override(ctx *c, const cJSON *item,
+	void *elem, void *arg)
+{
+	static const char *const keys[] = { "severity", "justification", NULL };
+	static const char *const levels[] = { "off", "warning", "error", NULL };
+	appctl_lint_override *o = elem;
+	appctl_error *err;
+	int level;
+
+	(void)arg;
+	if (!appctl_lint_rule_find(o->rule))
+		return fail(c, "unknown lint rule \"%s\" (see 'appctl validate "
+			"--rules')", o->rule);
+	if ((err = expect_object(c, item)) || (err = check_keys(c, item, keys)) ||
+	    (err = req_string(c, item, "justification", &o->justification)))
+		return err;
+	if (!appctl_json_get(item, "severity"))
+		return fail(c, "missing required field \"severity\"");
+	if ((err = opt_enum(c, item, "severity", levels, &level)))
+		return err;
+	o->level = (appctl_lint_level)level;
+	return NULL;
+}
+
+/* "lint": the organisation's own settings of the security lint. */
+static appctl_error *parse_lint_settings(ctx *c, const cJSON *root,
+	appctl_policy *p)
+{
+	static const char *const keys[] = { "rules", "broad_scopes",
+		"integration_name_pattern", "admin_panel_max_writers", NULL };
+	const cJSON *item = appctl_json_get(root, "lint");
+	appctl_error *err;
+	size_t mark;
+
+	if (!item)
+		return NULL;
+	mark = push_key(c, "lint");
+	if ((err = expect_object(c, item)) || (err = check_keys(c, item, keys)) ||
+	    (err = named_entries(c, item, "rules", 0,
+			sizeof(appctl_lint_override), parse_lint_override, NULL,
+			(void **)&p->lint_overrides, &p->lint_override_count)) ||
+	    (err = opt_string_array(c, item, "broad_scopes", 1,
+			&p->broad_scopes, &p->broad_scope_count)) ||
+	    (err = opt_integer(c, item, "admin_panel_max_writers", 0, 1000000,
+			&p->has_admin_panel_max_writers,
+			&p->admin_panel_max_writers)) ||
+	    (err = opt_string(c, item, "integration_name_pattern",
+			&p->integration_name_pattern)))
+		goto done;
+	if (p->integration_name_pattern) {
+		regex_t re;
+		size_t inner = push_key(c, "integration_name_pattern");
+
+		if (regcomp(&re, p->integration_name_pattern,
+			    REG_EXTENDED | REG_NOSUB) != 0)
+			err = fail(c, "\"%s\" is not a valid POSIX extended "
+				"regular expression", p->integration_name_pattern);
+		else
+			regfree(&re);
+		pop(c, inner);
+	}
+done:
+	pop(c, mark);
+	return err;
+}
+
 appctl_error *appctl_policy_parse(appctl_policy **out, appctl_arena *arena,
 	const appctl_file *file)
 {
 	static const char *const keys[] = { "appctl", "environments", "groups",
 		"signers", "approvals", "rollback", "notify", "break_glass",
-		"freeze", NULL };
+		"freeze", "description", "groups_from", "role_templates", "lint",
+		NULL };
 	static const char *const rollback_keys[] = { "required", NULL };
 	static const char *const glass_keys[] = { "group", "count", NULL };
 	const cJSON *sub;
@@ -1121,17 +1394,21 @@ appctl_error *appctl_policy_parse(appctl_policy **out, appctl_arena *arena,
 			parse_group, NULL, (void **)&p->groups, &p->group_count)) ||
 	    (err = opt_string(&c, root, "signers", &p->signers)))
 		goto done;
-	if (!p->signers)
+	if (!p->signers) {
 		p->signers = "allowed_signers";
-	else if (p->signers[0] == '/' || strstr(p->signers, "..") ||
-		 strchr(p->signers, '\\')) {
+	} else {
 		size_t mark = push_key(&c, "signers");
 
-		err = fail(&c, "\"%s\" must be a path inside the repository",
-			p->signers);
+		err = check_repo_path(&c, p->signers);
 		pop(&c, mark);
-		goto done;
+		if (err)
+			goto done;
 	}
+	if ((err = opt_string(&c, root, "description", &p->description)) ||
+	    (err = parse_groups_from(&c, root, p)) ||
+	    (err = parse_role_templates(&c, root, p)) ||
+	    (err = parse_lint_settings(&c, root, p)))
+		goto done;
 	if ((sub = appctl_json_get(root, "approvals"))) {
 		size_t mark = push_key(&c, "approvals");
 

@@ -93,6 +93,24 @@ static const app_case app_cases[] = {
 	{ "page roles wrong type", "shop", APP_HEAD "\"pages\":{\"P\":{\"roles\":\"A\"}}}",
 	  "$.pages.P.roles", "expected an array" },
 	{ "duplicate key inside", "shop", APP_HEAD "\"roles\":{},\"roles\":{}}", "$.roles", "duplicate key" },
+	{ "descriptions, storage, data flow and ai", "shop", APP_HEAD
+	  "\"description\":\"Orders desk for the ops team\","
+	  "\"data\":{\"orders\":{\"storage\":\"cached\",\"description\":\"d\","
+	  "\"fields\":{\"id\":{\"description\":\"key\"}}}},"
+	  "\"roles\":{\"Ops\":{\"description\":\"r\"}},"
+	  "\"pages\":{\"P\":{\"description\":\"p\"}},"
+	  "\"ai\":{\"reads\":[{\"resource\":\"orders\",\"fields\":[\"id\"]},{\"resource\":\"x\"}],"
+	  "\"justification\":\"j\",\"description\":\"d\"},"
+	  "\"integrations\":{\"pg\":{\"kind\":\"postgres\",\"description\":\"d\","
+	  "\"reads\":[\"orders\"],\"writes\":[\"orders\"]}}}", NULL, NULL },
+	{ "bad storage", "shop", APP_HEAD "\"data\":{\"d\":{\"storage\":\"forever\"}}}",
+	  "$.data.d.storage", "unknown value \"forever\" (expected live, cached or stored)" },
+	{ "description not a string", "shop", APP_HEAD "\"description\":[]}", "$.description", "expected a string" },
+	{ "ai read without resource", "shop", APP_HEAD "\"ai\":{\"reads\":[{\"fields\":[\"a\"]}]}}",
+	  "$.ai.reads[0]", "missing required field \"resource\"" },
+	{ "ai unknown key", "shop", APP_HEAD "\"ai\":{\"model\":\"x\"}}", "$.ai.model", "unknown field" },
+	{ "integration reads twice", "shop", APP_HEAD "\"integrations\":{\"i\":{\"kind\":\"k\",\"reads\":[\"a\",\"a\"]}}}",
+	  "$.integrations.i.reads[1]", "listed twice" },
 };
 
 static void test_app_table(void **state)
@@ -219,6 +237,25 @@ static const policy_case policy_cases[] = {
 	  "$.notify[0].events[0]", "unknown event" },
 	{ "freeze without envs", "{\"appctl\":1,\"environments\":[\"dev\"],\"freeze\":[{\"from\":\"a\",\"to\":\"b\"}]}",
 	  "$.freeze[0]", "missing required field \"envs\"" },
+#define P0 "{\"appctl\":1,\"environments\":[\"dev\"],"
+	{ "org settings", P0 "\"description\":\"d\",\"groups_from\":[\"idp/groups.scim.json\"],"
+	  "\"role_templates\":{\"admin_panel\":{\"Admin\":{\"actions\":[\"read\",\"admin\"]},\"Viewer\":{\"actions\":[\"read\"],\"description\":\"v\"}}},"
+	  "\"lint\":{\"rules\":{\"integration.owner-missing\":{\"severity\":\"warning\",\"justification\":\"j\"}},"
+	  "\"broad_scopes\":[\"everything\"],\"integration_name_pattern\":\"^[a-z][a-z0-9-]*$\",\"admin_panel_max_writers\":5}}", NULL, NULL },
+	{ "groups_from one path", P0 "\"groups_from\":\"idp/g.json\"}", NULL, NULL },
+	{ "groups_from escapes", P0 "\"groups_from\":[\"/etc/group\"]}", "$.groups_from[0]", "inside the repository" },
+	{ "groups_from wrong type", P0 "\"groups_from\":3}", "$.groups_from", "expected a path or an array" },
+	{ "template unknown class", P0 "\"role_templates\":{\"kiosk\":{}}}", "$.role_templates.kiosk", "unknown class" },
+	{ "template unknown action", P0 "\"role_templates\":{\"dashboard\":{\"V\":{\"actions\":[\"peek\"]}}}}",
+	  "$.role_templates.dashboard.V.actions[0]", "unknown action" },
+	{ "lint unknown rule", P0 "\"lint\":{\"rules\":{\"no.such\":{\"severity\":\"off\",\"justification\":\"j\"}}}}",
+	  "$.lint.rules[\"no.such\"]", "unknown lint rule" },
+	{ "lint override without justification", P0 "\"lint\":{\"rules\":{\"integration.owner-missing\":{\"severity\":\"off\"}}}}",
+	  "$.lint.rules[\"integration.owner-missing\"]", "missing required field \"justification\"" },
+	{ "lint bad severity", P0 "\"lint\":{\"rules\":{\"integration.owner-missing\":{\"severity\":\"info\",\"justification\":\"j\"}}}}",
+	  "$.lint.rules[\"integration.owner-missing\"].severity", "expected off, warning or error" },
+	{ "lint bad pattern", P0 "\"lint\":{\"integration_name_pattern\":\"([a-z\"}}", "$.lint.integration_name_pattern", "not a valid POSIX" },
+#undef P0
 };
 
 static void test_policy_table(void **state)
