@@ -67,6 +67,9 @@ appctl_error *store_files_add_app(store_files *files, const char *dir,
  */
 appctl_error *store_signers_path(char **out, const store_file *policy);
 
+/* The same for a policy already parsed. The caller frees *out. */
+appctl_error *store_signers_path_of(char **out, const appctl_policy *parsed);
+
 /* Parses a complete set into a snapshot the caller frees with appctl_snapshot_free. */
 appctl_error *store_files_parse(appctl_snapshot **out,
 	const store_files *files);
