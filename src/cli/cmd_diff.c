@@ -1,4 +1,5 @@
 /* cmd_diff.c: `appctl diff A B`: what a change does to access and connections (SPEC §2). */
+#include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,7 @@ typedef struct diff_sides {
 	const char *from_rev;
 	const char *to_rev;
 	const char *range;       /* "A...B" as given, or NULL for two revisions */
+	size_t md_limit;         /* the most bytes --markdown may print */
 	char from[41];
 	char to[41];
 	appctl_date at;
@@ -494,6 +496,8 @@ static void md_cell(appctl_strbuf *b, const char *s, int code)
  */
 #define MD_HARD_LIMIT 60000
 #define MD_AUTO_SUMMARY 20000
+/* The smallest --max-chars: room for the header, a few causes and the note. */
+#define MD_MIN_LIMIT 4000
 /* What the closing lines (end of <details>, the note on what was cut) may take. */
 #define MD_RESERVE 1200
 /* Rows of the by-cause list and of the by-app / by-principal tables. */
@@ -704,7 +708,7 @@ static void md_summary(appctl_strbuf *b, const appctl_changes *changes,
 		describe_cause(&line, &sum->causes[i], 1);
 		appctl_strbuf_putc(&line, '\n');
 		/* Half the page at most for causes: the tables and note need room. */
-		if (line.failed || b->len + line.len > MD_HARD_LIMIT / 2)
+		if (line.failed || b->len + line.len > s->md_limit / 2)
 			break;
 		appctl_strbuf_add(b, line.ptr, line.len);
 		causes_shown++;
@@ -719,7 +723,7 @@ static void md_summary(appctl_strbuf *b, const appctl_changes *changes,
 		sum->principal_count);
 	appctl_strbuf_printf(b, "\n<details><summary>All %zu change%s</summary>\n",
 		changes->count, changes->count == 1 ? "" : "s");
-	shown = md_change_tables(b, changes, MD_HARD_LIMIT - MD_RESERVE);
+	shown = md_change_tables(b, changes, s->md_limit - MD_RESERVE);
 	appctl_strbuf_puts(b, "\n</details>\n");
 	if (shown < changes->count) {
 		appctl_strbuf_printf(b, "\n> **Cut to fit a comment:** the list "
@@ -735,11 +739,11 @@ static void md_summary(appctl_strbuf *b, const appctl_changes *changes,
  * The last guard of the limit, for names so long that the budgets above
  * were not enough: cut at a line end and say so.
  */
-static void md_clamp(appctl_strbuf *b)
+static void md_clamp(appctl_strbuf *b, size_t limit)
 {
 	static const char note[] = "\n\n> **Cut to fit a comment** (names too "
 		"long to show); get every change with `appctl diff --json`.\n";
-	size_t cut = MD_HARD_LIMIT - sizeof(note);
+	size_t cut = limit - sizeof(note);
 
 	while (cut > 0 && b->ptr[cut - 1] != '\n')
 		cut--;
@@ -778,7 +782,8 @@ static appctl_error *render_markdown(appctl_strbuf *b,
 		changes->count == 1 ? "" : "s", counts[APPCTL_RISK_HIGH],
 		counts[APPCTL_RISK_MEDIUM], counts[APPCTL_RISK_LOW], day);
 	header = b->len;
-	if (!summary && md_change_tables(b, changes, MD_AUTO_SUMMARY) ==
+	if (!summary && md_change_tables(b, changes,
+			s->md_limit < MD_AUTO_SUMMARY ? s->md_limit : MD_AUTO_SUMMARY) ==
 			changes->count)
 		return b->failed ? appctl_error_nomem() : NULL;
 	appctl_strbuf_truncate(b, header);
@@ -788,8 +793,8 @@ static appctl_error *render_markdown(appctl_strbuf *b,
 	appctl_diff_summary_free(sum);
 	if (!err && b->failed)
 		err = appctl_error_nomem();
-	if (!err && b->len > MD_HARD_LIMIT)
-		md_clamp(b);
+	if (!err && b->len > s->md_limit)
+		md_clamp(b, s->md_limit);
 	return err;
 }
 
@@ -870,6 +875,22 @@ static appctl_error *list_side(appctl_app_listing **out, appctl_repo *repo,
 	return err ? appctl_error_wrap(err, "in '%s'", rev) : NULL;
 }
 
+/* --max-chars: MD_MIN_LIMIT..MD_HARD_LIMIT; a comment is never allowed more. */
+static int parse_md_limit(size_t *out, const char *text)
+{
+	unsigned long v;
+	char *end;
+
+	if (*text < '0' || *text > '9')
+		return -1;
+	errno = 0;
+	v = strtoul(text, &end, 10);
+	if (errno || *end || v < MD_MIN_LIMIT || v > MD_HARD_LIMIT)
+		return -1;
+	*out = (size_t)v;
+	return 0;
+}
+
 /*
  * "A...B" (from the merge base of A and B to B, as `git diff A...B`) or
  * "A..B" (the same as "A B"). *from_copy receives A, which the caller frees.
@@ -917,11 +938,13 @@ static appctl_error *resolve_sides(diff_sides *s, appctl_repo *repo)
 appctl_error *cmd_diff(appctl_cli *cli, int argc, char **argv)
 {
 	const char *pos[2] = { NULL, NULL }, *at = NULL, *fail_on = NULL;
+	const char *max_chars = NULL;
 	int npos, help, json = 0, markdown = 0, summary = 0;
 	const appctl_opt opts[] = {
 		{ "json", 0, APPCTL_OPT_FLAG, &json, NULL },
 		{ "markdown", 0, APPCTL_OPT_FLAG, &markdown, NULL },
 		{ "summary", 0, APPCTL_OPT_FLAG, &summary, NULL },
+		{ "max-chars", 0, APPCTL_OPT_STRING, &max_chars, "N" },
 		{ "fail-on", 0, APPCTL_OPT_STRING, &fail_on, "RISK" },
 		{ "at", 0, APPCTL_OPT_STRING, &at, "DATE" },
 		{ 0 }
@@ -953,16 +976,25 @@ appctl_error *cmd_diff(appctl_cli *cli, int argc, char **argv)
 	else if (npos != 2)
 		err = appctl_error_new(APPCTL_EUSAGE,
 			"usage: appctl diff A B | A...B [--json | --markdown] "
-			"[--summary] [--fail-on high|medium|low] [--at DATE]");
+			"[--summary] [--max-chars N] [--fail-on high|medium|low] "
+			"[--at DATE]");
 	if (err)
 		return err;
 	sides.at = appctl_cli_today();
+	sides.md_limit = MD_HARD_LIMIT;
 	if (fail_on && appctl_risk_parse(&threshold, fail_on) != 0)
 		err = appctl_error_new(APPCTL_EUSAGE,
 			"--fail-on: '%s' is not a risk (high, medium or low)", fail_on);
 	else if (at && appctl_date_parse(&sides.at, at) != 0)
 		err = appctl_error_new(APPCTL_EUSAGE,
 			"--at: '%s' is not a date (YYYY-MM-DD)", at);
+	else if (max_chars && !markdown)
+		err = appctl_error_new(APPCTL_EUSAGE,
+			"--max-chars applies to --markdown only");
+	else if (max_chars && parse_md_limit(&sides.md_limit, max_chars) != 0)
+		err = appctl_error_new(APPCTL_EUSAGE,
+			"--max-chars: '%s' is not a number from %d to %d", max_chars,
+			MD_MIN_LIMIT, MD_HARD_LIMIT);
 	if (err)
 		goto cleanup;
 	if (npos == 2) {

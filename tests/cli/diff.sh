@@ -263,6 +263,15 @@ test_markdown_never_too_long()
 	expect_stdout_contains "</details>"
 	expect_stdout_contains "**Cut to fit a comment:** the list above shows"
 	expect_stdout_contains '`appctl diff --json base HEAD`'
+	# A smaller budget, for a comment that adds its own lines.
+	expect_exit 0 "$APPCTL" -C r diff --markdown --max-chars 10000 base HEAD
+	[ "$(wc -c <"$OUT")" -le 10000 ] || fail "--max-chars 10000 passed"
+	expect_stdout_contains "group \`support\` gained"
+	expect_stdout_contains "**Cut to fit a comment:**"
+	expect_exit 2 "$APPCTL" -C r diff --markdown --max-chars 100 base HEAD
+	expect_exit 2 "$APPCTL" -C r diff --markdown --max-chars 70000 base HEAD
+	expect_exit 2 "$APPCTL" -C r diff --markdown --max-chars 1e4 base HEAD
+	expect_exit 2 "$APPCTL" -C r diff --max-chars 10000 base HEAD
 	expect_exit 1 "$APPCTL" -C r diff --markdown --fail-on high base...HEAD
 	[ "$(wc -c <"$OUT")" -lt 60000 ] || fail "range markdown too long"
 	expect_stdout_contains '`appctl diff --json base...HEAD`'
