@@ -401,10 +401,11 @@ static void add_sarif_rule(cJSON *arr, const char *id, const char *summary,
  * SARIF 2.1.0 as GitHub code scanning reads it: rules with descriptions and
  * help, results with locations and fingerprints. `omitted` results were
  * left out by --max-results `limit`: the run says so twice, in its
- * properties for tools and in a notification for people.
+ * properties for tools and in a notification for people. The properties
+ * also count every error and warning, kept or not, for a CI summary.
  */
 static cJSON *report_sarif(const located *loc, size_t n, size_t omitted,
-	size_t limit)
+	size_t limit, size_t errors, size_t warnings)
 {
 	const appctl_lint_rule *rules;
 	size_t rule_count, i, r;
@@ -457,6 +458,8 @@ static cJSON *report_sarif(const located *loc, size_t n, size_t omitted,
 		cJSON_AddNumberToObject(props, "appctl/results", (double)n);
 		cJSON_AddNumberToObject(props, "appctl/omittedResults",
 			(double)omitted);
+		cJSON_AddNumberToObject(props, "appctl/errors", (double)errors);
+		cJSON_AddNumberToObject(props, "appctl/warnings", (double)warnings);
 		if (limit)
 			cJSON_AddNumberToObject(props, "appctl/maxResults",
 				(double)limit);
@@ -547,7 +550,7 @@ static appctl_error *emit_input_error(appctl_error *err, int sarif,
 	fi.message = err->message;
 	memset(&loc, 0, sizeof(loc));
 	loc.finding = &fi;
-	out_err = appctl_cli_print_json(sarif ? report_sarif(&loc, 1, 0, 0)
+	out_err = appctl_cli_print_json(sarif ? report_sarif(&loc, 1, 0, 0, 1, 0)
 				   : report_json(&loc, 1, 1, 0, revision, NULL));
 	if (out_err) {
 		appctl_error_free(err);
@@ -666,7 +669,8 @@ appctl_error *cmd_validate(appctl_cli *cli, int argc, char **argv)
 		      : findings.count;
 	if (sarif)
 		err = appctl_cli_print_json(report_sarif(loc, shown,
-			findings.count - shown, limit));
+			findings.count - shown, limit, findings.errors,
+			findings.warnings));
 	else if (json)
 		err = appctl_cli_print_json(report_json(loc, findings.count, findings.errors,
 			findings.warnings, worktree ? "worktree" : rev, commit));

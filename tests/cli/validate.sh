@@ -172,6 +172,8 @@ test_sarif_github_fields()
 	expect_equal 9.0 "$(jq -r '.runs[0].tool.driver.rules[] | select(.id == "secret.literal") | .properties["security-severity"]' full.sarif)" \
 		"secret.literal security-severity"
 	expect_equal 0 "$(jq '.runs[0].properties["appctl/omittedResults"]' full.sarif)" "nothing omitted"
+	expect_equal "$(jq '[.runs[0].results[] | select(.level == "error")] | length' full.sarif)" \
+		"$(jq '.runs[0].properties["appctl/errors"]' full.sarif)" "errors counted"
 }
 
 # --max-results keeps the most severe results, in text order, and says how
@@ -198,6 +200,8 @@ test_sarif_max_results()
 		cut.sarif >/dev/null || fail "kept results out of line order"
 	expect_equal $((total - errors)) "$(jq '.runs[0].properties["appctl/omittedResults"]' cut.sarif)" \
 		"omitted count"
+	expect_equal $((total - errors)) "$(jq '.runs[0].properties["appctl/warnings"]' cut.sarif)" \
+		"the warnings left out are still counted"
 	jq -e '.runs[0].invocations[0].toolExecutionNotifications[0].message.text
 		| test("left out")' cut.sarif >/dev/null || fail "no notification of the cut"
 	expect_exit 1 "$APPCTL" -C r validate dev --sarif --max-results 1
