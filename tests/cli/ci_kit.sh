@@ -148,11 +148,10 @@ test_review_in_shallow_clone()
 # start_fake_github DIR SEED: the fake API; sets API.
 start_fake_github()
 {
-	local i
 	mkdir -p "$1"
 	python3 "$FAKE_GITHUB" "$1" "$2" 2>"$1/server.log" &
 	SERVER_PIDS+=("$!")
-	for i in $(seq 1 100); do
+	for _ in $(seq 1 100); do
 		[ -s "$1/port" ] && break
 		sleep 0.05
 	done
