@@ -743,11 +743,17 @@ static void md_clamp(appctl_strbuf *b, size_t limit)
 {
 	static const char note[] = "\n\n> **Cut to fit a comment** (names too "
 		"long to show); get every change with `appctl diff --json`.\n";
-	size_t cut = limit - sizeof(note);
+	size_t cut = limit - sizeof(note) - sizeof("\n</details>");
+
+	const char *open;
 
 	while (cut > 0 && b->ptr[cut - 1] != '\n')
 		cut--;
 	appctl_strbuf_truncate(b, cut);
+	/* A <details> left open would fold the note, and all that follows. */
+	open = strstr(b->ptr, "<details>");
+	if (open && !strstr(open, "</details>"))
+		appctl_strbuf_puts(b, "\n</details>");
 	appctl_strbuf_puts(b, note);
 }
 

@@ -277,6 +277,25 @@ test_markdown_never_too_long()
 	expect_stdout_contains '`appctl diff --json base...HEAD`'
 }
 
+# Names long enough to fill the budget before the list: the review is still
+# cut at a line end within it, its <details> closed, with a note.
+test_markdown_long_names()
+{
+	local long
+	base_repo r
+	long=$(printf 'x%.0s' $(seq 1 60))
+	jq --arg l "$long" '.groups.support += [range(0; 30) | "\($l)\(.)@\($l).example.com"]' \
+		r/appctl.json >r/t.json && mv r/t.json r/appctl.json
+	commit_all r "30 long names join support"
+	expect_exit 0 "$APPCTL" -C r diff --markdown --max-chars 4000 base HEAD
+	[ "$(wc -c <"$OUT")" -le 4000 ] || fail "over --max-chars 4000"
+	expect_stdout_contains "Cut to fit a comment** (names too long to show)"
+	[ "$(grep -c '<details>' "$OUT")" = "$(grep -c '</details>' "$OUT")" ] ||
+		fail "<details> left open"
+	expect_exit 0 "$APPCTL" -C r diff --markdown base HEAD
+	[ "$(wc -c <"$OUT")" -le 60000 ] || fail "over 60 000"
+}
+
 # A...B compares B with the merge base of A and B, as `git diff A...B`:
 # what the branch changes, not what the other side did meanwhile.
 test_merge_base_range()
@@ -316,4 +335,4 @@ run_tests test_every_kind_golden test_all_kinds_covered \
 	test_text_and_markdown_golden test_group_followed_into_apps \
 	test_approver_group_is_policy test_no_changes test_fail_on test_at_date \
 	test_revisions test_invalid_input test_summary \
-	test_markdown_never_too_long test_merge_base_range
+	test_markdown_never_too_long test_markdown_long_names test_merge_base_range
