@@ -118,49 +118,62 @@ static int is_role_cause(const appctl_change *c)
 }
 
 /*
- * The cause of access fact `i` among the changes of its app (`from`..`to` in
- * `by_app`): a role change naming a role it came through (one that names
- * the principal first), else the app's addition or removal; `i` itself when
- * none does.
+ * The cause of access fact `i` among the structural changes of its app
+ * (`cands`, indices into the list): a role change naming a role it came
+ * through (one that names the principal first), else the app's addition or
+ * removal; `i` itself when none does.
  */
-static size_t cause_in_app(const appctl_changes *changes, const keyed *by_app,
-	size_t from, size_t to, size_t i)
+static size_t cause_in_app(const appctl_changes *changes, const size_t *cands,
+	size_t ncands, size_t i)
 {
 	const appctl_change *fact = &changes->items[i];
 	size_t k, role_any = i, app_level = i;
 
-	for (k = from; k < to; k++) {
-		const appctl_change *c = &changes->items[by_app[k].index];
+	for (k = 0; k < ncands; k++) {
+		const appctl_change *c = &changes->items[cands[k]];
 
 		if (is_role_cause(c) && fact->via && via_names_role(fact->via, c->role)) {
 			if (str_eq(c->principal, fact->principal) ||
 			    (c->member && str_eq(c->member, fact->principal)))
-				return by_app[k].index;
+				return cands[k];
 			if (role_any == i)
-				role_any = by_app[k].index;
+				role_any = cands[k];
 		} else if (app_level == i && (kind_is(c, "app.added") ||
 			kind_is(c, "app.removed"))) {
-			app_level = by_app[k].index;
+			app_level = cands[k];
 		}
 	}
 	return role_any != i ? role_any : app_level;
 }
 
-/* The group membership change that explains access fact `c`, if any. */
+/*
+ * The group membership change that explains access fact `i`, if any;
+ * `moves` holds the group changes sorted by principal.
+ */
 static size_t cause_in_groups(const appctl_changes *changes,
-	const size_t *moves, size_t nmoves, size_t i)
+	const keyed *moves, size_t nmoves, size_t i)
 {
 	const appctl_change *fact = &changes->items[i];
 	const char *want = fact_is_gain(fact) ? "group.member_added"
 		: "group.member_removed";
-	size_t m;
+	size_t lo = 0, hi = nmoves, m;
 
-	for (m = 0; m < nmoves; m++) {
-		const appctl_change *g = &changes->items[moves[m]];
+	if (!fact->principal)
+		return i;
+	/* The first move of this principal: a lower bound by bisection. */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
 
-		if (kind_is(g, want) && g->group && str_eq(g->principal, fact->principal) &&
-		    via_names_group(fact->via, g->group))
-			return moves[m];
+		if (strcmp(moves[mid].key, fact->principal) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (m = lo; m < nmoves && strcmp(moves[m].key, fact->principal) == 0; m++) {
+		const appctl_change *g = &changes->items[moves[m].index];
+
+		if (kind_is(g, want) && g->group && via_names_group(fact->via, g->group))
+			return moves[m].index;
 	}
 	return i;
 }
@@ -274,8 +287,9 @@ appctl_error *appctl_diff_summarize(appctl_diff_summary **out,
 	appctl_arena *arena = NULL;
 	size_t n = changes->count, i, k, from, nmoves = 0, ncauses = 0;
 	keyed *by_app = NULL, *by_key = NULL, *scratch = NULL;
-	size_t *moves = NULL, *cause_index = NULL, *group_of = NULL;
-	size_t *position = NULL;
+	keyed *moves = NULL;
+	size_t *cands = NULL, *cause_index = NULL, *group_of = NULL;
+	size_t *position = NULL, ncands;
 
 	*out = NULL;
 	arena = appctl_arena_new();
@@ -286,11 +300,12 @@ appctl_error *appctl_diff_summarize(appctl_diff_summary **out,
 	by_key = calloc(n ? n : 1, sizeof(*by_key));
 	scratch = calloc(n ? n : 1, sizeof(*scratch));
 	moves = calloc(n ? n : 1, sizeof(*moves));
+	cands = calloc(n ? n : 1, sizeof(*cands));
 	cause_index = calloc(n ? n : 1, sizeof(*cause_index));
 	group_of = calloc(n ? n : 1, sizeof(*group_of));
 	position = calloc(n ? n : 1, sizeof(*position));
-	if (!s || !by_app || !by_key || !scratch || !moves || !cause_index ||
-	    !group_of || !position)
+	if (!s || !by_app || !by_key || !scratch || !moves || !cands ||
+	    !cause_index || !group_of || !position)
 		goto nomem;
 	s->arena = arena;
 	s->cause_of = appctl_arena_calloc(arena, n ? n : 1, sizeof(*s->cause_of));
@@ -303,24 +318,35 @@ appctl_error *appctl_diff_summarize(appctl_diff_summary **out,
 		by_app[i].key = c->app;
 		by_app[i].index = i;
 		cause_index[i] = i;
-		if (!c->app && (kind_is(c, "group.member_added") ||
-				kind_is(c, "group.member_removed")))
-			moves[nmoves++] = i;
+		if (!c->app && c->principal && (kind_is(c, "group.member_added") ||
+				kind_is(c, "group.member_removed"))) {
+			moves[nmoves].key = c->principal;
+			moves[nmoves++].index = i;
+		}
 	}
 	qsort(by_app, n, sizeof(*by_app), keyed_cmp);
+	qsort(moves, nmoves, sizeof(*moves), keyed_cmp);
 	/* Each access fact is attributed within its app's run of changes. */
 	for (from = 0; from < n; from = k) {
 		for (k = from + 1; k < n && same_name(by_app[k].key, by_app[from].key);
 			k++)
 			;
+		/* The app's structural changes: the only possible causes in it. */
+		for (i = from, ncands = 0; i < k; i++) {
+			const appctl_change *c = &changes->items[by_app[i].index];
+
+			if (c->app && (is_role_cause(c) || kind_is(c, "app.added") ||
+					kind_is(c, "app.removed")))
+				cands[ncands++] = by_app[i].index;
+		}
 		for (i = from; i < k; i++) {
 			size_t idx = by_app[i].index, cause;
 
 			if (!appctl_diff_is_access_fact(&changes->items[idx]))
 				continue;
 			cause = cause_in_groups(changes, moves, nmoves, idx);
-			if (cause == idx)
-				cause = cause_in_app(changes, by_app, from, k, idx);
+			if (cause == idx && ncands)
+				cause = cause_in_app(changes, cands, ncands, idx);
 			cause_index[idx] = cause;
 		}
 	}
@@ -379,6 +405,7 @@ cleanup:
 	free(position);
 	free(group_of);
 	free(cause_index);
+	free(cands);
 	free(moves);
 	free(scratch);
 	free(by_key);
