@@ -1,5 +1,7 @@
-/* cmd_validate.c: `appctl validate [REV] [--worktree] [--json] [--sarif] [--at DATE]`. */
+/* cmd_validate.c: `appctl validate [REV] [--worktree] [--json | --sarif [--max-results N]] [--fail-on LEVEL] [--at DATE]`. */
+#include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -196,12 +198,219 @@ static cJSON *report_json(const located *loc, size_t n, size_t errors,
 	return root;
 }
 
-/* SARIF 2.1.0 as GitHub code scanning reads it: rules with ids, results with locations. */
-static cJSON *report_sarif(const located *loc, size_t n)
+/*
+ * What code scanning shows beside a rule: why it matters (fullDescription),
+ * how to fix it (help), and a CVSS-like score that ranks its alerts
+ * (security-severity: 9+ critical, 7+ high, 4+ medium). The one-line
+ * summary stays in the lint's table; tests/cli/validate.sh checks that
+ * every rule has an entry here.
+ */
+static const struct rule_help {
+	const char *id;
+	const char *why;
+	const char *fix;
+	const char *security_severity;
+} rule_help[] = {
+	{ "secret.literal",
+	  "A secret written into a definition is readable by everyone who can read the repository, and stays in its history.",
+	  "Replace the value with a secret:// or env:// reference, and rotate the secret: it is in the git history.",
+	  "9.0" },
+	{ "integration.owner-missing",
+	  "A connector nobody owns is never reviewed, rotated or removed.",
+	  "Set the integration's owner to the person or team answerable for it.",
+	  "5.0" },
+	{ "integration.broad-scope",
+	  "A scope like *, admin or full_access gives the app far more than it needs.",
+	  "Narrow the scopes, or add a justification saying why the broad scope is needed.",
+	  "7.5" },
+	{ "credential.shared-prod",
+	  "One production credential used by several apps cannot be rotated or revoked for one of them alone.",
+	  "Give each app its own production credential reference.",
+	  "7.0" },
+	{ "credential.prod-in-nonprod",
+	  "A non-production environment holding a production credential exposes production to less guarded code and people.",
+	  "Use a credential made for that environment.",
+	  "8.0" },
+	{ "credential.unknown-env",
+	  "A credential for an environment appctl.json does not list is never promoted or reviewed.",
+	  "Remove it, or add the environment to appctl.json.",
+	  "4.0" },
+	{ "app.owner-missing",
+	  "An app without a business and a technical owner has nobody to approve or answer for its access.",
+	  "Set owners.business and owners.technical.",
+	  "5.0" },
+	{ "data.tenant-key-missing",
+	  "A client portal data set without a tenant key can show one client's records to another.",
+	  "Set tenant_key to the field that separates clients.",
+	  "8.5" },
+	{ "ref.undefined-resource",
+	  "A grant or page on a data set the app does not define is a typo or a leftover that does not do what it says.",
+	  "Name a data set of the app, or remove the grant or page.",
+	  "4.0" },
+	{ "ref.undefined-role",
+	  "A page naming a role the app does not define is shown to nobody, or to the wrong people after a rename.",
+	  "Name a role of the app.",
+	  "4.0" },
+	{ "ref.undefined-source",
+	  "A data set whose source is not an integration of the app reads from a system nobody declared.",
+	  "Declare the integration, or fix the source name.",
+	  "4.0" },
+	{ "ref.undefined-group",
+	  "A group:NAME that appctl.json does not define grants nothing today and anything once such a group appears.",
+	  "Define the group in appctl.json, or fix its name.",
+	  "5.0" },
+	{ "ref.unknown-action",
+	  "An action other than read, create, update, delete, export or admin is ignored.",
+	  "Use one of the known actions.",
+	  "4.0" },
+	{ "ref.undefined-field",
+	  "Hiding a field the data set does not define hides nothing; the field meant may be visible.",
+	  "Name a field of the data set.",
+	  "5.0" },
+	{ "ref.unknown-env",
+	  "A freeze on an environment appctl.json does not list never applies.",
+	  "Name a listed environment.",
+	  "4.0" },
+	{ "notify.insecure-url",
+	  "Release events sent over plain http can be read and forged on the way.",
+	  "Use an https URL (plain http only to 127.0.0.1, ::1 or localhost).",
+	  "6.0" },
+	{ "credential.shared",
+	  "A non-production credential shared by several apps cannot be revoked for one of them alone.",
+	  "Give each app its own credential reference.",
+	  "3.0" },
+	{ "access.dashboard-export",
+	  "Export from a dashboard granted to many principals lets data leave in bulk.",
+	  "Grant export to a smaller role.",
+	  "3.5" },
+	{ "data.restricted-visible",
+	  "A restricted field visible through a grant without a justification may be shown to people who should not see it.",
+	  "Hide the field (hidden_fields), or add a justification to the grant.",
+	  "3.5" },
+	{ "access.expired-member",
+	  "A temporary membership past its expiry date no longer counts, but reads as if it did.",
+	  "Remove the member, or extend the expiry with a review.",
+	  "2.0" },
+	{ "integration.on-failure-missing",
+	  "Without on_failure nobody decided what the app does when the connector fails.",
+	  "Set on_failure.",
+	  "1.0" },
+	{ "schema.invalid",
+	  "A definition or the policy that breaks the schema is refused as a whole: nothing in it is checked further.",
+	  "Fix the file at the JSON path named in the message (appctl validate --worktree checks before committing).",
+	  "5.0" },
+};
+
+static const struct rule_help *find_rule_help(const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(rule_help) / sizeof(rule_help[0]); i++)
+		if (strcmp(rule_help[i].id, id) == 0)
+			return &rule_help[i];
+	return NULL;
+}
+
+/* "integration.owner-missing" -> "IntegrationOwnerMissing": SARIF's rule name. */
+static char *rule_name(const char *id)
+{
+	appctl_strbuf b = APPCTL_STRBUF_INIT;
+	int upper = 1;
+	const char *p;
+
+	for (p = id; *p; p++) {
+		if (*p == '.' || *p == '-') {
+			upper = 1;
+			continue;
+		}
+		appctl_strbuf_putc(&b, upper && *p >= 'a' && *p <= 'z'
+			? (char)(*p - 'a' + 'A') : *p);
+		upper = 0;
+	}
+	return appctl_strbuf_detach(&b);
+}
+
+/*
+ * A stable identity for a finding across runs, for code scanning to
+ * match alerts when lines move: FNV-1a of rule, file and JSON path.
+ */
+static void finding_fingerprint(char out[17], const appctl_finding *fi)
+{
+	const char *parts[3];
+	unsigned long long h = 1469598103934665603ULL;
+	size_t i;
+	const char *p;
+
+	parts[0] = fi->rule;
+	parts[1] = fi->file;
+	parts[2] = fi->path ? fi->path : "$";
+	for (i = 0; i < 3; i++) {
+		for (p = parts[i]; *p; p++) {
+			h ^= (unsigned char)*p;
+			h *= 1099511628211ULL;
+		}
+		h ^= 0x1f;
+		h *= 1099511628211ULL;
+	}
+	snprintf(out, 17, "%016llx", h);
+}
+
+static void add_sarif_rule(cJSON *arr, const char *id, const char *summary,
+	const char *level)
+{
+	const struct rule_help *h = find_rule_help(id);
+	cJSON *rule = cJSON_CreateObject(), *help, *props, *tags;
+	char *name = rule_name(id);
+	appctl_strbuf md = APPCTL_STRBUF_INIT, uri = APPCTL_STRBUF_INIT;
+
+	cJSON_AddItemToArray(arr, rule);
+	cJSON_AddStringToObject(rule, "id", id);
+	cJSON_AddStringToObject(rule, "name", name ? name : id);
+	cJSON_AddStringToObject(cJSON_AddObjectToObject(rule,
+		"shortDescription"), "text", summary);
+	cJSON_AddStringToObject(cJSON_AddObjectToObject(rule,
+		"fullDescription"), "text", h ? h->why : summary);
+	appctl_strbuf_printf(&md, "**%s** (%s): %s\n\n%s\n\n**Fix:** %s\n\n"
+		"See `appctl help validate` (RULES).", id, level, summary,
+		h ? h->why : "", h ? h->fix : "see the rule's description");
+	help = cJSON_AddObjectToObject(rule, "help");
+	cJSON_AddStringToObject(help, "text", h ? h->fix : summary);
+	cJSON_AddStringToObject(help, "markdown", md.ptr ? md.ptr : summary);
+	appctl_strbuf_puts(&uri, APPCTL_HOMEPAGE_URL
+		"/blob/main/docs/commands/validate.md#rules");
+	if (uri.ptr)
+		cJSON_AddStringToObject(rule, "helpUri", uri.ptr);
+	cJSON_AddStringToObject(cJSON_AddObjectToObject(rule,
+		"defaultConfiguration"), "level", level);
+	props = cJSON_AddObjectToObject(rule, "properties");
+	tags = cJSON_AddArrayToObject(props, "tags");
+	cJSON_AddItemToArray(tags, cJSON_CreateString("security"));
+	cJSON_AddItemToArray(tags, cJSON_CreateString("appctl"));
+	cJSON_AddStringToObject(props, "precision", "very-high");
+	cJSON_AddStringToObject(props, "problem.severity",
+		strcmp(level, "error") == 0 ? "error" : "warning");
+	if (h)
+		cJSON_AddStringToObject(props, "security-severity",
+			h->security_severity);
+	appctl_strbuf_dispose(&uri);
+	appctl_strbuf_dispose(&md);
+	free(name);
+}
+
+/*
+ * SARIF 2.1.0 as GitHub code scanning reads it: rules with descriptions and
+ * help, results with locations and fingerprints. `omitted` results were
+ * left out by --max-results `limit`: the run says so twice, in its
+ * properties for tools and in a notification for people. The properties
+ * also count every error and warning, kept or not, for a CI summary.
+ */
+static cJSON *report_sarif(const located *loc, size_t n, size_t omitted,
+	size_t limit, size_t errors, size_t warnings)
 {
 	const appctl_lint_rule *rules;
 	size_t rule_count, i, r;
 	cJSON *root = cJSON_CreateObject(), *runs, *run, *driver, *arr, *res;
+	cJSON *invocations, *inv;
 
 	if (!root)
 		return NULL;
@@ -216,30 +425,51 @@ static cJSON *report_sarif(const located *loc, size_t n)
 	cJSON_AddStringToObject(driver, "name", "appctl");
 	cJSON_AddStringToObject(driver, "version", APPCTL_VERSION);
 	cJSON_AddStringToObject(driver, "semanticVersion", APPCTL_VERSION);
+	cJSON_AddStringToObject(driver, "informationUri", APPCTL_HOMEPAGE_URL);
 	arr = cJSON_AddArrayToObject(driver, "rules");
 	rules = appctl_lint_rules(&rule_count);
-	for (r = 0; r <= rule_count; r++) {
-		/* The last entry is the schema check, which is not a lint rule. */
-		const char *id = r < rule_count ? rules[r].id : "schema.invalid";
-		const char *text = r < rule_count ? rules[r].summary
-			: "definition or policy does not match the schema";
-		const char *level = r < rule_count
-			? severity_name(rules[r].severity) : "error";
-		cJSON *rule = cJSON_CreateObject();
+	for (r = 0; r < rule_count; r++)
+		add_sarif_rule(arr, rules[r].id, rules[r].summary,
+			severity_name(rules[r].severity));
+	/* The last entry is the schema check, which is not a lint rule. */
+	add_sarif_rule(arr, "schema.invalid",
+		"definition or policy does not match the schema", "error");
+	invocations = cJSON_AddArrayToObject(run, "invocations");
+	inv = cJSON_CreateObject();
+	cJSON_AddItemToArray(invocations, inv);
+	cJSON_AddBoolToObject(inv, "executionSuccessful", 1);
+	if (omitted) {
+		cJSON *notes = cJSON_AddArrayToObject(inv,
+			"toolExecutionNotifications");
+		cJSON *note = cJSON_CreateObject();
+		char *text = appctl_str_printf("%zu of %zu results were left out "
+			"(--max-results %zu keeps the most severe); run 'appctl "
+			"validate --json' for all of them", omitted, n + omitted, limit);
 
-		cJSON_AddItemToArray(arr, rule);
-		cJSON_AddStringToObject(rule, "id", id);
-		cJSON_AddStringToObject(rule, "name", id);
-		cJSON_AddStringToObject(cJSON_AddObjectToObject(rule,
-			"shortDescription"), "text", text);
-		cJSON_AddStringToObject(cJSON_AddObjectToObject(rule,
-			"defaultConfiguration"), "level", level);
+		cJSON_AddItemToArray(notes, note);
+		cJSON_AddStringToObject(note, "level", "warning");
+		cJSON_AddStringToObject(cJSON_AddObjectToObject(note, "message"),
+			"text", text ? text : "results were left out (--max-results)");
+		free(text);
+	}
+	{
+		cJSON *props = cJSON_AddObjectToObject(run, "properties");
+
+		cJSON_AddNumberToObject(props, "appctl/results", (double)n);
+		cJSON_AddNumberToObject(props, "appctl/omittedResults",
+			(double)omitted);
+		cJSON_AddNumberToObject(props, "appctl/errors", (double)errors);
+		cJSON_AddNumberToObject(props, "appctl/warnings", (double)warnings);
+		if (limit)
+			cJSON_AddNumberToObject(props, "appctl/maxResults",
+				(double)limit);
 	}
 	res = cJSON_AddArrayToObject(run, "results");
 	for (i = 0; i < n; i++) {
 		const appctl_finding *fi = loc[i].finding;
-		cJSON *result = cJSON_CreateObject(), *locs, *l, *phys, *region;
+		cJSON *result = cJSON_CreateObject(), *locs, *l, *phys, *region, *art;
 		size_t index = rule_count;
+		char print[17];
 
 		for (r = 0; r < rule_count; r++)
 			if (strcmp(rules[r].id, fi->rule) == 0)
@@ -254,8 +484,9 @@ static cJSON *report_sarif(const located *loc, size_t n)
 		l = cJSON_CreateObject();
 		cJSON_AddItemToArray(locs, l);
 		phys = cJSON_AddObjectToObject(l, "physicalLocation");
-		cJSON_AddStringToObject(cJSON_AddObjectToObject(phys,
-			"artifactLocation"), "uri", fi->file);
+		art = cJSON_AddObjectToObject(phys, "artifactLocation");
+		cJSON_AddStringToObject(art, "uri", fi->file);
+		cJSON_AddStringToObject(art, "uriBaseId", "%SRCROOT%");
 		region = cJSON_AddObjectToObject(phys, "region");
 		cJSON_AddNumberToObject(region, "startLine", loc[i].line ? loc[i].line : 1);
 		if (loc[i].line)
@@ -268,8 +499,36 @@ static cJSON *report_sarif(const located *loc, size_t n)
 			cJSON_AddStringToObject(ll, "fullyQualifiedName",
 				fi->path ? fi->path : "$");
 		}
+		finding_fingerprint(print, fi);
+		cJSON_AddStringToObject(cJSON_AddObjectToObject(result,
+			"partialFingerprints"), "appctlFinding/v1", print);
 	}
 	return root;
+}
+
+/*
+ * Keeps the `limit` most severe findings of loc[0..n) (sorted in text
+ * order), errors before warnings, and in text order among equals; the
+ * kept ones stay in text order at the front. Returns how many are kept.
+ */
+static size_t keep_most_severe(located *loc, size_t n, size_t limit)
+{
+	size_t errors = 0, keep_warnings, i, kept = 0, warnings = 0;
+
+	if (n <= limit)
+		return n;
+	for (i = 0; i < n; i++)
+		if (loc[i].finding->severity == APPCTL_SEV_ERROR)
+			errors++;
+	keep_warnings = limit > errors ? limit - errors : 0;
+	for (i = 0; i < n && kept < limit; i++) {
+		int error = loc[i].finding->severity == APPCTL_SEV_ERROR;
+
+		if (!error && warnings++ >= keep_warnings)
+			continue;
+		loc[kept++] = loc[i];
+	}
+	return kept;
 }
 
 /*
@@ -291,7 +550,7 @@ static appctl_error *emit_input_error(appctl_error *err, int sarif,
 	fi.message = err->message;
 	memset(&loc, 0, sizeof(loc));
 	loc.finding = &fi;
-	out_err = appctl_cli_print_json(sarif ? report_sarif(&loc, 1)
+	out_err = appctl_cli_print_json(sarif ? report_sarif(&loc, 1, 0, 0, 1, 0)
 				   : report_json(&loc, 1, 1, 0, revision, NULL));
 	if (out_err) {
 		appctl_error_free(err);
@@ -300,14 +559,33 @@ static appctl_error *emit_input_error(appctl_error *err, int sarif,
 	return err;
 }
 
+/* A count for --max-results: decimal digits only, at least 1. */
+static int parse_positive(size_t *out, const char *s)
+{
+	unsigned long long v;
+	char *end;
+
+	if (!*s || *s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || *end || v == 0 || v > SIZE_MAX)
+		return -1;
+	*out = (size_t)v;
+	return 0;
+}
+
 appctl_error *cmd_validate(appctl_cli *cli, int argc, char **argv)
 {
-	const char *pos[1] = { NULL }, *at = NULL, *rev;
-	int npos, help, worktree = 0, json = 0, sarif = 0;
+	const char *pos[1] = { NULL }, *at = NULL, *rev, *fail_on = NULL;
+	const char *max_results = NULL;
+	int npos, help, worktree = 0, json = 0, sarif = 0, fail_on_warning = 0;
 	const appctl_opt opts[] = {
 		{ "worktree", 0, APPCTL_OPT_FLAG, &worktree, NULL },
 		{ "json", 0, APPCTL_OPT_FLAG, &json, NULL },
 		{ "sarif", 0, APPCTL_OPT_FLAG, &sarif, NULL },
+		{ "max-results", 0, APPCTL_OPT_STRING, &max_results, "N" },
+		{ "fail-on", 0, APPCTL_OPT_STRING, &fail_on, "LEVEL" },
 		{ "at", 0, APPCTL_OPT_STRING, &at, "DATE" },
 		{ 0 }
 	};
@@ -316,6 +594,7 @@ appctl_error *cmd_validate(appctl_cli *cli, int argc, char **argv)
 	located *loc = NULL;
 	appctl_error *err;
 	appctl_date today;
+	size_t limit = 0, shown;
 	char commit[41] = "";
 	const char *worktree_dir = NULL;
 
@@ -333,6 +612,17 @@ appctl_error *cmd_validate(appctl_cli *cli, int argc, char **argv)
 	if (worktree && npos)
 		return appctl_error_new(APPCTL_EUSAGE,
 			"--worktree takes no revision");
+	if (fail_on && strcmp(fail_on, "warning") == 0)
+		fail_on_warning = 1;
+	else if (fail_on && strcmp(fail_on, "error") != 0)
+		return appctl_error_new(APPCTL_EUSAGE,
+			"--fail-on: '%s' is not a level (error or warning)", fail_on);
+	if (max_results && !sarif)
+		return appctl_error_new(APPCTL_EUSAGE,
+			"--max-results applies to --sarif only");
+	if (max_results && parse_positive(&limit, max_results) != 0)
+		return appctl_error_new(APPCTL_EUSAGE,
+			"--max-results: '%s' is not a positive number", max_results);
 	today = appctl_cli_today();
 	if (at && appctl_date_parse(&today, at) != 0)
 		return appctl_error_new(APPCTL_EUSAGE,
@@ -375,8 +665,12 @@ appctl_error *cmd_validate(appctl_cli *cli, int argc, char **argv)
 	if (err)
 		goto done;
 	qsort(loc, findings.count, sizeof(*loc), compare_located);
+	shown = limit ? keep_most_severe(loc, findings.count, limit)
+		      : findings.count;
 	if (sarif)
-		err = appctl_cli_print_json(report_sarif(loc, findings.count));
+		err = appctl_cli_print_json(report_sarif(loc, shown,
+			findings.count - shown, limit, findings.errors,
+			findings.warnings));
 	else if (json)
 		err = appctl_cli_print_json(report_json(loc, findings.count, findings.errors,
 			findings.warnings, worktree ? "worktree" : rev, commit));
@@ -387,6 +681,11 @@ appctl_error *cmd_validate(appctl_cli *cli, int argc, char **argv)
 		err = appctl_error_new(APPCTL_EDENIED, "%s: %zu error%s found",
 			worktree ? "worktree" : rev, findings.errors,
 			findings.errors == 1 ? "" : "s");
+	else if (!err && fail_on_warning && findings.warnings)
+		err = appctl_error_new(APPCTL_EDENIED,
+			"%s: %zu warning%s found (--fail-on warning)",
+			worktree ? "worktree" : rev, findings.warnings,
+			findings.warnings == 1 ? "" : "s");
 done:
 	free(loc);
 	appctl_findings_dispose(&findings);

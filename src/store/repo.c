@@ -774,3 +774,24 @@ cleanup:
 	git_config_free(config);
 	return err;
 }
+
+appctl_error *appctl_repo_merge_base(char out[41], appctl_repo *repo,
+	const char *a, const char *b, const char *a_name, const char *b_name)
+{
+	git_oid one, two, base;
+	int rc;
+
+	if (git_oid_fromstr(&one, a) < 0 || git_oid_fromstr(&two, b) < 0)
+		return appctl_error_new(APPCTL_EUSAGE, "'%s...%s': not commit ids",
+			a_name, b_name);
+	rc = git_merge_base(&base, repo->git, &one, &two);
+	if (rc == GIT_ENOTFOUND)
+		return appctl_error_new(APPCTL_EUSAGE,
+			"'%s...%s': no merge base (unrelated histories, or a shallow "
+			"clone: fetch more history, e.g. 'git fetch --unshallow')",
+			a_name, b_name);
+	if (rc < 0)
+		return store_git_error("merge base");
+	git_oid_tostr(out, 41, &base);
+	return NULL;
+}
