@@ -153,6 +153,16 @@ static void print_text(appctl_cli *cli, const located *loc, size_t n,
 			appctl_cli_color(cli, APPCTL_RESET), fi->message, fi->rule,
 			fi->path ? fi->path : "$");
 	}
+	/* What the organisation turned down or up is part of the verdict. */
+	for (i = 0; i < f->override_count; i++) {
+		const appctl_applied_override *o = &f->overrides[i];
+
+		printf("%s: override: %s %s -> %s (%zu finding%s): %s\n",
+			"appctl.json", o->rule,
+			severity_name(o->from), appctl_lint_level_name(o->level),
+			o->findings, o->findings == 1 ? "" : "s",
+			o->justification);
+	}
 	printf("%s: %zu app%s, %zu error%s, %zu warning%s\n", what, app_count,
 		app_count == 1 ? "" : "s", f->errors, f->errors == 1 ? "" : "s",
 		f->warnings, f->warnings == 1 ? "" : "s");
@@ -193,6 +203,30 @@ static cJSON *report_json(const located *loc, size_t n, size_t errors,
 		cJSON_AddItemToArray(arr, finding_json(&loc[i]));
 	cJSON_AddNumberToObject(root, "errors", (double)errors);
 	cJSON_AddNumberToObject(root, "warnings", (double)warnings);
+	return root;
+}
+
+/* validate --json's "overrides": every applied lint.rules entry. */
+static cJSON *add_overrides_json(cJSON *root, const appctl_findings *f)
+{
+	cJSON *arr;
+	size_t i;
+
+	if (!root)
+		return NULL;
+	arr = cJSON_AddArrayToObject(root, "overrides");
+	for (i = 0; arr && i < f->override_count; i++) {
+		const appctl_applied_override *o = &f->overrides[i];
+		cJSON *item = cJSON_CreateObject();
+
+		cJSON_AddItemToArray(arr, item);
+		cJSON_AddStringToObject(item, "rule", o->rule);
+		cJSON_AddStringToObject(item, "default", severity_name(o->from));
+		cJSON_AddStringToObject(item, "severity",
+			appctl_lint_level_name(o->level));
+		cJSON_AddStringToObject(item, "justification", o->justification);
+		cJSON_AddNumberToObject(item, "findings", (double)o->findings);
+	}
 	return root;
 }
 
@@ -378,8 +412,9 @@ appctl_error *cmd_validate(appctl_cli *cli, int argc, char **argv)
 	if (sarif)
 		err = appctl_cli_print_json(report_sarif(loc, findings.count));
 	else if (json)
-		err = appctl_cli_print_json(report_json(loc, findings.count, findings.errors,
-			findings.warnings, worktree ? "worktree" : rev, commit));
+		err = appctl_cli_print_json(add_overrides_json(report_json(loc,
+			findings.count, findings.errors, findings.warnings,
+			worktree ? "worktree" : rev, commit), &findings));
 	else
 		print_text(cli, loc, findings.count, &findings, snap->app_count,
 			worktree ? "worktree" : rev);
