@@ -1044,6 +1044,28 @@ static void test_lint_rule_table(void **state)
 				strcmp(rules[i].id, "lint.override-not-allowed") == 0);
 }
 
+/* Every rule id is documented: on the validate page and in docs/lint.md. */
+static void test_lint_rules_documented(void **state)
+{
+	static const char *const pages[] = { "docs/commands/validate.md",
+		"docs/lint.md" };
+	size_t count, i, p, len;
+	const appctl_lint_rule *rules = appctl_lint_rules(&count);
+
+	(void)state;
+	for (p = 0; p < sizeof(pages) / sizeof(pages[0]); p++) {
+		char *text = read_source_file(pages[p], &len);
+
+		for (i = 0; i < count; i++)
+			if (!strstr(text, rules[i].id)) {
+				print_error("%s does not mention %s\n", pages[p],
+					rules[i].id);
+				fail();
+			}
+		free(text);
+	}
+}
+
 static void test_findings_dispose(void **state)
 {
 	appctl_findings empty = APPCTL_FINDINGS_INIT;
@@ -1194,6 +1216,7 @@ int main(void)
 		cmocka_unit_test(test_lint_rule_table),
 		cmocka_unit_test(test_lint_new_rule_messages),
 		cmocka_unit_test(test_lint_overrides_recorded),
+		cmocka_unit_test(test_lint_rules_documented),
 		cmocka_unit_test(test_findings_dispose),
 		cmocka_unit_test(test_is_secret_reference),
 		cmocka_unit_test(test_looks_like_secret),
