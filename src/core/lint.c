@@ -1724,6 +1724,44 @@ static int compare_findings(const void *pa, const void *pb)
 	return strcmp(a->message, b->message);
 }
 
+/* True when an ERE has a back-reference (\1..\9, a glibc extension). */
+static int has_backreference(const char *re)
+{
+	for (; *re; re++)
+		if (*re == '\\' && re[1]) {
+			if (re[1] >= '1' && re[1] <= '9')
+				return 1;
+			re++;
+		}
+	return 0;
+}
+
+/*
+ * Compiles lint.integration_name_pattern. A pattern with back-references
+ * is not evaluated: matching one backtracks, and a hostile policy could
+ * make validate (and the server hook) run for hours on one name. Without
+ * them glibc matches in polynomial time. The parser validated the syntax;
+ * a failure here is memory.
+ */
+static void compile_name_pattern(lint_ctx *ctx)
+{
+	const char *re = ctx->policy->integration_name_pattern;
+
+	if (has_backreference(re)) {
+		path_set(ctx, "kk", "lint", "integration_name_pattern");
+		report(ctx, "integration.name-pattern", ctx->policy->file,
+			"integration_name_pattern \"%s\" uses a back-reference, "
+			"which appctl does not evaluate (matching could take "
+			"exponential time); integration names are not checked",
+			shown(re));
+		return;
+	}
+	if (regcomp(&ctx->name_re, re, REG_EXTENDED) != 0)
+		ctx->err = appctl_error_nomem();
+	else
+		ctx->has_name_re = 1;
+}
+
 /*
  * Runs every rule over the snapshot. On failure the findings appended so far
  * stay in `out` (sorted or not) for the caller to dispose.
@@ -1744,14 +1782,8 @@ appctl_error *appctl_lint(appctl_findings *out, const appctl_snapshot *snap,
 			ctx.policy->environments[ctx.policy->environment_count -
 				1];
 
-	/* The parser validated the pattern; a failure here is memory. */
-	if (ctx.policy && ctx.policy->integration_name_pattern) {
-		if (regcomp(&ctx.name_re, ctx.policy->integration_name_pattern,
-			    REG_EXTENDED) != 0)
-			ctx.err = appctl_error_nomem();
-		else
-			ctx.has_name_re = 1;
-	}
+	if (ctx.policy && ctx.policy->integration_name_pattern)
+		compile_name_pattern(&ctx);
 	if (ctx.policy && !ctx.err)
 		check_policy(&ctx);
 	for (i = 0; i < snap->app_count && !ctx.err; i++)

@@ -423,6 +423,16 @@ static const lint_case lint_cases[] = {
 	  "W integration.name-pattern " FILE_A " $.integrations.Stripe_1\n"
 	  "W integration.name-pattern " FILE_A " $.integrations.x-salesforce-\n", NULL },
 
+	{ "a name pattern with a back-reference is not evaluated",
+	  POLICY_WITH(POLICY_GROUPS, POLICY_APPROVALS,
+		POLICY_NOTIFY("https://hooks.example.com/appctl", "env://HOOK"),
+		",'lint':{'integration_name_pattern':'(a*)(a*)(a*)\\\\3\\\\2\\\\1c'}"),
+	  { APP("a", "client_portal", OWNERS, DATA, ROLES, PAGES,
+		",'integrations':{'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa':"
+		"{'kind':'x','owner':'bo@example.com','on_failure':'fail_closed'}}") },
+	  "W integration.name-pattern appctl.json $.lint.integration_name_pattern\n"
+	  "E ref.undefined-source " FILE_A " $.data.customers.source\n", NULL },
+
 	/* ref.undefined-tenant-key, data.retention-missing */
 	{ "tenant key that is not a field", NULL,
 	  { APP("a", "client_portal", OWNERS, DATA_WITH("salesforce", "'tenant_key':'org_id',"),
