@@ -157,9 +157,9 @@ static void print_text(appctl_cli *cli, const located *loc, size_t n,
 	for (i = 0; i < f->override_count; i++) {
 		const appctl_applied_override *o = &f->overrides[i];
 
-		printf("%s: override: %s %s -> %s (%zu finding%s): %s\n",
-			"appctl.json", o->rule,
-			severity_name(o->from), appctl_lint_level_name(o->level),
+		printf("appctl.json: override: %s %s -> %s (%zu finding%s): %s\n",
+			o->rule, severity_name(o->from),
+			appctl_lint_level_name(o->level),
 			o->findings, o->findings == 1 ? "" : "s",
 			o->justification);
 	}

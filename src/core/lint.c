@@ -1453,6 +1453,7 @@ static void apply_overrides(lint_ctx *ctx)
 	appctl_findings *out = ctx->out;
 	appctl_applied_override *rec;
 	size_t i, w, n = 0;
+	char *p;
 
 	if (!pol || !pol->lint_override_count)
 		return;
@@ -1477,6 +1478,10 @@ static void apply_overrides(lint_ctx *ctx)
 			ctx->err = appctl_error_nomem();
 			return;
 		}
+		/* One line, like a finding's message: it is printed as is. */
+		for (p = rec[n].justification; *p; p++)
+			if ((unsigned char)*p < 0x20 || *p == 0x7f)
+				*p = ' ';
 		n++;
 		out->override_count = n;
 	}

@@ -992,7 +992,7 @@ static void test_lint_overrides_recorded(void **state)
 		POLICY_WITH(POLICY_GROUPS, POLICY_APPROVALS,
 			POLICY_NOTIFY("https://hooks.example.com/appctl", "env://HOOK"),
 			",'lint':{'rules':{"
-			"'app.owner-missing':{'severity':'off','justification':'legacy apps, SEC-4'},"
+			"'app.owner-missing':{'severity':'off','justification':'legacy apps,\\nSEC-4'},"
 			"'credential.shared':{'severity':'error','justification':'SEC-5'},"
 			"'secret.literal':{'severity':'warning','justification':'no'}}}"),
 		{ APP("a", "client_portal", "", DATA, ROLES, PAGES, SF) },
@@ -1010,6 +1010,7 @@ static void test_lint_overrides_recorded(void **state)
 	assert_string_equal(findings.overrides[0].rule, "app.owner-missing");
 	assert_int_equal(findings.overrides[0].level, APPCTL_LINT_OFF);
 	assert_int_equal(findings.overrides[0].from, APPCTL_SEV_ERROR);
+	/* Printed as is by validate: a newline cannot forge a line. */
 	assert_string_equal(findings.overrides[0].justification,
 		"legacy apps, SEC-4");
 	assert_int_equal(findings.overrides[0].findings, 2);
