@@ -201,6 +201,10 @@ static void describe_subject(appctl_strbuf *b, const appctl_change *c)
 		appctl_strbuf_printf(b, "%sgroup:%s", c->principal ? "in " : "",
 			c->group);
 	}
+	if (c->page) {
+		SEP();
+		appctl_strbuf_printf(b, "page %s", c->page);
+	}
 	if (c->role) {
 		SEP();
 		appctl_strbuf_printf(b, "%srole %s",
@@ -222,6 +226,23 @@ static void describe_subject(appctl_strbuf *b, const appctl_change *c)
 			appctl_strbuf_printf(b, " scope %s", c->scope);
 		if (c->env)
 			appctl_strbuf_printf(b, " (%s)", c->env);
+		/* A connector arriving or going: who owns it, what it may do. */
+		if (c->owner || c->scopes || c->credentials)
+			appctl_strbuf_printf(b, " owner %s",
+				c->owner ? c->owner : "(none)");
+		if (c->scopes)
+			appctl_strbuf_printf(b, " scopes %s", c->scopes);
+		if (c->credentials)
+			appctl_strbuf_printf(b, " credentials %s", c->credentials);
+	}
+	/*
+	 * Access through a temporary membership says when it ends (the
+	 * expiry kinds and role.member_added show the date as their value).
+	 */
+	if (c->expires && strncmp(c->kind, "access.expiry_", 14) != 0 &&
+	    strcmp(c->kind, "role.member_added") != 0) {
+		SEP();
+		appctl_strbuf_printf(b, "until %s", c->expires);
 	}
 	/* The path says where when nothing above does, or what exactly changed. */
 	if (c->path && (b->len == start || strcmp(c->kind, "other.changed") == 0 ||
@@ -339,7 +360,8 @@ static const struct {
 	SUBJECT(principal), SUBJECT(role), SUBJECT(group),
 	SUBJECT(member), SUBJECT(resource), SUBJECT(action),
 	SUBJECT(field), SUBJECT(integration), SUBJECT(scope),
-	SUBJECT(env), SUBJECT(path), SUBJECT(via)
+	SUBJECT(env), SUBJECT(path), SUBJECT(via), SUBJECT(page),
+	SUBJECT(expires), SUBJECT(owner)
 #undef SUBJECT
 };
 
@@ -444,7 +466,12 @@ static appctl_error *print_json(const appctl_changes *changes,
 		json_key_string(&b, "risk", appctl_risk_name(c->risk));
 		json_key_string(&b, "app", c->app);
 		json_subject_keys(&b, c);
-		/* before and after are JSON texts already. */
+		/* scopes, credentials, before and after are JSON texts already. */
+		if (c->scopes)
+			appctl_strbuf_printf(&b, ", \"scopes\": %s", c->scopes);
+		if (c->credentials)
+			appctl_strbuf_printf(&b, ", \"credentials\": %s",
+				c->credentials);
 		if (c->before)
 			appctl_strbuf_printf(&b, ", \"before\": %s", c->before);
 		if (c->after)

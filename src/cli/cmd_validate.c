@@ -155,6 +155,16 @@ static void print_text(appctl_cli *cli, const located *loc, size_t n,
 			appctl_cli_color(cli, APPCTL_RESET), fi->message, fi->rule,
 			fi->path ? fi->path : "$");
 	}
+	/* What the organisation turned down or up is part of the verdict. */
+	for (i = 0; i < f->override_count; i++) {
+		const appctl_applied_override *o = &f->overrides[i];
+
+		printf("appctl.json: override: %s %s -> %s (%zu finding%s): %s\n",
+			o->rule, severity_name(o->from),
+			appctl_lint_level_name(o->level),
+			o->findings, o->findings == 1 ? "" : "s",
+			o->justification);
+	}
 	printf("%s: %zu app%s, %zu error%s, %zu warning%s\n", what, app_count,
 		app_count == 1 ? "" : "s", f->errors, f->errors == 1 ? "" : "s",
 		f->warnings, f->warnings == 1 ? "" : "s");
@@ -198,118 +208,44 @@ static cJSON *report_json(const located *loc, size_t n, size_t errors,
 	return root;
 }
 
-/*
- * What code scanning shows beside a rule: why it matters (fullDescription),
- * how to fix it (help), and a CVSS-like score that ranks its alerts
- * (security-severity: 9+ critical, 7+ high, 4+ medium). The one-line
- * summary stays in the lint's table; tests/cli/validate.sh checks that
- * every rule has an entry here.
- */
-static const struct rule_help {
-	const char *id;
-	const char *why;
-	const char *fix;
-	const char *security_severity;
-} rule_help[] = {
-	{ "secret.literal",
-	  "A secret written into a definition is readable by everyone who can read the repository, and stays in its history.",
-	  "Replace the value with a secret:// or env:// reference, and rotate the secret: it is in the git history.",
-	  "9.0" },
-	{ "integration.owner-missing",
-	  "A connector nobody owns is never reviewed, rotated or removed.",
-	  "Set the integration's owner to the person or team answerable for it.",
-	  "5.0" },
-	{ "integration.broad-scope",
-	  "A scope like *, admin or full_access gives the app far more than it needs.",
-	  "Narrow the scopes, or add a justification saying why the broad scope is needed.",
-	  "7.5" },
-	{ "credential.shared-prod",
-	  "One production credential used by several apps cannot be rotated or revoked for one of them alone.",
-	  "Give each app its own production credential reference.",
-	  "7.0" },
-	{ "credential.prod-in-nonprod",
-	  "A non-production environment holding a production credential exposes production to less guarded code and people.",
-	  "Use a credential made for that environment.",
-	  "8.0" },
-	{ "credential.unknown-env",
-	  "A credential for an environment appctl.json does not list is never promoted or reviewed.",
-	  "Remove it, or add the environment to appctl.json.",
-	  "4.0" },
-	{ "app.owner-missing",
-	  "An app without a business and a technical owner has nobody to approve or answer for its access.",
-	  "Set owners.business and owners.technical.",
-	  "5.0" },
-	{ "data.tenant-key-missing",
-	  "A client portal data set without a tenant key can show one client's records to another.",
-	  "Set tenant_key to the field that separates clients.",
-	  "8.5" },
-	{ "ref.undefined-resource",
-	  "A grant or page on a data set the app does not define is a typo or a leftover that does not do what it says.",
-	  "Name a data set of the app, or remove the grant or page.",
-	  "4.0" },
-	{ "ref.undefined-role",
-	  "A page naming a role the app does not define is shown to nobody, or to the wrong people after a rename.",
-	  "Name a role of the app.",
-	  "4.0" },
-	{ "ref.undefined-source",
-	  "A data set whose source is not an integration of the app reads from a system nobody declared.",
-	  "Declare the integration, or fix the source name.",
-	  "4.0" },
-	{ "ref.undefined-group",
-	  "A group:NAME that appctl.json does not define grants nothing today and anything once such a group appears.",
-	  "Define the group in appctl.json, or fix its name.",
-	  "5.0" },
-	{ "ref.unknown-action",
-	  "An action other than read, create, update, delete, export or admin is ignored.",
-	  "Use one of the known actions.",
-	  "4.0" },
-	{ "ref.undefined-field",
-	  "Hiding a field the data set does not define hides nothing; the field meant may be visible.",
-	  "Name a field of the data set.",
-	  "5.0" },
-	{ "ref.unknown-env",
-	  "A freeze on an environment appctl.json does not list never applies.",
-	  "Name a listed environment.",
-	  "4.0" },
-	{ "notify.insecure-url",
-	  "Release events sent over plain http can be read and forged on the way.",
-	  "Use an https URL (plain http only to 127.0.0.1, ::1 or localhost).",
-	  "6.0" },
-	{ "credential.shared",
-	  "A non-production credential shared by several apps cannot be revoked for one of them alone.",
-	  "Give each app its own credential reference.",
-	  "3.0" },
-	{ "access.dashboard-export",
-	  "Export from a dashboard granted to many principals lets data leave in bulk.",
-	  "Grant export to a smaller role.",
-	  "3.5" },
-	{ "data.restricted-visible",
-	  "A restricted field visible through a grant without a justification may be shown to people who should not see it.",
-	  "Hide the field (hidden_fields), or add a justification to the grant.",
-	  "3.5" },
-	{ "access.expired-member",
-	  "A temporary membership past its expiry date no longer counts, but reads as if it did.",
-	  "Remove the member, or extend the expiry with a review.",
-	  "2.0" },
-	{ "integration.on-failure-missing",
-	  "Without on_failure nobody decided what the app does when the connector fails.",
-	  "Set on_failure.",
-	  "1.0" },
-	{ "schema.invalid",
-	  "A definition or the policy that breaks the schema is refused as a whole: nothing in it is checked further.",
-	  "Fix the file at the JSON path named in the message (appctl validate --worktree checks before committing).",
-	  "5.0" },
-};
-
-static const struct rule_help *find_rule_help(const char *id)
+/* validate --json's "overrides": every applied lint.rules entry. */
+static cJSON *add_overrides_json(cJSON *root, const appctl_findings *f)
 {
+	cJSON *arr;
 	size_t i;
 
-	for (i = 0; i < sizeof(rule_help) / sizeof(rule_help[0]); i++)
-		if (strcmp(rule_help[i].id, id) == 0)
-			return &rule_help[i];
-	return NULL;
+	if (!root)
+		return NULL;
+	arr = cJSON_AddArrayToObject(root, "overrides");
+	for (i = 0; arr && i < f->override_count; i++) {
+		const appctl_applied_override *o = &f->overrides[i];
+		cJSON *item = cJSON_CreateObject();
+
+		cJSON_AddItemToArray(arr, item);
+		cJSON_AddStringToObject(item, "rule", o->rule);
+		cJSON_AddStringToObject(item, "default", severity_name(o->from));
+		cJSON_AddStringToObject(item, "severity",
+			appctl_lint_level_name(o->level));
+		cJSON_AddStringToObject(item, "justification", o->justification);
+		cJSON_AddNumberToObject(item, "findings", (double)o->findings);
+	}
+	return root;
 }
+
+/*
+ * Code scanning shows beside a rule why it matters (fullDescription), how
+ * to fix it (help) and a CVSS-like score that ranks its alerts
+ * (security-severity: 9+ critical, 7+ high, 4+ medium): every lint rule
+ * carries them in the lint's table (lint.c). Schema errors are findings of
+ * validate, not of the lint: their entry lives here.
+ */
+static const appctl_lint_rule schema_rule = {
+	"schema.invalid", APPCTL_SEV_ERROR,
+	"definition or policy does not match the schema", 0,
+	"A definition or the policy that breaks the schema is refused as a whole: nothing in it is checked further.",
+	"Fix the file at the JSON path named in the message (appctl validate --worktree checks before committing).",
+	"5.0"
+};
 
 /* "integration.owner-missing" -> "IntegrationOwnerMissing": SARIF's rule name. */
 static char *rule_name(const char *id)
@@ -355,10 +291,10 @@ static void finding_fingerprint(char out[17], const appctl_finding *fi)
 	snprintf(out, 17, "%016llx", h);
 }
 
-static void add_sarif_rule(cJSON *arr, const char *id, const char *summary,
-	const char *level)
+static void add_sarif_rule(cJSON *arr, const appctl_lint_rule *h)
 {
-	const struct rule_help *h = find_rule_help(id);
+	const char *id = h->id, *summary = h->summary,
+		*level = severity_name(h->severity);
 	cJSON *rule = cJSON_CreateObject(), *help, *props, *tags;
 	char *name = rule_name(id);
 	appctl_strbuf md = APPCTL_STRBUF_INIT, uri = APPCTL_STRBUF_INIT;
@@ -369,12 +305,12 @@ static void add_sarif_rule(cJSON *arr, const char *id, const char *summary,
 	cJSON_AddStringToObject(cJSON_AddObjectToObject(rule,
 		"shortDescription"), "text", summary);
 	cJSON_AddStringToObject(cJSON_AddObjectToObject(rule,
-		"fullDescription"), "text", h ? h->why : summary);
+		"fullDescription"), "text", h->why);
 	appctl_strbuf_printf(&md, "**%s** (%s): %s\n\n%s\n\n**Fix:** %s\n\n"
 		"See `appctl help validate` (RULES).", id, level, summary,
-		h ? h->why : "", h ? h->fix : "see the rule's description");
+		h->why, h->fix);
 	help = cJSON_AddObjectToObject(rule, "help");
-	cJSON_AddStringToObject(help, "text", h ? h->fix : summary);
+	cJSON_AddStringToObject(help, "text", h->fix);
 	cJSON_AddStringToObject(help, "markdown", md.ptr ? md.ptr : summary);
 	appctl_strbuf_puts(&uri, APPCTL_HOMEPAGE_URL
 		"/blob/main/docs/commands/validate.md#rules");
@@ -389,9 +325,7 @@ static void add_sarif_rule(cJSON *arr, const char *id, const char *summary,
 	cJSON_AddStringToObject(props, "precision", "very-high");
 	cJSON_AddStringToObject(props, "problem.severity",
 		strcmp(level, "error") == 0 ? "error" : "warning");
-	if (h)
-		cJSON_AddStringToObject(props, "security-severity",
-			h->security_severity);
+	cJSON_AddStringToObject(props, "security-severity", h->security_severity);
 	appctl_strbuf_dispose(&uri);
 	appctl_strbuf_dispose(&md);
 	free(name);
@@ -429,11 +363,9 @@ static cJSON *report_sarif(const located *loc, size_t n, size_t omitted,
 	arr = cJSON_AddArrayToObject(driver, "rules");
 	rules = appctl_lint_rules(&rule_count);
 	for (r = 0; r < rule_count; r++)
-		add_sarif_rule(arr, rules[r].id, rules[r].summary,
-			severity_name(rules[r].severity));
+		add_sarif_rule(arr, &rules[r]);
 	/* The last entry is the schema check, which is not a lint rule. */
-	add_sarif_rule(arr, "schema.invalid",
-		"definition or policy does not match the schema", "error");
+	add_sarif_rule(arr, &schema_rule);
 	invocations = cJSON_AddArrayToObject(run, "invocations");
 	inv = cJSON_CreateObject();
 	cJSON_AddItemToArray(invocations, inv);
@@ -672,8 +604,9 @@ appctl_error *cmd_validate(appctl_cli *cli, int argc, char **argv)
 			findings.count - shown, limit, findings.errors,
 			findings.warnings));
 	else if (json)
-		err = appctl_cli_print_json(report_json(loc, findings.count, findings.errors,
-			findings.warnings, worktree ? "worktree" : rev, commit));
+		err = appctl_cli_print_json(add_overrides_json(report_json(loc,
+			findings.count, findings.errors, findings.warnings,
+			worktree ? "worktree" : rev, commit), &findings));
 	else
 		print_text(cli, loc, findings.count, &findings, snap->app_count,
 			worktree ? "worktree" : rev);

@@ -94,11 +94,27 @@ test_all_kinds_covered()
 	done
 }
 
+# The kinds added to SPEC §2's (issue 13) each have a fixture too.
+test_added_kinds_covered()
+{
+	local kind
+	for kind in access.expiry_extended access.expiry_shortened \
+		page.roles_added page.roles_removed integration.failure_open \
+		ai.read_added data.storage_changed integration.reads_added \
+		integration.writes_added; do
+		[ -f "$FIXTURES/cases/$kind.patch" ] || fail "no fixture for $kind"
+		grep -qF "{\"kind\": \"$kind\"," "$FIXTURES/cases/$kind.json" ||
+			fail "$kind.json does not report $kind"
+	done
+}
+
 test_text_and_markdown_golden()
 {
 	local name
 	base_repo r
-	for name in group.member_added integration.scope_added; do
+	for name in group.member_added integration.scope_added \
+		integration.added access.expiry_extended \
+		role.member_added+temporary; do
 		TEST_NAME="test_text_and_markdown_golden ($name)"
 		on_case r "$name"
 		expect_exit 0 "$APPCTL" -C r diff base HEAD
@@ -155,6 +171,19 @@ test_fail_on()
 	expect_exit 1 "$APPCTL" -C r diff --fail-on medium base HEAD
 	expect_exit 0 "$APPCTL" -C r diff --fail-on low base base
 	expect_exit 2 "$APPCTL" -C r diff --fail-on severe base HEAD
+	# Keeping a contractor longer, or failing open, is no longer "low".
+	on_case r access.expiry_extended
+	expect_exit 1 "$APPCTL" -C r diff --fail-on medium base HEAD
+	expect_stdout_contains "access.expiry_extended"
+	on_case r access.expiry_extended+removed
+	expect_exit 1 "$APPCTL" -C r diff --fail-on medium base HEAD
+	on_case r integration.failure_open
+	expect_exit 0 "$APPCTL" -C r diff --fail-on high base HEAD
+	expect_exit 1 "$APPCTL" -C r diff --fail-on medium base HEAD
+	expect_stdout_contains "integration.failure_open"
+	# A shortened expiry stays below medium.
+	on_case r access.expiry_shortened
+	expect_exit 0 "$APPCTL" -C r diff --fail-on medium base HEAD
 }
 
 # The evaluation day decides whether a temporary membership still counts.
@@ -331,7 +360,7 @@ test_merge_base_range()
 	expect_exit 2 "$APPCTL" -C r diff main
 }
 
-run_tests test_every_kind_golden test_all_kinds_covered \
+run_tests test_every_kind_golden test_all_kinds_covered test_added_kinds_covered \
 	test_text_and_markdown_golden test_group_followed_into_apps \
 	test_approver_group_is_policy test_no_changes test_fail_on test_at_date \
 	test_revisions test_invalid_input test_summary \

@@ -412,9 +412,49 @@ test_hostile_dangling_and_unknown_action()
 	expect_refs_unchanged r
 }
 
+# An organisation's lint.rules: "off" removes findings, "warning" lowers an
+# error (exit 0), every override is printed with its justification (text)
+# and listed under "overrides" (--json); secret.literal cannot be overridden.
+test_lint_overrides()
+{
+	org_repo r
+	jq '.integrations.zendesk.owner = null | del(.integrations.zendesk.owner)
+	    | .roles.Lead.members += ["gone@example.com"]
+	    | .owners.technical = "left@example.com"' \
+		r/apps/support-portal/app.json >r/tmp.json
+	mv r/tmp.json r/apps/support-portal/app.json
+	commit_all r "owner-less connector, owner who left"
+	expect_exit 1 "$APPCTL" -C r validate dev
+	expect_stdout_contains "[integration.owner-missing]"
+	expect_stdout_contains 'technical owner "left@example.com" is unknown to every group, role and signer list (left the organisation?) [principal.unknown]'
+	jq '.lint = {"rules": {
+	      "integration.owner-missing": {"severity": "warning", "justification": "owners tracked in the CMDB (SEC-12)"},
+	      "principal.unknown": {"severity": "off", "justification": "HR feed not wired yet (SEC-13)"}}}' \
+		r/appctl.json >r/tmp.json
+	mv r/tmp.json r/appctl.json
+	commit_all r "turn down"
+	expect_exit 0 "$APPCTL" -C r validate dev
+	expect_stdout_contains "warning: integration \"zendesk\" has no owner [integration.owner-missing]"
+	expect_stdout_lacks "[principal.unknown]"
+	expect_stdout_contains "appctl.json: override: integration.owner-missing error -> warning (1 finding): owners tracked in the CMDB (SEC-12)"
+	expect_stdout_contains "appctl.json: override: principal.unknown warning -> off (1 finding): HR feed not wired yet (SEC-13)"
+	expect_exit 0 "$APPCTL" -C r validate dev --json
+	expect_equal '[{"rule":"integration.owner-missing","default":"error","severity":"warning","justification":"owners tracked in the CMDB (SEC-12)","findings":1},{"rule":"principal.unknown","default":"warning","severity":"off","justification":"HR feed not wired yet (SEC-13)","findings":1}]' \
+		"$(jq -c '.overrides' "$OUT")" "overrides array"
+	expect_equal 0 "$(jq '.errors' "$OUT")" "errors after the overrides"
+	jq '.lint.rules["secret.literal"] = {"severity": "off", "justification": "we rotate often"}' \
+		r/appctl.json >r/tmp.json
+	mv r/tmp.json r/appctl.json
+	commit_all r "try to silence secrets"
+	expect_exit 1 "$APPCTL" -C r validate dev
+	expect_stdout_contains "override of secret.literal is not allowed"
+	expect_stdout_contains "[lint.override-not-allowed]"
+	expect_stdout_lacks "override: secret.literal"
+}
+
 run_tests test_example_is_clean test_findings_exit_1 test_findings_in_text_order \
 	test_usage_errors test_fail_on_warning test_sarif_github_fields \
-	test_sarif_max_results \
+	test_sarif_max_results test_lint_overrides \
 	test_hostile_truncated test_hostile_duplicate_key test_hostile_deep_nesting \
 	test_hostile_invalid_utf8 test_hostile_nul test_hostile_huge_file \
 	test_hostile_symlink test_hostile_symlink_policy test_hostile_submodule \
