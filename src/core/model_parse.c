@@ -232,8 +232,9 @@ static unsigned edit_distance(const char *a, size_t la, const char *b,
 /*
  * The allowed name (of the NULL-terminated `names`) that `s` most likely
  * meant: the same name in another case, else the closest one at most two
- * edits away (and fewer edits than `s` has bytes, so "x" suggests nothing).
- * NULL when none is close.
+ * edits away (and fewer edits than `s` has bytes, so "x" suggests nothing),
+ * else the first one `s` (3 bytes or more) is the start of. NULL when none
+ * is close.
  */
 static const char *suggest(const char *s, const char *const *names)
 {
@@ -259,6 +260,10 @@ static const char *suggest(const char *s, const char *const *names)
 			best_d = d;
 		}
 	}
+	/* A cut-short name ("warn", "client") means the one it starts. */
+	for (i = 0; !best && ls >= 3 && names[i]; i++)
+		if (strncmp(s, names[i], ls) == 0)
+			return names[i];
 	return best;
 }
 
