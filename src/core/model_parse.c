@@ -8,6 +8,7 @@
 
 #include "appctl/json.h"
 #include "appctl/lint.h"
+#include "appctl/rules.h"
 #include "appctl/strbuf.h"
 
 /*
@@ -1304,6 +1305,22 @@ static int parse_notify_entry(ctx *c, const cJSON *item, void *elem,
 	return bad;
 }
 
+/*
+ * A freeze window's bound: checked here, so that a typo shows at validate
+ * time and not only when a promotion meets the window.
+ */
+static int freeze_time(ctx *c, const char *key, const char *value)
+{
+	int64_t t;
+	int date_only;
+
+	if (!value || appctl_time_parse(&t, &date_only, value) == 0)
+		return OK;
+	fail_at_key(c, key, "\"%s\" is not an ISO date or date-time "
+		"(YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS][Z])", value);
+	return BAD;
+}
+
 static int parse_freeze_entry(ctx *c, const cJSON *item, void *elem,
 	size_t index)
 {
@@ -1317,7 +1334,9 @@ static int parse_freeze_entry(ctx *c, const cJSON *item, void *elem,
 	bad = check_keys(c, item, keys);
 	bad |= opt_string_array(c, item, "envs", 1, &f->envs, &f->env_count);
 	bad |= req_string(c, item, "from", &f->from);
+	bad |= freeze_time(c, "from", f->from);
 	bad |= req_string(c, item, "to", &f->to);
+	bad |= freeze_time(c, "to", f->to);
 	bad |= opt_string(c, item, "reason", &f->reason);
 	if (!appctl_json_get(item, "envs"))
 		bad = fail(c, "missing required field \"envs\"");

@@ -263,7 +263,7 @@ static const policy_case policy_cases[] = {
 	  "$.signers", "inside the repository" },
 	{ "notify event", "{\"appctl\":1,\"environments\":[\"dev\"],\"notify\":[{\"url\":\"https://x.example\",\"events\":[\"deploy\"]}]}",
 	  "$.notify[0].events[0]", "unknown event" },
-	{ "freeze without envs", "{\"appctl\":1,\"environments\":[\"dev\"],\"freeze\":[{\"from\":\"a\",\"to\":\"b\"}]}",
+	{ "freeze without envs", "{\"appctl\":1,\"environments\":[\"dev\"],\"freeze\":[{\"from\":\"2026-12-20\",\"to\":\"2027-01-02T08:00Z\"}]}",
 	  "$.freeze[0]", "missing required field \"envs\"" },
 #define P0 "{\"appctl\":1,\"environments\":[\"dev\"],"
 	{ "org settings", P0 "\"description\":\"d\",\"groups_from\":[\"idp/groups.scim.json\"],"
@@ -298,6 +298,10 @@ static const policy_case policy_cases[] = {
 	{ "notify event misspelt", P0 "\"notify\":[{\"url\":\"https://x.example\",\"events\":[\"promte\"]}]}",
 	  "$.notify[0].events[0]", "(did you mean \"promote\"?)" },
 	{ "$schema accepted", P0 "\"$schema\":\"schema/appctl.schema.json\"}", NULL, NULL },
+	{ "freeze bad date", P0 "\"freeze\":[{\"envs\":[\"dev\"],\"from\":\"2026-02-30\",\"to\":\"2026-03-01\"}]}",
+	  "$.freeze[0].from", "not an ISO date or date-time" },
+	{ "freeze bad time", P0 "\"freeze\":[{\"envs\":[\"dev\"],\"from\":\"2026-02-01\",\"to\":\"2026-03-01T25:00\"}]}",
+	  "$.freeze[0].to", "not an ISO date or date-time" },
 #undef P0
 };
 
