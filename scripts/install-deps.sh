@@ -22,7 +22,9 @@ set -euo pipefail
 
 # Build, test and fuzz dependencies. clang is only for the libFuzzer build;
 # openssh-client provides ssh-keygen, which signs and verifies approvals;
-# jq reads JSON output in the CLI tests.
+# jq reads JSON output in the CLI tests; python3-jsonschema is the JSON Schema
+# validator tests/cli/schema.sh checks schema/*.json with (required: that test
+# fails, not skips, without it).
 packages=(
 	build-essential
 	cmake
@@ -36,6 +38,8 @@ packages=(
 	libcmocka-dev
 	clang
 	jq
+	python3
+	python3-jsonschema
 )
 
 # Test-only: the servers tests/cli/server_setups.sh runs (sshd with git-shell,
