@@ -135,6 +135,28 @@ test_fixtures_accepted()
 		done
 	fi
 
+	# The complete examples of docs/definitions.md (the JSON blocks that name
+	# their schema) are valid for both, together in one repository.
+	awk '/^```json$/ { n++; out = "doc" n ".json"; inside = 1; next }
+		/^```$/ { inside = 0; next }
+		inside { print > out }' "$APPCTL_SOURCE_DIR/docs/definitions.md"
+	local doc_app="" doc_policy=""
+	for f in doc*.json; do
+		grep -q '"\$schema": "\.\./\.\./schema/app.schema.json",$' "$f" && doc_app=$f
+		grep -q '"\$schema": "schema/appctl.schema.json",$' "$f" && doc_policy=$f
+	done
+	[ -n "$doc_app" ] && [ -n "$doc_policy" ] ||
+		fail "docs/definitions.md lacks a complete example of each file"
+	check_schema_valid app "$doc_app"
+	check_schema_valid appctl "$doc_policy"
+	rm -rf one && scratch_org one
+	cp "$doc_policy" one/appctl.json
+	name=$(jq -r .name "$doc_app")
+	mkdir -p "one/apps/$name" one/idp && cp "$doc_app" "one/apps/$name/app.json"
+	printf '%s\n' '{"schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"],' \
+		'"totalResults": 0, "Resources": []}' >one/idp/groups.scim.json
+	check_appctl_accepts one
+
 	# The example org points editors at the schemas, and appctl takes that.
 	jq -e '."$schema" == "../../schema/appctl.schema.json"' \
 		"$APPCTL_SOURCE_DIR/examples/org/appctl.json" >/dev/null ||
