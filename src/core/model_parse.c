@@ -276,8 +276,13 @@ static int fail_unknown(ctx *c, const char *what, const char *s,
 	const char *const *names)
 {
 	appctl_strbuf expected = APPCTL_STRBUF_INIT;
-	const char *hint = suggest(s, names);
+	const char *hint;
 	int i;
+
+	/* Past the cap the error is only counted: no need for its text. */
+	if (c->error_count >= MAX_ERRORS)
+		return fail(c, "unknown %s", what);
+	hint = suggest(s, names);
 
 	if (hint)
 		return fail(c, "unknown %s \"%s\" (did you mean \"%s\"?)", what, s,
@@ -352,7 +357,9 @@ static int check_keys(ctx *c, const cJSON *obj, const char *const *allowed)
 
 		if (name_index(child->string, allowed) >= 0)
 			continue;
-		hint = suggest(child->string, allowed);
+		/* Suggestions cost time: only for the errors that are shown. */
+		hint = c->error_count < MAX_ERRORS
+			? suggest(child->string, allowed) : NULL;
 		if (hint)
 			fail_at_key(c, child->string,
 				"unknown field \"%s\" (did you mean \"%s\"?)",
@@ -1531,7 +1538,8 @@ static int parse_lint_override(ctx *c, const cJSON *item, void *elem,
 	int bad = OK, level;
 
 	if (!appctl_lint_rule_find(o->rule)) {
-		const char *hint = rule_names ? suggest(o->rule, rule_names) : NULL;
+		const char *hint = rule_names && c->error_count < MAX_ERRORS
+			? suggest(o->rule, rule_names) : NULL;
 
 		if (hint)
 			bad = fail(c, "unknown lint rule \"%s\" (did you mean "
