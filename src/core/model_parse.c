@@ -230,14 +230,8 @@ static unsigned edit_distance(const char *a, size_t la, const char *b,
 	return d[la][lb];
 }
 
-/*
- * The allowed name (of the NULL-terminated `names`) that `s` most likely
- * meant: the same name in another case, else the closest one at most two
- * edits away (and fewer edits than `s` has bytes, so "x" suggests nothing),
- * else the first one `s` (3 bytes or more) is the start of. NULL when none
- * is close.
- */
-static const char *suggest(const char *s, const char *const *names)
+/* "x" suggests nothing: a hint needs fewer edits than `s` has bytes. */
+const char *appctl_suggest(const char *s, const char *const *names)
 {
 	const char *best = NULL;
 	unsigned best_d = 3;
@@ -282,7 +276,7 @@ static int fail_unknown(ctx *c, const char *what, const char *s,
 	/* Past the cap the error is only counted: no need for its text. */
 	if (c->error_count >= MAX_ERRORS)
 		return fail(c, "unknown %s", what);
-	hint = suggest(s, names);
+	hint = appctl_suggest(s, names);
 
 	if (hint)
 		return fail(c, "unknown %s \"%s\" (did you mean \"%s\"?)", what, s,
@@ -359,7 +353,7 @@ static int check_keys(ctx *c, const cJSON *obj, const char *const *allowed)
 			continue;
 		/* Suggestions cost time: only for the errors that are shown. */
 		hint = c->error_count < MAX_ERRORS
-			? suggest(child->string, allowed) : NULL;
+			? appctl_suggest(child->string, allowed) : NULL;
 		if (hint)
 			fail_at_key(c, child->string,
 				"unknown field \"%s\" (did you mean \"%s\"?)",
@@ -1539,7 +1533,7 @@ static int parse_lint_override(ctx *c, const cJSON *item, void *elem,
 
 	if (!appctl_lint_rule_find(o->rule)) {
 		const char *hint = rule_names && c->error_count < MAX_ERRORS
-			? suggest(o->rule, rule_names) : NULL;
+			? appctl_suggest(o->rule, rule_names) : NULL;
 
 		if (hint)
 			bad = fail(c, "unknown lint rule \"%s\" (did you mean "
