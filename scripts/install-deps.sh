@@ -24,7 +24,9 @@ set -euo pipefail
 # openssh-client provides ssh-keygen, which signs and verifies approvals;
 # jq reads JSON output in the CLI tests; python3 serves the fake GitHub
 # API and curl posts to it in tests/cli/ci_kit.sh (the CI kit's script
-# needs curl, and jq or python3, on a CI runner too).
+# needs curl, and jq or python3, on a CI runner too); python3-jsonschema is
+# the JSON Schema validator tests/cli/schema.sh checks schema/*.json with
+# (required: that test fails, not skips, without it).
 packages=(
 	build-essential
 	cmake
@@ -40,6 +42,7 @@ packages=(
 	jq
 	python3
 	curl
+	python3-jsonschema
 )
 
 # Test-only: the servers tests/cli/server_setups.sh runs (sshd with git-shell,

@@ -464,26 +464,37 @@ static size_t keep_most_severe(located *loc, size_t n, size_t limit)
 }
 
 /*
- * With --json or --sarif a schema error is reported in the same shape as a
- * finding, so CI tooling sees one format; the exit status stays 3.
+ * With --json or --sarif the schema errors are reported in the same shape as
+ * findings (one per error of the chain), so CI tooling sees one format; the
+ * exit status stays 3.
  */
 static appctl_error *emit_input_error(appctl_error *err, int sarif,
 	const char *revision)
 {
-	appctl_finding fi;
-	located loc;
-	appctl_error *out_err;
+	size_t n = (size_t)appctl_error_count(err), i;
+	appctl_finding *fi = calloc(n, sizeof(*fi));
+	located *loc = calloc(n, sizeof(*loc));
+	appctl_error *out_err, *e;
 
-	memset(&fi, 0, sizeof(fi));
-	fi.rule = "schema.invalid";
-	fi.severity = APPCTL_SEV_ERROR;
-	fi.file = err->file ? err->file : (char *)"appctl.json";
-	fi.path = err->path;
-	fi.message = err->message;
-	memset(&loc, 0, sizeof(loc));
-	loc.finding = &fi;
-	out_err = appctl_cli_print_json(sarif ? report_sarif(&loc, 1, 0, 0, 1, 0)
-				   : report_json(&loc, 1, 1, 0, revision, NULL));
+	if (!fi || !loc) {
+		free(fi);
+		free(loc);
+		appctl_error_free(err);
+		return appctl_error_nomem();
+	}
+	for (e = err, i = 0; e; e = e->next, i++) {
+		fi[i].rule = "schema.invalid";
+		fi[i].severity = APPCTL_SEV_ERROR;
+		fi[i].file = e->file ? e->file : (char *)"appctl.json";
+		fi[i].path = e->path;
+		fi[i].message = e->message;
+		loc[i].finding = &fi[i];
+		loc[i].order = i;
+	}
+	out_err = appctl_cli_print_json(sarif ? report_sarif(loc, n, 0, 0, n, 0)
+				   : report_json(loc, n, n, 0, revision, NULL));
+	free(loc);
+	free(fi);
 	if (out_err) {
 		appctl_error_free(err);
 		return out_err;

@@ -752,12 +752,22 @@ static void check_grant(lint_ctx *ctx, const appctl_app *app,
 			shown(role->name), shown(g->resource));
 	}
 	for (i = 0; i < g->unknown_action_count; i++) {
+		static const char *const actions[] = { "read", "create",
+			"update", "delete", "export", "admin", NULL };
+		const char *hint = appctl_suggest(g->unknown_actions[i], actions);
+
 		path_set(ctx, "kkkiki", "roles", role->name, "grants", g->index,
 			"actions", g->unknown_action_index[i]);
-		report(ctx, "ref.unknown-action", app->file,
-			"role \"%s\" is granted unknown action \"%s\" (expected read, "
-			"create, update, delete, export or admin)",
-			shown(role->name), shown(g->unknown_actions[i]));
+		if (hint)
+			report(ctx, "ref.unknown-action", app->file,
+				"role \"%s\" is granted unknown action \"%s\" (did you "
+				"mean \"%s\"?)", shown(role->name),
+				shown(g->unknown_actions[i]), hint);
+		else
+			report(ctx, "ref.unknown-action", app->file,
+				"role \"%s\" is granted unknown action \"%s\" (expected "
+				"read, create, update, delete, export or admin)",
+				shown(role->name), shown(g->unknown_actions[i]));
 	}
 	/* Known actions keep no position; export points at the list. */
 	path_set(ctx, "kkkik", "roles", role->name, "grants", g->index,

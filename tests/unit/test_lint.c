@@ -715,8 +715,8 @@ static void test_lint_messages(void **state)
 		"integration \"salesforce\" has no owner",
 		"the \"prod\" credential of integration \"salesforce\" is a literal "
 		"secret (a Stripe secret key); use a secret:// or env:// reference",
-		"role \"Agent\" is granted unknown action \"exprot\" (expected read, "
-		"create, update, delete, export or admin)",
+		"role \"Agent\" is granted unknown action \"exprot\" (did you mean "
+		"\"export\"?)",
 	};
 	appctl_findings findings = APPCTL_FINDINGS_INIT;
 	appctl_snapshot *snap = snapshot_of(&c);
