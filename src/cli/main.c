@@ -8,6 +8,7 @@
 #include "appctl/log.h"
 #include "appctl/verify.h"
 #include "cli.h"
+#include "help_render.h"
 
 enum {
 	NEEDS_REPO = 1 << 0,    /* open the repository before running */
@@ -175,6 +176,24 @@ int main(int argc, char **argv)
 	{
 		const char *nc = getenv("NO_COLOR");
 		cli.color = !no_color && !(nc && *nc) && isatty(STDOUT_FILENO);
+	}
+	appctl_help_output(cli.color, !cli.json && isatty(STDOUT_FILENO));
+	/*
+	 * `appctl help CMD` is `appctl CMD --help`, so that the two cannot
+	 * differ even where a command adds to its page (hook's PLATFORMS).
+	 */
+	if (cmd->fn == cmd_help && argc - i == 2 && strcmp(argv[i + 1], "help") &&
+	    find_command(argv[i + 1])) {
+		static char help_flag[] = "--help";
+		char *as_help[3];
+
+		as_help[0] = argv[i + 1];
+		as_help[1] = help_flag;
+		as_help[2] = NULL;
+		cmd = find_command(argv[i + 1]);
+		cli.command = cmd->name;
+		err = cmd->fn(&cli, 2, as_help);
+		return report(err ? err : flush_stdout());
 	}
 	/* Help needs no repository: `appctl approve --help` works anywhere. */
 	if (wants_help(argc - i, argv + i))
