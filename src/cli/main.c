@@ -8,6 +8,7 @@
 #include "appctl/log.h"
 #include "appctl/verify.h"
 #include "cli.h"
+#include "complete.h"
 #include "help_render.h"
 
 enum {
@@ -80,6 +81,19 @@ static const command *find_command(const char *name)
 	return NULL;
 }
 
+/* `appctl __complete WORD...` (hidden): what shell completion offers. */
+static int complete(int argc, char **argv)
+{
+	const char *names[sizeof(commands) / sizeof(commands[0])];
+	size_t n = 0;
+	const command *c;
+
+	for (c = commands; c->name; c++)
+		names[n++] = c->name;
+	names[n] = NULL;
+	return appctl_cli_complete(names, argc, argv);
+}
+
 static int report(appctl_error *err)
 {
 	int code;
@@ -141,6 +155,8 @@ int main(int argc, char **argv)
 	int i, no_color = 0, help_only = 0;
 
 	memset(&cli, 0, sizeof(cli));
+	if (argc > 1 && strcmp(argv[1], "__complete") == 0)
+		return complete(argc - 2, argv + 2);
 	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
 		if (strcmp(argv[i], "-C") == 0) {
 			if (i + 1 >= argc)
