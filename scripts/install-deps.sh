@@ -22,7 +22,8 @@ set -euo pipefail
 
 # Build, test and fuzz dependencies. clang is only for the libFuzzer build;
 # openssh-client provides ssh-keygen, which signs and verifies approvals;
-# jq reads JSON output in the CLI tests.
+# jq reads JSON output in the CLI tests; mandoc lints the man pages and zsh
+# loads the zsh completion in tests/cli/help.sh.
 packages=(
 	build-essential
 	cmake
@@ -36,6 +37,8 @@ packages=(
 	libcmocka-dev
 	clang
 	jq
+	mandoc
+	zsh
 )
 
 # Test-only: the servers tests/cli/server_setups.sh runs (sshd with git-shell,
