@@ -195,8 +195,6 @@ static void inline_text(appctl_strbuf *b, const char *s, size_t len, int in_bold
 				appctl_strbuf_putc(b, '>');
 			}
 			i = (size_t)(end - s) + 1;
-		} else if (c == BOLD_ON || c == BOLD_OFF) {
-			i++; /* never in a page; dropped so layout stays sound */
 		} else {
 			appctl_strbuf_putc(b, c);
 			i++;
@@ -554,20 +552,30 @@ static size_t split_lines(line **out, const char *md)
 	return n;
 }
 
-char *appctl_help_render(const char *md, int width, int bold)
+char *appctl_help_render(const char *page, int width, int bold)
 {
 	render r;
 	line *lines;
-	size_t n, i = 0;
+	size_t n, i = 0, k, len = strlen(page);
 	int blank_before = 0, after_heading = 1;
+	char *md = malloc(len + 1), *to;
 
+	if (!md)
+		return NULL;
+	/* The marker bytes are the layout's own: a page cannot bring any. */
+	for (to = md, k = 0; k < len; k++)
+		if (page[k] != BOLD_ON && page[k] != BOLD_OFF)
+			*to++ = page[k];
+	*to = '\0';
 	memset(&r, 0, sizeof(r));
 	r.width = width < 40 ? 40 : width;
 	r.bold = bold;
 	r.indent = SECTION_INDENT;
 	n = split_lines(&lines, md);
-	if (n == (size_t)-1)
+	if (n == (size_t)-1) {
+		free(md);
 		return NULL;
+	}
 	while (i < n) {
 		line l = lines[i];
 		size_t j, marker;
@@ -640,6 +648,7 @@ char *appctl_help_render(const char *md, int width, int bold)
 		}
 	}
 	free(lines);
+	free(md);
 	if (r.out.failed) {
 		appctl_strbuf_dispose(&r.out);
 		return NULL;

@@ -5,16 +5,17 @@
 #include <stddef.h>
 
 /*
- * Renders `md`, a page in the Markdown of docs/commands/NAME.md, as plain text
- * at most `width` columns wide (code blocks keep their lines as written):
- * headings as man(1) shows them, fences as indented blocks, `code` without
- * its backticks, links as their text, lists and definitions indented,
- * paragraphs re-flowed. With `bold`, headings, `code` and **bold** are
- * set in ANSI bold. Returns a string the caller frees, NULL out of memory.
- * The Markdown understood is listed in help_render.c; anything else is
- * text, so a page can never make this fail.
+ * Renders `page`, in the Markdown of docs/commands/NAME.md, as plain text
+ * re-flowed to `width` columns (at least 40; code blocks keep their lines
+ * as written, and a longer word gets a line of its own): headings as
+ * man(1) shows them, fences as indented blocks, `code` without its
+ * backticks, links as their text, lists and definitions indented. With
+ * `bold`, headings, `code` and **bold** are set in ANSI bold. Returns a
+ * string the caller frees, NULL out of memory. The Markdown understood is
+ * listed in help_render.c; anything else is text, so no page can make
+ * this fail.
  */
-char *appctl_help_render(const char *md, int width, int bold);
+char *appctl_help_render(const char *page, int width, int bold);
 
 /*
  * How help reaches stdout, decided once by main from the global options:
