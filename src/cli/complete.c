@@ -232,6 +232,9 @@ int appctl_cli_complete(const char *const *commands, int argc, char **argv)
 	cmd = argv[i];
 	cmd_at = i;
 	scan_page(&opts, &subs, cmd);
+	/* Every command takes these (appctl_cli_parse), documented or not. */
+	set_add(&opts, "--help", 6, 0);
+	set_add(&opts, "-h", 2, 0);
 	if (argc - 2 > cmd_at && takes_value(&opts, argv[argc - 2]))
 		return 0; /* an option's value: the shell's file names */
 	if (cur[0] == '-') {

@@ -107,10 +107,17 @@ test_pager_only_on_a_terminal()
 	SHELL=/bin/sh PATH="$PWD/empty" PAGER=no-such-pager /usr/bin/script -qec \
 		"$APPCTL help sync" /dev/null >tty.out </dev/null || fail "script: no pager"
 	grep -q 'SYNOPSIS' tty.out || fail "no page without a pager"
-	# PAGER=cat, as in git: no pager at all.
+	# PAGER=cat, as in git: no pager at all. Bold on a colour terminal only.
 	SHELL=/bin/sh PAGER=cat script -qec "$APPCTL help sync" /dev/null \
 		>tty.out </dev/null || fail "script: PAGER=cat"
 	grep -q 'SYNOPSIS' tty.out || fail "PAGER=cat: no page"
+	grep -q $'\033\[1m' tty.out && fail "bold with NO_COLOR set"
+	(unset NO_COLOR; SHELL=/bin/sh PAGER=cat script -qec "$APPCTL help sync" \
+		/dev/null >tty.out </dev/null) || fail "script: colour"
+	grep -q $'^\033\[1mSYNOPSIS\033\[0m' tty.out || fail "no bold heading on a terminal"
+	(unset NO_COLOR; SHELL=/bin/sh PAGER=cat script -qec "$APPCTL --no-color help sync" \
+		/dev/null >tty.out </dev/null) || fail "script: --no-color"
+	grep -q $'\033\[1m' tty.out && fail "bold with --no-color"
 }
 
 # One man page per command (appctl-CMD.1) and appctl.1, lint-clean.
@@ -195,7 +202,7 @@ test_bash_completion()
 	got=$(complete_words appctl '' | sort)
 	want=$(commands | sort)
 	expect_equal "$want" "$got" "appctl <TAB>"
-	# Every page's options reach completion (each page documents --help).
+	# Every command's options reach completion (--help: every command has it).
 	for cmd in $(commands); do
 		complete_words appctl "$cmd" --h | grep -qx -- --help ||
 			fail "appctl $cmd --h<TAB> does not offer --help"
