@@ -8,9 +8,11 @@
 #include <unistd.h>
 
 #include "appctl/proc.h"
+#include "appctl/strbuf.h"
 
 #define HELP_WIDTH 80
 #define MAX_PAGER_WORDS 16
+#define HELP_INPUT_MAX ((size_t)1 << 20)
 
 static int help_bold;
 static int help_page;
@@ -86,4 +88,34 @@ int appctl_help_show(const char *md)
 	fputs(text, stdout);
 	free(text);
 	return 0;
+}
+
+int appctl_help_render_stdin(void)
+{
+	appctl_strbuf md = APPCTL_STRBUF_INIT;
+	char chunk[8192], *text;
+	size_t n;
+
+	while ((n = fread(chunk, 1, sizeof(chunk), stdin)) > 0) {
+		if (md.len + n > HELP_INPUT_MAX) {
+			fputs("appctl: __render-help: input over 1 MiB\n", stderr);
+			appctl_strbuf_dispose(&md);
+			return 3;
+		}
+		appctl_strbuf_add(&md, chunk, n);
+	}
+	if (ferror(stdin) || md.failed) {
+		fputs("appctl: __render-help: cannot read stdin\n", stderr);
+		appctl_strbuf_dispose(&md);
+		return 4;
+	}
+	text = appctl_help_render(md.ptr ? md.ptr : "", HELP_WIDTH, 0);
+	appctl_strbuf_dispose(&md);
+	if (!text) {
+		fputs("appctl: out of memory\n", stderr);
+		return 4;
+	}
+	fputs(text, stdout);
+	free(text);
+	return fflush(stdout) != 0 || ferror(stdout) ? 4 : 0;
 }

@@ -31,4 +31,12 @@ void appctl_help_output(int bold, int page);
  */
 int appctl_help_show(const char *md);
 
+/*
+ * `appctl __render-help` (hidden): renders the Markdown read from stdin
+ * (at most 1 MiB) as --help would, 80 columns, no bold, no pager, so that
+ * tests can check a page against what a command prints. Returns the exit
+ * status: 0, 3 input too large, 4 read or write error.
+ */
+int appctl_help_render_stdin(void);
+
 #endif

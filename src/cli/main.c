@@ -157,6 +157,8 @@ int main(int argc, char **argv)
 	memset(&cli, 0, sizeof(cli));
 	if (argc > 1 && strcmp(argv[1], "__complete") == 0)
 		return complete(argc - 2, argv + 2);
+	if (argc == 2 && strcmp(argv[1], "__render-help") == 0)
+		return appctl_help_render_stdin();
 	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
 		if (strcmp(argv[i], "-C") == 0) {
 			if (i + 1 >= argc)

@@ -78,6 +78,84 @@ test_help_is_text_not_markdown()
 	expect_stdout_lacks '`'
 }
 
+# The renderer on a page with every construct the pages use: input and
+# expected text (`appctl __render-help` renders stdin as --help does).
+test_render_constructs()
+{
+	cat >case.md <<'EOF'
+# appctl-demo(1)
+
+## NAME
+
+appctl-demo - a page that uses every construct
+
+## SYNOPSIS
+
+```
+appctl demo [--flag] ARG
+```
+
+## DESCRIPTION
+
+A paragraph with `code`, **bold words across
+lines**, a [link](other.md) and a [web link](https://example.com/x), an
+escaped \*star\* and a very long line that has to be re-flowed because it goes well past eighty columns.
+
+1. first item,
+   continued
+2. second item
+- bullet
+* star bullet
+
+### Sub heading
+
+| exit | meaning |
+| --- | --- |
+| 0 | fine |
+| 1 | `a|b` not a column |
+
+`-f`, `--flag`
+: The flag, with a definition long enough that it must wrap onto a second line here.
+  And a continuation line.
+EOF
+	cat >want.txt <<'EOF'
+APPCTL-DEMO(1)                   appctl manual                    APPCTL-DEMO(1)
+
+NAME
+    appctl-demo - a page that uses every construct
+
+SYNOPSIS
+      appctl demo [--flag] ARG
+
+DESCRIPTION
+    A paragraph with code, bold words across lines, a link and a web link
+    <https://example.com/x>, an escaped *star* and a very long line that has to
+    be re-flowed because it goes well past eighty columns.
+
+    1. first item, continued
+    2. second item
+    - bullet
+    - star bullet
+
+  Sub heading
+    exit  meaning
+    ----  ----------------
+    0     fine
+    1     a|b not a column
+
+    -f, --flag
+        The flag, with a definition long enough that it must wrap onto a second
+        line here. And a continuation line.
+EOF
+	"$APPCTL" __render-help <case.md >got.txt || fail "__render-help"
+	diff want.txt got.txt >&2 || fail "rendered text differs from the expected"
+	# Huge and hostile input: no crash, a bounded refusal.
+	head -c 2000000 /dev/zero | tr '\0' '`' | "$APPCTL" __render-help >/dev/null 2>err
+	[ "$?" -eq 3 ] || fail "over 1 MiB: not refused with exit 3"
+	grep -q 'input over 1 MiB' err || fail "over 1 MiB: no message"
+	printf '| a |\n```\n**\n[x](\n`' | "$APPCTL" __render-help >got.txt || fail "malformed input"
+}
+
 # A pager only on a terminal, never with --json; when none can run, plain
 # output. `script` gives appctl a terminal; the pager records what it gets.
 test_pager_only_on_a_terminal()
@@ -253,6 +331,6 @@ test_outside_a_repository()
 	expect_stderr_contains "appctl: "
 }
 
-run_tests test_every_command_has_a_page test_help_is_text_not_markdown \
+run_tests test_every_command_has_a_page test_help_is_text_not_markdown test_render_constructs \
 	test_pager_only_on_a_terminal test_man_pages test_install test_bash_completion \
 	test_zsh_completion test_usage_errors test_outside_a_repository
