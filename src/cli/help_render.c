@@ -13,7 +13,7 @@
  *   "# title(1)"            the page title, shown as a man page header
  *   "## H", "### H"         sections and subsections
  *   ``` ... ```             code, shown verbatim and indented
- *   "| a | b |" rows        tables (a "---" row is dropped)
+ *   "| a | b |" rows        tables of up to 8 columns (a "---" row is dropped)
  *   "- ", "* ", "1. "       list items; indented lines continue them
  *   "TERM" then ": text"    a definition; indented lines continue it
  *   `code`, **bold**, [text](url), \-escapes inline
@@ -409,8 +409,12 @@ static size_t table_cells(appctl_strbuf *cells, size_t max, line l)
 		if (i >= l.len && a == z && end == l.len)
 			break; /* nothing after the last bar */
 		inline_text(&cells[n], l.s + a, z - a, 0);
+		/* A NUL, so that even an empty cell has a string. */
 		appctl_strbuf_putc(&cells[n], '\0');
-		cells[n].len--;
+		if (cells[n].failed)
+			cells[n].len = 0; /* out of memory: an empty cell */
+		else
+			cells[n].len--;
 		n++;
 	}
 	return n;
