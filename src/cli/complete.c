@@ -31,7 +31,8 @@ static void set_add(word_set *set, const char *s, size_t len, int takes_value)
 	if (len == 0 || len >= MAX_WORD)
 		return;
 	for (i = 0; i < set->count; i++) {
-		if (strlen(set->words[i]) == len && memcmp(set->words[i], s, len) == 0) {
+		if (strlen(set->words[i]) == len &&
+			memcmp(set->words[i], s, len) == 0) {
 			set->takes_value[i] |= takes_value;
 			return;
 		}
@@ -64,8 +65,8 @@ static size_t option_length(const char *s, const char *end)
 	n = s + 1 < end && s[1] == '-' ? 2 : 1;
 	if (s + n >= end || !isalnum((unsigned char)s[n]))
 		return 0;
-	while (s + n < end && (isalnum((unsigned char)s[n]) || s[n] == '-' ||
-		s[n] == '_'))
+	while (s + n < end &&
+		(isalnum((unsigned char)s[n]) || s[n] == '-' || s[n] == '_'))
 		n++;
 	return n;
 }
@@ -95,8 +96,10 @@ static void scan_term(word_set *opts, const char *s, const char *end)
 		if (n > 0) {
 			const char *after = tick + 1 + n;
 
-			set_add(opts, tick + 1, n, (after < close && (*after == ' ' ||
-				*after == '=') && is_placeholder(after + 1, close)));
+			set_add(opts, tick + 1, n,
+				(after < close &&
+					(*after == ' ' || *after == '=') &&
+					is_placeholder(after + 1, close)));
 		}
 		s = close + 1;
 	}
@@ -125,7 +128,8 @@ static void scan_synopsis(word_set *opts, word_set *subs, const char *cmd,
 		if (w == e)
 			break;
 		if (!seen_cmd) {
-			seen_cmd = (size_t)(e - w) == cmd_len && memcmp(w, cmd, cmd_len) == 0;
+			seen_cmd = (size_t)(e - w) == cmd_len &&
+				memcmp(w, cmd, cmd_len) == 0;
 			continue;
 		}
 		while (w < e && (*w == '[' || *w == '|'))
@@ -142,8 +146,9 @@ static void scan_synopsis(word_set *opts, word_set *subs, const char *cmd,
 		} else if (first && islower((unsigned char)*w)) {
 			size_t len = 0;
 
-			while (w + len < e && (islower((unsigned char)w[len]) ||
-				w[len] == '-'))
+			while (w + len < e &&
+				(islower((unsigned char)w[len]) ||
+					w[len] == '-'))
 				len++;
 			if (w + len == e)
 				set_add(subs, w, len, 0);

@@ -29,7 +29,7 @@ static int help_width(void)
 	struct winsize ws;
 
 	if (help_page && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 &&
-	    ws.ws_col >= 40 && ws.ws_col < HELP_WIDTH)
+		ws.ws_col >= 40 && ws.ws_col < HELP_WIDTH)
 		return ws.ws_col;
 	return HELP_WIDTH;
 }
@@ -49,7 +49,7 @@ static int run_pager(const char *spec, const char *text, size_t len)
 	if (!copy)
 		return -1;
 	for (word = strtok_r(copy, " \t", &save); word && n < MAX_PAGER_WORDS;
-	     word = strtok_r(NULL, " \t", &save))
+		word = strtok_r(NULL, " \t", &save))
 		argv[n++] = word;
 	argv[n] = NULL;
 	if (n == 0) {
@@ -98,7 +98,8 @@ int appctl_help_render_stdin(void)
 
 	while ((n = fread(chunk, 1, sizeof(chunk), stdin)) > 0) {
 		if (md.len + n > HELP_INPUT_MAX) {
-			fputs("appctl: __render-help: input over 1 MiB\n", stderr);
+			fputs("appctl: __render-help: input over 1 MiB\n",
+				stderr);
 			appctl_strbuf_dispose(&md);
 			return 3;
 		}

@@ -37,10 +37,10 @@ typedef struct line {
 typedef struct render {
 	appctl_strbuf out;
 	int width;
-	int bold;        /* emit ANSI for the markers */
-	int bold_now;    /* a marker left bold on across words */
-	int indent;      /* of body text in the current section */
-	int any;         /* something was written */
+	int bold;     /* emit ANSI for the markers */
+	int bold_now; /* a marker left bold on across words */
+	int indent;   /* of body text in the current section */
+	int any;      /* something was written */
 } render;
 
 static int is_blank(line l)
@@ -99,14 +99,16 @@ static size_t visible_width(const char *s, size_t len)
 }
 
 /* Appends `len` bytes of inline Markdown to `b` as styled text. */
-static void inline_text(appctl_strbuf *b, const char *s, size_t len, int in_bold)
+static void inline_text(appctl_strbuf *b, const char *s, size_t len,
+	int in_bold)
 {
 	size_t i = 0;
 
 	while (i < len) {
 		char c = s[i];
 
-		if (c == '\\' && i + 1 < len && ispunct((unsigned char)s[i + 1])) {
+		if (c == '\\' && i + 1 < len &&
+			ispunct((unsigned char)s[i + 1])) {
 			appctl_strbuf_putc(b, s[i + 1]);
 			i += 2;
 		} else if (c == '`') {
@@ -119,7 +121,8 @@ static void inline_text(appctl_strbuf *b, const char *s, size_t len, int in_bold
 
 				while (k < ticks && s[j + k] == '`')
 					k++;
-				if (k == ticks && (j + k == len || s[j + k] != '`')) {
+				if (k == ticks &&
+					(j + k == len || s[j + k] != '`')) {
 					close = j;
 					found = 1;
 					break;
@@ -134,7 +137,8 @@ static void inline_text(appctl_strbuf *b, const char *s, size_t len, int in_bold
 				appctl_strbuf_putc(b, BOLD_ON);
 			/* "`` `x` ``": the spaces inside the ticks are padding. */
 			j = i + ticks;
-			if (ticks > 1 && close > j && s[j] == ' ' && s[close - 1] == ' ') {
+			if (ticks > 1 && close > j && s[j] == ' ' &&
+				s[close - 1] == ' ') {
 				appctl_strbuf_add(b, s + j + 1, close - j - 2);
 			} else {
 				appctl_strbuf_add(b, s + j, close - j);
@@ -159,7 +163,8 @@ static void inline_text(appctl_strbuf *b, const char *s, size_t len, int in_bold
 			}
 			if (!in_bold)
 				appctl_strbuf_putc(b, BOLD_ON);
-			inline_text(b, s + i + 2, (size_t)(end - (s + i + 2)), 1);
+			inline_text(b, s + i + 2, (size_t)(end - (s + i + 2)),
+				1);
 			if (!in_bold)
 				appctl_strbuf_putc(b, BOLD_OFF);
 			i = (size_t)(end - s) + 2;
@@ -187,11 +192,14 @@ static void inline_text(appctl_strbuf *b, const char *s, size_t len, int in_bold
 				i++;
 				continue;
 			}
-			inline_text(b, s + i + 1, (size_t)(mid - (s + i + 1)), in_bold);
-			if ((size_t)(end - mid) > 9 && (strncmp(mid + 2, "http://", 7) == 0 ||
-				strncmp(mid + 2, "https://", 8) == 0)) {
+			inline_text(b, s + i + 1, (size_t)(mid - (s + i + 1)),
+				in_bold);
+			if ((size_t)(end - mid) > 9 &&
+				(strncmp(mid + 2, "http://", 7) == 0 ||
+					strncmp(mid + 2, "https://", 8) == 0)) {
 				appctl_strbuf_puts(b, " <");
-				appctl_strbuf_add(b, mid + 2, (size_t)(end - mid - 2));
+				appctl_strbuf_add(b, mid + 2,
+					(size_t)(end - mid - 2));
 				appctl_strbuf_putc(b, '>');
 			}
 			i = (size_t)(end - s) + 1;
@@ -293,8 +301,8 @@ static void wrap(render *r, const char *s, size_t len, int first, int indent,
  * without its first `skip_first` bytes and the others without their
  * indentation, so that `code` and **bold** may span lines.
  */
-static void join_lines(appctl_strbuf *b, const line *lines, size_t from, size_t to,
-	size_t skip_first)
+static void join_lines(appctl_strbuf *b, const line *lines, size_t from,
+	size_t to, size_t skip_first)
 {
 	appctl_strbuf raw = APPCTL_STRBUF_INIT;
 	size_t i;
@@ -325,7 +333,8 @@ static void paragraph(render *r, const line *lines, size_t from, size_t to,
 	if (b.failed) {
 		r->out.failed = 1;
 	} else {
-		wrap(r, b.ptr ? b.ptr : "", b.len, first, indent, first_written);
+		wrap(r, b.ptr ? b.ptr : "", b.len, first, indent,
+			first_written);
 	}
 	appctl_strbuf_dispose(&b);
 }
@@ -447,7 +456,9 @@ static void table(render *r, const line *lines, size_t from, size_t to)
 		memset(cells, 0, sizeof(cells));
 		n = table_cells(cells, MAX_COLUMNS, lines[i]);
 		for (c = 0; c < n; c++) {
-			size_t w = cells[c].ptr ? visible_width(cells[c].ptr, cells[c].len) : 0;
+			size_t w = cells[c].ptr
+				? visible_width(cells[c].ptr, cells[c].len)
+				: 0;
 
 			if (w > widths[c])
 				widths[c] = w;
@@ -476,21 +487,26 @@ static void table(render *r, const line *lines, size_t from, size_t to)
 			put_styled(r, text, cells[c].len);
 			if (header)
 				put_styled(r, (const char[]){ BOLD_OFF }, 1);
-			put_spaces(r, (int)(widths[c] + 2 - visible_width(text, cells[c].len)));
+			put_spaces(r,
+				(int)(widths[c] + 2 -
+					visible_width(text, cells[c].len)));
 		}
 		/* The last cell wraps under itself, or a little in when too narrow. */
 		if (header)
 			appctl_strbuf_putc(&last, BOLD_ON);
 		if (n > 0 && cells[n - 1].ptr)
-			appctl_strbuf_add(&last, cells[n - 1].ptr, cells[n - 1].len);
+			appctl_strbuf_add(&last, cells[n - 1].ptr,
+				cells[n - 1].len);
 		if (header)
 			appctl_strbuf_putc(&last, BOLD_OFF);
 		if (last.failed)
 			r->out.failed = 1;
 		else
 			wrap(r, last.ptr, last.len, (int)col,
-				col + 20 <= (size_t)r->width ? (int)col
-				: r->indent + DEFINITION_INDENT, 1);
+				col + 20 <= (size_t)r->width
+					? (int)col
+					: r->indent + DEFINITION_INDENT,
+				1);
 		for (c = 0; c < n; c++)
 			appctl_strbuf_dispose(&cells[c]);
 		appctl_strbuf_dispose(&last);
@@ -499,8 +515,11 @@ static void table(render *r, const line *lines, size_t from, size_t to)
 			for (c = 0; c < ncols; c++) {
 				size_t k, w = widths[c];
 
-				if (c + 1 == ncols && col + w > (size_t)r->width)
-					w = col + 4 < (size_t)r->width ? (size_t)r->width - col : 4;
+				if (c + 1 == ncols &&
+					col + w > (size_t)r->width)
+					w = col + 4 < (size_t)r->width
+						? (size_t)r->width - col
+						: 4;
 				for (k = 0; k < w; k++)
 					appctl_strbuf_putc(&r->out, '-');
 				if (c + 1 < ncols)
@@ -590,7 +609,8 @@ char *appctl_help_render(const char *page, int width, int bold)
 			continue;
 		}
 		/* One blank line between blocks that Markdown separates. */
-		if (r.any && ((blank_before && !after_heading) || starts(l, "## ")))
+		if (r.any &&
+			((blank_before && !after_heading) || starts(l, "## ")))
 			appctl_strbuf_putc(&r.out, '\n');
 		blank_before = 0;
 		after_heading = 0;
@@ -611,7 +631,8 @@ char *appctl_help_render(const char *page, int width, int bold)
 					continue;
 				}
 				put_spaces(&r, r.indent + CODE_INDENT);
-				appctl_strbuf_add(&r.out, lines[i].s, lines[i].len);
+				appctl_strbuf_add(&r.out, lines[i].s,
+					lines[i].len);
 				end_line(&r);
 			}
 			i++; /* the closing fence (or the end of an unclosed one) */
@@ -623,28 +644,35 @@ char *appctl_help_render(const char *page, int width, int bold)
 		} else if ((marker = list_marker(l)) > 0) {
 			/* The item and its indented continuation lines. */
 			for (j = i + 1; j < n && !is_blank(lines[j]) &&
-				leading_spaces(lines[j]) >= 2 && !list_marker(lines[j]); j++)
+				leading_spaces(lines[j]) >= 2 &&
+				!list_marker(lines[j]);
+				j++)
 				;
 			put_spaces(&r, r.indent);
 			if (l.s[0] == '-' || l.s[0] == '*')
 				appctl_strbuf_puts(&r.out, "- ");
 			else
 				appctl_strbuf_add(&r.out, l.s, marker);
-			paragraph(&r, lines, i, j, marker, r.indent + (int)marker,
-				r.indent + (int)marker, 1);
+			paragraph(&r, lines, i, j, marker,
+				r.indent + (int)marker, r.indent + (int)marker,
+				1);
 			i = j;
 		} else if (i + 1 < n && starts(lines[i + 1], ": ")) {
 			/* TERM, then ": definition" and its indented lines. */
-			paragraph(&r, lines, i, i + 1, 0, r.indent, r.indent, 0);
+			paragraph(&r, lines, i, i + 1, 0, r.indent, r.indent,
+				0);
 			for (j = i + 2; j < n && !is_blank(lines[j]) &&
-				leading_spaces(lines[j]) >= 2; j++)
+				leading_spaces(lines[j]) >= 2;
+				j++)
 				;
-			paragraph(&r, lines, i + 1, j, 2, r.indent + DEFINITION_INDENT,
+			paragraph(&r, lines, i + 1, j, 2,
+				r.indent + DEFINITION_INDENT,
 				r.indent + DEFINITION_INDENT, 0);
 			i = j;
 		} else {
 			for (j = i + 1; j < n && !is_blank(lines[j]) &&
-				!starts_block(lines, n, j); j++)
+				!starts_block(lines, n, j);
+				j++)
 				;
 			paragraph(&r, lines, i, j, leading_spaces(l), r.indent,
 				r.indent, 0);
