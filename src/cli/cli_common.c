@@ -7,6 +7,7 @@
 #include "appctl/rules.h"
 #include "cli.h"
 #include "help.h"
+#include "help_render.h"
 
 static const appctl_opt *find_long(const appctl_opt *opts, const char *name,
 	size_t len)
@@ -91,10 +92,8 @@ int appctl_cli_print_help(const char *command)
 	const appctl_help_page *p;
 
 	for (p = appctl_help_pages; p->name; p++) {
-		if (strcmp(p->name, command) == 0) {
-			fputs(p->text, stdout);
-			return 0;
-		}
+		if (strcmp(p->name, command) == 0)
+			return appctl_help_show(p->text) < 0 ? -2 : 0;
 	}
 	return -1;
 }
