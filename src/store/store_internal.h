@@ -137,8 +137,13 @@ appctl_error *store_ref_commit(git_oid *out, int *found, git_repository *git,
 	const char *name);
 
 /* The starter files `init` writes into an empty repository. */
-extern const char store_starter_policy[];
-extern const char store_starter_signers[];
+/*
+ * The starter appctl.json and allowed_signers for the approvers `s` (at
+ * least one; principals and key lines already checked). The caller frees
+ * *policy and *signers with free().
+ */
+appctl_error *store_starter_build(char **policy, char **signers,
+	const appctl_init_signer *s, size_t n);
 extern const char store_starter_app_dir[];
 extern const char store_starter_app[];
 
