@@ -72,6 +72,17 @@ appctl_error *appctl_repo_load_snapshot(appctl_snapshot **out,
 appctl_error *appctl_worktree_load_snapshot(appctl_snapshot **out,
 	const char *dir);
 
+/*
+ * The one answer when appctl's records are not in this repository: `what`
+ * ("refs/appctl/log", "branch 'staging'") is missing. In a clone (any
+ * remote configured) that is the sync's job: an APPCTL_ESYSTEM error
+ * (exit 4) saying to run 'appctl sync', with the `git fetch` refspecs that
+ * do the same by hand. Without a remote it says to run 'appctl init'.
+ * Every command that finds the log or an environment branch missing
+ * returns this, so the cause has one message and one exit status.
+ */
+appctl_error *appctl_repo_not_synced(appctl_repo *repo, const char *what);
+
 /* A git config string (e.g. "user.email") in *out (caller frees), NULL if unset. */
 appctl_error *appctl_repo_config_string(char **out, appctl_repo *repo,
 	const char *key);

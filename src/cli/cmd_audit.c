@@ -575,6 +575,11 @@ appctl_error *cmd_audit(appctl_cli *cli, int argc, char **argv)
 			err->code = APPCTL_EDENIED;
 		goto cleanup;
 	}
+	/* No log at all is a clone that has not synced, as for every command. */
+	if (c.count == 0) {
+		err = appctl_repo_not_synced(cli->repo, APPCTL_LOG_REF);
+		goto cleanup;
+	}
 	/* The walk runs newest first; the audit reads as history does: oldest first. */
 	for (i = 0; i < c.count / 2; i++) {
 		appctl_logged t = c.events[i];

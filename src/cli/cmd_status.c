@@ -122,13 +122,13 @@ static appctl_error *assess(env_report *r, appctl_cli *cli,
 		snprintf(ref, sizeof(ref), "refs/heads/%s", r->env);
 		err = appctl_ref_read(r->commit, &found, cli->repo, ref);
 		if (!err && !found)
-			err = appctl_error_new(APPCTL_EINPUT, "%s: branch missing", ref);
+			err = appctl_repo_not_synced(cli->repo, ref);
 	}
 	if (!err && r->source) {
 		snprintf(ref, sizeof(ref), "refs/heads/%s", r->source);
 		err = appctl_ref_read(r->source_head, &found, cli->repo, ref);
 		if (!err && !found)
-			err = appctl_error_new(APPCTL_EINPUT, "%s: branch missing", ref);
+			err = appctl_repo_not_synced(cli->repo, ref);
 	}
 	if (!err && r->source) {
 		const appctl_env_state *e;

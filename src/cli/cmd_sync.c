@@ -1,4 +1,4 @@
-/* cmd_sync.c: `appctl sync [--drop EVENT] [REMOTE]`: merge the event log with a remote's by re-parenting events, then push log, releases and tags in one atomic compare-and-swap push. */
+/* cmd_sync.c: `appctl sync [--fetch] [--drop EVENT] [REMOTE]`: merge the event log with a remote's by re-parenting events, then push log, releases and tags in one atomic compare-and-swap push. */
 #include "sync.h"
 
 #include <stdarg.h>
@@ -26,6 +26,7 @@ typedef struct sync_ctx {
 	appctl_remote_spec spec;      /* what git is given, where the copies go */
 	const char *prefix;           /* spec.track: refs/appctl/remote/<remote>/ */
 	const char *drop;             /* --drop: the event to remove first; NULL done */
+	int fetch_only;               /* --fetch: judge and adopt, never push */
 	char dropped[41];             /* the event --drop removed */
 	appctl_strbuf drop_line;      /* what --drop did, kept across attempts */
 	appctl_remote_refs adv;       /* what the remote advertised at the fetch */
@@ -1238,6 +1239,13 @@ static appctl_error *attempt(sync_ctx *s)
 	}
 	if (!err)
 		err = follow_tags(s);
+	if (!err && s->fetch_only) {
+		/* Read-only towards the remote: what it lacks stays here, said so. */
+		if (strcmp(s->merged, s->remote_log) != 0)
+			err = say(s, "%s lacks local events: not pushed (--fetch); "
+				"'appctl sync %s' pushes them", s->remote, s->remote);
+		return err;
+	}
 	if (!err)
 		err = push(s);
 	return err;
@@ -1294,7 +1302,7 @@ static appctl_error *print_report(const sync_ctx *s, FILE *out)
 
 /* appctl_sync_run, and first, with `drop`, `sync --drop`. */
 static appctl_error *sync_run(appctl_cli *cli, const char *remote,
-	const char *drop, FILE *out)
+	const char *drop, int fetch_only, FILE *out)
 {
 	appctl_error *err = NULL;
 	sync_ctx s;
@@ -1307,6 +1315,7 @@ static appctl_error *sync_run(appctl_cli *cli, const char *remote,
 	s.cli = cli;
 	s.remote = remote;
 	s.drop = drop;
+	s.fetch_only = fetch_only;
 	err = appctl_remote_resolve(&s.spec, cli->repo, remote);
 	if (err) {
 		appctl_remote_spec_dispose(&s.spec);
@@ -1343,16 +1352,17 @@ static appctl_error *sync_run(appctl_cli *cli, const char *remote,
 
 appctl_error *appctl_sync_run(appctl_cli *cli, const char *remote, FILE *out)
 {
-	return sync_run(cli, remote, NULL, out);
+	return sync_run(cli, remote, NULL, 0, out);
 }
 
 appctl_error *cmd_sync(appctl_cli *cli, int argc, char **argv)
 {
 	const char *pos[1] = { NULL }, *drop = NULL;
-	int npos = 0, help = 0, json = 0;
+	int npos = 0, help = 0, json = 0, fetch_only = 0;
 	const appctl_opt opts[] = {
 		{ "json", 0, APPCTL_OPT_FLAG, &json, NULL },
 		{ "drop", 0, APPCTL_OPT_STRING, &drop, "EVENT" },
+		{ "fetch", 0, APPCTL_OPT_FLAG, &fetch_only, NULL },
 		{ 0 }
 	};
 	appctl_error *err;
@@ -1365,5 +1375,10 @@ appctl_error *cmd_sync(appctl_cli *cli, int argc, char **argv)
 		return NULL;
 	}
 	cli->json |= json;
-	return sync_run(cli, npos ? pos[0] : "origin", drop, stdout);
+	/* --drop rewrites what the remote will be sent: it needs a push to mean anything. */
+	if (fetch_only && drop)
+		return appctl_error_new(APPCTL_EUSAGE,
+			"sync: --fetch and --drop do not go together");
+	return sync_run(cli, npos ? pos[0] : "origin", drop, fetch_only,
+		stdout);
 }

@@ -211,9 +211,7 @@ appctl_error *appctl_env_locate(const appctl_env_state **entry,
 	if (err)
 		return err;
 	if (!*state)
-		return appctl_error_new(APPCTL_EINPUT,
-			"%s: no event log in this repository; run 'appctl init'",
-			APPCTL_LOG_REF);
+		return appctl_repo_not_synced(repo, APPCTL_LOG_REF);
 	*entry = appctl_log_state_env(*state, env);
 	if (!*entry)
 		return appctl_error_new(APPCTL_EUSAGE,
@@ -237,9 +235,7 @@ appctl_error *appctl_env_locate(const appctl_env_state **entry,
 	 * would approve what nobody reviewed.
 	 */
 	if (!found)
-		return appctl_error_new(APPCTL_EINPUT,
-			"%s: branch missing: the log has %s at %.12s",
-			ref, env, (*entry)->commit);
+		return appctl_repo_not_synced(repo, ref);
 	if (strcmp(branch, (*entry)->commit) != 0)
 		return appctl_error_new(APPCTL_EINPUT,
 			"%s: branch moved outside appctl: it is at %.12s, the log "
