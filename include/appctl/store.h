@@ -83,6 +83,16 @@ appctl_error *appctl_worktree_load_snapshot(appctl_snapshot **out,
  */
 appctl_error *appctl_repo_not_synced(appctl_repo *repo, const char *what);
 
+/*
+ * How many definition files (appctl.json, `signers_file` when not NULL,
+ * anything under apps/) differ between the working tree (and index) and
+ * HEAD, untracked ones included, in *count; *example names the first one
+ * (caller frees; NULL when none). 0 for a bare repository. For the hint
+ * that `validate` read a commit, not those edits.
+ */
+appctl_error *appctl_repo_definitions_dirty(size_t *count, char **example,
+	appctl_repo *repo, const char *signers_file);
+
 /* A git config string (e.g. "user.email") in *out (caller frees), NULL if unset. */
 appctl_error *appctl_repo_config_string(char **out, appctl_repo *repo,
 	const char *key);

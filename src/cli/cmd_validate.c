@@ -300,6 +300,27 @@ static appctl_error *emit_input_error(appctl_error *err, int sarif,
 	return err;
 }
 
+/*
+ * Without a revision validate reads HEAD: edits not committed yet are not
+ * what it judged, so say so (on stderr: the report itself stays HEAD's).
+ */
+static void hint_worktree(appctl_cli *cli, const appctl_snapshot *snap)
+{
+	appctl_error *err;
+	char *example = NULL;
+	size_t count = 0;
+
+	err = appctl_repo_definitions_dirty(&count, &example, cli->repo,
+		snap->policy ? snap->policy->signers : NULL);
+	if (!err && count)
+		fprintf(stderr, "appctl: note: validated HEAD, but %zu definition "
+			"file%s ha%s uncommitted changes (%s); 'appctl validate "
+			"--worktree' checks them\n", count, count == 1 ? "" : "s",
+			count == 1 ? "s" : "ve", example ? example : "");
+	appctl_error_free(err);
+	free(example);
+}
+
 appctl_error *cmd_validate(appctl_cli *cli, int argc, char **argv)
 {
 	const char *pos[1] = { NULL }, *at = NULL, *rev;
@@ -366,6 +387,8 @@ appctl_error *cmd_validate(appctl_cli *cli, int argc, char **argv)
 	err = appctl_lint(&findings, snap, today);
 	if (err)
 		goto done;
+	if (!worktree && !npos)
+		hint_worktree(cli, snap);
 	loc = calloc(findings.count ? findings.count : 1, sizeof(*loc));
 	if (!loc) {
 		err = appctl_error_nomem();

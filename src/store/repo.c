@@ -714,6 +714,50 @@ cleanup:
 	git_config_free(config);
 }
 
+appctl_error *appctl_repo_definitions_dirty(size_t *count, char **example,
+	appctl_repo *repo, const char *signers_file)
+{
+	git_status_options opts;
+	git_status_list *list = NULL;
+	char *paths[3];
+	const git_status_entry *e;
+	const char *path;
+	size_t i, n;
+
+	*count = 0;
+	*example = NULL;
+	if (git_repository_is_bare(repo->git))
+		return NULL;
+	if (git_status_options_init(&opts, GIT_STATUS_OPTIONS_VERSION) < 0)
+		return store_git_error("git status");
+	paths[0] = (char *)"appctl.json";
+	paths[1] = (char *)"apps/";
+	paths[2] = (char *)(signers_file ? signers_file : "allowed_signers");
+	opts.show = GIT_STATUS_SHOW_INDEX_AND_WORKDIR;
+	opts.flags = GIT_STATUS_OPT_INCLUDE_UNTRACKED |
+		GIT_STATUS_OPT_RECURSE_UNTRACKED_DIRS;
+	opts.pathspec.strings = paths;
+	opts.pathspec.count = 3;
+	if (git_status_list_new(&list, repo->git, &opts) < 0)
+		return store_git_error("git status");
+	n = git_status_list_entrycount(list);
+	for (i = 0; i < n; i++) {
+		e = git_status_byindex(list, i);
+		if (!e || e->status == GIT_STATUS_CURRENT ||
+			(e->status & GIT_STATUS_IGNORED))
+			continue;
+		path = e->index_to_workdir ? e->index_to_workdir->new_file.path
+			: e->head_to_index ? e->head_to_index->new_file.path : NULL;
+		if (!path)
+			continue;
+		if (!*example)
+			*example = strdup(path);
+		(*count)++;
+	}
+	git_status_list_free(list);
+	return NULL;
+}
+
 appctl_error *appctl_repo_not_synced(appctl_repo *repo, const char *what)
 {
 	char remote[256];
