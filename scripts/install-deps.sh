@@ -22,7 +22,8 @@ set -euo pipefail
 
 # Build, test and fuzz dependencies. clang is only for the libFuzzer build;
 # openssh-client provides ssh-keygen, which signs and verifies approvals;
-# jq reads JSON output in the CLI tests.
+# jq reads JSON output in the CLI tests; bsdutils provides script(1), which
+# gives the progress tests a terminal (essential on Debian, listed anyway).
 packages=(
 	build-essential
 	cmake
@@ -36,6 +37,7 @@ packages=(
 	libcmocka-dev
 	clang
 	jq
+	bsdutils
 )
 
 # Test-only: the servers tests/cli/server_setups.sh runs (sshd with git-shell,

@@ -6,6 +6,7 @@
 
 #include "appctl/error.h"
 #include "appctl/model.h"
+#include "appctl/progress.h"
 
 typedef struct appctl_repo appctl_repo;
 
@@ -64,6 +65,14 @@ appctl_error *appctl_repo_resolve(char out[41], appctl_repo *repo,
  */
 appctl_error *appctl_repo_load_snapshot(appctl_snapshot **out,
 	appctl_repo *repo, const char *commit_hex);
+
+/*
+ * appctl_repo_load_snapshot, reporting each app file read through
+ * `progress` (may be NULL).
+ */
+appctl_error *appctl_repo_load_snapshot_progress(appctl_snapshot **out,
+	appctl_repo *repo, const char *commit_hex,
+	const appctl_progress *progress);
 
 /*
  * The same from the files under `dir` (a working tree): for

@@ -212,6 +212,7 @@ appctl_error *cmd_approve(appctl_cli *cli, int argc, char **argv)
 		return NULL;
 	}
 	json |= cli->json;
+	cli->json = json;
 	if (npos < 1)
 		return appctl_error_new(APPCTL_EUSAGE,
 			"approve needs an environment; see 'appctl approve --help'");

@@ -8,6 +8,7 @@
 #include <cjson/cJSON.h>
 
 #include "appctl/chain.h"
+#include "appctl/progress.h"
 #include "appctl/clock.h"
 #include "appctl/json.h"
 #include "appctl/judge.h"
@@ -16,9 +17,8 @@
 #include "appctl/rules.h"
 #include "appctl/strbuf.h"
 #include "cli_release.h"
+#include "progress.h"
 
-/* Below this many events a progress line would only flicker. */
-#define AUDIT_PROGRESS_MIN 1000
 
 /* The release commits of one environment, by release number, as the log made them. */
 typedef struct env_releases {
@@ -41,7 +41,7 @@ typedef struct audit_ctx {
 	char **protected_envs;     /* every environment but the first */
 	size_t protected_count;
 	int *reviewed;             /* per event: -1 not break-glass, else 0/1 */
-	int progress;
+	cli_progress progress;     /* events verified, on a terminal */
 	/* The first problem found. */
 	char *problem;
 	size_t bad;
@@ -298,14 +298,9 @@ static appctl_error *verify_refs(audit_ctx *c, const appctl_log_state *state)
 
 static void show_progress(size_t done, size_t total, void *arg)
 {
-	const audit_ctx *c = arg;
+	audit_ctx *c = arg;
 
-	if (!c->progress)
-		return;
-	if (done == total)
-		fputs("\r\033[K", stderr);
-	else if (done % 256 == 0)
-		fprintf(stderr, "\raudit: verified %zu of %zu events", done, total);
+	appctl_progress_step(&c->progress.hooks, done, total);
 }
 
 /* The index of the event with `id`, or c->count. */
@@ -597,8 +592,10 @@ appctl_error *cmd_audit(appctl_cli *cli, int argc, char **argv)
 	if ((err = build_map(&c)))
 		goto cleanup;
 	if (verify) {
-		c.progress = isatty(STDERR_FILENO) && c.count >= AUDIT_PROGRESS_MIN;
-		if ((err = verify_all(&c)))
+		cli_progress_start(&c.progress, json, "audit", "events verified");
+		err = verify_all(&c);
+		cli_progress_end(&c.progress);
+		if (err)
 			goto cleanup;
 	}
 	if (json) {

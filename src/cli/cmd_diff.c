@@ -9,6 +9,7 @@
 #include "appctl/json.h"
 #include "appctl/strbuf.h"
 #include "cli.h"
+#include "progress.h"
 
 /* The two sides as given on the command line and as resolved. */
 typedef struct diff_sides {
@@ -131,7 +132,7 @@ cleanup:
  */
 static appctl_error *diff_listings(appctl_changes *out, appctl_repo *repo,
 	const diff_sides *sides, const appctl_app_listing *a,
-	const appctl_app_listing *b)
+	const appctl_app_listing *b, const appctl_progress *progress)
 {
 	appctl_error *err = NULL;
 	appctl_arena *scratch = NULL;
@@ -168,6 +169,8 @@ static appctl_error *diff_listings(appctl_changes *out, appctl_repo *repo,
 		if (c >= 0)
 			j++;
 		err = diff_one_app(out, &run, x, y);
+		appctl_progress_step(progress, i + j,
+			a->app_count + b->app_count);
 	}
 	if (!err)
 		appctl_changes_sort(out);
@@ -492,6 +495,7 @@ appctl_error *cmd_diff(appctl_cli *cli, int argc, char **argv)
 	appctl_error *err;
 	appctl_risk threshold = APPCTL_RISK_HIGH;
 	diff_sides sides;
+	cli_progress progress;
 	size_t i, reached = 0;
 	int have_changes = 0;
 
@@ -524,6 +528,8 @@ appctl_error *cmd_diff(appctl_cli *cli, int argc, char **argv)
 	err = appctl_repo_open(&cli->repo, cli->dir);
 	if (err)
 		return err;
+	/* Hundreds of apps take a while: a counter on a terminal, nothing elsewhere. */
+	cli_progress_start(&progress, json, "diff", "app folders compared");
 	if (appctl_changes_init(&changes) != 0)
 		return appctl_error_nomem();
 	have_changes = 1;
@@ -531,8 +537,10 @@ appctl_error *cmd_diff(appctl_cli *cli, int argc, char **argv)
 	    (err = appctl_repo_resolve(sides.to, cli->repo, sides.to_rev)) ||
 	    (err = list_side(&from, cli->repo, sides.from, sides.from_rev)) ||
 	    (err = list_side(&to, cli->repo, sides.to, sides.to_rev)) ||
-	    (err = diff_listings(&changes, cli->repo, &sides, from, to)))
+	    (err = diff_listings(&changes, cli->repo, &sides, from, to,
+		    &progress.hooks)))
 		goto cleanup;
+	cli_progress_end(&progress);
 	if (json)
 		err = print_json(&changes, &sides);
 	else if (markdown)
@@ -550,8 +558,10 @@ appctl_error *cmd_diff(appctl_cli *cli, int argc, char **argv)
 			reached, reached == 1 ? "" : "s",
 			appctl_risk_name(threshold), fail_on);
 cleanup:
-	if (have_changes)
+	if (have_changes) {
+		cli_progress_end(&progress);
 		appctl_changes_dispose(&changes);
+	}
 	appctl_app_listing_free(to);
 	appctl_app_listing_free(from);
 	return err;

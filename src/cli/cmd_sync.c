@@ -1,4 +1,5 @@
 /* cmd_sync.c: `appctl sync [--fetch] [--drop EVENT] [REMOTE]`: merge the event log with a remote's by re-parenting events, then push log, releases and tags in one atomic compare-and-swap push. */
+#include "progress.h"
 #include "sync.h"
 
 #include <stdarg.h>
@@ -13,6 +14,7 @@
 #include "appctl/remote.h"
 #include "appctl/strbuf.h"
 #include "appctl/chain.h"
+#include "appctl/progress.h"
 #include "appctl/clock.h"
 #include "appctl/verify.h"
 
@@ -41,7 +43,16 @@ typedef struct sync_ctx {
 	size_t fetched;               /* events the remote had that this clone lacked */
 	size_t reparented;            /* local events put on top of the remote's */
 	appctl_strbuf lines;          /* one line per thing done */
+	cli_progress progress;        /* events judged, on a terminal */
 } sync_ctx;
+
+/* Each fetched event judged: a counter, for logs of thousands of events. */
+static void show_progress(size_t done, size_t total, void *arg)
+{
+	sync_ctx *s = arg;
+
+	appctl_progress_step(&s->progress.hooks, done, total);
+}
 
 static appctl_error *say(sync_ctx *s, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
@@ -344,7 +355,8 @@ static appctl_error *verify_merged(sync_ctx *s, const char *base)
 		return err;
 	appctl_judge_ctx_init(&ctx, s->cli->repo, s->chain,
 		APPCTL_JUDGE_RECORDED, appctl_clock_now());
-	err = appctl_log_verify_range(&problem, &ctx, s->merged, NULL, NULL);
+	err = appctl_log_verify_range(&problem, &ctx, s->merged, show_progress,
+		s);
 	if (!err && problem.text) {
 		char *text = appctl_log_problem_describe(&problem);
 		int own = 0;
@@ -1322,6 +1334,7 @@ static appctl_error *sync_run(appctl_cli *cli, const char *remote,
 		return err;
 	}
 	s.prefix = s.spec.track;
+	cli_progress_start(&s.progress, cli->json, "sync", "events judged");
 	srand((unsigned)getpid() ^ (unsigned)time(NULL));
 	for (i = 0; i < SYNC_ATTEMPTS; i++) {
 		err = attempt(&s);
@@ -1332,6 +1345,7 @@ static appctl_error *sync_run(appctl_cli *cli, const char *remote,
 		err = NULL;
 		backoff(i);
 	}
+	cli_progress_end(&s.progress);
 	if (!err) {
 		err = print_report(&s, out);
 	} else if (!cli->json || out != stdout) {

@@ -9,6 +9,7 @@
 #include "appctl/json.h"
 #include "appctl/lint.h"
 #include "cli.h"
+#include "progress.h"
 
 /* A finding with the line it points at (0 when the path is not in the text). */
 typedef struct located {
@@ -333,6 +334,7 @@ appctl_error *cmd_validate(appctl_cli *cli, int argc, char **argv)
 		{ 0 }
 	};
 	appctl_findings findings = APPCTL_FINDINGS_INIT;
+	cli_progress progress;
 	appctl_snapshot *snap = NULL;
 	located *loc = NULL;
 	appctl_error *err;
@@ -348,6 +350,7 @@ appctl_error *cmd_validate(appctl_cli *cli, int argc, char **argv)
 		return NULL;
 	}
 	json |= cli->json;
+	cli->json = json;
 	if (json && sarif)
 		return appctl_error_new(APPCTL_EUSAGE,
 			"--json and --sarif cannot be combined");
@@ -384,7 +387,9 @@ appctl_error *cmd_validate(appctl_cli *cli, int argc, char **argv)
 				worktree ? "worktree" : rev);
 		return err;
 	}
-	err = appctl_lint(&findings, snap, today);
+	cli_progress_start(&progress, json, "validate", "apps checked");
+	err = appctl_lint_progress(&findings, snap, today, &progress.hooks);
+	cli_progress_end(&progress);
 	if (err)
 		goto done;
 	if (!worktree && !npos)

@@ -1162,6 +1162,13 @@ static int compare_findings(const void *pa, const void *pb)
 appctl_error *appctl_lint(appctl_findings *out, const appctl_snapshot *snap,
 	appctl_date today)
 {
+	return appctl_lint_progress(out, snap, today, NULL);
+}
+
+appctl_error *appctl_lint_progress(appctl_findings *out,
+	const appctl_snapshot *snap, appctl_date today,
+	const appctl_progress *progress)
+{
 	lint_ctx ctx;
 	size_t i;
 
@@ -1177,8 +1184,10 @@ appctl_error *appctl_lint(appctl_findings *out, const appctl_snapshot *snap,
 
 	if (ctx.policy)
 		check_policy(&ctx);
-	for (i = 0; i < snap->app_count && !ctx.err; i++)
+	for (i = 0; i < snap->app_count && !ctx.err; i++) {
 		check_app(&ctx, snap->apps[i]);
+		appctl_progress_step(progress, i + 1, snap->app_count);
+	}
 	if (!ctx.err)
 		check_credentials(&ctx);
 	if (!ctx.err && ctx.path.failed)

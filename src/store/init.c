@@ -1051,7 +1051,8 @@ static appctl_error *head_snapshot(git_oid *out, appctl_snapshot **snap,
 		goto cleanup;
 	}
 	git_oid_cpy(out, git_object_id(commit));
-	err = store_read_commit_files(&files, ctx->git, (git_commit *)commit);
+	err = store_read_commit_files(&files, ctx->git, (git_commit *)commit,
+		NULL);
 	if (!err)
 		err = store_files_parse(snap, &files);
 	if (!err && (*snap)->policy->environment_count == 0)

@@ -10,6 +10,7 @@
 #include "appctl/model.h"
 #include "appctl/store.h"
 #include "appctl/event.h"
+#include "appctl/progress.h"
 
 struct appctl_repo {
 	git_repository *git;
@@ -76,7 +77,7 @@ appctl_error *store_files_parse(appctl_snapshot **out,
  * caller disposes, also on error), checking modes and sizes first.
  */
 appctl_error *store_read_commit_files(store_files *files, git_repository *git,
-	const git_commit *commit);
+	const git_commit *commit, const appctl_progress *progress);
 
 /*
  * Finds the regular file at `path` below `root`. *out is a copy the caller
