@@ -166,7 +166,7 @@ appctl_error *appctl_policy_approvability(appctl_approvability *out,
 		if (policy->required[i] <= (int64_t)nkeyed)
 			continue;
 		appctl_strbuf_printf(&b,
-			"a change to a %s needs %lld approvers (approvals.required), "
+			"a change to an app of class %s needs %lld approvers (approvals.required), "
 			"but there %s only %zu allowed approver%s %s",
 			appctl_class_name((appctl_app_class)i),
 			(long long)policy->required[i], nkeyed == 1 ? "is" : "are",
