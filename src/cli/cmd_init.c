@@ -181,6 +181,8 @@ static appctl_error *add_signer(signer_list *l, const char *principal,
 	err = own(l, key);
 	if (!err)
 		err = own(l, p);
+	else
+		free(p);
 	if (!err)
 		err = check_signer(p, key, source);
 	for (i = 0; !err && i < l->count; i++)

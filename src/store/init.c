@@ -461,9 +461,9 @@ static appctl_error *add_warning(init_ctx *ctx, appctl_strbuf *b)
 
 /*
  * Whether release 0's policy can ever be met: a protected environment
- * nobody with a key may approve can never move again without ref
- * surgery, so say so loudly now, while the keys can still be added before
- * anything is promoted.
+ * nobody with a key may approve can never move by a normal promotion
+ * again, so say so loudly now, pointing at the recovery. (Refusing would
+ * reject a valid policy that SPEC §1 has init record as it is.)
  */
 static appctl_error *check_approvable(init_ctx *ctx, const appctl_snapshot *snap)
 {
@@ -479,11 +479,13 @@ static appctl_error *check_approvable(init_ctx *ctx, const appctl_snapshot *snap
 		snap->signers_len, appctl_clock_now());
 	for (i = 0; !err && i < a.missing_count; i++) {
 		appctl_strbuf_printf(&b,
-			"nobody can ever approve a promotion into %s%s: %s; release 0 "
+			"%s a promotion into %s%s: %s; release 0 "
 			"judges every promotion into them, so this needs the "
 			"recovery in 'appctl help init' (RECOVERY); next time commit "
 			"the approvers' keys to %s (PRINCIPAL namespaces=\"appctl\" "
 			"KEY) before running init",
+			a.keyed ? "not every change can get the approvals of"
+				: "nobody can ever approve",
 			p->environments[1], p->environment_count > 2 ? " and later" : "",
 			a.missing[i], p->signers ? p->signers : "allowed_signers");
 		err = add_warning(ctx, &b);
