@@ -62,4 +62,32 @@ test_break_glass_recovery()
 	expect_equal "$c0" "$(ref_id r release/staging/0)" "release 0 untouched"
 }
 
-run_tests test_break_glass_recovery
+# Without break_glass nobody can move the environment: the documented way
+# is a new repository from the definitions, the old one kept as it is.
+test_new_repository_when_nobody_can_sign()
+{
+	local k
+	keyed_org_repo old ""
+	expect_exit 0 "$APPCTL" -C old status staging
+	expect_stdout_contains "CANNOT BE APPROVED"
+	save_refs old
+	# The steps of docs/recovery.md, "When nobody at all can sign".
+	git clone -q old new || fail "git clone"
+	git -C new checkout -q dev || fail "checkout dev"
+	git -C new remote remove origin
+	git -C new config user.name "New Org"
+	git -C new config user.email "tester@example.com"
+	git -C new branch -D staging prod >/dev/null 2>&1
+	git -C new tag -l 'release/*' | xargs -r git -C new tag -d >/dev/null
+	for k in rita ann sam; do
+		echo "$k@example.com namespaces=\"appctl\" $(cut -d' ' -f1,2 "$KEYS/$k.pub")"
+	done >>new/allowed_signers
+	commit_all new "the approvers' keys"
+	expect_exit 0 "$APPCTL" -C new init
+	if grep -q "warning" "$ERR"; then fail "init still warns: $(cat "$ERR")"; fi
+	expect_exit 0 "$APPCTL" -C new status
+	expect_stdout_lacks "CANNOT BE APPROVED"
+	expect_refs_unchanged old
+}
+
+run_tests test_break_glass_recovery test_new_repository_when_nobody_can_sign
