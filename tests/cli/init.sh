@@ -565,6 +565,15 @@ test_starter_needs_a_signer()
 	expect_exit 2 "$APPCTL" -C r init --signer "ann@example.com=nowhere.pub"
 	expect_stderr_contains "cannot read key"
 	expect_exit 2 "$APPCTL" -C r init --signer "ann@example.com"
+	# Huge, binary, or a private key without its .pub: refused, never read whole.
+	head -c 5000000 /dev/zero | tr '\0' 'A' >huge.pub
+	expect_exit 2 "$APPCTL" -C r init --signer "ann@example.com=huge.pub"
+	expect_stderr_contains "not an SSH public key"
+	printf 'ssh-ed25519 \001\377\000AAAA\n' >binary.pub
+	expect_exit 2 "$APPCTL" -C r init --signer "ann@example.com=binary.pub"
+	cp "$KEYS/tester" lonely_private
+	expect_exit 2 "$APPCTL" -C r init --signer "ann@example.com=lonely_private"
+	expect_stderr_contains "is a private key and has no .pub next to it"
 	expect_equal "" "$(git -C r for-each-ref)" "refs after bad signers"
 }
 
