@@ -115,10 +115,7 @@ void appctl_promoter_dispose(appctl_promoter *promoter)
 
 /* ---- the release step ---- */
 
-/*
- * Moves a ref that follows the log. Finding it already where the log says
- * is success: another appctl command's roll forward got there first.
- */
+/* A short random pause, longer with each attempt, so racing processes drift apart. */
 static void jitter_sleep(int attempt)
 {
 	struct timespec ts;
@@ -129,6 +126,10 @@ static void jitter_sleep(int attempt)
 	nanosleep(&ts, NULL);
 }
 
+/*
+ * Moves a ref that follows the log. Finding it already where the log says
+ * is success: another appctl command's roll forward got there first.
+ */
 static appctl_error *follow_ref(appctl_repo *repo, const char *name,
 	const char *old_hex, const char *new_hex, const char *message)
 {
