@@ -8,17 +8,16 @@
 #include <cjson/cJSON.h>
 
 #include "appctl/chain.h"
-#include "appctl/progress.h"
 #include "appctl/clock.h"
 #include "appctl/json.h"
 #include "appctl/judge.h"
+#include "appctl/progress.h"
 #include "appctl/verify.h"
 #include "appctl/log.h"
 #include "appctl/rules.h"
 #include "appctl/strbuf.h"
 #include "cli_release.h"
 #include "progress.h"
-
 
 /* The release commits of one environment, by release number, as the log made them. */
 typedef struct env_releases {

@@ -1,5 +1,4 @@
 /* cmd_sync.c: `appctl sync [--fetch] [--drop EVENT] [REMOTE]`: merge the event log with a remote's by re-parenting events, then push log, releases and tags in one atomic compare-and-swap push. */
-#include "progress.h"
 #include "sync.h"
 
 #include <stdarg.h>
@@ -17,6 +16,7 @@
 #include "appctl/progress.h"
 #include "appctl/clock.h"
 #include "appctl/verify.h"
+#include "progress.h"
 
 /* Someone pushing first costs one round; six in a row means a busy remote. */
 #define SYNC_ATTEMPTS 6
