@@ -219,6 +219,25 @@ cleanup:
 
 /* ---- where an environment stands ---- */
 
+/*
+ * Whether refs/appctl/log is no longer at `seen`: the log was read before
+ * the branch, so a release that landed in between makes them disagree
+ * without anyone having moved anything by hand.
+ */
+static int log_moved_since(appctl_repo *repo, const char *seen)
+{
+	appctl_log_state *state = NULL;
+	appctl_error *err;
+	char now[41];
+	int moved;
+
+	err = appctl_log_head(now, &state, repo);
+	moved = !err && strcmp(now, seen) != 0;
+	appctl_error_free(err);
+	appctl_log_state_free(state);
+	return moved;
+}
+
 appctl_error *appctl_env_locate(const appctl_env_state **entry,
 	appctl_log_state **state, char log_head[41], appctl_repo *repo,
 	const char *env, int64_t now)
@@ -272,6 +291,11 @@ appctl_error *appctl_env_locate(const appctl_env_state **entry,
 			"log has release %lld, the branch is about to follow); "
 			"nothing was changed; retry",
 			env, (long long)(*entry)->release);
+	if (strcmp(branch, (*entry)->commit) != 0 &&
+		log_moved_since(repo, log_head))
+		return appctl_error_new(APPCTL_ECONFLICT,
+			"'%s' was released by another appctl meanwhile (the log moved "
+			"while it was read); nothing was changed; retry", env);
 	if (strcmp(branch, (*entry)->commit) != 0)
 		return appctl_error_new(APPCTL_EINPUT,
 			"%s: branch moved outside appctl: it is at %.12s, the log "

@@ -53,4 +53,41 @@ test_promote_race_loser_exits_5()
 	echo "# $fives of $ROUNDS rounds were real races (0 and 5)"
 }
 
-run_tests test_promote_race_loser_exits_5
+# Three promotes of three different commits at once: the log is read
+# before the branch, so a loser can see a release land in between; it
+# must still exit 5 (or 1 when it found its approvals stale), never 3 or 4.
+test_promote_race_different_commits()
+{
+	local round k c rc wins
+	keyed_org_repo r "rita ann"
+	for round in $(seq 1 $((ROUNDS / 4 + 1))); do
+		local -a commits=()
+		for k in 1 2 3; do
+			edit_app r support-portal \
+				".roles.Agent.members += [\"r${round}k$k@example.com\"]" "r$round k$k"
+			commits+=("$(ref_id r dev)")
+		done
+		for c in "${commits[@]}"; do
+			approve r rita staging "$c"
+			approve r ann staging "$c"
+		done
+		for k in 0 1 2; do
+			("$APPCTL" -C r promote staging "${commits[$k]}" >"out.$k" 2>"err.$k"
+			 echo $? >"code.$k") &
+		done
+		wait
+		wins=0
+		for k in 0 1 2; do
+			rc=$(cat "code.$k")
+			case $rc in
+			0) wins=$((wins + 1)) ;;
+			1 | 5) ;;
+			*) cat "err.$k" >&2; fail "round $round: promote $k exited $rc" ;;
+			esac
+		done
+		expect_equal 1 "$wins" "round $round: winners"
+	done
+	expect_exit 0 "$APPCTL" -C r audit --verify
+}
+
+run_tests test_promote_race_loser_exits_5 test_promote_race_different_commits
