@@ -28,7 +28,9 @@ set -euo pipefail
 # the JSON Schema validator tests/cli/schema.sh checks schema/*.json with
 # (required: that test fails, not skips, without it);
 # mandoc lints the man pages and zsh loads the zsh completion in
-# tests/cli/help.sh.
+# tests/cli/help.sh;
+# bsdutils provides script(1), which gives the progress tests a terminal
+# (essential on Debian, listed anyway).
 packages=(
 	build-essential
 	cmake
@@ -47,6 +49,7 @@ packages=(
 	python3-jsonschema
 	mandoc
 	zsh
+	bsdutils
 )
 
 # Test-only: the servers tests/cli/server_setups.sh runs (sshd with git-shell,
