@@ -91,10 +91,13 @@ void appctl_release_outcome_dispose(appctl_release_outcome *outcome);
  * *entry's storage (`commit`, `release`, ...), checked against the branch:
  * a protected env's branch must be where the log says (else APPCTL_EINPUT,
  * "moved outside appctl"). Without a log, APPCTL_EINPUT; an unknown env,
- * APPCTL_EUSAGE. *state is the verified state (caller frees).
+ * APPCTL_EUSAGE. *state is the verified state (caller frees). When
+ * `listing` is not NULL it receives the listing of the env's commit (its
+ * policy and allowed_signers, apps unread; caller frees), which locating
+ * reads anyway.
  */
 appctl_error *appctl_env_locate(const appctl_env_state **entry,
 	appctl_log_state **state, char log_head[41], appctl_repo *repo,
-	const char *env, int64_t now);
+	const char *env, int64_t now, appctl_app_listing **listing);
 
 #endif

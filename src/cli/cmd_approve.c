@@ -286,20 +286,16 @@ appctl_error *cmd_approve(appctl_cli *cli, int argc, char **argv)
 			"approve needs an environment; see 'appctl approve --help'");
 	env = pos[0];
 
+	/*
+	 * Who may approve, and with which keys, is what the target holds now:
+	 * its policy and allowed_signers (the listing locating reads), not its
+	 * apps, which need no parsing.
+	 */
 	err = appctl_env_locate(&entry, &state, log_head, cli->repo, env,
-		appctl_clock_now());
+		appctl_clock_now(), &current);
 	if (err)
 		goto done;
 	memcpy(base, entry->commit, sizeof(base));
-	/*
-	 * Who may approve, and with which keys, is what the target holds now:
-	 * its policy and allowed_signers, not its apps, which need no parsing.
-	 */
-	err = appctl_repo_list_apps(&current, cli->repo, base);
-	if (err) {
-		err = appctl_error_wrap(err, "%s at %.12s", env, base);
-		goto done;
-	}
 	source = appctl_policy_source_env(current->policy, env);
 	if (!source) {
 		err = appctl_error_new(APPCTL_EUSAGE,

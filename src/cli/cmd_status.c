@@ -139,7 +139,7 @@ static appctl_error *assess(env_report *r, appctl_cli *cli,
 		r->pending = strcmp(r->source_head, r->commit) != 0;
 		/* A branch moved outside appctl is judged against nothing. */
 		err = appctl_env_locate(&e, &verified, head, cli->repo, r->env,
-			ctx->now);
+			ctx->now, NULL);
 		appctl_log_state_free(verified);
 		if (!err) {
 			memset(&move, 0, sizeof(move));

@@ -244,17 +244,39 @@ static int log_moved_since(appctl_repo *repo, const char *seen)
 	return moved;
 }
 
+static appctl_error *locate(const appctl_env_state **entry,
+	appctl_log_state **state, char log_head[41], appctl_repo *repo,
+	const char *env, int64_t now, appctl_app_listing **listing);
+
 appctl_error *appctl_env_locate(const appctl_env_state **entry,
 	appctl_log_state **state, char log_head[41], appctl_repo *repo,
-	const char *env, int64_t now)
+	const char *env, int64_t now, appctl_app_listing **listing_out)
 {
 	appctl_app_listing *listing = NULL;
-	char branch[41], ref[320];
-	int found = 0, first;
 	appctl_error *err;
 
 	*entry = NULL;
 	*state = NULL;
+	if (listing_out)
+		*listing_out = NULL;
+	err = locate(entry, state, log_head, repo, env, now, &listing);
+	if (!err && listing_out) {
+		*listing_out = listing;
+		listing = NULL;
+	}
+	appctl_app_listing_free(listing);
+	return err;
+}
+
+/* appctl_env_locate's work; *listing is set (or NULL) on every return. */
+static appctl_error *locate(const appctl_env_state **entry,
+	appctl_log_state **state, char log_head[41], appctl_repo *repo,
+	const char *env, int64_t now, appctl_app_listing **listing)
+{
+	char branch[41], ref[320];
+	int found = 0, first;
+	appctl_error *err;
+
 	err = appctl_log_verified(log_head, state, repo, now);
 	if (err)
 		return err;
@@ -265,12 +287,11 @@ appctl_error *appctl_env_locate(const appctl_env_state **entry,
 		return appctl_error_new(APPCTL_EUSAGE,
 			"'%s' is not an environment of this repository", env);
 	/* The first environment is where builders commit: it moves freely. */
-	err = appctl_repo_list_apps(&listing, repo, (*entry)->commit);
+	err = appctl_repo_list_apps(listing, repo, (*entry)->commit);
 	if (err)
 		return appctl_error_wrap(err, "%s at %.12s", env, (*entry)->commit);
-	first = listing->policy->environment_count &&
-		strcmp(listing->policy->environments[0], env) == 0;
-	appctl_app_listing_free(listing);
+	first = (*listing)->policy->environment_count &&
+		strcmp((*listing)->policy->environments[0], env) == 0;
 	if (first)
 		return NULL;
 	snprintf(ref, sizeof(ref), "refs/heads/%s", env);
@@ -378,29 +399,23 @@ static appctl_error *judge_pending(appctl_release_outcome *o,
 	int identify)
 {
 	const appctl_env_state *e;
+	appctl_app_listing *current = NULL;
 	appctl_judge_ctx ctx;
 	appctl_move move;
 	appctl_error *err;
 
-	err = appctl_env_locate(&e, state, head, repo, req->env, now);
+	err = appctl_env_locate(&e, state, head, repo, req->env, now, &current);
+	if (!err && e->release != req->expected_release)
+		err = conflict(req);
+	if (!err)
+		err = appctl_chain_open(chain, repo, head);
+	/* Who moves it is proven against the env's current allowed_signers. */
+	if (!err && identify)
+		err = appctl_promoter_identify(&o->who, repo, req->key_option,
+			current->signers_text, now);
+	appctl_app_listing_free(current);
 	if (err)
 		return err;
-	if (e->release != req->expected_release)
-		return conflict(req);
-	if ((err = appctl_chain_open(chain, repo, head)))
-		return err;
-	if (identify) {
-		appctl_snapshot *current = NULL;
-
-		/* Who moves it is proven against the env's current allowed_signers. */
-		err = appctl_repo_load_snapshot(&current, repo, e->commit);
-		if (!err)
-			err = appctl_promoter_identify(&o->who, repo, req->key_option,
-				current->signers_text, now);
-		appctl_snapshot_free(current);
-		if (err)
-			return err;
-	}
 	appctl_judge_ctx_init(&ctx, repo, *chain,
 		APPCTL_JUDGE_PENDING, now);
 	ctx.first_env_branch = local_branch;
