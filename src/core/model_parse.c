@@ -7,6 +7,7 @@
 
 #include "appctl/json.h"
 #include "appctl/lint.h"
+#include "appctl/scim.h"
 #include "appctl/strbuf.h"
 
 /*
@@ -1467,6 +1468,15 @@ appctl_error *appctl_snapshot_parse(appctl_snapshot **out,
 	const appctl_file *policy, const appctl_file *signers,
 	const appctl_file *apps, const char *const *dirs, size_t app_count)
 {
+	return appctl_snapshot_parse_ext(out, policy, signers, NULL, 0, apps,
+		dirs, app_count);
+}
+
+appctl_error *appctl_snapshot_parse_ext(appctl_snapshot **out,
+	const appctl_file *policy, const appctl_file *signers,
+	const appctl_file *groups_from, size_t groups_from_count,
+	const appctl_file *apps, const char *const *dirs, size_t app_count)
+{
 	appctl_snapshot *snap;
 	appctl_error *err = NULL;
 	size_t i;
@@ -1478,6 +1488,9 @@ appctl_error *appctl_snapshot_parse(appctl_snapshot **out,
 		return nomem();
 	}
 	err = appctl_policy_parse(&snap->policy, snap->arena, policy);
+	if (!err)
+		err = appctl_policy_merge_scim(snap->policy, snap->arena,
+			groups_from, groups_from_count);
 	if (err)
 		goto fail;
 	if (!signers) {

@@ -342,8 +342,8 @@ appctl_error *store_read_worktree_files(store_files *files, const char *dir)
 {
 	appctl_error *err = NULL;
 	appctl_strbuf why = APPCTL_STRBUF_INIT;
-	char *signers = NULL, **names = NULL;
-	size_t count = 0, i;
+	char *signers = NULL, **names = NULL, **scim_paths = NULL;
+	size_t count = 0, i, scim_count = 0;
 	struct stat st;
 	int exists;
 
@@ -356,6 +356,17 @@ appctl_error *store_read_worktree_files(store_files *files, const char *dir)
 	appctl_strbuf_puts(&why, " (appctl.json names it in \"signers\")");
 	err = read_required(&files->signers, dir, signers,
 		why.failed ? "" : why.ptr);
+	if (err)
+		goto cleanup;
+	err = store_groups_from_paths(&scim_paths, &scim_count, &files->policy);
+	for (i = 0; !err && i < scim_count; i++) {
+		store_file f;
+
+		err = read_required(&f, dir, scim_paths[i],
+			" (appctl.json names it in \"groups_from\")");
+		if (!err)
+			err = store_files_add_groups_from(files, &f);
+	}
 	if (err)
 		goto cleanup;
 	err = lstat_rel(&st, &exists, dir, "apps");
@@ -373,6 +384,7 @@ cleanup:
 	for (i = 0; i < count; i++)
 		free(names[i]);
 	free(names);
+	store_paths_free(scim_paths, scim_count);
 	free(signers);
 	appctl_strbuf_dispose(&why);
 	return err;
