@@ -72,6 +72,22 @@ appctl_error *appctl_repo_load_snapshot(appctl_snapshot **out,
 appctl_error *appctl_worktree_load_snapshot(appctl_snapshot **out,
 	const char *dir);
 
+/*
+ * Creates the new file `rel` (a path inside the working tree `dir`, which
+ * ends in '/') holding `len` bytes of `data`, making the folders on the way.
+ * An existing file is APPCTL_EUSAGE; a link or file where a folder belongs
+ * is APPCTL_EINPUT; nothing is left behind on a failed write. For `appctl
+ * new app`, which writes the working tree and commits nothing.
+ */
+appctl_error *appctl_worktree_create_file(const char *dir, const char *rel,
+	const char *data, size_t len);
+
+/*
+ * Removes the file `rel` of the working tree `dir` and then its folder when
+ * that is left empty: the undo of appctl_worktree_create_file. Best effort.
+ */
+void appctl_worktree_remove_file(const char *dir, const char *rel);
+
 /* A git config string (e.g. "user.email") in *out (caller frees), NULL if unset. */
 appctl_error *appctl_repo_config_string(char **out, appctl_repo *repo,
 	const char *key);
