@@ -88,6 +88,28 @@ appctl_error *appctl_worktree_create_file(const char *dir, const char *rel,
  */
 void appctl_worktree_remove_file(const char *dir, const char *rel);
 
+/* A file's new content for appctl_repo_commit_files. */
+typedef struct appctl_file_update {
+	const char *path;             /* repository-relative */
+	const char *data;
+	size_t len;
+} appctl_file_update;
+
+/*
+ * Writes one ordinary commit on top of `expected` (40 hex digits) that
+ * replaces the `count` files with their new content (author and committer
+ * from git config user.name / user.email), then moves refs/heads/<branch>
+ * from `expected` to it as one compare-and-swap: a branch that moved
+ * meanwhile is APPCTL_ECONFLICT and nothing changes (the unreferenced
+ * objects are left to git gc). When the branch is checked out, the index
+ * and working files follow where the user has not edited them; *note
+ * (caller frees, NULL when all went well) says what was left. The new
+ * commit's id goes to `out`.
+ */
+appctl_error *appctl_repo_commit_files(char out[41], char **note,
+	appctl_repo *repo, const char *branch, const char *expected,
+	const appctl_file_update *files, size_t count, const char *message);
+
 /* A git config string (e.g. "user.email") in *out (caller frees), NULL if unset. */
 appctl_error *appctl_repo_config_string(char **out, appctl_repo *repo,
 	const char *key);
