@@ -11,33 +11,31 @@ make_keys rita ann sam
 
 SCIM="$APPCTL_SOURCE_DIR/tests/scim/groups.scim.json"
 
-# scim_repo DIR: the example org whose release-managers and support groups
-# come from idp/groups.scim.json, with rita, ann and sam trusted; not yet
-# committed when NO_COMMIT is set.
+# scim_repo DIR: the example org (whose security group already comes from
+# idp/groups.scim.json) with release-managers and support read from a
+# second export, idp/people.scim.json; rita, ann and sam trusted.
 scim_repo()
 {
 	local k
 	new_repo "$1"
 	cp -r "$APPCTL_SOURCE_DIR/examples/org/." "$1/"
 	mkdir -p "$1/idp"
-	cp "$SCIM" "$1/idp/groups.scim.json"
-	jq 'del(.groups["release-managers"], .groups.support) | del(.groups_from)
-	    | .groups_from = "idp/groups.scim.json"' "$1/appctl.json" >"$1/tmp.json" &&
+	cp "$SCIM" "$1/idp/people.scim.json"
+	jq 'del(.groups["release-managers"], .groups.support)
+	    | .groups_from = ["idp/groups.scim.json", "idp/people.scim.json"]' "$1/appctl.json" >"$1/tmp.json" &&
 		mv "$1/tmp.json" "$1/appctl.json"
 	for k in rita ann sam; do
 		echo "$k@example.com namespaces=\"appctl\" $(cut -d' ' -f1,2 "$KEYS/$k.pub")"
 	done >>"$1/allowed_signers"
-	if [ -z "${NO_COMMIT:-}" ]; then
-		commit_all "$1" "org with groups from the identity provider"
-		expect_exit 0 "$APPCTL" -C "$1" init
-	fi
+	commit_all "$1" "org with groups from the identity provider"
+	expect_exit 0 "$APPCTL" -C "$1" init
 }
 
 # scim_edit DIR JQ-FILTER: rewrites the export with a jq filter.
 scim_edit()
 {
-	jq "$2" "$1/idp/groups.scim.json" >"$1/idp/tmp.json" &&
-		mv "$1/idp/tmp.json" "$1/idp/groups.scim.json"
+	jq "$2" "$1/idp/people.scim.json" >"$1/idp/tmp.json" &&
+		mv "$1/idp/tmp.json" "$1/idp/people.scim.json"
 }
 
 test_groups_merged()
@@ -97,14 +95,14 @@ test_change_is_diffed_and_policy()
 bad_export()
 {
 	if [ "${2#@}" != "$2" ]; then
-		cp "${2#@}" r/idp/groups.scim.json
+		cp "${2#@}" r/idp/people.scim.json
 	else
 		scim_edit r "$2"
 	fi
 	expect_exit 3 "$APPCTL" -C r validate --worktree
-	expect_stderr_contains "idp/groups.scim.json"
+	expect_stderr_contains "idp/people.scim.json"
 	expect_stderr_contains "$3"
-	cp "$SCIM" r/idp/groups.scim.json
+	cp "$SCIM" r/idp/people.scim.json
 }
 
 test_malformed_hostile_huge()
@@ -120,6 +118,7 @@ test_malformed_hostile_huge()
 	bad_export nested '.Resources[3].members += [{"value": "a7", "type": "Group"}]' "nested group"
 	bad_export twice '.Resources[4].displayName = "SUPPORT"' 'a second group named "support"'
 	bad_export both '.Resources[3].displayName = "Finance"' 'also defined in appctl.json'
+	bad_export two '.Resources[3].displayName = "security"' 'also defined in idp/groups.scim.json'
 	printf '{"schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"], "schemas": []}' >"$TEST_ROOT/dup.json"
 	bad_export duplicate "@$TEST_ROOT/dup.json" "duplicate"
 	printf '{"schemas":' >"$TEST_ROOT/cut.json"
@@ -128,15 +127,15 @@ test_malformed_hostile_huge()
 	{ printf '{"Resources":'; for _ in $(seq 1 5000); do printf '['; done; } >"$TEST_ROOT/deep.json"
 	bad_export deep "@$TEST_ROOT/deep.json" "nest"
 	printf '{"schemas": ["a\0b"]}' >"$TEST_ROOT/nul.json"
-	bad_export nul "@$TEST_ROOT/nul.json" "groups.scim.json"
+	bad_export nul "@$TEST_ROOT/nul.json" "people.scim.json"
 	# Huge: over 16 MiB is refused before parsing.
 	head -c 17000000 /dev/zero | tr '\0' ' ' >"$TEST_ROOT/huge.json"
 	bad_export huge "@$TEST_ROOT/huge.json" "16 MiB"
 	# A missing file, and a path leaving the repository.
-	rm r/idp/groups.scim.json
+	rm r/idp/people.scim.json
 	expect_exit 3 "$APPCTL" -C r validate --worktree
 	expect_stderr_contains 'no such file (appctl.json names it in "groups_from")'
-	cp "$SCIM" r/idp/groups.scim.json
+	cp "$SCIM" r/idp/people.scim.json
 	jq '.groups_from = ["../outside.json"]' r/appctl.json >r/tmp.json && mv r/tmp.json r/appctl.json
 	expect_exit 3 "$APPCTL" -C r validate --worktree
 	expect_stderr_contains "groups_from"
@@ -150,7 +149,7 @@ test_committed_bad_export()
 	scim_edit r '.Resources[3].members += [{"value": "nobody"}]'
 	commit_all r "an export appctl cannot read"
 	expect_exit 3 "$APPCTL" -C r validate
-	expect_stderr_contains "idp/groups.scim.json"
+	expect_stderr_contains "idp/people.scim.json"
 	expect_exit 3 "$APPCTL" -C r diff staging dev
 	expect_stderr_contains "Resources[3].members[3]"
 }
