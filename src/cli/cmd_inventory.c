@@ -47,14 +47,14 @@ static void describe_integration(appctl_strbuf *b, appctl_arena *arena,
 			missing[i]);
 	if (nmissing)
 		appctl_strbuf_putc(b, ')');
-	if (in->read_count || in->write_count) {
+	if (in->read_count)
 		appctl_strbuf_puts(b, "; reads");
-		for (i = 0; i < in->read_count; i++)
-			appctl_strbuf_printf(b, " %s", in->reads[i]);
+	for (i = 0; i < in->read_count; i++)
+		appctl_strbuf_printf(b, " %s", in->reads[i]);
+	if (in->write_count)
 		appctl_strbuf_puts(b, "; writes");
-		for (i = 0; i < in->write_count; i++)
-			appctl_strbuf_printf(b, " %s", in->writes[i]);
-	}
+	for (i = 0; i < in->write_count; i++)
+		appctl_strbuf_printf(b, " %s", in->writes[i]);
 }
 
 /* "name (stored, 365 days): pii email name; restricted ssn". */
@@ -129,8 +129,16 @@ static appctl_error *print_text(const appctl_inventory_report *r)
 		}
 		if (app->has_ai) {
 			printf("  ai reads:%s", app->ai_read_count ? "" : " nothing");
-			for (i = 0; i < app->ai_read_count; i++)
-				printf("%s %s", i ? "," : "", app->ai_reads[i].resource);
+			for (i = 0; i < app->ai_read_count; i++) {
+				const appctl_ai_read *ar = &app->ai_reads[i];
+
+				printf("%s %s (", i ? "," : "", ar->resource);
+				if (ar->all_fields)
+					fputs("every field", stdout);
+				for (k = 0; k < ar->field_count; k++)
+					printf("%s%s", k ? " " : "", ar->fields[k]);
+				putchar(')');
+			}
 			putchar('\n');
 		}
 		fputs("  principals who can:", stdout);

@@ -5,7 +5,8 @@
 #include "appctl/review.h"
 #include "cli.h"
 
-static appctl_error *print_text(const appctl_who_can_report *r)
+static appctl_error *print_text(const appctl_who_can_report *r,
+	const char *verb)
 {
 	const appctl_who_can_query *q = &r->query;
 	char day[11];
@@ -13,7 +14,7 @@ static appctl_error *print_text(const appctl_who_can_report *r)
 
 	appctl_date_format(day, r->base.at);
 	printf("who can %s %s%s%s in %s (%.7s), as of %s: %zu principal%s\n",
-		appctl_action_name(q->action), q->resource, q->field ? "." : "",
+		verb, q->resource, q->field ? "." : "",
 		q->field ? q->field : "", r->base.env, r->base.commit, day,
 		r->entry_count, r->entry_count == 1 ? "" : "s");
 	for (i = 0; i < r->entry_count; i++) {
@@ -141,7 +142,8 @@ appctl_error *cmd_who_can(appctl_cli *cli, int argc, char **argv)
 		npos > 2 ? pos[2] : NULL, &q, day);
 	if (err)
 		return appctl_error_wrap(err, "who-can");
-	err = json || cli->json ? print_json(report) : print_text(report);
+	err = json || cli->json ? print_json(report)
+				     : print_text(report, pos[0]);
 	appctl_who_can_report_free(report);
 	return err;
 }
