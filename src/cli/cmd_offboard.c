@@ -60,8 +60,11 @@ static void print_text(const appctl_offboard_result *r,
 	if (r->commit[0]) {
 		printf("committed %.7s on %s: %.*s\n", r->commit, r->env,
 			(int)strcspn(r->message, "\n"), r->message);
-		printf("next: appctl diff <next environment> %s, then approve "
-		       "and promote it\n", r->env);
+		const appctl_policy *p = r->snap->policy;
+
+		printf("next: appctl diff %s %s, then approve and promote it\n",
+			p->environment_count > 1 ? p->environments[1] : r->env,
+			r->env);
 	} else if (!r->plan.file_count) {
 		printf("\nnothing to change on %s\n", r->env);
 	}
