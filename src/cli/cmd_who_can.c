@@ -136,8 +136,6 @@ appctl_error *cmd_who_can(appctl_cli *cli, int argc, char **argv)
 	if (at && appctl_date_parse(&day, at) != 0)
 		return appctl_error_new(APPCTL_EUSAGE,
 			"'%s' is not a date (YYYY-MM-DD)", at);
-	if (!cli->repo && (err = appctl_repo_open(&cli->repo, cli->dir)))
-		return err;
 	err = appctl_who_can_report_load(&report, cli->repo,
 		npos > 2 ? pos[2] : NULL, &q, day);
 	if (err)
