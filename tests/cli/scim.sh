@@ -154,5 +154,20 @@ test_committed_bad_export()
 	expect_stderr_contains "Resources[3].members[3]"
 }
 
-run_tests test_groups_merged test_change_is_diffed_and_policy \
+test_init_commits_the_export()
+{
+	# init in a repository without commits commits what it validated,
+	# the export included, so every later reader finds it.
+	new_repo r
+	cp -R "$APPCTL_SOURCE_DIR/examples/org/." r/
+	expect_exit 0 "$APPCTL" -C r --json init
+	jq -e '.files | index("idp/groups.scim.json") != null' "$OUT" >/dev/null ||
+		fail "init --json lacks the export"
+	git -C r cat-file -e dev:idp/groups.scim.json || fail "export not committed"
+	expect_equal "" "$(git -C r status --porcelain -- idp)" "export staged"
+	expect_exit 0 "$APPCTL" -C r validate prod
+	expect_stdout_contains "0 errors"
+}
+
+run_tests test_init_commits_the_export test_groups_merged test_change_is_diffed_and_policy \
 	test_malformed_hostile_huge test_committed_bad_export
