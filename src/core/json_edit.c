@@ -171,11 +171,11 @@ int appctl_json_array_drop(appctl_text_edit *out, const char *text,
 	for (i = 0; i < n; i++) {
 		if (drop[i])
 			continue;
-		if (kept == 0)
+		if (kept == 0)  /* "[" and the whitespace before the first */
 			appctl_strbuf_add(&b, text + start, el_start[0] - start);
-		else
-			appctl_strbuf_add(&b, text + el_end[i ? i - 1 : 0],
-				el_start[i ? i : 1] - el_end[i ? i - 1 : 0]);
+		else            /* i > 0 here: the separator before element i */
+			appctl_strbuf_add(&b, text + el_end[i - 1],
+				el_start[i] - el_end[i - 1]);
 		appctl_strbuf_add(&b, text + el_start[i], el_end[i] - el_start[i]);
 		kept++;
 	}

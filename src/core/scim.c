@@ -12,13 +12,25 @@
 #define SCIM_GROUP "urn:ietf:params:scim:schemas:core:2.0:Group"
 #define SCIM_USER "urn:ietf:params:scim:schemas:core:2.0:User"
 
+/* A resource by id: Users and Groups are looked up once per member. */
+typedef struct scim_id {
+	const char *id;
+	const cJSON *item;
+	int is_group;
+} scim_id;
+
 typedef struct scim_ctx {
 	appctl_arena *arena;
 	const char *file;
 	const cJSON *resources;
+	scim_id *ids;           /* sorted by id, then Users first */
+	size_t id_count;
 } scim_ctx;
 
-/* "$.Resources[i]" plus an optional tail such as ".members[2]". */
+/*
+ * An input error at "$.Resources[i]" (resource >= 0) plus an optional key
+ * and index; `fmt` has exactly one %s, filled with `value` (cut when long).
+ */
 static appctl_error *scim_fail(const scim_ctx *c, long resource,
 	const char *key, long index, const char *fmt, const char *value)
 {
@@ -118,19 +130,79 @@ static const char *as_principal(appctl_arena *arena, const char *s)
 	return copy;
 }
 
-/* The Resources entry with id `id` and schema `urn`, or NULL. */
-static const cJSON *resource_by_id(const scim_ctx *c, const char *id,
-	const char *urn)
+static int scim_id_cmp(const void *a, const void *b)
+{
+	const scim_id *x = a, *y = b;
+	int c = strcmp(x->id, y->id);
+
+	return c ? c : x->is_group - y->is_group;
+}
+
+/*
+ * Indexes the Users and Groups of the file by id, so that naming every
+ * member costs a binary search: a 16 MiB export must not take quadratic
+ * time.
+ */
+static appctl_error *index_ids(scim_ctx *c)
 {
 	const cJSON *r;
+	size_t n = 0;
 
+	c->ids = appctl_arena_calloc(c->arena,
+		(size_t)cJSON_GetArraySize(c->resources) + 1, sizeof(*c->ids));
+	if (!c->ids)
+		return appctl_error_nomem();
 	cJSON_ArrayForEach(r, c->resources) {
-		const char *rid = get_string(r, "id");
+		const char *id = get_string(r, "id");
+		int group = has_schema(r, SCIM_GROUP);
 
-		if (rid && strcmp(rid, id) == 0 && has_schema(r, urn))
-			return r;
+		if (!id || (!group && !has_schema(r, SCIM_USER)))
+			continue;
+		c->ids[n].id = id;
+		c->ids[n].item = r;
+		c->ids[n].is_group = group;
+		n++;
 	}
+	qsort(c->ids, n, sizeof(*c->ids), scim_id_cmp);
+	c->id_count = n;
 	return NULL;
+}
+
+/* The first User (want_group 0) or Group (1) with id `id`, or NULL. */
+static const cJSON *resource_by_id(const scim_ctx *c, const char *id,
+	int want_group)
+{
+	size_t lo = 0, hi = c->id_count;
+	scim_id key;
+
+	key.id = id;
+	key.is_group = want_group;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (scim_id_cmp(&c->ids[mid], &key) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < c->id_count && strcmp(c->ids[lo].id, id) == 0 &&
+	    c->ids[lo].is_group == want_group)
+		return c->ids[lo].item;
+	return NULL;
+}
+
+/* A member's principal with its position, for finding duplicates by sorting. */
+typedef struct seen_member {
+	const char *who;
+	size_t at;
+} seen_member;
+
+static int seen_cmp(const void *a, const void *b)
+{
+	const seen_member *x = a, *y = b;
+	int c = strcmp(x->who, y->who);
+
+	return c ? c : (x->at > y->at) - (x->at < y->at);
 }
 
 /* The principal a User resource stands for, or NULL. */
@@ -158,6 +230,8 @@ static appctl_error *parse_members(const scim_ctx *c, appctl_scim_group *g,
 	const cJSON *group, long at)
 {
 	const cJSON *members = appctl_json_get(group, "members"), *m;
+	seen_member *seen;
+	unsigned char *drop;
 	size_t n = 0, i;
 	long k = 0;
 
@@ -172,18 +246,17 @@ static appctl_error *parse_members(const scim_ctx *c, appctl_scim_group *g,
 	for (m = members->child; m; m = m->next, k++) {
 		const char *value = get_string(m, "value"), *type, *who = NULL;
 		const cJSON *user;
-		int dup = 0;
 
 		if (!cJSON_IsObject(m) || !value)
 			return scim_fail(c, at, "members", k,
 				"expected an object with a string \"value\"%s", "");
 		type = get_string(m, "type");
 		if ((type && strcmp(type, "Group") == 0) ||
-		    resource_by_id(c, value, SCIM_GROUP))
+		    resource_by_id(c, value, 1))
 			return scim_fail(c, at, "members", k,
 				"nested group \"%s\" is not supported: export "
 				"groups with their members flattened", value);
-		user = resource_by_id(c, value, SCIM_USER);
+		user = resource_by_id(c, value, 0);
 		if (user)
 			who = user_principal(c, user);
 		if (!who)
@@ -196,13 +269,54 @@ static appctl_error *parse_members(const scim_ctx *c, appctl_scim_group *g,
 				"resource with a userName or e-mail, and neither "
 				"display nor value is an e-mail-like principal",
 				value);
-		for (i = 0; i < n; i++)
-			if (strcmp(g->members[i], who) == 0)
-				dup = 1;
-		if (!dup)
-			g->members[n++] = who;
+		g->members[n++] = who;
 	}
-	g->member_count = n;
+	/* Duplicates once, the first kept, in O(n log n). */
+	seen = appctl_arena_calloc(c->arena, n + 1, sizeof(*seen));
+	drop = appctl_arena_calloc(c->arena, n + 1, 1);
+	if (!seen || !drop)
+		return appctl_error_nomem();
+	for (i = 0; i < n; i++) {
+		seen[i].who = g->members[i];
+		seen[i].at = i;
+	}
+	qsort(seen, n, sizeof(*seen), seen_cmp);
+	for (i = 1; i < n; i++)
+		if (strcmp(seen[i].who, seen[i - 1].who) == 0)
+			drop[seen[i].at] = 1;
+	for (i = 0, k = 0; i < n; i++)
+		if (!drop[i])
+			g->members[k++] = g->members[i];
+	g->member_count = (size_t)k;
+	return NULL;
+}
+
+static int group_index_cmp(const void *a, const void *b)
+{
+	const appctl_scim_group *const *x = a, *const *y = b;
+	int c = strcmp((*x)->name, (*y)->name);
+
+	return c ? c : ((*x)->index > (*y)->index) - ((*x)->index < (*y)->index);
+}
+
+/* Two groups with one appctl name: the later one is the error. */
+static appctl_error *check_unique_names(const scim_ctx *c,
+	appctl_scim_group *groups, size_t n)
+{
+	appctl_scim_group **sorted;
+	size_t i;
+
+	sorted = appctl_arena_calloc(c->arena, n + 1, sizeof(*sorted));
+	if (!sorted)
+		return appctl_error_nomem();
+	for (i = 0; i < n; i++)
+		sorted[i] = &groups[i];
+	qsort(sorted, n, sizeof(*sorted), group_index_cmp);
+	for (i = 1; i < n; i++)
+		if (strcmp(sorted[i]->name, sorted[i - 1]->name) == 0)
+			return scim_fail(c, (long)sorted[i]->index, "displayName",
+				-1, "a second group named \"%s\" in this file",
+				sorted[i]->name);
 	return NULL;
 }
 
@@ -214,14 +328,14 @@ appctl_error *appctl_scim_parse(appctl_scim_group **out, size_t *count,
 	const cJSON *r;
 	appctl_scim_group *groups = NULL;
 	scim_ctx c;
-	size_t n = 0, i;
+	size_t n = 0;
 	long at = 0;
 
 	*out = NULL;
 	*count = 0;
+	memset(&c, 0, sizeof(c));
 	c.arena = arena;
 	c.file = file->path;
-	c.resources = NULL;
 	err = appctl_json_parse(&root, file->path, file->data, file->len);
 	if (err)
 		return err;
@@ -237,6 +351,9 @@ appctl_error *appctl_scim_parse(appctl_scim_group **out, size_t *count,
 		err = scim_fail(&c, -1, "Resources", -1, "expected an array%s", "");
 		goto done;
 	}
+	err = index_ids(&c);
+	if (err)
+		goto done;
 	groups = appctl_arena_calloc(arena,
 		(size_t)cJSON_GetArraySize(c.resources) + 1, sizeof(*groups));
 	if (!groups) {
@@ -261,13 +378,6 @@ appctl_error *appctl_scim_parse(appctl_scim_group **out, size_t *count,
 		}
 		if (appctl_scim_group_name(name, sizeof(name), display) < 0)
 			continue;  /* nothing could reference it (see scim.h) */
-		for (i = 0; i < n; i++)
-			if (strcmp(groups[i].name, name) == 0) {
-				err = scim_fail(&c, at, "displayName", -1,
-					"a second group named \"%s\" in this file",
-					name);
-				goto done;
-			}
 		groups[n].name = appctl_arena_strdup(arena, name);
 		groups[n].display_name = appctl_arena_strdup(arena, display);
 		groups[n].index = (size_t)at;
@@ -280,6 +390,9 @@ appctl_error *appctl_scim_parse(appctl_scim_group **out, size_t *count,
 			goto done;
 		n++;
 	}
+	err = check_unique_names(&c, groups, n);
+	if (err)
+		goto done;
 	*out = groups;
 	*count = n;
 done:
@@ -287,26 +400,25 @@ done:
 	return err;
 }
 
-static int group_cmp(const void *a, const void *b)
-{
-	return strcmp(((const appctl_group *)a)->name,
-		((const appctl_group *)b)->name);
-}
-
 static int str_cmp(const void *a, const void *b)
 {
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-static const appctl_group *find_group(const appctl_group *groups, size_t n,
-	const char *name)
-{
-	size_t i;
 
-	for (i = 0; i < n; i++)
-		if (strcmp(groups[i].name, name) == 0)
-			return &groups[i];
-	return NULL;
+/* A merged group with its place, for a stable sort. */
+typedef struct ordered_group {
+	appctl_group g;
+	size_t seq;
+	size_t index;
+} ordered_group;
+
+static int ordered_cmp(const void *a, const void *b)
+{
+	const ordered_group *x = a, *y = b;
+	int c = strcmp(x->g.name, y->g.name);
+
+	return c ? c : (x->seq > y->seq) - (x->seq < y->seq);
 }
 
 appctl_error *appctl_policy_merge_scim(appctl_policy *policy,
@@ -314,8 +426,10 @@ appctl_error *appctl_policy_merge_scim(appctl_policy *policy,
 {
 	appctl_scim_group **parsed = NULL;
 	size_t *parsed_count = NULL, total = policy->group_count, f, i, k, n;
+	size_t *origin_index;
 	appctl_error *err = NULL;
 	appctl_group *merged;
+	ordered_group *order;
 
 	if (!policy->groups_from_count)
 		return NULL;
@@ -348,7 +462,8 @@ appctl_error *appctl_policy_merge_scim(appctl_policy *policy,
 		total += parsed_count[f];
 	}
 	merged = appctl_arena_calloc(arena, total + 1, sizeof(*merged));
-	if (!merged)
+	origin_index = appctl_arena_calloc(arena, total + 1, sizeof(size_t));
+	if (!merged || !origin_index)
 		return appctl_error_nomem();
 	if (policy->group_count)
 		memcpy(merged, policy->groups,
@@ -357,19 +472,9 @@ appctl_error *appctl_policy_merge_scim(appctl_policy *policy,
 	for (f = 0; f < policy->groups_from_count; f++) {
 		for (k = 0; k < parsed_count[f]; k++) {
 			const appctl_scim_group *sg = &parsed[f][k];
-			const appctl_group *clash = find_group(merged, n, sg->name);
 			appctl_group *g;
-			char path[64];
 
-			if (clash) {
-				(void)snprintf(path, sizeof(path),
-					"$.Resources[%zu]", sg->index);
-				return appctl_error_input(policy->groups_from[f],
-					path, "group \"%s\" is also defined in "
-					"%s: a group has one source",
-					sg->name, clash->source ? clash->source
-								: "appctl.json");
-			}
+			origin_index[n] = sg->index;
 			g = &merged[n++];
 			g->name = sg->name;
 			g->members = sg->members;
@@ -386,7 +491,32 @@ appctl_error *appctl_policy_merge_scim(appctl_policy *policy,
 				sizeof(char *), str_cmp);
 		}
 	}
-	qsort(merged, n, sizeof(*merged), group_cmp);
+	/*
+	 * Sorted (stably: appctl.json first, then the exports in order), a
+	 * group defined twice shows as two neighbours: one source each.
+	 */
+	order = appctl_arena_calloc(arena, n + 1, sizeof(*order));
+	if (!order)
+		return appctl_error_nomem();
+	for (i = 0; i < n; i++) {
+		order[i].g = merged[i];
+		order[i].seq = i;
+		order[i].index = origin_index[i];
+	}
+	qsort(order, n, sizeof(*order), ordered_cmp);
+	for (i = 1; i < n; i++) {
+		const ordered_group *a = &order[i - 1], *b = &order[i];
+		char path[64];
+
+		if (strcmp(a->g.name, b->g.name) != 0)
+			continue;
+		(void)snprintf(path, sizeof(path), "$.Resources[%zu]", b->index);
+		return appctl_error_input(b->g.source, path, "group \"%s\" is "
+			"also defined in %s: a group has one source", b->g.name,
+			a->g.source ? a->g.source : "appctl.json");
+	}
+	for (i = 0; i < n; i++)
+		merged[i] = order[i].g;
 	policy->groups = merged;
 	policy->group_count = n;
 	return NULL;

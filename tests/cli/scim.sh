@@ -131,6 +131,28 @@ test_malformed_hostile_huge()
 	# Huge: over 16 MiB is refused before parsing.
 	head -c 17000000 /dev/zero | tr '\0' ' ' >"$TEST_ROOT/huge.json"
 	bad_export huge "@$TEST_ROOT/huge.json" "16 MiB"
+	# Huge but valid: 14 MiB, 90000 users in one group (half of them twice)
+	# and 20000 more groups, read in bounded time (no quadratic lookups).
+	python3 - "$TEST_ROOT/big.json" <<'PY'
+import json, sys
+n = 90000
+res = [{"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "id": "u%d" % i,
+        "userName": "user%d@example.com" % i} for i in range(n)]
+res.append({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "id": "g",
+            "displayName": "Support", "members": [{"value": "u%d" % i} for i in range(n)] +
+            [{"value": "u%d" % i} for i in range(n // 2)]})
+res += [{"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "id": "g%d" % j,
+         "displayName": "Team %d" % j, "members": [{"value": "u%d" % j}]} for j in range(20000)]
+json.dump({"schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"], "Resources": res},
+          open(sys.argv[1], "w"), separators=(",", ":"))
+PY
+	cp "$TEST_ROOT/big.json" r/idp/people.scim.json
+	jq '.groups["release-managers"] = ["rita@example.com", "ann@example.com"]' r/appctl.json >r/tmp.json &&
+		mv r/tmp.json r/appctl.json
+	expect_exit 0 timeout 120 "$APPCTL" -C r validate --worktree
+	expect_stdout_contains "0 errors"
+	git -C r checkout -q -- appctl.json
+	cp "$SCIM" r/idp/people.scim.json
 	# A missing file, and a path leaving the repository.
 	rm r/idp/people.scim.json
 	expect_exit 3 "$APPCTL" -C r validate --worktree
