@@ -106,6 +106,47 @@ static char *commit_message(const appctl_offboard_request *req,
 	return appctl_strbuf_detach(&b);
 }
 
+/*
+ * The edited definitions must still parse before they are committed: the
+ * edits are exact, and this keeps a mistake in them from ever reaching a
+ * branch.
+ */
+static appctl_error *check_new_texts(const appctl_offboard_result *r)
+{
+	appctl_error *err = NULL;
+	appctl_arena *scratch = appctl_arena_new();
+	size_t i, k;
+
+	if (!scratch)
+		return appctl_error_nomem();
+	for (i = 0; !err && i < r->plan.file_count; i++) {
+		const appctl_offboard_file *f = &r->plan.files[i];
+		appctl_file file;
+
+		memset(&file, 0, sizeof(file));
+		file.path = f->path;
+		file.data = f->text;
+		file.len = f->len;
+		if (strcmp(f->path, r->snap->policy->file) == 0) {
+			appctl_policy *p = NULL;
+
+			err = appctl_policy_parse(&p, scratch, &file);
+			continue;
+		}
+		for (k = 0; k < r->snap->app_count; k++) {
+			const appctl_app *app = r->snap->apps[k];
+			appctl_app *parsed = NULL;
+
+			if (strcmp(app->file, f->path) == 0)
+				err = appctl_app_parse(&parsed, scratch, &file,
+					app->name);
+		}
+	}
+	appctl_arena_free(scratch);
+	return err ? appctl_error_wrap(err, "the edited definitions do not "
+		"parse; nothing was written") : NULL;
+}
+
 appctl_error *appctl_offboard(appctl_offboard_result **out, appctl_repo *repo,
 	const appctl_offboard_request *req)
 {
@@ -160,6 +201,9 @@ appctl_error *appctl_offboard(appctl_offboard_result **out, appctl_repo *repo,
 		*out = r;
 		return NULL;
 	}
+	err = check_new_texts(r);
+	if (err)
+		goto fail;
 	updates = calloc(r->plan.file_count, sizeof(*updates));
 	if (!updates) {
 		err = appctl_error_nomem();
