@@ -38,6 +38,26 @@ appctl_error *appctl_inventory_build(appctl_inventory_row **out,
 	size_t *count, appctl_arena *arena, const appctl_snapshot *snap,
 	appctl_date at);
 
+/* One line of an access review: one principal's access to one app. */
+typedef struct appctl_review_row {
+	const appctl_app *app;
+	const char *principal;
+	const char *via;          /* "Agent, Viewer (group:support)" */
+	const char *access;       /* "customers: read, export; tickets: read" */
+	unsigned kinds;           /* bits 1 << appctl_inventory_kind */
+	const char *expires;      /* the last day of a temporary membership that
+	                             gives access, the earliest; NULL: none */
+} appctl_review_row;
+
+/*
+ * One row per app and principal with any access on day `at` (groups
+ * expanded, expired memberships dropped), by app then principal: what an
+ * auditor signs off line by line. Memory from `arena`.
+ */
+appctl_error *appctl_access_review_build(appctl_review_row **out,
+	size_t *count, appctl_arena *arena, const appctl_snapshot *snap,
+	appctl_date at);
+
 /*
  * The environments of the policy an integration has no credential for, in
  * promotion order, into arena memory (*count may be 0).

@@ -22,12 +22,14 @@ typedef struct appctl_inventory_report {
 	appctl_review_base base;
 	appctl_inventory_row *rows;   /* one per app of base.snap, in order */
 	size_t row_count;
+	appctl_review_row *review;    /* one per app and principal with access */
+	size_t review_count;
 } appctl_inventory_report;
 
 /*
  * Reads environment `env` (any revision appctl_repo_resolve accepts; NULL:
  * the last environment of HEAD's appctl.json) from git objects and builds
- * its inventory on day `at`. Unknown revisions are APPCTL_EUSAGE. The
+ * its inventory and its access review (inventory.h) on day `at`. Unknown revisions are APPCTL_EUSAGE. The
  * caller frees *out with appctl_inventory_report_free.
  */
 appctl_error *appctl_inventory_report_load(appctl_inventory_report **out,

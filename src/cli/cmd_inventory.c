@@ -394,11 +394,117 @@ static appctl_error *print_json(const appctl_inventory_report *r)
 	return appctl_cli_print_json(root);
 }
 
+/* ---- --principals: the access review, one line per app and principal ---- */
+
+static const char *const review_columns[] = { "app", "class", "principal",
+	"via", "access", "read", "write", "export", "admin", "pii",
+	"restricted", "expires", NULL };
+
+static const char *yes_no(unsigned kinds, appctl_inventory_kind k)
+{
+	return kinds & (1u << k) ? "yes" : "no";
+}
+
+static appctl_error *print_review(const appctl_inventory_report *r, format f)
+{
+	size_t i, c, k;
+	char day[11];
+
+	appctl_date_format(day, r->base.at);
+	if (f == FORMAT_JSON) {
+		cJSON *root = cJSON_CreateObject(), *list;
+
+		if (!root)
+			return appctl_error_nomem();
+		cJSON_AddStringToObject(root, "env", r->base.env);
+		cJSON_AddStringToObject(root, "commit", r->base.commit);
+		cJSON_AddStringToObject(root, "at", day);
+		list = cJSON_AddArrayToObject(root, "review");
+		for (i = 0; list && i < r->review_count; i++) {
+			const appctl_review_row *row = &r->review[i];
+			cJSON *o = cJSON_CreateObject();
+
+			cJSON_AddItemToArray(list, o);
+			cJSON_AddStringToObject(o, "app", row->app->name);
+			cJSON_AddStringToObject(o, "class",
+				appctl_class_name(row->app->app_class));
+			cJSON_AddStringToObject(o, "principal", row->principal);
+			cJSON_AddStringToObject(o, "via", row->via);
+			cJSON_AddStringToObject(o, "access", row->access);
+			for (k = 0; k < APPCTL_INV_COUNT; k++)
+				cJSON_AddBoolToObject(o, appctl_inventory_kind_name(k),
+					(row->kinds >> k) & 1u);
+			add_string_or_null(o, "expires", row->expires);
+		}
+		return appctl_cli_print_json(root);
+	}
+	if (f == FORMAT_TEXT) {
+		printf("access review of %s (%.7s), as of %s: %zu line%s\n",
+			r->base.env, r->base.commit, day, r->review_count,
+			r->review_count == 1 ? "" : "s");
+		for (i = 0; i < r->review_count; i++) {
+			const appctl_review_row *row = &r->review[i];
+
+			if (i == 0 || row->app != r->review[i - 1].app)
+				printf("\n%s  %s\n", row->app->name,
+					appctl_class_name(row->app->app_class));
+			printf("  %s: %s\n    via %s", row->principal, row->access,
+				row->via);
+			if (row->kinds & (1u << APPCTL_INV_PII))
+				fputs("; sees pii", stdout);
+			if (row->kinds & (1u << APPCTL_INV_RESTRICTED))
+				fputs("; sees restricted", stdout);
+			if (row->expires)
+				printf("; until %s", row->expires);
+			putchar('\n');
+		}
+		return NULL;
+	}
+	if (f == FORMAT_MARKDOWN) {
+		printf("## Access review of %s (%.7s), as of %s\n\n|",
+			r->base.env, r->base.commit, day);
+		for (c = 0; review_columns[c]; c++)
+			md_cell(review_columns[c]);
+		fputs("\n|", stdout);
+		for (c = 0; review_columns[c]; c++)
+			fputs(" --- |", stdout);
+		putchar('\n');
+	} else {
+		for (c = 0; review_columns[c]; c++)
+			csv_cell(review_columns[c], c == 0);
+		fputs("\r\n", stdout);
+	}
+	for (i = 0; i < r->review_count; i++) {
+		const appctl_review_row *row = &r->review[i];
+		const char *cells[12];
+
+		cells[0] = row->app->name;
+		cells[1] = appctl_class_name(row->app->app_class);
+		cells[2] = row->principal;
+		cells[3] = row->via;
+		cells[4] = row->access;
+		for (k = 0; k < APPCTL_INV_COUNT; k++)
+			cells[5 + k] = yes_no(row->kinds, (appctl_inventory_kind)k);
+		cells[11] = row->expires ? row->expires : "";
+		if (f == FORMAT_MARKDOWN)
+			putchar('|');
+		for (c = 0; c < 12; c++) {
+			if (f == FORMAT_MARKDOWN)
+				md_cell(cells[c]);
+			else
+				csv_cell(cells[c], c == 0);
+		}
+		fputs(f == FORMAT_MARKDOWN ? "\n" : "\r\n", stdout);
+	}
+	return NULL;
+}
+
 appctl_error *cmd_inventory(appctl_cli *cli, int argc, char **argv)
 {
 	const char *pos[1] = { NULL }, *at = NULL;
-	int npos, help, json = 0, csv = 0, markdown = 0;
+	int npos, help, json = 0, csv = 0, markdown = 0, principals = 0;
 	const appctl_opt opts[] = {
+		{ "principals", 0, APPCTL_OPT_FLAG, &principals, NULL },
 		{ "json", 0, APPCTL_OPT_FLAG, &json, NULL },
 		{ "csv", 0, APPCTL_OPT_FLAG, &csv, NULL },
 		{ "markdown", 0, APPCTL_OPT_FLAG, &markdown, NULL },
@@ -430,6 +536,11 @@ appctl_error *cmd_inventory(appctl_cli *cli, int argc, char **argv)
 		npos ? pos[0] : NULL, day);
 	if (err)
 		return appctl_error_wrap(err, "inventory");
+	if (principals) {
+		err = print_review(report, f);
+		appctl_inventory_report_free(report);
+		return err;
+	}
 	switch (f) {
 	case FORMAT_JSON:
 		err = print_json(report);

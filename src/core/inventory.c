@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "appctl/access.h"
+#include "appctl/strbuf.h"
 
 const char *appctl_inventory_kind_name(appctl_inventory_kind kind)
 {
@@ -100,6 +101,120 @@ appctl_error *appctl_inventory_build(appctl_inventory_row **out,
 	}
 	*out = rows;
 	*count = snap->app_count;
+	return NULL;
+}
+
+/* The earliest last day among `principal`'s active temporary memberships. */
+static const char *earliest_expiry(const appctl_app *app,
+	const char *principal, appctl_date at)
+{
+	const appctl_member *best = NULL;
+	size_t r, m;
+
+	for (r = 0; r < app->role_count; r++)
+		for (m = 0; m < app->roles[r].member_count; m++) {
+			const appctl_member *mem = &app->roles[r].members[m];
+
+			if (mem->kind == APPCTL_MEMBER_PRINCIPAL &&
+			    mem->has_expires && appctl_member_active(mem, at) &&
+			    strcmp(mem->name, principal) == 0 &&
+			    (!best || mem->expires < best->expires))
+				best = mem;
+		}
+	return best ? best->expires_text : NULL;
+}
+
+/* "customers: read, export; tickets: read" into arena memory. */
+static const char *describe_access(appctl_arena *arena,
+	const appctl_principal_access *pa)
+{
+	appctl_strbuf b = APPCTL_STRBUF_INIT;
+	const char *out;
+	size_t r;
+	unsigned bit;
+
+	for (r = 0; r < pa->resource_count; r++) {
+		int first = 1;
+
+		appctl_strbuf_printf(&b, "%s%s:", r ? "; " : "",
+			pa->resources[r].name);
+		for (bit = 1; bit <= APPCTL_ACTION_ADMIN; bit <<= 1)
+			if (pa->resources[r].actions & bit) {
+				appctl_strbuf_printf(&b, "%s %s", first ? "" : ",",
+					appctl_action_name(bit));
+				first = 0;
+			}
+	}
+	if (b.failed) {
+		appctl_strbuf_dispose(&b);
+		return NULL;
+	}
+	out = appctl_arena_strdup(arena, b.ptr ? b.ptr : "");
+	appctl_strbuf_dispose(&b);
+	return out;
+}
+
+appctl_error *appctl_access_review_build(appctl_review_row **out,
+	size_t *count, appctl_arena *arena, const appctl_snapshot *snap,
+	appctl_date at)
+{
+	appctl_review_row *rows = NULL;
+	appctl_error *err;
+	size_t a, p, v, total = 0, n = 0;
+
+	*out = NULL;
+	*count = 0;
+	for (a = 0; a < snap->app_count; a++) {
+		const char **principals;
+		size_t np;
+
+		err = appctl_app_principals(&principals, &np, arena,
+			snap->apps[a], snap->policy);
+		if (err)
+			return err;
+		total += np;
+	}
+	rows = appctl_arena_calloc(arena, total + 1, sizeof(*rows));
+	if (!rows)
+		return appctl_error_nomem();
+	for (a = 0; a < snap->app_count; a++) {
+		const appctl_app *app = snap->apps[a];
+		const char **principals;
+		size_t np;
+
+		err = appctl_app_principals(&principals, &np, arena, app,
+			snap->policy);
+		if (err)
+			return err;
+		for (p = 0; p < np && n < total; p++) {
+			appctl_principal_access pa;
+			appctl_strbuf via = APPCTL_STRBUF_INIT;
+			appctl_review_row *row;
+
+			err = appctl_access_of(&pa, arena, app, snap->policy,
+				principals[p], at);
+			if (err)
+				return err;
+			if (!pa.resource_count)
+				continue;
+			row = &rows[n++];
+			row->app = app;
+			row->principal = principals[p];
+			row->kinds = kinds_of(&pa);
+			row->expires = earliest_expiry(app, principals[p], at);
+			for (v = 0; v < pa.via_count; v++)
+				appctl_strbuf_printf(&via, "%s%s", v ? ", " : "",
+					pa.via[v]);
+			row->via = via.failed ? NULL
+				: appctl_arena_strdup(arena, via.ptr ? via.ptr : "");
+			appctl_strbuf_dispose(&via);
+			row->access = describe_access(arena, &pa);
+			if (!row->via || !row->access)
+				return appctl_error_nomem();
+		}
+	}
+	*out = rows;
+	*count = n;
 	return NULL;
 }
 

@@ -63,6 +63,9 @@ appctl_error *appctl_inventory_report_load(appctl_inventory_report **out,
 	if (!err)
 		err = appctl_inventory_build(&r->rows, &r->row_count,
 			r->base.arena, r->base.snap, at);
+	if (!err)
+		err = appctl_access_review_build(&r->review, &r->review_count,
+			r->base.arena, r->base.snap, at);
 	if (err) {
 		appctl_inventory_report_free(r);
 		return err;

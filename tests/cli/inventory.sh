@@ -17,6 +17,28 @@ test_golden_formats()
 	expect_golden inventory.csv "$OUT" r
 	expect_exit 0 "$APPCTL" -C r inventory prod --markdown
 	expect_golden inventory.md "$OUT" r
+	expect_exit 0 "$APPCTL" -C r inventory --principals
+	expect_golden review.txt "$OUT" r
+	expect_exit 0 "$APPCTL" -C r inventory --principals --csv
+	expect_golden review.csv "$OUT" r
+}
+
+test_access_review()
+{
+	example_org r
+	expect_exit 0 "$APPCTL" -C r inventory --principals --json
+	expect_equal 10 "$(jq '.review | length' "$OUT")" "one line per app and principal"
+	jq -e '.review[] | select(.app == "support-portal" and .principal == "cy@contractor.example") |
+		.expires == "2027-06-30" and .export == true and .pii == true and .restricted == false' \
+		"$OUT" >/dev/null || fail "the contractor's line"
+	jq -e '.review[] | select(.app == "billing-admin" and .principal == "bo@example.com") |
+		.via == "Admin" and .admin == true and .restricted == true' \
+		"$OUT" >/dev/null || fail "the billing admin's line"
+	# After the membership ends, the contractor's line goes.
+	expect_exit 0 "$APPCTL" -C r inventory --principals --json --at 2027-07-01
+	expect_equal 9 "$(jq '.review | length' "$OUT")" "after expiry"
+	expect_exit 0 "$APPCTL" -C r inventory --principals --markdown
+	expect_equal 12 "$(grep -c '^|' "$OUT")" "markdown rows"
 }
 
 test_counts()
@@ -85,4 +107,4 @@ test_usage()
 	expect_exit 2 "$APPCTL" -C r inventory prod staging
 }
 
-run_tests test_golden_formats test_counts test_csv_is_safe test_usage
+run_tests test_golden_formats test_access_review test_counts test_csv_is_safe test_usage

@@ -179,6 +179,53 @@ static void test_who_can(void **state)
 	appctl_snapshot_free(snap);
 }
 
+static void test_access_review_rows(void **state)
+{
+	static const struct {
+		const char *at;
+		const char *want;
+	} cases[] = {
+		{ "2026-11-29",
+		  "cy@x.example|Agent|customers: read, export|RXP|2027-06-30 "
+		  "dan@example.com|Agent|customers: read, export|RXP|- "
+		  "dora@example.com|Agent (group:support)|customers: read, export|RXP|- "
+		  "lee@example.com|Lead|customers: read, update; notes: admin|RWAPS|-" },
+		{ "2027-07-01",
+		  "dan@example.com|Agent|customers: read, export|RXP|- "
+		  "dora@example.com|Agent (group:support)|customers: read, export|RXP|- "
+		  "lee@example.com|Lead|customers: read, update; notes: admin|RWAPS|-" },
+	};
+	static const char letters[APPCTL_INV_COUNT] = { 'R', 'W', 'X', 'A', 'P', 'S' };
+	appctl_snapshot *snap = load();
+	size_t c, i, k;
+
+	(void)state;
+	for (c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+		appctl_arena *arena = appctl_arena_new();
+		appctl_review_row *rows;
+		size_t n, at = 0;
+		char got[1024];
+
+		assert_null(appctl_access_review_build(&rows, &n, arena, snap,
+			day(cases[c].at)));
+		got[0] = '\0';
+		for (i = 0; i < n; i++) {
+			at += (size_t)snprintf(got + at, sizeof(got) - at, "%s%s|%s|%s|",
+				i ? " " : "", rows[i].principal, rows[i].via, rows[i].access);
+			for (k = 0; k < APPCTL_INV_COUNT; k++)
+				if (rows[i].kinds & (1u << k))
+					at += (size_t)snprintf(got + at, sizeof(got) - at,
+						"%c", letters[k]);
+			at += (size_t)snprintf(got + at, sizeof(got) - at, "|%s",
+				rows[i].expires ? rows[i].expires : "-");
+		}
+		if (strcmp(got, cases[c].want) != 0)
+			fail_msg("%s: got '%s'", cases[c].at, got);
+		appctl_arena_free(arena);
+	}
+	appctl_snapshot_free(snap);
+}
+
 /* Every class, built-in and from a policy: the scaffold parses and lints clean. */
 static void test_scaffold_validates_clean(void **state)
 {
@@ -273,6 +320,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_inventory_rows),
 		cmocka_unit_test(test_who_can),
+		cmocka_unit_test(test_access_review_rows),
 		cmocka_unit_test(test_scaffold_validates_clean),
 		cmocka_unit_test(test_scaffold_refusals),
 	};
