@@ -462,10 +462,15 @@ appctl_error *appctl_offboard_plan_build(appctl_offboard_plan *out,
 			principal, &removed, &nremoved, &slen);
 		if (!signers)
 			c.err = appctl_error_nomem();
-		for (i = 0; !c.err && i < nremoved; i++)
-			add_item(&c, "signer", st->path, NULL,
-				appctl_arena_printf(arena, "line %zu", removed[i]),
-				NULL, APPCTL_OFFB_REMOVED);
+		for (i = 0; !c.err && i < nremoved; i++) {
+			const char *line = appctl_arena_printf(arena, "line %zu",
+				removed[i]);
+
+			if (!line)
+				c.err = appctl_error_nomem();
+			add_item(&c, "signer", st->path, NULL, line, NULL,
+				APPCTL_OFFB_REMOVED);
+		}
 		if (!c.err && nremoved) {
 			appctl_offboard_file *f = &out->files[out->file_count++];
 
