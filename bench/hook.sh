@@ -50,18 +50,6 @@ mkdir -p "$HOME" "$work/srv"
 
 . "$src/bench/lib.sh"
 
-# serve NAME CLIENT HOOK: a bare copy of CLIENT as $work/srv/NAME.git, with
-# the hook when HOOK is 1.
-serve()
-{
-	local bare="$work/srv/$1.git"
-	git clone -q --bare "$2" "$bare"
-	git -C "$bare" gc -q
-	if [ "$3" = 1 ]; then
-		"$appctl" -C "$bare" hook install --server >/dev/null
-	fi
-}
-
 # Keeps only as many release tags as the small repository has.
 prune_tags()
 {
@@ -72,28 +60,6 @@ prune_tags()
 		awk -F/ -v keep="$keep" '$NF > 0 && $NF < keep { print "delete " $0 }' |
 		git -C "$dir" update-ref --stdin
 	git -C "$dir" pack-refs --all
-}
-
-start_daemon()
-{
-	local try i
-	for try in $(seq 1 20); do
-		port=$((20000 + RANDOM % 40000))
-		git daemon --enable=receive-pack --export-all --base-path="$work/srv" \
-			--reuseaddr --listen=127.0.0.1 --port="$port" 2>/dev/null &
-		daemon=$!
-		for i in $(seq 1 50); do
-			kill -0 "$daemon" 2>/dev/null || break
-			if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-				return 0
-			fi
-			sleep 0.1
-		done
-		kill "$daemon" 2>/dev/null || true
-		daemon=""
-	done
-	echo "hook.sh: git daemon did not start" >&2
-	exit 1
 }
 
 # time_push CLIENT SERVER: one promotion pushed to git://.../SERVER.git, in

@@ -42,3 +42,40 @@ make_repo()
 	awk -v e="$events" -v t="$((t1 - t0))" 'BEGIN {
 		printf "first check of a %d-event log (once per clone): %.1f s\n", e, t / 1e9 }' >&2
 }
+
+# serve NAME CLIENT HOOK: a bare copy of CLIENT as $work/srv/NAME.git, with
+# the hook when HOOK is 1.
+serve()
+{
+	local bare="$work/srv/$1.git"
+	git clone -q --bare "$2" "$bare"
+	git -C "$bare" gc -q
+	if [ "$3" = 1 ]; then
+		"$appctl" -C "$bare" hook install --server >/dev/null
+	fi
+}
+
+# start_daemon: one `git daemon` serving $work/srv on 127.0.0.1:$port, its
+# pid in $daemon (the caller stops it).
+start_daemon()
+{
+	local try i
+	for try in $(seq 1 20); do
+		port=$((20000 + RANDOM % 40000))
+		git daemon --enable=receive-pack --export-all --base-path="$work/srv" \
+			--reuseaddr --listen=127.0.0.1 --port="$port" 2>/dev/null &
+		daemon=$!
+		for i in $(seq 1 50); do
+			kill -0 "$daemon" 2>/dev/null || break
+			if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+				return 0
+			fi
+			sleep 0.1
+		done
+		kill "$daemon" 2>/dev/null || true
+		daemon=""
+	done
+	echo "bench: git daemon did not start" >&2
+	exit 1
+}
+

@@ -10,6 +10,21 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/*
+ * A schema check reports every error, but keeps the text of at most 50 per
+ * file plus one "... and N more" line: a chain longer than that for `files`
+ * files means the cap leaks. Each line is formatted, as main.c prints it.
+ */
+static void check_chain(const appctl_error *err, unsigned long files)
+{
+	const appctl_error *e;
+
+	if (appctl_error_count(err) > files * 51)
+		abort();
+	for (e = err; e; e = e->next)
+		free(appctl_error_format(e));
+}
+
 static const char policy_text[] =
 	"{\"appctl\":1,\"environments\":[\"dev\",\"staging\",\"prod\"],"
 	"\"groups\":{\"support\":[\"dan@example.com\"]},"
@@ -35,6 +50,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	unsigned line, column;
 
 	err = appctl_snapshot_parse(&snap, &policy, &signers, &app, dirs, 1);
+	check_chain(err, 2);
 	if (!err) {
 		appctl_error_free(appctl_lint(&findings, snap, 20000));
 		appctl_findings_dispose(&findings);
@@ -45,7 +61,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	arena = appctl_arena_new();
 	if (arena) {
 		app.path = "appctl.json";
-		appctl_error_free(appctl_policy_parse(&parsed_policy, arena, &app));
+		err = appctl_policy_parse(&parsed_policy, arena, &app);
+		check_chain(err, 1);
+		appctl_error_free(err);
 		appctl_arena_free(arena);
 	}
 

@@ -22,7 +22,11 @@ set -euo pipefail
 
 # Build, test and fuzz dependencies. clang is only for the libFuzzer build;
 # openssh-client provides ssh-keygen, which signs and verifies approvals;
-# jq reads JSON output in the CLI tests.
+# jq reads JSON output in the CLI tests; python3 serves the fake GitHub
+# API and curl posts to it in tests/cli/ci_kit.sh (the CI kit's script
+# needs curl, and jq or python3, on a CI runner too); python3-jsonschema is
+# the JSON Schema validator tests/cli/schema.sh checks schema/*.json with
+# (required: that test fails, not skips, without it).
 packages=(
 	build-essential
 	cmake
@@ -36,6 +40,9 @@ packages=(
 	libcmocka-dev
 	clang
 	jq
+	python3
+	curl
+	python3-jsonschema
 )
 
 # Test-only: the servers tests/cli/server_setups.sh runs (sshd with git-shell,

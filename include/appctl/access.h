@@ -19,7 +19,23 @@ typedef struct appctl_resource_access {
 	const char *name;
 	unsigned actions;
 	unsigned char *visible;           /* one flag per resource->fields[i] */
+	unsigned temporary;               /* actions held only through temporary
+	                                     memberships (a subset of actions) */
+	appctl_date until[APPCTL_ACTION_COUNT]; /* for those, by bit index:
+	                                     the last day any of them holds */
 } appctl_resource_access;
+
+/*
+ * How a principal holds one role: directly or through a group, and when a
+ * direct membership is temporary (and no group brings the role too), the
+ * last day it lasts.
+ */
+typedef struct appctl_via {
+	const appctl_role *role;
+	const char *group;                /* NULL: held directly */
+	int temporary;
+	appctl_date until;                /* when temporary */
+} appctl_via;
 
 typedef struct appctl_principal_access {
 	const char *principal;
@@ -28,6 +44,7 @@ typedef struct appctl_principal_access {
 	size_t resource_count;
 	const char **via;                  /* "Role" or "Role (group:x)", sorted */
 	size_t via_count;
+	appctl_via *vias;                  /* the same roles, parallel to via */
 } appctl_principal_access;
 
 /*

@@ -15,7 +15,9 @@ typedef enum {
 } appctl_risk;
 
 /*
- * One change. `kind` is one of SPEC §2's kinds; every subject field is NULL
+ * One change. `kind` is one of SPEC §2's kinds or an addition of the kind
+ * table (rules.h: access.expiry_extended, page.roles_added, ...); every
+ * subject field is NULL
  * when it does not apply. `before` / `after` are JSON texts (a string keeps
  * its quotes), NULL when absent on that side. Strings are owned by the list.
  */
@@ -37,6 +39,14 @@ typedef struct appctl_change {
 	const char *via;         /* for access facts: the structural cause */
 	const char *before;
 	const char *after;
+	/* Additions of issue 13 (NULL when they do not apply): */
+	const char *page;        /* page.roles_added / page.roles_removed */
+	const char *expires;     /* "YYYY-MM-DD": the last day of a temporary
+	                            membership the change comes with or through */
+	const char *owner;       /* integration.added / removed: its owner */
+	const char *scopes;      /* ... its scopes, a JSON array text */
+	const char *credentials; /* ... its credential references, a JSON
+	                            object text (env -> reference) */
 } appctl_change;
 
 typedef struct appctl_changes {

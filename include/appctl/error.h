@@ -22,12 +22,18 @@ typedef enum {
  * `message` is one line without the "appctl: " prefix. For input errors `file`
  * names the file (repository-relative) and `path` the JSON path ("$.roles.A"),
  * either may be NULL.
+ *
+ * Schema checks report every problem of a file in one run: the first error
+ * is the error itself (callers that need one reason keep reading only it),
+ * and `next` chains the further ones, in the order they were found. The
+ * chain belongs to the first error: appctl_error_free frees all of it.
  */
 typedef struct appctl_error {
 	appctl_code code;
 	char *message;
 	char *file;
 	char *path;
+	struct appctl_error *next;   /* further errors of the same run, or NULL */
 } appctl_error;
 
 /* Returns a new error; never NULL (falls back to a static out-of-memory error). */
@@ -47,7 +53,8 @@ appctl_error *appctl_error_nomem(void);
 
 /*
  * Prefixes the message with "what: " (e.g. the command or the revision), so
- * that callers can add context on the way up. Returns `err`.
+ * that callers can add context on the way up; every error of the chain gets
+ * the prefix. Returns `err`.
  */
 appctl_error *appctl_error_wrap(appctl_error *err, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
@@ -58,7 +65,18 @@ appctl_error *appctl_error_wrap(appctl_error *err, const char *fmt, ...)
  */
 char *appctl_error_format(const appctl_error *err);
 
-/* Frees an error; NULL and the static out-of-memory error are no-ops. */
+/*
+ * Appends the chain `more` at the end of the chain `list` and returns the
+ * head; either may be NULL. Takes ownership of `more`. When either is the
+ * static out-of-memory error, the other is freed and that error returned
+ * (it cannot carry a chain).
+ */
+appctl_error *appctl_error_append(appctl_error *list, appctl_error *more);
+
+/* The number of errors in the chain starting at `err` (0 for NULL). */
+unsigned long appctl_error_count(const appctl_error *err);
+
+/* Frees an error and its chain; NULL and the static out-of-memory error are no-ops. */
 void appctl_error_free(appctl_error *err);
 
 #endif

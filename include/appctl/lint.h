@@ -12,11 +12,20 @@ typedef enum {
 	APPCTL_SEV_WARNING
 } appctl_severity;
 
-/* A rule: stable id (never renamed once released), severity, one-line summary. */
+/*
+ * A rule: stable id (never renamed once released), severity, one-line
+ * summary, and whether an organisation may change its severity in
+ * appctl.json ("lint.rules"). secret.literal and the ref.* rules are fixed:
+ * a literal secret or a dangling reference is never a matter of taste.
+ */
 typedef struct appctl_lint_rule {
 	const char *id;
 	appctl_severity severity;
 	const char *summary;
+	int fixed;
+	const char *why;                  /* why it matters (SARIF fullDescription) */
+	const char *fix;                  /* how to fix it (SARIF help) */
+	const char *security_severity;    /* CVSS-like score code scanning ranks by */
 } appctl_lint_rule;
 
 /* One finding; strings are owned by the findings list. */
@@ -28,15 +37,30 @@ typedef struct appctl_finding {
 	char *message;
 } appctl_finding;
 
+/*
+ * An organisation's severity override ("lint.rules.<id>") as lint applied
+ * it, for the record an auditor reads: what was turned down or up, why, and
+ * how many findings it changed (removed, for "off") in this run.
+ */
+typedef struct appctl_applied_override {
+	const char *rule;             /* the rule table's id (static) */
+	appctl_severity from;         /* the rule's own severity */
+	appctl_lint_level level;      /* off, warning or error */
+	char *justification;          /* owned by the findings list */
+	size_t findings;
+} appctl_applied_override;
+
 typedef struct appctl_findings {
 	appctl_finding *items;
 	size_t count;
 	size_t cap;
 	size_t errors;
 	size_t warnings;
+	appctl_applied_override *overrides; /* sorted by rule id */
+	size_t override_count;
 } appctl_findings;
 
-#define APPCTL_FINDINGS_INIT { NULL, 0, 0, 0, 0 }
+#define APPCTL_FINDINGS_INIT { NULL, 0, 0, 0, 0, NULL, 0 }
 
 /* The rule table, in a stable order; `*count` receives its length. */
 const appctl_lint_rule *appctl_lint_rules(size_t *count);
@@ -45,7 +69,11 @@ const appctl_lint_rule *appctl_lint_rules(size_t *count);
 const appctl_lint_rule *appctl_lint_rule_find(const char *id);
 
 /*
- * Runs every rule on `snap`, judging temporary memberships on day `today`.
+ * Runs every rule on `snap`, judging temporary memberships on day `today`,
+ * then applies the policy's severity overrides (lint.rules): "off" removes
+ * the rule's findings, "warning" / "error" changes their severity; every
+ * valid override is listed in out->overrides, and an override of a fixed
+ * rule is itself an error finding (lint.override-not-allowed).
  * Appends findings to `out` (sorted by file, then JSON path, then rule id).
  * Returns an error only when memory runs out; findings are not errors.
  * The caller disposes `out` with appctl_findings_dispose.
@@ -53,7 +81,11 @@ const appctl_lint_rule *appctl_lint_rule_find(const char *id);
 appctl_error *appctl_lint(appctl_findings *out, const appctl_snapshot *snap,
 	appctl_date today);
 
+/* Frees the findings' and overrides' strings and arrays; NULL is a no-op. */
 void appctl_findings_dispose(appctl_findings *findings);
+
+/* "off", "warning" or "error": the appctl.json spelling of a level. */
+const char *appctl_lint_level_name(appctl_lint_level level);
 
 /*
  * True when `s` looks like a literal secret: a known token shape (sk_live_,

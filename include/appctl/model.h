@@ -358,6 +358,15 @@ const char *appctl_action_name(unsigned action_bit);
 unsigned appctl_action_parse(const char *name);
 const char *appctl_when_name(appctl_rule_when w);
 
+/*
+ * The name of the NULL-terminated `names` that `s` most likely meant, for
+ * "did you mean" hints: the same name in another case, else the closest at
+ * most two edits away (Damerau-Levenshtein, an adjacent swap is one edit;
+ * fewer edits than `s` has bytes), else the first name `s` (3 bytes or
+ * more) begins. NULL when none is close. Returns one of `names`.
+ */
+const char *appctl_suggest(const char *s, const char *const *names);
+
 /* The name rules of SPEC §1: app folders/names, principals, groups, envs. */
 int appctl_name_is_valid(const char *s);        /* [a-z0-9][a-z0-9-]{0,62} */
 int appctl_principal_is_valid(const char *s);   /* email-like */

@@ -23,6 +23,7 @@ typedef struct appctl_kind_rule {
 	int widens;                 /* grants access or connections */
 	int changes_rules;          /* changes the policy or who is trusted */
 	int when;                   /* the appctl_rule_when it matches, or -1 */
+	int also_when;              /* a second one it matches, or -1 */
 } appctl_kind_rule;
 
 /* The table row of `kind`, or NULL for a kind the table does not know. */
@@ -31,7 +32,7 @@ const appctl_kind_rule *appctl_kind_rule_find(const char *kind);
 /* The whole table (for tests and docs); *count rows. */
 const appctl_kind_rule *appctl_kind_rules(size_t *count);
 
-/* True when a change of `kind` matches an approvals rule with `when`. */
+/* True when a change of `kind` matches an approvals rule with `when` (either column). */
 int appctl_kind_matches_rule(const char *kind, appctl_rule_when when);
 
 /* True when `changes` widen anything (a widening kind of the table). */

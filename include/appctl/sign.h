@@ -50,6 +50,21 @@ appctl_error *appctl_ssh_verify_keygen(char **principal, char **why,
 	const char *allowed_signers, const char *data, size_t len,
 	const char *signature, int64_t at);
 
+/*
+ * Who a signature made with `key_file` would verify as against
+ * `allowed_signers` at `at`, told from the key's public half (KEY.pub, or
+ * KEY itself when it is a .pub file, as ssh-keygen -Y sign reads them)
+ * without signing anything. *known is 0 when only a signature can tell
+ * (no readable public half, a certificate, a key type ssh-keygen
+ * verifies): sign a probe then. Otherwise *principal, or *why when the
+ * key would not be accepted (caller frees either). The signature made
+ * next must still be verified: a .pub file may not match its key. An
+ * error only when out of memory.
+ */
+appctl_error *appctl_ssh_key_principal(int *known, char **principal,
+	char **why, const char *key_file, const char *allowed_signers,
+	int64_t at);
+
 /* The public key of a private key file (`ssh-keygen -y -f`), for messages. */
 appctl_error *appctl_ssh_public_key(char **out, const char *key_file);
 

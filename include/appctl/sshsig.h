@@ -95,4 +95,18 @@ appctl_error *appctl_sshsig_verify(int *decided, char **principal,
 	char **why, const char *allowed_signers, const char *data, size_t len,
 	const char *signature, int64_t at);
 
+/*
+ * Who a signature by public key `key` (its wire blob) would verify as,
+ * found without a signature: appctl_sshsig_verify's choice of principal
+ * (find-principals, then the first principal with a line allowing the key
+ * for "appctl" at `at`), which a good signature by that key then confirms.
+ * *decided is 0 for certificates (their principals are in the certificate)
+ * and keys not verified in-process; else 1 with *principal, or *why when
+ * no principal would be accepted (caller frees either). An error only when
+ * out of memory.
+ */
+appctl_error *appctl_sshsig_key_principal(int *decided, char **principal,
+	char **why, const char *allowed_signers, const unsigned char *key,
+	size_t key_len, int64_t at);
+
 #endif

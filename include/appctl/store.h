@@ -56,6 +56,15 @@ appctl_error *appctl_repo_resolve(char out[41], appctl_repo *repo,
 	const char *rev);
 
 /*
+ * The best common ancestor of two commits (40 hex digits each), as
+ * `git merge-base A B`, into `out`. No common ancestor (unrelated
+ * histories, or a shallow clone cut above it) is an APPCTL_EUSAGE error
+ * naming `a_name` and `b_name` and saying to fetch more history.
+ */
+appctl_error *appctl_repo_merge_base(char out[41], appctl_repo *repo,
+	const char *a, const char *b, const char *a_name, const char *b_name);
+
+/*
  * Reads and parses the definitions of commit `commit_hex` from git objects
  * (never the working tree): appctl.json, the signers file it names, and every
  * apps/<name>/app.json. Symlinks, submodules or folders where a definition

@@ -584,33 +584,49 @@ cleanup:
 
 /* ---- output ---- */
 
-/* The roles (with their group) through which `pa` reaches resource `ra`. */
-static size_t resource_via(const char **out, const appctl_principal_access *pa,
-	const appctl_resource_access *ra)
+/*
+ * The roles (with their group) through which `pa` reaches resource `ra`:
+ * their via texts into out[], "Role (until D)" for a temporary holding
+ * (text output; `until` 0 leaves the plain texts, as --json's "via" has
+ * them). *expires receives the day the access ends when every path to it
+ * is temporary (the latest of them), else stays NULL; `day` holds it.
+ */
+static size_t resource_via(const char **out, const char **expires,
+	char day[11], appctl_arena *arena, const appctl_principal_access *pa,
+	const appctl_resource_access *ra, int until)
 {
-	const appctl_app *app = pa->app;
-	size_t v, r, g, n = 0;
+	size_t v, g, n = 0, lasting = 0;
+	appctl_date last = 0;
 
+	*expires = NULL;
 	for (v = 0; v < pa->via_count; v++) {
-		const char *via = pa->via[v];
-		const appctl_role *best = NULL;
+		const appctl_via *via = &pa->vias[v];
+		const appctl_role *role = via->role;
+		char d[11];
 
-		/* A via is "Role" or "Role (group:x)": find the longest role name it starts with. */
-		for (r = 0; r < app->role_count; r++) {
-			const char *name = app->roles[r].name;
-			size_t len = strlen(name);
-
-			if (strncmp(via, name, len) == 0 &&
-			    (via[len] == '\0' || strncmp(via + len, " (group:", 8) == 0) &&
-			    (!best || strlen(best->name) < len))
-				best = &app->roles[r];
-		}
-		for (g = 0; best && g < best->grant_count; g++)
-			if (best->grants[g].actions &&
-			    strcmp(best->grants[g].resource, ra->name) == 0) {
-				out[n++] = via;
+		for (g = 0; g < role->grant_count; g++)
+			if (role->grants[g].actions &&
+			    strcmp(role->grants[g].resource, ra->name) == 0)
 				break;
-			}
+		if (g == role->grant_count)
+			continue;
+		if (!via->temporary) {
+			lasting++;
+			out[n++] = pa->via[v];
+			continue;
+		}
+		if (n == lasting || via->until > last)
+			last = via->until;
+		appctl_date_format(d, via->until);
+		out[n++] = until ? appctl_arena_printf(arena, "%s (until %s)",
+					pa->via[v], d)
+				 : pa->via[v];
+		if (!out[n - 1])
+			out[n - 1] = pa->via[v];
+	}
+	if (n && !lasting) {
+		appctl_date_format(day, last);
+		*expires = day;
 	}
 	return n;
 }
@@ -678,9 +694,9 @@ static appctl_error *print_json(const access_report *rep)
 {
 	appctl_error *err = NULL;
 	cJSON *root = cJSON_CreateObject(), *access, *hist;
-	const char **owns = NULL, **via;
+	const char **owns = NULL, **via, *expires;
 	size_t nowns = 0, i, r, f, nvia;
-	char day[11], *text = NULL;
+	char day[11], until[11], *text = NULL;
 	unsigned bit;
 
 	if (!root)
@@ -720,8 +736,14 @@ static appctl_error *print_json(const access_report *rep)
 				if (ra->visible[f])
 					cJSON_AddItemToArray(fields, cJSON_CreateString(
 						ra->resource->fields[f].name));
-			nvia = resource_via(via, &pa, ra);
+			nvia = resource_via(via, &expires, until, rep->arena,
+				&pa, ra, 0);
 			cJSON_AddItemToObject(o, "via", string_array(via, nvia));
+			/* The last day of access held only through temporary memberships. */
+			if (expires)
+				cJSON_AddStringToObject(o, "expires", expires);
+			else
+				cJSON_AddNullToObject(o, "expires");
 		}
 	}
 	if (!err)
@@ -776,9 +798,9 @@ static appctl_error *print_text(const appctl_cli *cli,
 	const access_report *rep)
 {
 	appctl_error *err = NULL;
-	const char **owns = NULL, **via, *names[APPCTL_ACTION_COUNT];
+	const char **owns = NULL, **via, *names[APPCTL_ACTION_COUNT], *expires;
 	size_t nowns = 0, i, r, f, nvia, shown = 0, n;
-	char day[11];
+	char day[11], until[11];
 	unsigned bit;
 
 	appctl_date_format(day, rep->at);
@@ -818,8 +840,11 @@ static appctl_error *print_text(const appctl_cli *cli,
 					printf("%s %s", n++ ? "," : "",
 						ra->resource->fields[f].name);
 			printf("%s\n", n ? "" : " (none)");
-			nvia = resource_via(via, &pa, ra);
+			nvia = resource_via(via, &expires, until, rep->arena,
+				&pa, ra, 1);
 			print_list("    via: ", via, nvia);
+			if (expires)
+				printf("    until: %s (temporary access)\n", expires);
 			shown++;
 		}
 	}

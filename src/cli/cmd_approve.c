@@ -95,6 +95,74 @@ static appctl_error *sign_event(char **json, char **sig, char **principal,
 	return err;
 }
 
+/*
+ * Signs `ev` with `key` as the principal the target's allowed_signers names
+ * for that key: the principal is part of the signed bytes. The key's public
+ * half usually tells who that is; when it cannot (a certificate, no .pub
+ * file) or the signature disagrees, a probe signature tells, and the event
+ * is signed again. On success ev->principal is *principal; the caller frees
+ * *json, *sig and *principal.
+ */
+static appctl_error *sign_as_key_holder(char **json, char **sig,
+	char **principal, appctl_event *ev, const char *key, const char *signers,
+	const char *email, const char *env, const char *base)
+{
+	char *expected = NULL, *why = NULL, *found = NULL;
+	appctl_error *err;
+	int known = 0, round;
+
+	*json = *sig = *principal = NULL;
+	err = appctl_ssh_key_principal(&known, &expected, &why, key, signers,
+		appctl_clock_now());
+	if (!err && known && !expected)
+		err = appctl_error_new(APPCTL_EDENIED, "the key '%s' is not accepted "
+			"by the allowed_signers of %s (at %.12s): %s", key, env, base,
+			why);
+	/* Round 0 signs as the expected principal or a probe; round 1 as the one learned. */
+	for (round = 0; !err && round < 2; round++) {
+		ev->principal = expected ? expected : email &&
+			appctl_principal_is_valid(email) ? email : PROBE_PRINCIPAL;
+		free(*json);
+		free(*sig);
+		free(found);
+		free(why);
+		*json = *sig = found = why = NULL;
+		err = sign_event(json, sig, &found, &why, ev, key, signers);
+		if (err)
+			break;
+		if (!found) {
+			err = appctl_error_new(APPCTL_EDENIED, "the key '%s' is not "
+				"accepted by the allowed_signers of %s (at %.12s): %s",
+				key, env, base, why);
+			break;
+		}
+		/* Signed as who the signature says: done (a probe by user.email too). */
+		if (strcmp(found, ev->principal) == 0) {
+			*principal = found;
+			found = NULL;
+			break;
+		}
+		if (round == 1)
+			err = appctl_error_new(APPCTL_EDENIED,
+				"the signature by '%s' does not verify as %s but as %s",
+				key, expected, found);
+		free(expected);
+		expected = found;
+		found = NULL;
+	}
+	if (err) {
+		free(*json);
+		free(*sig);
+		*json = *sig = NULL;
+	} else {
+		ev->principal = *principal;
+	}
+	free(expected);
+	free(found);
+	free(why);
+	return err;
+}
+
 /* What was recorded, as text or JSON. */
 static appctl_error *print_result(const appctl_cli *cli, int json,
 	const appctl_event *ev, const char *event_id, const char *log_commit)
@@ -202,7 +270,7 @@ appctl_error *cmd_approve(appctl_cli *cli, int argc, char **argv)
 	char log_head[41], source_head[41], commit[41], tree[41], base[41];
 	char now[32], source_ref[320], log_commit[41], event_id[41];
 	char *key = NULL, *email = NULL, *json_text = NULL, *sig = NULL;
-	char *principal = NULL, *why = NULL;
+	char *principal = NULL;
 
 	err = appctl_cli_parse(argc, argv, opts, pos, 2, &npos, &help);
 	if (err)
@@ -314,42 +382,11 @@ appctl_error *cmd_approve(appctl_cli *cli, int argc, char **argv)
 	if (err)
 		goto done;
 	if (key) {
-		/*
-		 * The principal is part of the signed bytes, and only the
-		 * signature can say who the key belongs to: sign a probe first,
-		 * learn the principal from it, then sign the real event.
-		 */
-		ev.principal = email && appctl_principal_is_valid(email)
-			? email : PROBE_PRINCIPAL;
 		ev.verified = 1;
-		err = sign_event(&json_text, &sig, &principal, &why, &ev, key,
-			current->signers_text);
+		err = sign_as_key_holder(&json_text, &sig, &principal, &ev, key,
+			current->signers_text, email, env, base);
 		if (err)
 			goto done;
-		if (!principal) {
-			err = appctl_error_new(APPCTL_EDENIED,
-				"the key '%s' is not accepted by the allowed_signers "
-				"of %s (at %.12s): %s", key, env, base, why);
-			goto done;
-		}
-		ev.principal = principal;
-		free(json_text);
-		free(sig);
-		free(why);
-		json_text = sig = why = NULL;
-		{
-			char *again = NULL;
-
-			err = sign_event(&json_text, &sig, &again, &why, &ev, key,
-				current->signers_text);
-			if (!err && (!again || strcmp(again, principal) != 0))
-				err = appctl_error_new(APPCTL_EDENIED,
-					"the signature by '%s' does not verify as %s: %s",
-					key, principal, why ? why : "another principal");
-			free(again);
-			if (err)
-				goto done;
-		}
 	} else if (current->policy->require_signature) {
 		err = appctl_error_new(APPCTL_EDENIED,
 			"%s requires signed approvals and no key is set: pass "
@@ -388,7 +425,6 @@ appctl_error *cmd_approve(appctl_cli *cli, int argc, char **argv)
 	if (!err && push)
 		err = appctl_sync_run(cli, "origin", stderr);
 done:
-	free(why);
 	free(principal);
 	free(sig);
 	free(json_text);

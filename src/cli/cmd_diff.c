@@ -1,4 +1,5 @@
 /* cmd_diff.c: `appctl diff A B`: what a change does to access and connections (SPEC §2). */
+#include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -6,6 +7,7 @@
 
 #include "appctl/access.h"
 #include "appctl/diff.h"
+#include "appctl/diff_summary.h"
 #include "appctl/json.h"
 #include "appctl/strbuf.h"
 #include "cli.h"
@@ -14,6 +16,8 @@
 typedef struct diff_sides {
 	const char *from_rev;
 	const char *to_rev;
+	const char *range;       /* "A...B" as given, or NULL for two revisions */
+	size_t md_limit;         /* the most bytes --markdown may print */
 	char from[41];
 	char to[41];
 	appctl_date at;
@@ -178,6 +182,9 @@ cleanup:
 
 /* ---- output ---- */
 
+/* Defined with the Markdown output; the text and JSON summaries use it too. */
+static void describe_cause(appctl_strbuf *b, const appctl_diff_cause *g, int md);
+
 /* The subject of a change in words: who, what, where. */
 static void describe_subject(appctl_strbuf *b, const appctl_change *c)
 {
@@ -193,6 +200,10 @@ static void describe_subject(appctl_strbuf *b, const appctl_change *c)
 		SEP();
 		appctl_strbuf_printf(b, "%sgroup:%s", c->principal ? "in " : "",
 			c->group);
+	}
+	if (c->page) {
+		SEP();
+		appctl_strbuf_printf(b, "page %s", c->page);
 	}
 	if (c->role) {
 		SEP();
@@ -215,6 +226,23 @@ static void describe_subject(appctl_strbuf *b, const appctl_change *c)
 			appctl_strbuf_printf(b, " scope %s", c->scope);
 		if (c->env)
 			appctl_strbuf_printf(b, " (%s)", c->env);
+		/* A connector arriving or going: who owns it, what it may do. */
+		if (c->owner || c->scopes || c->credentials)
+			appctl_strbuf_printf(b, " owner %s",
+				c->owner ? c->owner : "(none)");
+		if (c->scopes)
+			appctl_strbuf_printf(b, " scopes %s", c->scopes);
+		if (c->credentials)
+			appctl_strbuf_printf(b, " credentials %s", c->credentials);
+	}
+	/*
+	 * Access through a temporary membership says when it ends (the
+	 * expiry kinds and role.member_added show the date as their value).
+	 */
+	if (c->expires && strncmp(c->kind, "access.expiry_", 14) != 0 &&
+	    strcmp(c->kind, "role.member_added") != 0) {
+		SEP();
+		appctl_strbuf_printf(b, "until %s", c->expires);
 	}
 	/* The path says where when nothing above does, or what exactly changed. */
 	if (c->path && (b->len == start || strcmp(c->kind, "other.changed") == 0 ||
@@ -255,6 +283,20 @@ static int same_app(const appctl_change *a, const appctl_change *b)
 	return strcmp(a->app, b->app) == 0;
 }
 
+/* "diff A B (abc1234..def5678), …"; a range names its merge base. */
+static void print_text_header(const appctl_cli *cli, const diff_sides *s,
+	const char *day)
+{
+	if (s->range)
+		printf("%sdiff %s%s (merge base %.7s..%.7s), access as of %s\n",
+			appctl_cli_color(cli, APPCTL_BOLD), s->range,
+			appctl_cli_color(cli, APPCTL_RESET), s->from, s->to, day);
+	else
+		printf("%sdiff %s %s%s (%.7s..%.7s), access as of %s\n",
+			appctl_cli_color(cli, APPCTL_BOLD), s->from_rev, s->to_rev,
+			appctl_cli_color(cli, APPCTL_RESET), s->from, s->to, day);
+}
+
 static appctl_error *print_text(const appctl_cli *cli,
 	const appctl_changes *changes, const diff_sides *s)
 {
@@ -268,9 +310,7 @@ static appctl_error *print_text(const appctl_cli *cli,
 			s->from_rev, s->to_rev, day);
 		return NULL;
 	}
-	printf("%sdiff %s %s%s (%.7s..%.7s), access as of %s\n",
-		appctl_cli_color(cli, APPCTL_BOLD), s->from_rev, s->to_rev,
-		appctl_cli_color(cli, APPCTL_RESET), s->from, s->to, day);
+	print_text_header(cli, s, day);
 	for (i = 0; i < total; i++) {
 		const appctl_change *c = &changes->items[i];
 
@@ -311,6 +351,87 @@ static void json_key_string(appctl_strbuf *b, const char *key, const char *value
 		appctl_strbuf_puts(b, "null");
 }
 
+/* The subject fields of a change, as JSON keys; one table for changes and causes. */
+static const struct {
+	const char *key;
+	size_t offset;
+} json_subjects[] = {
+#define SUBJECT(f) { #f, offsetof(appctl_change, f) }
+	SUBJECT(principal), SUBJECT(role), SUBJECT(group),
+	SUBJECT(member), SUBJECT(resource), SUBJECT(action),
+	SUBJECT(field), SUBJECT(integration), SUBJECT(scope),
+	SUBJECT(env), SUBJECT(path), SUBJECT(via), SUBJECT(page),
+	SUBJECT(expires), SUBJECT(owner)
+#undef SUBJECT
+};
+
+static void json_subject_keys(appctl_strbuf *b, const appctl_change *c)
+{
+	size_t k;
+
+	for (k = 0; k < sizeof(json_subjects) / sizeof(json_subjects[0]); k++) {
+		const char *v = *(const char *const *)(const void *)
+			((const char *)c + json_subjects[k].offset);
+
+		if (v)
+			json_key_string(b, json_subjects[k].key, v);
+	}
+}
+
+/*
+ * `--json --summary`: "groups" (one per cause, with every app it reaches),
+ * "by_app" and "by_principal", after "changes".
+ */
+static void json_summary(appctl_strbuf *b, const appctl_diff_summary *sum)
+{
+	appctl_strbuf line = APPCTL_STRBUF_INIT;
+	size_t i, k;
+
+	appctl_strbuf_puts(b, ",\n  \"groups\": [");
+	for (i = 0; i < sum->cause_count; i++) {
+		const appctl_diff_cause *g = &sum->causes[i];
+
+		appctl_strbuf_puts(b, i ? ",\n    {\"cause\": {\"kind\": "
+			: "\n    {\"cause\": {\"kind\": ");
+		appctl_json_quote(b, g->cause->kind);
+		json_subject_keys(b, g->cause);
+		appctl_strbuf_puts(b, "}");
+		appctl_strbuf_truncate(&line, 0);
+		describe_cause(&line, g, 0);
+		json_key_string(b, "headline", line.ptr ? line.ptr : "");
+		json_key_string(b, "risk", appctl_risk_name(g->risk));
+		appctl_strbuf_printf(b, ", \"changes\": %zu, \"summary\": {\"high\": "
+			"%zu, \"medium\": %zu, \"low\": %zu}, \"principals\": %zu, "
+			"\"apps\": [", g->change_count, g->counts[APPCTL_RISK_HIGH],
+			g->counts[APPCTL_RISK_MEDIUM], g->counts[APPCTL_RISK_LOW],
+			g->principal_count);
+		for (k = 0; k < g->app_count; k++) {
+			if (k)
+				appctl_strbuf_puts(b, ", ");
+			appctl_json_quote(b, g->apps[k]);
+		}
+		appctl_strbuf_puts(b, "]}");
+	}
+	appctl_strbuf_puts(b, sum->cause_count ? "\n  ],\n  \"by_app\": ["
+		: "],\n  \"by_app\": [");
+	for (i = 0; i < sum->app_count; i++) {
+		appctl_strbuf_puts(b, i ? ", {\"app\": " : "{\"app\": ");
+		appctl_json_quote(b, sum->apps[i].name);
+		appctl_strbuf_printf(b, ", \"changes\": %zu}", sum->apps[i].count);
+	}
+	appctl_strbuf_puts(b, "],\n  \"by_principal\": [");
+	for (i = 0; i < sum->principal_count; i++) {
+		appctl_strbuf_puts(b, i ? ", {\"principal\": " : "{\"principal\": ");
+		appctl_json_quote(b, sum->principals[i].name);
+		appctl_strbuf_printf(b, ", \"changes\": %zu}",
+			sum->principals[i].count);
+	}
+	appctl_strbuf_putc(b, ']');
+	if (line.failed)
+		b->failed = 1;
+	appctl_strbuf_dispose(&line);
+}
+
 /*
  * Streamed one change per line rather than built as one cJSON tree: a group
  * move in a large org yields many changes, and the output should not cost
@@ -318,22 +439,11 @@ static void json_key_string(appctl_strbuf *b, const char *key, const char *value
  * files readable.
  */
 static appctl_error *print_json(const appctl_changes *changes,
-	const diff_sides *s)
+	const diff_sides *s, const appctl_diff_summary *sum)
 {
-	static const struct {
-		const char *key;
-		size_t offset;
-	} subjects[] = {
-#define SUBJECT(f) { #f, offsetof(appctl_change, f) }
-		SUBJECT(principal), SUBJECT(role), SUBJECT(group),
-		SUBJECT(member), SUBJECT(resource), SUBJECT(action),
-		SUBJECT(field), SUBJECT(integration), SUBJECT(scope),
-		SUBJECT(env), SUBJECT(path), SUBJECT(via)
-#undef SUBJECT
-	};
 	appctl_strbuf b = APPCTL_STRBUF_INIT;
 	appctl_error *err = NULL;
-	size_t counts[3], i, k;
+	size_t counts[3], i;
 	char day[11];
 
 	appctl_date_format(day, s->at);
@@ -341,6 +451,10 @@ static appctl_error *print_json(const appctl_changes *changes,
 	appctl_json_quote(&b, s->from_rev);
 	appctl_strbuf_puts(&b, ",\n  \"to\": ");
 	appctl_json_quote(&b, s->to_rev);
+	if (s->range) {
+		appctl_strbuf_puts(&b, ",\n  \"range\": ");
+		appctl_json_quote(&b, s->range);
+	}
 	appctl_strbuf_printf(&b, ",\n  \"from_commit\": \"%s\",\n"
 		"  \"to_commit\": \"%s\",\n  \"at\": \"%s\",\n  \"changes\": [",
 		s->from, s->to, day);
@@ -351,14 +465,13 @@ static appctl_error *print_json(const appctl_changes *changes,
 		appctl_json_quote(&b, c->kind);
 		json_key_string(&b, "risk", appctl_risk_name(c->risk));
 		json_key_string(&b, "app", c->app);
-		for (k = 0; k < sizeof(subjects) / sizeof(subjects[0]); k++) {
-			const char *v = *(const char *const *)(const void *)
-				((const char *)c + subjects[k].offset);
-
-			if (v)
-				json_key_string(&b, subjects[k].key, v);
-		}
-		/* before and after are JSON texts already. */
+		json_subject_keys(&b, c);
+		/* scopes, credentials, before and after are JSON texts already. */
+		if (c->scopes)
+			appctl_strbuf_printf(&b, ", \"scopes\": %s", c->scopes);
+		if (c->credentials)
+			appctl_strbuf_printf(&b, ", \"credentials\": %s",
+				c->credentials);
 		if (c->before)
 			appctl_strbuf_printf(&b, ", \"before\": %s", c->before);
 		if (c->after)
@@ -369,10 +482,12 @@ static appctl_error *print_json(const appctl_changes *changes,
 		fwrite(b.ptr, 1, b.len, stdout);
 		appctl_strbuf_truncate(&b, 0);
 	}
+	appctl_strbuf_puts(&b, changes->count ? "\n  ]" : "]");
+	if (sum)
+		json_summary(&b, sum);
 	appctl_changes_summary(changes, counts);
-	appctl_strbuf_printf(&b, "%s],\n  \"summary\": {\"high\": %zu, "
-		"\"medium\": %zu, \"low\": %zu}\n}\n",
-		changes->count ? "\n  " : "", counts[APPCTL_RISK_HIGH],
+	appctl_strbuf_printf(&b, ",\n  \"summary\": {\"high\": %zu, "
+		"\"medium\": %zu, \"low\": %zu}\n}\n", counts[APPCTL_RISK_HIGH],
 		counts[APPCTL_RISK_MEDIUM], counts[APPCTL_RISK_LOW]);
 	if (b.failed)
 		err = appctl_error_nomem();
@@ -401,68 +516,385 @@ static void md_cell(appctl_strbuf *b, const char *s, int code)
 		appctl_strbuf_putc(b, '`');
 }
 
-static appctl_error *print_markdown(const appctl_changes *changes,
-	const diff_sides *s)
+/*
+ * A pull-request comment holds 65,536 characters; the review stays under
+ * MD_HARD_LIMIT bytes (bytes >= characters) whatever the diff, and is
+ * summarised by cause once the full list would pass MD_AUTO_SUMMARY.
+ */
+#define MD_HARD_LIMIT 60000
+#define MD_AUTO_SUMMARY 20000
+/* The smallest --max-chars: room for the header, a few causes and the note. */
+#define MD_MIN_LIMIT 4000
+/* What the closing lines (end of <details>, the note on what was cut) may take. */
+#define MD_RESERVE 1200
+/* Rows of the by-cause list and of the by-app / by-principal tables. */
+#define MD_MAX_CAUSES 40
+#define MD_MAX_TALLIES 10
+/* App names quoted after a cause. */
+#define NAMED_APPS 5
+
+/* One row of the change table. */
+static void md_change_row(appctl_strbuf *b, appctl_strbuf *subject,
+	const appctl_change *c)
 {
-	appctl_strbuf b = APPCTL_STRBUF_INIT, subject = APPCTL_STRBUF_INIT;
+	appctl_strbuf_printf(b, c->risk == APPCTL_RISK_HIGH ? "| **%s** | "
+		: "| %s | ", appctl_risk_name(c->risk));
+	md_cell(b, c->kind, 1);
+	appctl_strbuf_puts(b, " | ");
+	appctl_strbuf_truncate(subject, 0);
+	describe_subject(subject, c);
+	if (c->via)
+		appctl_strbuf_printf(subject, " (via %s)", c->via);
+	md_cell(b, subject->ptr ? subject->ptr : "", 0);
+	appctl_strbuf_puts(b, " | ");
+	if (c->before || c->after) {
+		md_cell(b, c->before ? c->before : "(none)", c->before != NULL);
+		appctl_strbuf_puts(b, " \xe2\x86\x92 ");
+		md_cell(b, c->after ? c->after : "(none)", c->after != NULL);
+	}
+	appctl_strbuf_puts(b, " |\n");
+}
+
+/*
+ * Appends the change tables (one per app) to `b` while it stays within
+ * `limit` bytes; returns how many changes it holds. A row that would pass
+ * the limit is left out with all that follow, never cut in the middle.
+ */
+static size_t md_change_tables(appctl_strbuf *b, const appctl_changes *changes,
+	size_t limit)
+{
+	appctl_strbuf piece = APPCTL_STRBUF_INIT, subject = APPCTL_STRBUF_INIT;
+	size_t i;
+
+	for (i = 0; i < changes->count; i++) {
+		const appctl_change *c = &changes->items[i];
+
+		appctl_strbuf_truncate(&piece, 0);
+		if (i == 0 || !same_app(c, &changes->items[i - 1])) {
+			appctl_strbuf_puts(&piece, "\n#### ");
+			if (c->app)
+				md_cell(&piece, c->app, 1);
+			else
+				appctl_strbuf_puts(&piece,
+					"policy (appctl.json, allowed_signers)");
+			appctl_strbuf_puts(&piece, "\n\n| risk | change | subject | "
+				"before \xe2\x86\x92 after |\n| --- | --- | --- | --- |\n");
+		}
+		md_change_row(&piece, &subject, c);
+		if (piece.failed || subject.failed || b->len + piece.len > limit)
+			break;
+		appctl_strbuf_add(b, piece.ptr, piece.len);
+	}
+	appctl_strbuf_dispose(&subject);
+	appctl_strbuf_dispose(&piece);
+	return i;
+}
+
+/* A name in a line of prose: a code span in Markdown, as is in text. */
+static void put_name(appctl_strbuf *b, const char *name, int md)
+{
+	if (md)
+		md_cell(b, name, 1);
+	else
+		appctl_strbuf_puts(b, name);
+}
+
+static void put_count(appctl_strbuf *b, size_t n, const char *one,
+	const char *many)
+{
+	appctl_strbuf_printf(b, "%zu %s", n, n == 1 ? one : many);
+}
+
+/*
+ * One cause in a line: what changed, what it did, where. For example
+ * "group team7 gained newhire@example.com: access granted in 207 apps
+ * (app-001, app-002, …and 202 more); 1 210 changes: 800 high, …".
+ */
+static void describe_cause(appctl_strbuf *b, const appctl_diff_cause *g, int md)
+{
+	const appctl_change *c = g->cause;
+	int gained = strstr(c->kind, "_added") != NULL;
+	size_t i;
+
+	if (strncmp(c->kind, "group.member_", 13) == 0 && c->group &&
+	    c->principal) {
+		appctl_strbuf_puts(b, "group ");
+		put_name(b, c->group, md);
+		appctl_strbuf_puts(b, gained ? " gained " : " lost ");
+		put_name(b, c->principal, md);
+	} else if (strncmp(c->kind, "role.member_", 12) == 0 && c->role &&
+		   c->member) {
+		appctl_strbuf_puts(b, "role ");
+		put_name(b, c->role, md);
+		appctl_strbuf_puts(b, gained ? " gained " : " lost ");
+		put_name(b, c->member, md);
+	} else if (strncmp(c->kind, "role.grant_", 11) == 0 && c->role &&
+		   c->resource) {
+		appctl_strbuf_puts(b, "role ");
+		put_name(b, c->role, md);
+		appctl_strbuf_puts(b, gained ? " was granted " : " lost its grant on ");
+		put_name(b, c->resource, md);
+	} else {
+		appctl_strbuf subject = APPCTL_STRBUF_INIT;
+
+		put_name(b, c->kind, md);
+		describe_subject(&subject, c);
+		if (subject.len) {
+			appctl_strbuf_putc(b, ' ');
+			put_name(b, subject.ptr, 0);
+		}
+		if (subject.failed)
+			b->failed = 1;
+		appctl_strbuf_dispose(&subject);
+	}
+	if (g->app_count) {
+		appctl_strbuf_puts(b, ": ");
+		if (g->granted && g->revoked)
+			appctl_strbuf_puts(b, "access granted and revoked in ");
+		else if (g->granted)
+			appctl_strbuf_puts(b, "access granted in ");
+		else if (g->revoked)
+			appctl_strbuf_puts(b, "access revoked in ");
+		else
+			appctl_strbuf_puts(b, "in ");
+		put_count(b, g->app_count, "app", "apps");
+		appctl_strbuf_puts(b, " (");
+		for (i = 0; i < g->app_count && i < NAMED_APPS; i++) {
+			if (i)
+				appctl_strbuf_puts(b, ", ");
+			put_name(b, g->apps[i], md);
+		}
+		if (g->app_count > NAMED_APPS)
+			appctl_strbuf_printf(b, ", \xe2\x80\xa6" "and %zu more",
+				g->app_count - NAMED_APPS);
+		appctl_strbuf_putc(b, ')');
+	}
+	if (g->principal_count > 1) {
+		appctl_strbuf_puts(b, " for ");
+		put_count(b, g->principal_count, "principal", "principals");
+	}
+	appctl_strbuf_puts(b, "; ");
+	put_count(b, g->change_count, "change", "changes");
+	if (g->change_count > 1)
+		appctl_strbuf_printf(b, ": %zu high, %zu medium, %zu low",
+			g->counts[APPCTL_RISK_HIGH], g->counts[APPCTL_RISK_MEDIUM],
+			g->counts[APPCTL_RISK_LOW]);
+}
+
+static void md_tally_table(appctl_strbuf *b, const char *title,
+	const char *column, const appctl_diff_tally *t, size_t n)
+{
+	size_t i;
+
+	if (!n)
+		return;
+	appctl_strbuf_printf(b, "\n#### %s%s\n\n| %s | changes | high | medium "
+		"| low |\n| --- | ---: | ---: | ---: | ---: |\n", title,
+		n > MD_MAX_TALLIES ? " (the busiest)" : "", column);
+	for (i = 0; i < n && i < MD_MAX_TALLIES; i++) {
+		appctl_strbuf_puts(b, "| ");
+		md_cell(b, t[i].name, 1);
+		appctl_strbuf_printf(b, " | %zu | %zu | %zu | %zu |\n", t[i].count,
+			t[i].counts[APPCTL_RISK_HIGH], t[i].counts[APPCTL_RISK_MEDIUM],
+			t[i].counts[APPCTL_RISK_LOW]);
+	}
+	if (n > MD_MAX_TALLIES)
+		appctl_strbuf_printf(b, "\n\xe2\x80\xa6" "and %zu more.\n",
+			n - MD_MAX_TALLIES);
+}
+
+/* The command that gives every change, for the note on what was cut. */
+static void md_full_command(appctl_strbuf *b, const diff_sides *s)
+{
+	appctl_strbuf_puts(b, "`appctl diff --json ");
+	if (s->range)
+		md_cell(b, s->range, 0);
+	else {
+		md_cell(b, s->from_rev, 0);
+		appctl_strbuf_putc(b, ' ');
+		md_cell(b, s->to_rev, 0);
+	}
+	appctl_strbuf_putc(b, '`');
+}
+
+/*
+ * The summary: causes, the busiest apps and principals, then the full list
+ * folded in <details> as far as the limit allows, and a note on the rest.
+ */
+static void md_summary(appctl_strbuf *b, const appctl_changes *changes,
+	const appctl_diff_summary *sum, const diff_sides *s)
+{
+	appctl_strbuf line = APPCTL_STRBUF_INIT;
+	size_t i, shown, causes_shown = 0;
+
+	appctl_strbuf_printf(b, "\n#### By cause\n\n");
+	for (i = 0; i < sum->cause_count && i < MD_MAX_CAUSES; i++) {
+		appctl_strbuf_truncate(&line, 0);
+		appctl_strbuf_printf(&line, sum->causes[i].risk == APPCTL_RISK_HIGH
+			? "- **%s** " : "- %s ", appctl_risk_name(sum->causes[i].risk));
+		describe_cause(&line, &sum->causes[i], 1);
+		appctl_strbuf_putc(&line, '\n');
+		/* Half the page at most for causes: the tables and note need room. */
+		if (line.failed || b->len + line.len > s->md_limit / 2)
+			break;
+		appctl_strbuf_add(b, line.ptr, line.len);
+		causes_shown++;
+	}
+	if (causes_shown < sum->cause_count)
+		appctl_strbuf_printf(b, "- \xe2\x80\xa6" "and %zu more causes (every "
+			"change is in the list below or in the JSON output)\n",
+			sum->cause_count - causes_shown);
+	appctl_strbuf_dispose(&line);
+	md_tally_table(b, "Apps", "app", sum->apps, sum->app_count);
+	md_tally_table(b, "Principals", "principal", sum->principals,
+		sum->principal_count);
+	appctl_strbuf_printf(b, "\n<details><summary>All %zu change%s</summary>\n",
+		changes->count, changes->count == 1 ? "" : "s");
+	shown = md_change_tables(b, changes, s->md_limit - MD_RESERVE);
+	appctl_strbuf_puts(b, "\n</details>\n");
+	if (shown < changes->count) {
+		appctl_strbuf_printf(b, "\n> **Cut to fit a comment:** the list "
+			"above shows %zu of %zu changes; %zu are left out. Get every "
+			"change with ", shown, changes->count, changes->count - shown);
+		md_full_command(b, s);
+		appctl_strbuf_puts(b, ", or from the full report kept as a CI "
+			"artifact.\n");
+	}
+}
+
+/*
+ * The last guard of the limit, for names so long that the budgets above
+ * were not enough: cut at a line end and say so.
+ */
+static void md_clamp(appctl_strbuf *b, size_t limit)
+{
+	static const char note[] = "\n\n> **Cut to fit a comment** (names too "
+		"long to show); get every change with `appctl diff --json`.\n";
+	size_t cut = limit - sizeof(note) - sizeof("\n</details>");
+
+	const char *open;
+
+	while (cut > 0 && b->ptr[cut - 1] != '\n')
+		cut--;
+	appctl_strbuf_truncate(b, cut);
+	/* A <details> left open would fold the note, and all that follows. */
+	open = strstr(b->ptr, "<details>");
+	if (open && !strstr(open, "</details>"))
+		appctl_strbuf_puts(b, "\n</details>");
+	appctl_strbuf_puts(b, note);
+}
+
+/*
+ * The whole review into `b`: a header, then either the change tables (when
+ * they are short and no summary was asked for) or the summary.
+ */
+static appctl_error *render_markdown(appctl_strbuf *b,
+	const appctl_changes *changes, const diff_sides *s, int summary)
+{
+	appctl_diff_summary *sum = NULL;
 	appctl_error *err = NULL;
-	size_t counts[3], i;
+	size_t counts[3], header;
 	char day[11];
 
 	appctl_date_format(day, s->at);
 	appctl_changes_summary(changes, counts);
-	appctl_strbuf_puts(&b, "### appctl diff ");
-	md_cell(&b, s->from_rev, 1);
-	appctl_strbuf_puts(&b, " \xe2\x86\x92 ");
-	md_cell(&b, s->to_rev, 1);
-	appctl_strbuf_puts(&b, "\n\n");
-	if (!changes->count)
-		appctl_strbuf_printf(&b, "No changes to access or connections "
+	appctl_strbuf_puts(b, "### appctl diff ");
+	md_cell(b, s->from_rev, 1);
+	appctl_strbuf_puts(b, " \xe2\x86\x92 ");
+	md_cell(b, s->to_rev, 1);
+	if (s->range)
+		appctl_strbuf_printf(b, " (from the merge base `%.7s`)", s->from);
+	appctl_strbuf_puts(b, "\n\n");
+	if (!changes->count) {
+		appctl_strbuf_printf(b, "No changes to access or connections "
 			"(access as of %s).\n", day);
-	else
-		appctl_strbuf_printf(&b, "**%zu change%s**: %zu high, %zu medium, "
-			"%zu low (access as of %s)\n", changes->count,
-			changes->count == 1 ? "" : "s", counts[APPCTL_RISK_HIGH],
-			counts[APPCTL_RISK_MEDIUM], counts[APPCTL_RISK_LOW], day);
-	for (i = 0; i < changes->count; i++) {
-		const appctl_change *c = &changes->items[i];
-
-		if (i == 0 || !same_app(c, &changes->items[i - 1])) {
-			appctl_strbuf_puts(&b, "\n#### ");
-			if (c->app)
-				md_cell(&b, c->app, 1);
-			else
-				appctl_strbuf_puts(&b, "policy (appctl.json, allowed_signers)");
-			appctl_strbuf_puts(&b, "\n\n| risk | change | subject | "
-				"before \xe2\x86\x92 after |\n| --- | --- | --- | --- |\n");
-		}
-		appctl_strbuf_printf(&b, c->risk == APPCTL_RISK_HIGH ? "| **%s** | "
-			: "| %s | ", appctl_risk_name(c->risk));
-		md_cell(&b, c->kind, 1);
-		appctl_strbuf_puts(&b, " | ");
-		appctl_strbuf_truncate(&subject, 0);
-		describe_subject(&subject, c);
-		if (c->via)
-			appctl_strbuf_printf(&subject, " (via %s)", c->via);
-		md_cell(&b, subject.ptr ? subject.ptr : "", 0);
-		appctl_strbuf_puts(&b, " | ");
-		if (c->before || c->after) {
-			md_cell(&b, c->before ? c->before : "(none)", c->before != NULL);
-			appctl_strbuf_puts(&b, " \xe2\x86\x92 ");
-			md_cell(&b, c->after ? c->after : "(none)", c->after != NULL);
-		}
-		appctl_strbuf_puts(&b, " |\n");
-		if (b.failed || subject.failed)
-			break;
-		fwrite(b.ptr, 1, b.len, stdout);
-		appctl_strbuf_truncate(&b, 0);
+		return b->failed ? appctl_error_nomem() : NULL;
 	}
-	if (b.failed || subject.failed)
+	appctl_strbuf_printf(b, "**%zu change%s**: %zu high, %zu medium, "
+		"%zu low (access as of %s)\n", changes->count,
+		changes->count == 1 ? "" : "s", counts[APPCTL_RISK_HIGH],
+		counts[APPCTL_RISK_MEDIUM], counts[APPCTL_RISK_LOW], day);
+	header = b->len;
+	if (!summary && md_change_tables(b, changes,
+			s->md_limit < MD_AUTO_SUMMARY ? s->md_limit : MD_AUTO_SUMMARY) ==
+			changes->count)
+		return b->failed ? appctl_error_nomem() : NULL;
+	appctl_strbuf_truncate(b, header);
+	err = appctl_diff_summarize(&sum, changes);
+	if (!err)
+		md_summary(b, changes, sum, s);
+	appctl_diff_summary_free(sum);
+	if (!err && b->failed)
 		err = appctl_error_nomem();
-	else if (b.len)
+	if (!err && b->len > s->md_limit)
+		md_clamp(b, s->md_limit);
+	return err;
+}
+
+static appctl_error *print_markdown(const appctl_changes *changes,
+	const diff_sides *s, int summary)
+{
+	appctl_strbuf b = APPCTL_STRBUF_INIT;
+	appctl_error *err = render_markdown(&b, changes, s, summary);
+
+	if (!err)
 		fwrite(b.ptr, 1, b.len, stdout);
-	appctl_strbuf_dispose(&subject);
 	appctl_strbuf_dispose(&b);
+	return err;
+}
+
+/* `--summary` in text: the causes, then the busiest apps and principals. */
+static appctl_error *print_text_summary(const appctl_cli *cli,
+	const appctl_changes *changes, const diff_sides *s)
+{
+	appctl_diff_summary *sum = NULL;
+	appctl_strbuf line = APPCTL_STRBUF_INIT;
+	appctl_error *err;
+	size_t counts[3], i;
+	char day[11];
+
+	if (!changes->count)
+		return print_text(cli, changes, s);
+	err = appctl_diff_summarize(&sum, changes);
+	if (err)
+		return err;
+	appctl_date_format(day, s->at);
+	appctl_changes_summary(changes, counts);
+	print_text_header(cli, s, day);
+	printf("%zu change%s: ", changes->count, changes->count == 1 ? "" : "s");
+	print_summary_counts(stdout, counts);
+	printf("\n\nby cause:\n");
+	for (i = 0; i < sum->cause_count; i++) {
+		appctl_strbuf_truncate(&line, 0);
+		describe_cause(&line, &sum->causes[i], 0);
+		if (line.failed)
+			break;
+		printf("  %s%-6s%s %s\n", risk_color(cli, sum->causes[i].risk),
+			appctl_risk_name(sum->causes[i].risk),
+			appctl_cli_color(cli, APPCTL_RESET), line.ptr);
+	}
+	if (sum->app_count)
+		printf("\nby app:\n");
+	for (i = 0; i < sum->app_count && i < MD_MAX_TALLIES; i++)
+		printf("  %-30s %zu change%s (%zu high)\n", sum->apps[i].name,
+			sum->apps[i].count, sum->apps[i].count == 1 ? "" : "s",
+			sum->apps[i].counts[APPCTL_RISK_HIGH]);
+	if (sum->app_count > MD_MAX_TALLIES)
+		printf("  ...and %zu more apps\n", sum->app_count - MD_MAX_TALLIES);
+	if (sum->principal_count)
+		printf("\nby principal:\n");
+	for (i = 0; i < sum->principal_count && i < MD_MAX_TALLIES; i++)
+		printf("  %-30s %zu change%s (%zu high)\n", sum->principals[i].name,
+			sum->principals[i].count,
+			sum->principals[i].count == 1 ? "" : "s",
+			sum->principals[i].counts[APPCTL_RISK_HIGH]);
+	if (sum->principal_count > MD_MAX_TALLIES)
+		printf("  ...and %zu more principals\n",
+			sum->principal_count - MD_MAX_TALLIES);
+	if (line.failed)
+		err = appctl_error_nomem();
+	appctl_strbuf_dispose(&line);
+	appctl_diff_summary_free(sum);
 	return err;
 }
 
@@ -476,18 +908,83 @@ static appctl_error *list_side(appctl_app_listing **out, appctl_repo *repo,
 	return err ? appctl_error_wrap(err, "in '%s'", rev) : NULL;
 }
 
+/* --max-chars: MD_MIN_LIMIT..MD_HARD_LIMIT; a comment is never allowed more. */
+static int parse_md_limit(size_t *out, const char *text)
+{
+	unsigned long v;
+	char *end;
+
+	if (*text < '0' || *text > '9')
+		return -1;
+	errno = 0;
+	v = strtoul(text, &end, 10);
+	if (errno || *end || v < MD_MIN_LIMIT || v > MD_HARD_LIMIT)
+		return -1;
+	*out = (size_t)v;
+	return 0;
+}
+
+/*
+ * "A...B" (from the merge base of A and B to B, as `git diff A...B`) or
+ * "A..B" (the same as "A B"). *from_copy receives A, which the caller frees.
+ */
+static appctl_error *split_range(char **from_copy, diff_sides *sides,
+	const char *arg)
+{
+	const char *dots = strstr(arg, "..");
+	size_t ndots;
+
+	if (!dots)
+		return appctl_error_new(APPCTL_EUSAGE,
+			"diff needs two revisions (A B) or a range (A...B)");
+	ndots = dots[2] == '.' ? 3 : 2;
+	if (dots == arg || !dots[ndots] || strstr(dots + ndots, ".."))
+		return appctl_error_new(APPCTL_EUSAGE,
+			"'%s': a range needs a revision on each side (A...B)", arg);
+	*from_copy = appctl_str_printf("%.*s", (int)(dots - arg), arg);
+	if (!*from_copy)
+		return appctl_error_nomem();
+	sides->from_rev = *from_copy;
+	sides->to_rev = dots + ndots;
+	if (ndots == 3)
+		sides->range = arg;
+	return NULL;
+}
+
+/* Both sides to commits; for A...B the old side is the merge base. */
+static appctl_error *resolve_sides(diff_sides *s, appctl_repo *repo)
+{
+	char a[41];
+	appctl_error *err;
+
+	if ((err = appctl_repo_resolve(a, repo, s->from_rev)) ||
+	    (err = appctl_repo_resolve(s->to, repo, s->to_rev)))
+		return err;
+	if (!s->range) {
+		memcpy(s->from, a, sizeof(a));
+		return NULL;
+	}
+	return appctl_repo_merge_base(s->from, repo, a, s->to, s->from_rev,
+		s->to_rev);
+}
+
 appctl_error *cmd_diff(appctl_cli *cli, int argc, char **argv)
 {
 	const char *pos[2] = { NULL, NULL }, *at = NULL, *fail_on = NULL;
-	int npos, help, json = 0, markdown = 0;
+	const char *max_chars = NULL;
+	int npos, help, json = 0, markdown = 0, summary = 0;
 	const appctl_opt opts[] = {
 		{ "json", 0, APPCTL_OPT_FLAG, &json, NULL },
 		{ "markdown", 0, APPCTL_OPT_FLAG, &markdown, NULL },
+		{ "summary", 0, APPCTL_OPT_FLAG, &summary, NULL },
+		{ "max-chars", 0, APPCTL_OPT_STRING, &max_chars, "N" },
 		{ "fail-on", 0, APPCTL_OPT_STRING, &fail_on, "RISK" },
 		{ "at", 0, APPCTL_OPT_STRING, &at, "DATE" },
 		{ 0 }
 	};
 	appctl_app_listing *from = NULL, *to = NULL;
+	appctl_diff_summary *sum = NULL;
+	char *range_from = NULL;
 	appctl_changes changes;
 	appctl_error *err;
 	appctl_risk threshold = APPCTL_RISK_HIGH;
@@ -507,36 +1004,57 @@ appctl_error *cmd_diff(appctl_cli *cli, int argc, char **argv)
 	if (json && markdown)
 		return appctl_error_new(APPCTL_EUSAGE,
 			"--json and --markdown cannot be combined");
-	if (npos != 2)
-		return appctl_error_new(APPCTL_EUSAGE,
-			"usage: appctl diff A B [--json | --markdown] "
-			"[--fail-on high|medium|low] [--at DATE]");
-	if (fail_on && appctl_risk_parse(&threshold, fail_on) != 0)
-		return appctl_error_new(APPCTL_EUSAGE,
-			"--fail-on: '%s' is not a risk (high, medium or low)", fail_on);
-	sides.at = appctl_cli_today();
-	if (at && appctl_date_parse(&sides.at, at) != 0)
-		return appctl_error_new(APPCTL_EUSAGE,
-			"--at: '%s' is not a date (YYYY-MM-DD)", at);
-	sides.from_rev = pos[0];
-	sides.to_rev = pos[1];
-
-	err = appctl_repo_open(&cli->repo, cli->dir);
+	if (npos == 1)
+		err = split_range(&range_from, &sides, pos[0]);
+	else if (npos != 2)
+		err = appctl_error_new(APPCTL_EUSAGE,
+			"usage: appctl diff A B | A...B [--json | --markdown] "
+			"[--summary] [--max-chars N] [--fail-on high|medium|low] "
+			"[--at DATE]");
 	if (err)
 		return err;
-	if (appctl_changes_init(&changes) != 0)
-		return appctl_error_nomem();
+	sides.at = appctl_cli_today();
+	sides.md_limit = MD_HARD_LIMIT;
+	if (fail_on && appctl_risk_parse(&threshold, fail_on) != 0)
+		err = appctl_error_new(APPCTL_EUSAGE,
+			"--fail-on: '%s' is not a risk (high, medium or low)", fail_on);
+	else if (at && appctl_date_parse(&sides.at, at) != 0)
+		err = appctl_error_new(APPCTL_EUSAGE,
+			"--at: '%s' is not a date (YYYY-MM-DD)", at);
+	else if (max_chars && !markdown)
+		err = appctl_error_new(APPCTL_EUSAGE,
+			"--max-chars applies to --markdown only");
+	else if (max_chars && parse_md_limit(&sides.md_limit, max_chars) != 0)
+		err = appctl_error_new(APPCTL_EUSAGE,
+			"--max-chars: '%s' is not a number from %d to %d", max_chars,
+			MD_MIN_LIMIT, MD_HARD_LIMIT);
+	if (err)
+		goto cleanup;
+	if (npos == 2) {
+		sides.from_rev = pos[0];
+		sides.to_rev = pos[1];
+	}
+
+	if ((err = appctl_repo_open(&cli->repo, cli->dir)))
+		goto cleanup;
+	if (appctl_changes_init(&changes) != 0) {
+		err = appctl_error_nomem();
+		goto cleanup;
+	}
 	have_changes = 1;
-	if ((err = appctl_repo_resolve(sides.from, cli->repo, sides.from_rev)) ||
-	    (err = appctl_repo_resolve(sides.to, cli->repo, sides.to_rev)) ||
+	if ((err = resolve_sides(&sides, cli->repo)) ||
 	    (err = list_side(&from, cli->repo, sides.from, sides.from_rev)) ||
 	    (err = list_side(&to, cli->repo, sides.to, sides.to_rev)) ||
 	    (err = diff_listings(&changes, cli->repo, &sides, from, to)))
 		goto cleanup;
+	if (json && summary && (err = appctl_diff_summarize(&sum, &changes)))
+		goto cleanup;
 	if (json)
-		err = print_json(&changes, &sides);
+		err = print_json(&changes, &sides, sum);
 	else if (markdown)
-		err = print_markdown(&changes, &sides);
+		err = print_markdown(&changes, &sides, summary);
+	else if (summary)
+		err = print_text_summary(cli, &changes, &sides);
 	else
 		err = print_text(cli, &changes, &sides);
 	if (err || !fail_on)
@@ -550,9 +1068,11 @@ appctl_error *cmd_diff(appctl_cli *cli, int argc, char **argv)
 			reached, reached == 1 ? "" : "s",
 			appctl_risk_name(threshold), fail_on);
 cleanup:
+	appctl_diff_summary_free(sum);
 	if (have_changes)
 		appctl_changes_dispose(&changes);
 	appctl_app_listing_free(to);
 	appctl_app_listing_free(from);
+	free(range_from);
 	return err;
 }

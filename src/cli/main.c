@@ -85,19 +85,25 @@ static const command *find_command(const char *name)
 
 static int report(appctl_error *err)
 {
+	const appctl_error *e;
 	int code;
-	char *line;
 
 	if (!err)
 		return 0;
 	code = (int)err->code;
-	/* Findings and denials print their own explanation; others need a line. */
-	line = appctl_error_format(err);
-	if (line && *line)
-		fprintf(stderr, "appctl: %s\n", line);
-	else if (!line)
-		fputs("appctl: out of memory\n", stderr);
-	free(line);
+	/*
+	 * Findings and denials print their own explanation; others need a line.
+	 * A schema check may have found several errors: one line each.
+	 */
+	for (e = err; e; e = e->next) {
+		char *line = appctl_error_format(e);
+
+		if (line && *line)
+			fprintf(stderr, "appctl: %s\n", line);
+		else if (!line)
+			fputs("appctl: out of memory\n", stderr);
+		free(line);
+	}
 	appctl_error_free(err);
 	return code;
 }

@@ -55,13 +55,15 @@ int appctl_app_uses_group(const appctl_app *app, const char *group)
 }
 
 /*
- * How `principal` holds `role` on day `at`: NULL when not at all, "" when
- * directly, else the name of the (first) group that brings it.
+ * How `principal` holds `role` on day `at` into *out: returns 0 when not at
+ * all. A group brings the role for good (group members have no expiry), so
+ * a direct membership counts as temporary only when no group brings it too.
  */
-static const char *role_holding(const appctl_role *role,
+static int role_holding(appctl_via *out, const appctl_role *role,
 	const appctl_policy *policy, const char *principal, appctl_date at)
 {
-	const char *via = NULL;
+	const appctl_member *direct = NULL;
+	const char *group = NULL;
 	size_t m;
 
 	for (m = 0; m < role->member_count; m++) {
@@ -69,19 +71,42 @@ static const char *role_holding(const appctl_role *role,
 
 		if (mem->kind == APPCTL_MEMBER_PRINCIPAL) {
 			if (strcmp(mem->name, principal) == 0 &&
-			    appctl_member_active(mem, at))
-				return "";
-		} else if (!via && appctl_policy_in_group(policy, mem->name,
+			    appctl_member_active(mem, at) &&
+			    (!direct || !mem->has_expires ||
+				(direct->has_expires && mem->expires > direct->expires)))
+				direct = mem;
+		} else if (!group && appctl_policy_in_group(policy, mem->name,
 				principal)) {
-			via = mem->name;
+			group = mem->name;
 		}
 	}
-	return via;
+	if (!direct && !group)
+		return 0;
+	memset(out, 0, sizeof(*out));
+	out->role = role;
+	/* Directly held is reported as such, as before; a group is the fallback. */
+	out->group = direct ? NULL : group;
+	if (direct && direct->has_expires && !group) {
+		out->temporary = 1;
+		out->until = direct->expires;
+	}
+	return 1;
 }
 
 static int name_cmp(const void *a, const void *b)
 {
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* A via and its name, sorted together by name. */
+typedef struct via_pair {
+	const char *name;
+	appctl_via via;
+} via_pair;
+
+static int via_pair_cmp(const void *a, const void *b)
+{
+	return strcmp(((const via_pair *)a)->name, ((const via_pair *)b)->name);
 }
 
 static int resource_access_cmp(const void *a, const void *b)
@@ -106,7 +131,10 @@ appctl_error *appctl_access_of(appctl_principal_access *out,
 	const char *principal, appctl_date at)
 {
 	appctl_resource_access *res;
+	via_pair *pairs;
+	unsigned *lasting; /* per res: actions some permanent holding gives */
 	size_t r, g, f, k, nres = 0, nvia = 0, max_grants = 0;
+	unsigned bit;
 
 	memset(out, 0, sizeof(*out));
 	out->principal = principal;
@@ -114,19 +142,23 @@ appctl_error *appctl_access_of(appctl_principal_access *out,
 	for (r = 0; r < app->role_count; r++)
 		max_grants += app->roles[r].grant_count;
 	res = appctl_arena_calloc(arena, max_grants, sizeof(*res));
+	lasting = appctl_arena_calloc(arena, max_grants, sizeof(*lasting));
+	pairs = appctl_arena_calloc(arena, app->role_count, sizeof(*pairs));
 	out->via = appctl_arena_calloc(arena, app->role_count, sizeof(char *));
-	if (!res || !out->via)
+	out->vias = appctl_arena_calloc(arena, app->role_count,
+		sizeof(*out->vias));
+	if (!res || !lasting || !pairs || !out->via || !out->vias)
 		return appctl_error_nomem();
 	for (r = 0; r < app->role_count; r++) {
 		const appctl_role *role = &app->roles[r];
-		const char *via = role_holding(role, policy, principal, at);
+		appctl_via *v = &pairs[nvia].via;
 
-		if (!via)
+		if (!role_holding(v, role, policy, principal, at))
 			continue;
-		out->via[nvia] = *via ? appctl_arena_printf(arena, "%s (group:%s)",
-						role->name, via)
+		pairs[nvia].name = v->group ? appctl_arena_printf(arena,
+						"%s (group:%s)", role->name, v->group)
 				      : role->name;
-		if (!out->via[nvia++])
+		if (!pairs[nvia++].name)
 			return appctl_error_nomem();
 		for (g = 0; g < role->grant_count; g++) {
 			const appctl_grant *grant = &role->grants[g];
@@ -149,13 +181,28 @@ appctl_error *appctl_access_of(appctl_principal_access *out,
 				}
 			}
 			ra->actions |= grant->actions;
+			if (!v->temporary)
+				lasting[ra - res] |= grant->actions;
+			for (k = 0, bit = 1; k < APPCTL_ACTION_COUNT; k++, bit <<= 1)
+				if (v->temporary && (grant->actions & bit) &&
+				    (!(ra->temporary & bit) || v->until > ra->until[k])) {
+					ra->temporary |= bit;
+					ra->until[k] = v->until;
+				}
 			for (f = 0; ra->resource && f < ra->resource->field_count; f++)
 				if (!is_hidden(grant, ra->resource->fields[f].name))
 					ra->visible[f] = 1;
 		}
 	}
+	/* An action some lasting role gives is not temporary at all. */
+	for (k = 0; k < nres; k++)
+		res[k].temporary &= ~lasting[k];
 	qsort(res, nres, sizeof(*res), resource_access_cmp);
-	qsort(out->via, nvia, sizeof(*out->via), name_cmp);
+	qsort(pairs, nvia, sizeof(*pairs), via_pair_cmp);
+	for (k = 0; k < nvia; k++) {
+		out->via[k] = pairs[k].name;
+		out->vias[k] = pairs[k].via;
+	}
 	out->resources = res;
 	out->resource_count = nres;
 	out->via_count = nvia;

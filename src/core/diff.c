@@ -6,6 +6,7 @@
 
 #include "appctl/access.h"
 #include "appctl/json.h"
+#include "appctl/lint.h"
 #include "appctl/strbuf.h"
 
 /* ---- the change list ---- */
@@ -88,6 +89,11 @@ static appctl_error *add(appctl_changes *out, const appctl_change *c)
 	COPY(via);
 	COPY(before);
 	COPY(after);
+	COPY(page);
+	COPY(expires);
+	COPY(owner);
+	COPY(scopes);
+	COPY(credentials);
 #undef COPY
 	out->count++;
 	return NULL;
@@ -112,6 +118,7 @@ static int change_cmp(const void *pa, const void *pb)
 	if ((c = strcmp(a->kind, b->kind)) ||
 	    (c = strcmp_null(a->principal, b->principal)) ||
 	    (c = strcmp_null(a->role, b->role)) ||
+	    (c = strcmp_null(a->page, b->page)) ||
 	    (c = strcmp_null(a->group, b->group)) ||
 	    (c = strcmp_null(a->member, b->member)) ||
 	    (c = strcmp_null(a->resource, b->resource)) ||
@@ -234,6 +241,7 @@ typedef struct diff_ctx {
 	appctl_changes *out;
 	appctl_arena *scratch;
 	const char *app;
+	const appctl_app *new_app;   /* the new side, for risk; may be empty */
 } diff_ctx;
 
 static appctl_error *emit(diff_ctx *d, appctl_change *c)
@@ -275,6 +283,71 @@ static const appctl_member *find_member(const appctl_role *r,
 	return NULL;
 }
 
+/* True when holding `role` shows a restricted field of some data set. */
+static int role_reaches_restricted(const appctl_app *app, const appctl_role *role)
+{
+	size_t g, f, h;
+
+	for (g = 0; app && g < role->grant_count; g++) {
+		const appctl_grant *gr = &role->grants[g];
+		const appctl_resource *res = appctl_app_resource(app, gr->resource);
+
+		for (f = 0; gr->actions && res && f < res->field_count; f++) {
+			if (res->fields[f].sensitivity != APPCTL_SENS_RESTRICTED)
+				continue;
+			for (h = 0; h < gr->hidden_field_count; h++)
+				if (strcmp(gr->hidden_fields[h], res->fields[f].name) == 0)
+					break;
+			if (h == gr->hidden_field_count)
+				return 1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * A temporary membership's expiry moved (`was` in the old role, `now` in
+ * the new role `b`). Later or removed keeps access longer, which is a
+ * widening like a grant: access.expiry_extended, medium, high when the
+ * app is a client portal or the role shows restricted data. Earlier or
+ * newly set is access.expiry_shortened, low.
+ */
+static appctl_error *expiry_moved(diff_ctx *d, const appctl_role *b,
+	const appctl_member *was, const appctl_member *now)
+{
+	appctl_strbuf p = APPCTL_STRBUF_INIT;
+	appctl_change c = { 0 };
+	appctl_error *err;
+	int longer = !now->has_expires ||
+		(was->has_expires && now->expires > was->expires);
+
+	appctl_strbuf_puts(&p, "$.roles");
+	appctl_json_path_key(&p, b->name);
+	appctl_strbuf_puts(&p, ".members");
+	appctl_json_path_index(&p, now->index);
+	if (now->has_expires)
+		appctl_strbuf_puts(&p, ".expires");
+	c.path = p.failed ? NULL : appctl_arena_strdup(d->scratch, p.ptr);
+	appctl_strbuf_dispose(&p);
+	if (!c.path)
+		return appctl_error_nomem();
+	c.kind = longer ? "access.expiry_extended" : "access.expiry_shortened";
+	c.risk = APPCTL_RISK_LOW;
+	if (longer)
+		c.risk = (d->new_app &&
+			  d->new_app->app_class == APPCTL_CLASS_CLIENT_PORTAL) ||
+			role_reaches_restricted(d->new_app, b)
+			? APPCTL_RISK_HIGH : APPCTL_RISK_MEDIUM;
+	c.role = b->name;
+	c.principal = now->name;
+	c.member = now->name;
+	c.before = was->has_expires ? jstr(d->scratch, was->expires_text) : NULL;
+	c.after = now->has_expires ? jstr(d->scratch, now->expires_text) : NULL;
+	c.expires = now->has_expires ? now->expires_text : NULL;
+	err = emit(d, &c);
+	return err;
+}
+
 static appctl_error *diff_role_members(diff_ctx *d, const appctl_role *a,
 	const appctl_role *b)
 {
@@ -303,29 +376,20 @@ static appctl_error *diff_role_members(diff_ctx *d, const appctl_role *a,
 				c.kind = pass ? "role.member_added" : "role.member_removed";
 				c.risk = pass ? APPCTL_RISK_MEDIUM : APPCTL_RISK_LOW;
 				if (m->has_expires) {
-					if (pass)
+					if (pass) {
 						c.after = jstr(d->scratch, m->expires_text);
-					else
+						c.expires = m->expires_text;
+					} else {
 						c.before = jstr(d->scratch, m->expires_text);
+					}
 				}
 				if ((err = emit(d, &c)))
 					return err;
 			} else if (pass == 0 &&
-				   !same_str(m->expires_text, other_m->expires_text)) {
-				appctl_strbuf p = APPCTL_STRBUF_INIT;
-
-				appctl_strbuf_puts(&p, "$.roles");
-				appctl_json_path_key(&p, a->name);
-				appctl_strbuf_puts(&p, ".members");
-				appctl_json_path_index(&p, other_m->index);
-				appctl_strbuf_puts(&p, ".expires");
-				err = other(d, p.failed ? NULL
-					: appctl_arena_strdup(d->scratch, p.ptr),
-					jstr(d->scratch, m->expires_text),
-					jstr(d->scratch, other_m->expires_text));
-				appctl_strbuf_dispose(&p);
-				if (err)
-					return err;
+				   (m->has_expires != other_m->has_expires ||
+				    (m->has_expires && m->expires != other_m->expires)) &&
+				   (err = expiry_moved(d, b, m, other_m))) {
+				return err;
 			}
 		}
 	}
@@ -421,6 +485,12 @@ static appctl_error *diff_roles(diff_ctx *d, const appctl_app *a,
 					jstr(d->scratch, ra->justification),
 					jstr(d->scratch, rb->justification))))
 				return err;
+			if (!same_str(ra->description, rb->description) &&
+			    (err = other(d, path2(d->scratch, "roles", ra->name,
+					"description"),
+					jstr(d->scratch, ra->description),
+					jstr(d->scratch, rb->description))))
+				return err;
 		}
 	}
 	return NULL;
@@ -475,6 +545,22 @@ static appctl_error *diff_fields(diff_ctx *d, const appctl_resource *a,
 		}
 		if (err)
 			return err;
+	}
+	return NULL;
+}
+
+/* The spelling of a storage in app.json; NULL when unspecified. */
+static const char *storage_name(appctl_storage s)
+{
+	switch (s) {
+	case APPCTL_STORAGE_LIVE:
+		return "live";
+	case APPCTL_STORAGE_CACHED:
+		return "cached";
+	case APPCTL_STORAGE_STORED:
+		return "stored";
+	case APPCTL_STORAGE_UNSPECIFIED:
+		break;
 	}
 	return NULL;
 }
@@ -535,6 +621,24 @@ static appctl_error *diff_data(diff_ctx *d, const appctl_app *a,
 		    (err = other(d, path2(d->scratch, "data", ra->name, "source"),
 				jstr(d->scratch, ra->source),
 				jstr(d->scratch, rb->source))))
+			return err;
+		if (ra->storage != rb->storage) {
+			appctl_change sc = { 0 };
+
+			/* Where copies of the records live changes what a leak holds. */
+			sc.kind = "data.storage_changed";
+			sc.risk = APPCTL_RISK_MEDIUM;
+			sc.resource = ra->name;
+			sc.path = path2(d->scratch, "data", ra->name, "storage");
+			sc.before = jstr(d->scratch, storage_name(ra->storage));
+			sc.after = jstr(d->scratch, storage_name(rb->storage));
+			if ((err = emit(d, &sc)))
+				return err;
+		}
+		if (!same_str(ra->description, rb->description) &&
+		    (err = other(d, path2(d->scratch, "data", ra->name,
+				"description"), jstr(d->scratch, ra->description),
+				jstr(d->scratch, rb->description))))
 			return err;
 		if ((err = diff_fields(d, ra, rb)))
 			return err;
@@ -606,15 +710,92 @@ static appctl_error *diff_credentials(diff_ctx *d, const appctl_integration *a,
 	return NULL;
 }
 
+/*
+ * A connector's identity for the reviewer of its arrival or departure:
+ * owner, scopes and credential references. A credential that is not a
+ * reference and looks like a secret is shown as "(redacted)": lint refuses
+ * it, and the diff must not be where it leaks further.
+ */
 static appctl_error *integration_added_removed(diff_ctx *d,
 	const appctl_integration *in, int added)
 {
+	appctl_strbuf scopes = APPCTL_STRBUF_INIT, creds = APPCTL_STRBUF_INIT;
 	appctl_change c = { 0 };
+	appctl_error *err = NULL;
+	size_t i;
 
 	c.kind = added ? "integration.added" : "integration.removed";
 	c.risk = added ? APPCTL_RISK_HIGH : APPCTL_RISK_LOW;
 	c.integration = in->name;
-	return emit(d, &c);
+	c.owner = in->owner;
+	appctl_strbuf_putc(&scopes, '[');
+	for (i = 0; i < in->scope_count; i++) {
+		if (i)
+			appctl_strbuf_putc(&scopes, ',');
+		appctl_json_quote(&scopes, in->scopes[i]);
+	}
+	appctl_strbuf_putc(&scopes, ']');
+	appctl_strbuf_putc(&creds, '{');
+	for (i = 0; i < in->credential_count; i++) {
+		const char *ref = in->credentials[i].ref;
+
+		if (i)
+			appctl_strbuf_putc(&creds, ',');
+		appctl_json_quote(&creds, in->credentials[i].env);
+		appctl_strbuf_putc(&creds, ':');
+		appctl_json_quote(&creds, !appctl_is_secret_reference(ref) &&
+				appctl_looks_like_secret(ref, NULL)
+			? "(redacted)" : ref);
+	}
+	appctl_strbuf_putc(&creds, '}');
+	if (scopes.failed || creds.failed ||
+	    !(c.scopes = appctl_arena_strdup(d->scratch, scopes.ptr)) ||
+	    !(c.credentials = appctl_arena_strdup(d->scratch, creds.ptr)))
+		err = appctl_error_nomem();
+	appctl_strbuf_dispose(&scopes);
+	appctl_strbuf_dispose(&creds);
+	return err ? err : emit(d, &c);
+}
+
+/*
+ * What an integration reads / writes (data flow): each data set it starts
+ * to read or write is a new path for records to leave or enter the app.
+ */
+static appctl_error *diff_flow(diff_ctx *d, const appctl_integration *a,
+	const appctl_integration *b, int writes)
+{
+	const char **la = writes ? a->writes : a->reads;
+	const char **lb = writes ? b->writes : b->reads;
+	size_t na = writes ? a->write_count : a->read_count;
+	size_t nb = writes ? b->write_count : b->read_count;
+	appctl_error *err;
+	size_t i;
+	int pass;
+
+	/* pass 0: removed (in a only), pass 1: added (in b only). */
+	for (pass = 0; pass < 2; pass++) {
+		const char **from = pass ? lb : la, **to = pass ? la : lb;
+		size_t nfrom = pass ? nb : na, nto = pass ? na : nb;
+
+		for (i = 0; i < nfrom; i++) {
+			appctl_change c = { 0 };
+
+			if (contains(to, nto, from[i]))
+				continue;
+			c.kind = writes ? (pass ? "integration.writes_added"
+						: "integration.writes_removed")
+					: (pass ? "integration.reads_added"
+						: "integration.reads_removed");
+			c.risk = pass ? APPCTL_RISK_MEDIUM : APPCTL_RISK_LOW;
+			c.integration = a->name;
+			c.resource = from[i];
+			c.path = path2(d->scratch, "integrations", a->name,
+				writes ? "writes" : "reads");
+			if ((err = emit(d, &c)))
+				return err;
+		}
+	}
+	return NULL;
 }
 
 static appctl_error *diff_integrations(diff_ctx *d, const appctl_app *a,
@@ -657,10 +838,34 @@ static appctl_error *diff_integrations(diff_ctx *d, const appctl_app *a,
 		    (err = other(d, path2(d->scratch, "integrations", ia->name, "kind"),
 				jstr(d->scratch, ia->kind), jstr(d->scratch, ib->kind))))
 			return err;
-		if (!same_str(ia->on_failure, ib->on_failure) &&
+		if (!same_str(ia->on_failure, ib->on_failure)) {
+			const char *path = path2(d->scratch, "integrations",
+				ia->name, "on_failure");
+
+			/* When the connector fails, the app now lets requests through. */
+			if (same_str(ib->on_failure, "fail_open")) {
+				appctl_change ch = { 0 };
+
+				ch.kind = "integration.failure_open";
+				ch.risk = APPCTL_RISK_MEDIUM;
+				ch.integration = ia->name;
+				ch.path = path;
+				ch.before = jstr(d->scratch, ia->on_failure);
+				ch.after = jstr(d->scratch, ib->on_failure);
+				err = path ? emit(d, &ch) : appctl_error_nomem();
+			} else {
+				err = other(d, path, jstr(d->scratch, ia->on_failure),
+					jstr(d->scratch, ib->on_failure));
+			}
+			if (err)
+				return err;
+		}
+		if ((err = diff_flow(d, ia, ib, 0)) || (err = diff_flow(d, ia, ib, 1)))
+			return err;
+		if (!same_str(ia->description, ib->description) &&
 		    (err = other(d, path2(d->scratch, "integrations", ia->name,
-				"on_failure"), jstr(d->scratch, ia->on_failure),
-				jstr(d->scratch, ib->on_failure))))
+				"description"), jstr(d->scratch, ia->description),
+				jstr(d->scratch, ib->description))))
 			return err;
 		if (!same_str(ia->justification, ib->justification) &&
 		    (err = other(d, path2(d->scratch, "integrations", ia->name,
@@ -674,6 +879,66 @@ static appctl_error *diff_integrations(diff_ctx *d, const appctl_app *a,
 				jint(d->scratch, ia->has_rate_limit, ia->rate_limit_per_min),
 				jint(d->scratch, ib->has_rate_limit, ib->rate_limit_per_min))))
 			return err;
+	}
+	return NULL;
+}
+
+/* A page's canonical JSON without its "roles" ("" on failure). */
+static const char *page_without_roles(appctl_arena *arena, const appctl_page *p)
+{
+	appctl_strbuf b = APPCTL_STRBUF_INIT;
+	appctl_error *err;
+	cJSON *root = NULL;
+	const char *r = NULL;
+
+	err = appctl_json_parse(&root, "page", p->canonical, strlen(p->canonical));
+	if (err) {
+		appctl_error_free(err);
+		return NULL;
+	}
+	cJSON_DeleteItemFromObjectCaseSensitive(root, "roles");
+	appctl_json_canonical(&b, root);
+	if (!b.failed)
+		r = appctl_arena_strndup(arena, b.ptr ? b.ptr : "", b.len);
+	appctl_strbuf_dispose(&b);
+	cJSON_Delete(root);
+	return r;
+}
+
+/*
+ * page.roles_added / page.roles_removed for a page on both sides, one per
+ * role; *rest_same says whether nothing but the roles differs (else the
+ * caller reports the page as other.changed too).
+ */
+static appctl_error *diff_page_roles(diff_ctx *d, const appctl_page *pa,
+	const appctl_page *pb, int *rest_same)
+{
+	const char *ra = page_without_roles(d->scratch, pa);
+	const char *rb = page_without_roles(d->scratch, pb);
+	const char *path = path2(d->scratch, "pages", pa->name, "roles");
+	appctl_error *err;
+	size_t i;
+	int pass;
+
+	if (!ra || !rb || !path)
+		return appctl_error_nomem();
+	*rest_same = strcmp(ra, rb) == 0;
+	for (pass = 0; pass < 2; pass++) {
+		const appctl_page *from = pass ? pb : pa, *to = pass ? pa : pb;
+
+		for (i = 0; i < from->role_count; i++) {
+			appctl_change c = { 0 };
+
+			if (contains(to->roles, to->role_count, from->roles[i]))
+				continue;
+			c.kind = pass ? "page.roles_added" : "page.roles_removed";
+			c.risk = pass ? APPCTL_RISK_MEDIUM : APPCTL_RISK_LOW;
+			c.page = pa->name;
+			c.role = from->roles[i];
+			c.path = path;
+			if ((err = emit(d, &c)))
+				return err;
+		}
 	}
 	return NULL;
 }
@@ -696,12 +961,141 @@ static appctl_error *diff_pages(diff_ctx *d, const appctl_app *a,
 			j++;
 		if (pa && pb && strcmp(pa->canonical, pb->canonical) == 0)
 			continue;
+		if (pa && pb) {
+			int rest_same = 0;
+
+			if ((err = diff_page_roles(d, pa, pb, &rest_same)))
+				return err;
+			if (rest_same)
+				continue;
+		}
 		err = other(d, path2(d->scratch, "pages", pa ? pa->name : pb->name,
 				NULL), pa ? pa->canonical : NULL,
 			pb ? pb->canonical : NULL);
 		if (err)
 			return err;
 	}
+	return NULL;
+}
+
+/* One (data set, field) an app's AI features may read; field NULL: the data set has no fields listed. */
+typedef struct ai_item {
+	const char *resource;
+	const char *field;
+	appctl_sensitivity sensitivity;
+} ai_item;
+
+/*
+ * What the AI features of `app` may read, expanded to single fields
+ * ("fields" absent: every field the data set has on this side).
+ */
+static appctl_error *ai_items(ai_item **out, size_t *count,
+	appctl_arena *arena, const appctl_app *app)
+{
+	size_t total = 0, n = 0, i, j;
+	ai_item *items;
+
+	for (i = 0; i < app->ai_read_count; i++) {
+		const appctl_resource *res =
+			appctl_app_resource(app, app->ai_reads[i].resource);
+
+		total += app->ai_reads[i].all_fields
+			? (res && res->field_count ? res->field_count : 1)
+			: app->ai_reads[i].field_count;
+	}
+	items = appctl_arena_calloc(arena, total ? total : 1, sizeof(*items));
+	if (!items)
+		return appctl_error_nomem();
+	for (i = 0; i < app->ai_read_count; i++) {
+		const appctl_ai_read *r = &app->ai_reads[i];
+		const appctl_resource *res = appctl_app_resource(app, r->resource);
+
+		if (r->all_fields && (!res || !res->field_count)) {
+			items[n].resource = r->resource;
+			items[n++].field = NULL;
+			continue;
+		}
+		for (j = 0; j < (r->all_fields ? res->field_count : r->field_count); j++) {
+			const char *f = r->all_fields ? res->fields[j].name : r->fields[j];
+			const appctl_field *fd = res ? appctl_resource_field(res, f) : NULL;
+
+			items[n].resource = r->resource;
+			items[n].field = f;
+			items[n++].sensitivity = fd ? fd->sensitivity : APPCTL_SENS_PUBLIC;
+		}
+	}
+	*out = items;
+	*count = n;
+	return NULL;
+}
+
+static int ai_has(const ai_item *items, size_t n, const ai_item *x)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(items[i].resource, x->resource) == 0 &&
+		    same_str(items[i].field, x->field))
+			return 1;
+	return 0;
+}
+
+/*
+ * ai.read_added / ai.read_removed per data set field the AI features may
+ * newly / no longer read: high for pii and restricted fields, which a
+ * model may repeat to whoever asks it.
+ */
+static appctl_error *diff_ai(diff_ctx *d, const appctl_app *a,
+	const appctl_app *b)
+{
+	ai_item *ia, *ib;
+	size_t na, nb, i;
+	appctl_error *err;
+	int pass;
+
+	if ((err = ai_items(&ia, &na, d->scratch, a)) ||
+	    (err = ai_items(&ib, &nb, d->scratch, b)))
+		return err;
+	for (pass = 0; pass < 2; pass++) {
+		const ai_item *from = pass ? ib : ia, *to = pass ? ia : ib;
+		size_t nfrom = pass ? nb : na, nto = pass ? na : nb;
+
+		for (i = 0; i < nfrom; i++) {
+			appctl_change c = { 0 };
+
+			if (ai_has(to, nto, &from[i]) ||
+			    ai_has(from, i, &from[i]))
+				continue;
+			c.kind = pass ? "ai.read_added" : "ai.read_removed";
+			c.risk = !pass ? APPCTL_RISK_LOW
+				: from[i].sensitivity >= APPCTL_SENS_PII
+				? APPCTL_RISK_HIGH : APPCTL_RISK_MEDIUM;
+			c.resource = from[i].resource;
+			c.field = from[i].field;
+			c.path = "$.ai.reads";
+			if (from[i].field) {
+				const char *v = jstr(d->scratch,
+					appctl_sensitivity_name(from[i].sensitivity));
+
+				if (pass)
+					c.after = v;
+				else
+					c.before = v;
+			}
+			if ((err = emit(d, &c)))
+				return err;
+		}
+	}
+	if (!same_str(a->ai_justification, b->ai_justification) &&
+	    (err = other(d, "$.ai.justification",
+			jstr(d->scratch, a->ai_justification),
+			jstr(d->scratch, b->ai_justification))))
+		return err;
+	if (!same_str(a->ai_description, b->ai_description) &&
+	    (err = other(d, "$.ai.description",
+			jstr(d->scratch, a->ai_description),
+			jstr(d->scratch, b->ai_description))))
+		return err;
 	return NULL;
 }
 
@@ -738,8 +1132,13 @@ static appctl_error *diff_structure(diff_ctx *d, const appctl_app *a,
 		if ((err = emit(d, &c)))
 			return err;
 	}
+	if (!same_str(a->description, b->description) &&
+	    (err = other(d, "$.description", jstr(d->scratch, a->description),
+			jstr(d->scratch, b->description))))
+		return err;
 	if ((err = diff_data(d, a, b)) || (err = diff_roles(d, a, b)) ||
-	    (err = diff_pages(d, a, b)) || (err = diff_integrations(d, a, b)))
+	    (err = diff_pages(d, a, b)) || (err = diff_integrations(d, a, b)) ||
+	    (err = diff_ai(d, a, b)))
 		return err;
 	return NULL;
 }
@@ -795,11 +1194,13 @@ static int sees_restricted(const appctl_resource_access *ra)
 	return 0;
 }
 
+/* "Role, Other (group:x)", a temporary holding marked "(until D)". */
 static const char *join_via(appctl_arena *arena, const appctl_principal_access *pa)
 {
 	appctl_strbuf b = APPCTL_STRBUF_INIT;
 	const char *r;
 	size_t i;
+	char day[11];
 
 	if (!pa->via_count)
 		return NULL;
@@ -807,6 +1208,10 @@ static const char *join_via(appctl_arena *arena, const appctl_principal_access *
 		if (i)
 			appctl_strbuf_puts(&b, ", ");
 		appctl_strbuf_puts(&b, pa->via[i]);
+		if (pa->vias && pa->vias[i].temporary) {
+			appctl_date_format(day, pa->vias[i].until);
+			appctl_strbuf_printf(&b, " (until %s)", day);
+		}
 	}
 	r = b.failed ? NULL : appctl_arena_strndup(arena, b.ptr, b.len);
 	appctl_strbuf_dispose(&b);
@@ -825,6 +1230,7 @@ static appctl_error *access_facts(diff_ctx *d, const char *principal,
 	const char *via = join_via(d->scratch, to);
 	appctl_error *err;
 	size_t i, f;
+	char day[11];
 
 	for (i = 0; i < to->resource_count; i++) {
 		const appctl_resource_access *rt = &to->resources[i];
@@ -847,6 +1253,15 @@ static appctl_error *access_facts(diff_ctx *d, const char *principal,
 			c.resource = rt->name;
 			c.action = appctl_action_name(bit);
 			c.via = via;
+			/* A gain held only through temporary memberships ends. */
+			if (granted && (rt->temporary & bit)) {
+				size_t k = 0;
+
+				while (!((1u << k) & bit))
+					k++;
+				appctl_date_format(day, rt->until[k]);
+				c.expires = day;
+			}
 			if ((err = emit(d, &c)))
 				return err;
 		}
@@ -1092,6 +1507,7 @@ appctl_error *appctl_diff_app(appctl_changes *out,
 
 	d.out = out;
 	d.app = old_app ? old_app->name : new_app->name;
+	d.new_app = b;
 	d.scratch = appctl_arena_new();
 	if (!d.scratch)
 		return appctl_error_nomem();
@@ -1258,6 +1674,38 @@ static void render_section(appctl_strbuf *b, const appctl_policy *p,
 			(long long)p->break_glass_count);
 		appctl_json_quote(b, p->break_glass_group);
 		appctl_strbuf_putc(b, '}');
+	} else if (strcmp(key, "lint") == 0) {
+		/* Turning a rule down lowers the bar: that is policy. */
+		if (!p->lint_override_count && !p->broad_scope_count &&
+		    !p->integration_name_pattern && !p->has_admin_panel_max_writers)
+			return;
+		appctl_strbuf_putc(b, '{');
+		if (p->has_admin_panel_max_writers)
+			appctl_strbuf_printf(b, "\"admin_panel_max_writers\":%lld,",
+				(long long)p->admin_panel_max_writers);
+		appctl_strbuf_puts(b, "\"broad_scopes\":");
+		render_strings(b, p->broad_scopes, p->broad_scope_count);
+		if (p->integration_name_pattern) {
+			appctl_strbuf_puts(b, ",\"integration_name_pattern\":");
+			appctl_json_quote(b, p->integration_name_pattern);
+		}
+		appctl_strbuf_puts(b, ",\"rules\":{");
+		for (i = 0; i < p->lint_override_count; i++) {
+			const appctl_lint_override *o = &p->lint_overrides[i];
+
+			if (i)
+				appctl_strbuf_putc(b, ',');
+			appctl_json_quote(b, o->rule);
+			appctl_strbuf_puts(b, ":{\"justification\":");
+			appctl_json_quote(b, o->justification ? o->justification : "");
+			appctl_strbuf_printf(b, ",\"severity\":\"%s\"}",
+				appctl_lint_level_name(o->level));
+		}
+		appctl_strbuf_puts(b, "}}");
+	} else if (strcmp(key, "groups_from") == 0) {
+		/* Where groups come from decides who is in them, approvers included. */
+		if (p->groups_from_count)
+			render_strings(b, p->groups_from, p->groups_from_count);
 	} else if (strcmp(key, "freeze") == 0) {
 		appctl_strbuf_putc(b, '[');
 		for (i = 0; i < p->freeze_count; i++) {
@@ -1475,7 +1923,8 @@ appctl_error *appctl_diff_policy(appctl_changes *out,
 	const appctl_policy *new_policy, const char *new_signers)
 {
 	static const char *const sections[] = { "environments", "signers",
-		"approvals", "rollback", "notify", "break_glass", "freeze", NULL };
+		"approvals", "rollback", "notify", "break_glass", "freeze", "lint",
+		"groups_from", NULL };
 	appctl_arena *scratch = appctl_arena_new();
 	appctl_error *err = NULL;
 	size_t i;

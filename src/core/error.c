@@ -8,7 +8,7 @@
 #include "appctl/strbuf.h"
 
 static appctl_error nomem_error = { APPCTL_ESYSTEM, (char *)"out of memory",
-	NULL, NULL };
+	NULL, NULL, NULL };
 
 appctl_error *appctl_error_nomem(void)
 {
@@ -65,23 +65,55 @@ appctl_error *appctl_error_input(const char *file, const char *path,
 
 appctl_error *appctl_error_wrap(appctl_error *err, const char *fmt, ...)
 {
-	appctl_strbuf msg = APPCTL_STRBUF_INIT;
-	char *joined;
+	appctl_strbuf what = APPCTL_STRBUF_INIT;
+	appctl_error *e;
 	va_list ap;
 
 	if (!err || err == &nomem_error)
 		return err;
 	va_start(ap, fmt);
-	appctl_strbuf_vprintf(&msg, fmt, ap);
+	appctl_strbuf_vprintf(&what, fmt, ap);
 	va_end(ap);
-	appctl_strbuf_puts(&msg, ": ");
-	appctl_strbuf_puts(&msg, err->message);
-	joined = appctl_strbuf_detach(&msg);
-	if (joined) {
-		free(err->message);
-		err->message = joined;
+	for (e = err; e && !what.failed; e = e->next) {
+		appctl_strbuf msg = APPCTL_STRBUF_INIT;
+		char *joined;
+
+		appctl_strbuf_printf(&msg, "%s: %s", what.ptr, e->message);
+		joined = appctl_strbuf_detach(&msg);
+		if (joined) {
+			free(e->message);
+			e->message = joined;
+		}
 	}
+	appctl_strbuf_dispose(&what);
 	return err;
+}
+
+appctl_error *appctl_error_append(appctl_error *list, appctl_error *more)
+{
+	appctl_error *tail;
+
+	if (!list)
+		return more;
+	if (!more)
+		return list;
+	if (list == &nomem_error || more == &nomem_error) {
+		appctl_error_free(list == &nomem_error ? more : list);
+		return &nomem_error;
+	}
+	for (tail = list; tail->next; tail = tail->next)
+		;
+	tail->next = more;
+	return list;
+}
+
+unsigned long appctl_error_count(const appctl_error *err)
+{
+	unsigned long n = 0;
+
+	for (; err; err = err->next)
+		n++;
+	return n;
 }
 
 char *appctl_error_format(const appctl_error *err)
@@ -101,10 +133,14 @@ char *appctl_error_format(const appctl_error *err)
 
 void appctl_error_free(appctl_error *err)
 {
-	if (!err || err == &nomem_error)
-		return;
-	free(err->message);
-	free(err->file);
-	free(err->path);
-	free(err);
+	/* A loop, not recursion: a chain may be long. */
+	while (err && err != &nomem_error) {
+		appctl_error *next = err->next;
+
+		free(err->message);
+		free(err->file);
+		free(err->path);
+		free(err);
+		err = next;
+	}
 }

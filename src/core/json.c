@@ -325,6 +325,22 @@ void appctl_json_path_key(appctl_strbuf *path, const char *key)
 	appctl_strbuf_putc(path, ']');
 }
 
+/* Pages' canonical forms hold many numbers: no printf on this path either. */
+static void append_integer(appctl_strbuf *out, int64_t v)
+{
+	char digits[24];
+	size_t n = sizeof(digits);
+	uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+
+	do {
+		digits[--n] = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	if (v < 0)
+		digits[--n] = '-';
+	appctl_strbuf_add(out, digits + n, sizeof(digits) - n);
+}
+
 void appctl_json_path_index(appctl_strbuf *path, size_t index)
 {
 	char digits[24];
@@ -395,7 +411,7 @@ void appctl_json_canonical(appctl_strbuf *out, const cJSON *item)
 		appctl_strbuf_puts(out, "false");
 	} else if (cJSON_IsNumber(item)) {
 		if (appctl_json_integer(item, &integer))
-			appctl_strbuf_printf(out, "%lld", (long long)integer);
+			append_integer(out, integer);
 		else
 			appctl_strbuf_printf(out, "%.17g", item->valuedouble);
 	} else if (cJSON_IsString(item)) {

@@ -1,5 +1,6 @@
 /* lint.c: the security rules of `appctl validate`, run on a parsed snapshot. */
 #include <assert.h>
+#include <regex.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -7,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "appctl/allowed_signers.h"
 #include "appctl/json.h"
 #include "appctl/lint.h"
 #include "appctl/strbuf.h"
@@ -14,53 +16,169 @@
 /* Above this many principals, an export from a dashboard is a bulk leak. */
 #define DASHBOARD_EXPORT_REACH 25
 
+/* The actions that change records or rights: what a dashboard never has. */
+#define WRITE_ACTIONS                                                        \
+	(APPCTL_ACTION_CREATE | APPCTL_ACTION_UPDATE | APPCTL_ACTION_DELETE |   \
+		APPCTL_ACTION_ADMIN)
+
 /*
  * The rule table. Ids are a public interface (SARIF rule ids, suppressions in
  * CI), so they are never renamed; summaries are SARIF short descriptions.
  */
 static const appctl_lint_rule lint_rules[] = {
 	{ "secret.literal", APPCTL_SEV_ERROR,
-		"literal secret instead of a secret:// or env:// reference" },
+		"literal secret instead of a secret:// or env:// reference", 1,
+		"A secret written into a definition is readable by everyone who can read the repository, and stays in its history.",
+		"Replace the value with a secret:// or env:// reference, and rotate the secret: it is in the git history.",
+		"9.0" },
 	{ "integration.owner-missing", APPCTL_SEV_ERROR,
-		"integration has no owner" },
+		"integration has no owner", 0,
+		"A connector nobody owns is never reviewed, rotated or removed.",
+		"Set the integration's owner to the person or team answerable for it.",
+		"5.0" },
 	{ "integration.broad-scope", APPCTL_SEV_ERROR,
-		"broad integration scope without a justification" },
+		"broad integration scope without a justification", 0,
+		"A scope like *, admin or full_access gives the app far more than it needs.",
+		"Narrow the scopes, or add a justification saying why the broad scope is needed.",
+		"7.5" },
 	{ "credential.shared-prod", APPCTL_SEV_ERROR,
-		"prod credential shared by several apps" },
+		"prod credential shared by several apps", 0,
+		"One production credential used by several apps cannot be rotated or revoked for one of them alone.",
+		"Give each app its own production credential reference.",
+		"7.0" },
 	{ "credential.prod-in-nonprod", APPCTL_SEV_ERROR,
-		"prod credential used in a non-prod environment" },
+		"prod credential used in a non-prod environment", 0,
+		"A non-production environment holding a production credential exposes production to less guarded code and people.",
+		"Use a credential made for that environment.",
+		"8.0" },
 	{ "credential.unknown-env", APPCTL_SEV_ERROR,
-		"credential for an environment the policy does not define" },
+		"credential for an environment the policy does not define", 0,
+		"A credential for an environment appctl.json does not list is never promoted or reviewed.",
+		"Remove it, or add the environment to appctl.json.",
+		"4.0" },
 	{ "app.owner-missing", APPCTL_SEV_ERROR,
-		"app has no business or no technical owner" },
+		"app has no business or no technical owner", 0,
+		"An app without a business and a technical owner has nobody to approve or answer for its access.",
+		"Set owners.business and owners.technical.",
+		"5.0" },
 	{ "data.tenant-key-missing", APPCTL_SEV_ERROR,
-		"client portal data set without tenant_key" },
+		"client portal data set without tenant_key", 0,
+		"A client portal data set without a tenant key can show one client's records to another.",
+		"Set tenant_key to the field that separates clients.",
+		"8.5" },
 	{ "ref.undefined-resource", APPCTL_SEV_ERROR,
-		"grant or page on an undefined data set" },
+		"grant, page, data flow or AI read on an undefined data set", 1,
+		"A grant or page on a data set the app does not define is a typo or a leftover that does not do what it says.",
+		"Name a data set of the app, or remove the grant or page.",
+		"4.0" },
 	{ "ref.undefined-role", APPCTL_SEV_ERROR,
-		"page names an undefined role" },
+		"page names an undefined role", 1,
+		"A page naming a role the app does not define is shown to nobody, or to the wrong people after a rename.",
+		"Name a role of the app.",
+		"4.0" },
 	{ "ref.undefined-source", APPCTL_SEV_ERROR,
-		"data set source is not an integration of the app" },
+		"data set source is not an integration of the app", 1,
+		"A data set whose source is not an integration of the app reads from a system nobody declared.",
+		"Declare the integration, or fix the source name.",
+		"4.0" },
 	{ "ref.undefined-group", APPCTL_SEV_ERROR,
-		"reference to a group the policy does not define" },
+		"reference to a group the policy does not define", 1,
+		"A group:NAME that appctl.json does not define grants nothing today and anything once such a group appears.",
+		"Define the group in appctl.json, or fix its name.",
+		"5.0" },
 	{ "ref.unknown-action", APPCTL_SEV_ERROR,
-		"grant names an unknown action" },
+		"grant names an unknown action", 1,
+		"An action other than read, create, update, delete, export or admin is ignored.",
+		"Use one of the known actions.",
+		"4.0" },
 	{ "ref.undefined-field", APPCTL_SEV_ERROR,
-		"hidden field is not a field of the data set" },
+		"hidden field or AI read field is not a field of the data set", 1,
+		"Hiding a field the data set does not define hides nothing; the field meant may be visible.",
+		"Name a field of the data set.",
+		"5.0" },
 	{ "ref.unknown-env", APPCTL_SEV_ERROR,
-		"freeze names an environment the policy does not define" },
+		"freeze names an environment the policy does not define", 1,
+		"A freeze on an environment appctl.json does not list never applies.",
+		"Name a listed environment.",
+		"4.0" },
 	{ "notify.insecure-url", APPCTL_SEV_ERROR,
-		"notify url is not https (http only to a loopback address)" },
+		"notify url is not https (http only to a loopback address)", 0,
+		"Release events sent over plain http can be read and forged on the way.",
+		"Use an https URL (plain http only to 127.0.0.1, ::1 or localhost).",
+		"6.0" },
 	{ "credential.shared", APPCTL_SEV_WARNING,
-		"non-prod credential shared by several apps" },
+		"non-prod credential shared by several apps", 0,
+		"A non-production credential shared by several apps cannot be revoked for one of them alone.",
+		"Give each app its own credential reference.",
+		"3.0" },
 	{ "access.dashboard-export", APPCTL_SEV_WARNING,
-		"dashboard export granted to more than 25 principals" },
+		"dashboard export granted to more than 25 principals", 0,
+		"Export from a dashboard granted to many principals lets data leave in bulk.",
+		"Grant export to a smaller role.",
+		"3.5" },
 	{ "data.restricted-visible", APPCTL_SEV_WARNING,
-		"restricted field visible without a justification" },
+		"restricted field visible without a justification", 0,
+		"A restricted field visible through a grant without a justification may be shown to people who should not see it.",
+		"Hide the field (hidden_fields), or add a justification to the grant.",
+		"3.5" },
 	{ "access.expired-member", APPCTL_SEV_WARNING,
-		"expired temporary membership still listed" },
+		"expired temporary membership still listed", 0,
+		"A temporary membership past its expiry date no longer counts, but reads as if it did.",
+		"Remove the member, or extend the expiry with a review.",
+		"2.0" },
 	{ "integration.on-failure-missing", APPCTL_SEV_WARNING,
-		"integration has no on_failure" },
+		"integration has no on_failure", 0,
+		"Without on_failure nobody decided what the app does when the connector fails.",
+		"Set on_failure to fail_closed (refuse when the connector fails) unless failing open was decided.",
+		"1.0" },
+	/* Issue 13: the review checklist's lint gaps. */
+	{ "access.dashboard-write", APPCTL_SEV_ERROR,
+		"dashboard role granted create, update, delete or admin", 0,
+		"A dashboard is approved as read-only; a role that writes through it turns it into an admin panel nobody reviewed as one.",
+		"Remove the write actions, or change the app's class to admin_panel so it is approved as one.",
+		"7.0" },
+	{ "access.admin-panel-writers", APPCTL_SEV_ERROR,
+		"more principals can write in an admin panel than the policy allows",
+		0,
+		"Every principal who can change records in an admin panel is one more account whose loss is a breach; the organisation set a limit.",
+		"Narrow the roles that create, update, delete or administer, or raise admin_panel_max_writers in appctl.json with the approvals a policy change needs.",
+		"6.0" },
+	{ "ref.undefined-tenant-key", APPCTL_SEV_ERROR,
+		"tenant_key is not a field of the data set", 1,
+		"A tenant_key that names no field of the data set separates no tenants: every customer may see every other customer's records.",
+		"Name the field that holds the tenant (account, customer or organisation id).",
+		"8.0" },
+	{ "data.retention-missing", APPCTL_SEV_ERROR,
+		"cached or stored pii/restricted data without retention_days", 0,
+		"Copies of personal or restricted data kept without a retention period are kept forever, and every copy is one more place to leak from.",
+		"Set retention_days on the data set, or make it live (read through, never kept).",
+		"6.0" },
+	{ "lint.override-not-allowed", APPCTL_SEV_ERROR,
+		"lint.rules changes a rule that cannot be changed", 1,
+		"Some rules guard against leaks no justification makes safe (literal secrets, dangling references); turning them down would hide them.",
+		"Remove the entry from lint.rules and fix the findings instead.",
+		"7.0" },
+	{ "credential.missing-env", APPCTL_SEV_WARNING,
+		"integration has no credential for an environment of the chain", 0,
+		"An integration without a credential for an environment either fails there or borrows another environment's credential.",
+		"Add a credential reference for every environment of the promotion chain.",
+		"3.0" },
+	{ "integration.name-pattern", APPCTL_SEV_WARNING,
+		"integration name does not match the policy's naming pattern", 0,
+		"Connectors named by a convention can be found, owned and audited across apps; stray names hide in inventories.",
+		"Rename the integration to match lint.integration_name_pattern in appctl.json.",
+		"1.0" },
+	{ "ai.sensitive-read", APPCTL_SEV_WARNING,
+		"AI reads pii/restricted client portal data without a justification",
+		0,
+		"AI features that read personal or restricted data in a client portal can repeat it to the wrong customer; that access must be a decision, not a default.",
+		"Narrow ai.reads to the fields the feature needs, or state why in ai.justification.",
+		"6.5" },
+	{ "principal.unknown", APPCTL_SEV_WARNING,
+		"owner or approver unknown to every group, role and signer list", 0,
+		"An owner or approver who is in no group, role or signer list has probably left: nobody answers for what they own.",
+		"Reassign the ownership (appctl offboard PRINCIPAL --reassign-to P) or add the person where they belong.",
+		"4.0" },
 };
 
 #define LINT_RULE_COUNT (sizeof(lint_rules) / sizeof(lint_rules[0]))
@@ -73,6 +191,8 @@ typedef struct lint_ctx {
 	appctl_date today;
 	appctl_strbuf path;          /* JSON path of the value being judged */
 	appctl_error *err;           /* first failure; stops all reporting */
+	regex_t name_re;             /* the policy's integration_name_pattern */
+	int has_name_re;
 } lint_ctx;
 
 /* One use of a credential reference, for finding shared ones by sorting. */
@@ -91,7 +211,7 @@ const appctl_lint_rule *appctl_lint_rules(size_t *count)
 	return lint_rules;
 }
 
-/* Linear on purpose: twenty rules, looked up once per finding. */
+/* Linear on purpose: thirty rules, looked up once per finding. */
 const appctl_lint_rule *appctl_lint_rule_find(const char *id)
 {
 	size_t i;
@@ -118,7 +238,23 @@ void appctl_findings_dispose(appctl_findings *findings)
 		free(findings->items[i].message);
 	}
 	free(findings->items);
+	for (i = 0; i < findings->override_count; i++)
+		free(findings->overrides[i].justification);
+	free(findings->overrides);
 	memset(findings, 0, sizeof(*findings));
+}
+
+const char *appctl_lint_level_name(appctl_lint_level level)
+{
+	switch (level) {
+	case APPCTL_LINT_OFF:
+		return "off";
+	case APPCTL_LINT_AS_WARNING:
+		return "warning";
+	case APPCTL_LINT_AS_ERROR:
+		return "error";
+	}
+	return "unknown";
 }
 
 /* An owner or justification of only blanks documents nothing. */
@@ -435,6 +571,17 @@ static void check_owners(lint_ctx *ctx, const appctl_app *app)
 			shown(app->name));
 }
 
+/* True when some field of `res` is pii or restricted. */
+static int holds_sensitive(const appctl_resource *res)
+{
+	size_t i;
+
+	for (i = 0; i < res->field_count; i++)
+		if (res->fields[i].sensitivity >= APPCTL_SENS_PII)
+			return 1;
+	return 0;
+}
+
 static void check_data(lint_ctx *ctx, const appctl_app *app)
 {
 	size_t i;
@@ -455,6 +602,27 @@ static void check_data(lint_ctx *ctx, const appctl_app *app)
 				"data set \"%s\" names source \"%s\", which is not an "
 				"integration of the app",
 				shown(res->name), shown(res->source));
+		}
+		/* Without fields there is nothing to check the key against. */
+		if (!is_blank(res->tenant_key) && res->field_count &&
+			!appctl_resource_field(res, res->tenant_key)) {
+			path_set(ctx, "kkk", "data", res->name, "tenant_key");
+			report(ctx, "ref.undefined-tenant-key", app->file,
+				"tenant_key \"%s\" of data set \"%s\" is not one of its "
+				"fields, so nothing separates one tenant's records from "
+				"another's",
+				shown(res->tenant_key), shown(res->name));
+		}
+		if ((res->storage == APPCTL_STORAGE_CACHED ||
+			    res->storage == APPCTL_STORAGE_STORED) &&
+			!res->has_retention && holds_sensitive(res)) {
+			path_set(ctx, "kk", "data", res->name);
+			report(ctx, "data.retention-missing", app->file,
+				"data set \"%s\" is %s by the app and holds pii or "
+				"restricted fields, but has no retention_days",
+				shown(res->name),
+				res->storage == APPCTL_STORAGE_CACHED ? "cached"
+								      : "stored");
 		}
 	}
 }
@@ -540,6 +708,25 @@ done:
 	return distinct;
 }
 
+/* "update, delete" for the bits of `actions`, in SPEC order. */
+static void action_list(char *buf, size_t size, unsigned actions)
+{
+	unsigned bit;
+	size_t len = 0;
+
+	buf[0] = '\0';
+	for (bit = 1; bit < (1u << APPCTL_ACTION_COUNT); bit <<= 1) {
+		int n;
+
+		if (!(actions & bit) || len >= size)
+			continue;
+		n = snprintf(buf + len, size - len, "%s%s", len ? ", " : "",
+			appctl_action_name(bit));
+		if (n > 0)
+			len += (size_t)n;
+	}
+}
+
 static int grant_hides(const appctl_grant *g, const char *field)
 {
 	size_t i;
@@ -565,16 +752,42 @@ static void check_grant(lint_ctx *ctx, const appctl_app *app,
 			shown(role->name), shown(g->resource));
 	}
 	for (i = 0; i < g->unknown_action_count; i++) {
+		static const char *const actions[] = { "read", "create",
+			"update", "delete", "export", "admin", NULL };
+		const char *hint = appctl_suggest(g->unknown_actions[i], actions);
+
 		path_set(ctx, "kkkiki", "roles", role->name, "grants", g->index,
 			"actions", g->unknown_action_index[i]);
-		report(ctx, "ref.unknown-action", app->file,
-			"role \"%s\" is granted unknown action \"%s\" (expected read, "
-			"create, update, delete, export or admin)",
-			shown(role->name), shown(g->unknown_actions[i]));
+		if (hint)
+			report(ctx, "ref.unknown-action", app->file,
+				"role \"%s\" is granted unknown action \"%s\" (did you "
+				"mean \"%s\"?)", shown(role->name),
+				shown(g->unknown_actions[i]), hint);
+		else
+			report(ctx, "ref.unknown-action", app->file,
+				"role \"%s\" is granted unknown action \"%s\" (expected "
+				"read, create, update, delete, export or admin)",
+				shown(role->name), shown(g->unknown_actions[i]));
 	}
 	/* Known actions keep no position; export points at the list. */
 	path_set(ctx, "kkkik", "roles", role->name, "grants", g->index,
 		"actions");
+	/*
+	 * The class is the blast radius the approvals are sized by: a
+	 * "dashboard" that writes is an admin panel approved as a dashboard.
+	 */
+	if (app->app_class == APPCTL_CLASS_DASHBOARD &&
+		(g->actions & WRITE_ACTIONS)) {
+		char names[64];
+
+		action_list(names, sizeof(names), g->actions & WRITE_ACTIONS);
+		report(ctx, "access.dashboard-write", app->file,
+			"dashboard \"%s\" grants %s on \"%s\" to role \"%s\"; a "
+			"dashboard is read-only (use class admin_panel for an app "
+			"that writes)",
+			shown(app->name), names, shown(g->resource),
+			shown(role->name));
+	}
 	if (app->app_class == APPCTL_CLASS_DASHBOARD &&
 		(g->actions & APPCTL_ACTION_EXPORT)) {
 		if (*reach == SIZE_MAX)
@@ -654,6 +867,88 @@ static void check_roles(lint_ctx *ctx, const appctl_app *app)
 	}
 }
 
+/* True when some grant of `role` writes (create, update, delete, admin). */
+static int role_writes(const appctl_role *role)
+{
+	size_t i;
+
+	for (i = 0; i < role->grant_count; i++)
+		if (role->grants[i].actions & WRITE_ACTIONS)
+			return 1;
+	return 0;
+}
+
+/*
+ * access.admin-panel-writers: the distinct principals (groups expanded,
+ * memberships expired on `today` dropped) holding a role that writes,
+ * against the policy's admin_panel_max_writers. Every principal with a
+ * write right is a way to corrupt or wipe the records an admin panel
+ * manages; the organisation states how many it accepts.
+ */
+static void check_admin_writers(lint_ctx *ctx, const appctl_app *app)
+{
+	const char **names = NULL;
+	size_t total = 0, n = 0, distinct = 0, r, m, k;
+
+	if (!ctx->policy || !ctx->policy->has_admin_panel_max_writers ||
+		app->app_class != APPCTL_CLASS_ADMIN_PANEL)
+		return;
+	for (r = 0; r < app->role_count; r++) {
+		const appctl_role *role = &app->roles[r];
+
+		if (!role_writes(role))
+			continue;
+		for (m = 0; m < role->member_count; m++) {
+			const appctl_group *grp;
+
+			if (role->members[m].kind == APPCTL_MEMBER_PRINCIPAL)
+				total++;
+			else if ((grp = policy_group(ctx,
+					  role->members[m].name)) != NULL)
+				total += grp->member_count;
+		}
+	}
+	if (total <= (uint64_t)ctx->policy->admin_panel_max_writers)
+		return;
+	names = calloc(total, sizeof(*names));
+	if (!names) {
+		ctx->err = appctl_error_nomem();
+		return;
+	}
+	for (r = 0; r < app->role_count; r++) {
+		const appctl_role *role = &app->roles[r];
+
+		if (!role_writes(role))
+			continue;
+		for (m = 0; m < role->member_count; m++) {
+			const appctl_member *mem = &role->members[m];
+			const appctl_group *grp;
+
+			if (!appctl_member_active(mem, ctx->today))
+				continue;
+			if (mem->kind == APPCTL_MEMBER_PRINCIPAL)
+				names[n++] = mem->name;
+			else if ((grp = policy_group(ctx, mem->name)) != NULL)
+				for (k = 0; k < grp->member_count; k++)
+					names[n++] = grp->members[k];
+		}
+	}
+	if (n)
+		qsort(names, n, sizeof(*names), compare_strings);
+	for (k = 0; k < n; k++)
+		if (k == 0 || strcmp(names[k - 1], names[k]) != 0)
+			distinct++;
+	free(names);
+	if (distinct <= (uint64_t)ctx->policy->admin_panel_max_writers)
+		return;
+	path_set(ctx, "k", "roles");
+	report(ctx, "access.admin-panel-writers", app->file,
+		"admin panel \"%s\" lets %zu principals create, update, delete or "
+		"admin (the policy allows at most %lld)",
+		shown(app->name), distinct,
+		(long long)ctx->policy->admin_panel_max_writers);
+}
+
 static void check_pages(lint_ctx *ctx, const appctl_app *app)
 {
 	size_t i, j;
@@ -679,18 +974,111 @@ static void check_pages(lint_ctx *ctx, const appctl_app *app)
 	}
 }
 
-static int scope_is_broad(const char *s)
+/*
+ * Scopes that grant everything an account can do. Names vary by vendor;
+ * the organisation adds its own (lint.broad_scopes). Compared without
+ * case: "Admin" is as broad as "admin".
+ */
+static int scope_is_broad(const lint_ctx *ctx, const char *s)
 {
-	size_t len = strlen(s);
+	static const char *const exact[] = { "*", "admin", "full_access",
+		"full", "all", "root", "sudo", "superuser", "owner", NULL };
+	size_t len = strlen(s), i;
 
-	if (strcmp(s, "*") == 0 || strcasecmp(s, "admin") == 0 ||
-		strcasecmp(s, "full_access") == 0)
+	for (i = 0; exact[i]; i++)
+		if (strcasecmp(s, exact[i]) == 0)
+			return 1;
+	for (i = 0; ctx->policy && i < ctx->policy->broad_scope_count; i++)
+		if (strcasecmp(s, ctx->policy->broad_scopes[i]) == 0)
+			return 1;
+	/* "admin:org", "admin:repo_hook": GitHub's administration scopes. */
+	if (len > 6 && strncasecmp(s, "admin:", 6) == 0)
 		return 1;
 	if (len >= 2 && s[0] == '*' && s[1] == ':')
 		return 1;
 	if (len >= 2 && s[len - 2] == ':' && s[len - 1] == '*')
 		return 1;
 	return len > 6 && strcasecmp(s + len - 6, ":admin") == 0;
+}
+
+/*
+ * credential.missing-env: an integration that authenticates somewhere
+ * needs a credential in every environment of the chain, else that
+ * environment either fails or borrows another's (often prod's). An
+ * integration with no credential at all needs none (a public feed).
+ */
+static void check_missing_envs(lint_ctx *ctx, const appctl_app *app,
+	const appctl_integration *in)
+{
+	appctl_strbuf missing = APPCTL_STRBUF_INIT;
+	size_t i, j, n = 0;
+
+	if (!ctx->policy || !in->credential_count)
+		return;
+	for (i = 0; i < ctx->policy->environment_count; i++) {
+		const char *env = ctx->policy->environments[i];
+
+		for (j = 0; j < in->credential_count; j++)
+			if (strcmp(in->credentials[j].env, env) == 0)
+				break;
+		if (j < in->credential_count)
+			continue;
+		appctl_strbuf_printf(&missing, "%s%s", n++ ? ", " : "",
+			shown(env));
+	}
+	if (n && !missing.failed) {
+		path_set(ctx, "kkk", "integrations", in->name, "credential");
+		report(ctx, "credential.missing-env", app->file,
+			"integration \"%s\" has no credential for %s %s",
+			shown(in->name), n == 1 ? "environment" : "environments",
+			missing.ptr);
+	} else if (missing.failed && !ctx->err) {
+		ctx->err = appctl_error_nomem();
+	}
+	appctl_strbuf_dispose(&missing);
+}
+
+/* integration.name-pattern: the whole name must match (POSIX ERE). */
+static void check_name_pattern(lint_ctx *ctx, const appctl_app *app,
+	const appctl_integration *in)
+{
+	regmatch_t m;
+
+	if (!ctx->has_name_re)
+		return;
+	/* POSIX matching is leftmost-longest: a whole-name match is found. */
+	if (regexec(&ctx->name_re, in->name, 1, &m, 0) == 0 && m.rm_so == 0 &&
+		(size_t)m.rm_eo == strlen(in->name))
+		return;
+	path_set(ctx, "kk", "integrations", in->name);
+	report(ctx, "integration.name-pattern", app->file,
+		"integration name \"%s\" does not match the policy's "
+		"integration_name_pattern \"%s\"",
+		shown(in->name), shown(ctx->policy->integration_name_pattern));
+}
+
+/* reads / writes name data sets of the app (ref.undefined-resource). */
+static void check_data_flow(lint_ctx *ctx, const appctl_app *app,
+	const appctl_integration *in)
+{
+	size_t j;
+	int pass;
+
+	for (pass = 0; pass < 2; pass++) {
+		const char *key = pass ? "writes" : "reads";
+		const char **list = pass ? in->writes : in->reads;
+		size_t n = pass ? in->write_count : in->read_count;
+
+		for (j = 0; j < n; j++) {
+			if (appctl_app_resource(app, list[j]))
+				continue;
+			path_set(ctx, "kkki", "integrations", in->name, key, j);
+			report(ctx, "ref.undefined-resource", app->file,
+				"integration \"%s\" %s \"%s\", which is not a data set "
+				"of the app",
+				shown(in->name), key, shown(list[j]));
+		}
+	}
 }
 
 /*
@@ -716,9 +1104,12 @@ static void check_integrations(lint_ctx *ctx, const appctl_app *app,
 				"integration \"%s\" has no on_failure (fail_closed or "
 				"fail_open)",
 				shown(in->name));
+		check_name_pattern(ctx, app, in);
+		check_missing_envs(ctx, app, in);
+		check_data_flow(ctx, app, in);
 		for (j = 0; j < in->scope_count; j++) {
 			if (!is_blank(in->justification) ||
-				!scope_is_broad(in->scopes[j]))
+				!scope_is_broad(ctx, in->scopes[j]))
 				continue;
 			path_set(ctx, "kkki", "integrations", in->name,
 				"scopes", j);
@@ -941,13 +1332,296 @@ done:
 	free(uses);
 }
 
+/*
+ * The app's "ai" section: reads name data sets and fields of the app
+ * (ref.*), and in a client portal, where the records are customers', an AI
+ * reaching pii or restricted fields needs a stated reason
+ * (ai.sensitive-read): the default is narrow, widening it is a decision.
+ */
+static void check_ai(lint_ctx *ctx, const appctl_app *app)
+{
+	appctl_strbuf sensitive = APPCTL_STRBUF_INIT;
+	size_t i, j;
+
+	for (i = 0; i < app->ai_read_count; i++) {
+		const appctl_ai_read *r = &app->ai_reads[i];
+		const appctl_resource *res = appctl_app_resource(app, r->resource);
+		size_t n = 0;
+
+		if (!res) {
+			path_set(ctx, "kkik", "ai", "reads", r->index, "resource");
+			report(ctx, "ref.undefined-resource", app->file,
+				"ai reads \"%s\", which is not a data set of the app",
+				shown(r->resource));
+			continue;
+		}
+		appctl_strbuf_truncate(&sensitive, 0);
+		for (j = 0; j < res->field_count; j++) {
+			const appctl_field *f = &res->fields[j];
+			size_t k;
+
+			if (f->sensitivity < APPCTL_SENS_PII)
+				continue;
+			for (k = 0; !r->all_fields && k < r->field_count; k++)
+				if (strcmp(r->fields[k], f->name) == 0)
+					break;
+			if (!r->all_fields && k == r->field_count)
+				continue;
+			appctl_strbuf_printf(&sensitive, "%s%s", n++ ? ", " : "",
+				shown(f->name));
+		}
+		for (j = 0; j < r->field_count; j++) {
+			if (appctl_resource_field(res, r->fields[j]))
+				continue;
+			path_set(ctx, "kkiki", "ai", "reads", r->index, "fields", j);
+			report(ctx, "ref.undefined-field", app->file,
+				"ai reads field \"%s\", which is not a field of data set "
+				"\"%s\"",
+				shown(r->fields[j]), shown(res->name));
+		}
+		if (n && app->app_class == APPCTL_CLASS_CLIENT_PORTAL &&
+			is_blank(app->ai_justification) && !sensitive.failed) {
+			path_set(ctx, "kki", "ai", "reads", r->index);
+			report(ctx, "ai.sensitive-read", app->file,
+				"AI features of client portal \"%s\" read pii or "
+				"restricted fields of \"%s\" (%s) without an "
+				"ai.justification",
+				shown(app->name), shown(res->name), sensitive.ptr);
+		}
+	}
+	if (sensitive.failed && !ctx->err)
+		ctx->err = appctl_error_nomem();
+	appctl_strbuf_dispose(&sensitive);
+}
+
 static void check_app(lint_ctx *ctx, const appctl_app *app)
 {
 	scan_app(ctx, app);
 	check_owners(ctx, app);
 	check_data(ctx, app);
 	check_roles(ctx, app);
+	check_admin_writers(ctx, app);
 	check_pages(ctx, app);
+	check_ai(ctx, app);
+}
+
+/* ---- principal.unknown ---- */
+
+static int compare_strings_nocase(const void *a, const void *b)
+{
+	return strcasecmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/*
+ * Everyone the organisation still lists somewhere: group members, role
+ * members of every app (expired or not: the list is what is kept), and
+ * the allowed_signers principals (patterns, matched as ssh-keygen does).
+ */
+typedef struct known_people {
+	const char **names;           /* sorted without case */
+	size_t count;
+	appctl_allowed_signers *signers;
+} known_people;
+
+static appctl_error *known_people_build(known_people *k,
+	const appctl_snapshot *snap)
+{
+	const appctl_policy *pol = snap->policy;
+	size_t total = 0, n = 0, a, r, m;
+	appctl_error *err;
+
+	memset(k, 0, sizeof(*k));
+	for (a = 0; pol && a < pol->group_count; a++)
+		total += pol->groups[a].member_count;
+	for (a = 0; a < snap->app_count; a++)
+		for (r = 0; r < snap->apps[a]->role_count; r++)
+			total += snap->apps[a]->roles[r].member_count;
+	if (total && !(k->names = calloc(total, sizeof(*k->names))))
+		return appctl_error_nomem();
+	for (a = 0; pol && a < pol->group_count; a++)
+		for (m = 0; m < pol->groups[a].member_count; m++)
+			k->names[n++] = pol->groups[a].members[m];
+	for (a = 0; a < snap->app_count; a++)
+		for (r = 0; r < snap->apps[a]->role_count; r++) {
+			const appctl_role *role = &snap->apps[a]->roles[r];
+
+			for (m = 0; m < role->member_count; m++)
+				if (role->members[m].kind == APPCTL_MEMBER_PRINCIPAL)
+					k->names[n++] = role->members[m].name;
+		}
+	if (n)
+		qsort(k->names, n, sizeof(*k->names), compare_strings_nocase);
+	k->count = n;
+	err = appctl_allowed_signers_parse(&k->signers,
+		snap->signers_text ? snap->signers_text : "",
+		snap->signers_text ? snap->signers_len : 0);
+	return err;
+}
+
+static void known_people_dispose(known_people *k)
+{
+	free(k->names);
+	appctl_allowed_signers_free(k->signers);
+	memset(k, 0, sizeof(*k));
+}
+
+static int is_known(const known_people *k, const char *who)
+{
+	size_t i;
+
+	if (k->count && bsearch(&who, k->names, k->count, sizeof(*k->names),
+				compare_strings_nocase))
+		return 1;
+	for (i = 0; k->signers && i < k->signers->count; i++)
+		if (appctl_ssh_pattern_list_match(who,
+			    k->signers->lines[i].principals) == 1)
+			return 1;
+	return 0;
+}
+
+static void check_known(lint_ctx *ctx, const known_people *k,
+	const char *file, const char *who, const char *what)
+{
+	if (is_blank(who) || is_known(k, who))
+		return;
+	report(ctx, "principal.unknown", file,
+		"%s \"%s\" is unknown to every group, role and signer list (left "
+		"the organisation?)",
+		what, shown(who));
+}
+
+/*
+ * principal.unknown: an owner, integration owner or approver nobody lists
+ * any more is the trace an offboarding leaves: the app, connector or
+ * approval right is held by someone who may be gone.
+ */
+static void check_unknown_principals(lint_ctx *ctx)
+{
+	const appctl_snapshot *snap = ctx->snap;
+	known_people k;
+	size_t a, i;
+
+	if ((ctx->err = known_people_build(&k, snap)) != NULL) {
+		known_people_dispose(&k);
+		return;
+	}
+	for (a = 0; a < snap->app_count; a++) {
+		const appctl_app *app = snap->apps[a];
+
+		path_set(ctx, "kk", "owners", "business");
+		check_known(ctx, &k, app->file, app->business_owner,
+			"business owner");
+		path_set(ctx, "kk", "owners", "technical");
+		check_known(ctx, &k, app->file, app->technical_owner,
+			"technical owner");
+		for (i = 0; i < app->integration_count; i++) {
+			const appctl_integration *in = &app->integrations[i];
+
+			path_set(ctx, "kkk", "integrations", in->name, "owner");
+			check_known(ctx, &k, app->file, in->owner,
+				"integration owner");
+		}
+	}
+	for (i = 0; ctx->policy && i < ctx->policy->approver_count; i++) {
+		const appctl_member *m = &ctx->policy->approvers[i];
+
+		if (m->kind != APPCTL_MEMBER_PRINCIPAL)
+			continue;
+		path_set(ctx, "kki", "approvals", "approvers", m->index);
+		check_known(ctx, &k, ctx->policy->file, m->name, "approver");
+	}
+	known_people_dispose(&k);
+}
+
+/* ---- lint.rules: the organisation's severity overrides ---- */
+
+static int compare_override_rule(const void *key, const void *item)
+{
+	return strcmp((const char *)key,
+		((const appctl_applied_override *)item)->rule);
+}
+
+/*
+ * Applies the policy's overrides to the findings gathered so far and
+ * records each one. An override of a fixed rule changes nothing and is
+ * an error finding itself: turning off secret.literal or a dangling
+ * reference would let the lint approve what it exists to refuse.
+ */
+static void apply_overrides(lint_ctx *ctx)
+{
+	const appctl_policy *pol = ctx->policy;
+	appctl_findings *out = ctx->out;
+	appctl_applied_override *rec;
+	size_t i, w, n = 0;
+	char *p;
+
+	if (!pol || !pol->lint_override_count)
+		return;
+	rec = calloc(pol->lint_override_count, sizeof(*rec));
+	if (!rec) {
+		ctx->err = appctl_error_nomem();
+		return;
+	}
+	out->overrides = rec;
+	for (i = 0; i < pol->lint_override_count; i++) {
+		const appctl_lint_override *o = &pol->lint_overrides[i];
+		const appctl_lint_rule *rule = appctl_lint_rule_find(o->rule);
+
+		if (!rule || rule->fixed)
+			continue;
+		rec[n].rule = rule->id;
+		rec[n].from = rule->severity;
+		rec[n].level = o->level;
+		rec[n].justification = strdup(o->justification
+				? o->justification : "");
+		if (!rec[n].justification) {
+			ctx->err = appctl_error_nomem();
+			return;
+		}
+		/* One line, like a finding's message: it is printed as is. */
+		for (p = rec[n].justification; *p; p++)
+			if ((unsigned char)*p < 0x20 || *p == 0x7f)
+				*p = ' ';
+		n++;
+		out->override_count = n;
+	}
+	/* Overrides are sorted by rule id in the model, so rec is too. */
+	out->errors = out->warnings = 0;
+	for (i = 0, w = 0; i < out->count; i++) {
+		appctl_finding *f = &out->items[i];
+		appctl_applied_override *o = n ? bsearch(f->rule, rec, n,
+			sizeof(*rec), compare_override_rule) : NULL;
+
+		if (o) {
+			o->findings++;
+			if (o->level == APPCTL_LINT_OFF) {
+				free(f->file);
+				free(f->path);
+				free(f->message);
+				continue;
+			}
+			f->severity = o->level == APPCTL_LINT_AS_ERROR
+				? APPCTL_SEV_ERROR : APPCTL_SEV_WARNING;
+		}
+		out->items[w++] = *f;
+		if (f->severity == APPCTL_SEV_ERROR)
+			out->errors++;
+		else
+			out->warnings++;
+	}
+	out->count = w;
+	for (i = 0; i < pol->lint_override_count; i++) {
+		const appctl_lint_override *o = &pol->lint_overrides[i];
+		const appctl_lint_rule *rule = appctl_lint_rule_find(o->rule);
+
+		if (!rule || !rule->fixed)
+			continue;
+		path_set(ctx, "kkk", "lint", "rules", o->rule);
+		report(ctx, "lint.override-not-allowed", pol->file,
+			"override of %s is not allowed: secret.literal and the ref.* "
+			"rules cannot be turned off or down",
+			shown(o->rule));
+	}
 }
 
 /*
@@ -1155,6 +1829,44 @@ static int compare_findings(const void *pa, const void *pb)
 	return strcmp(a->message, b->message);
 }
 
+/* True when an ERE has a back-reference (\1..\9, a glibc extension). */
+static int has_backreference(const char *re)
+{
+	for (; *re; re++)
+		if (*re == '\\' && re[1]) {
+			if (re[1] >= '1' && re[1] <= '9')
+				return 1;
+			re++;
+		}
+	return 0;
+}
+
+/*
+ * Compiles lint.integration_name_pattern. A pattern with back-references
+ * is not evaluated: matching one backtracks, and a hostile policy could
+ * make validate (and the server hook) run for hours on one name. Without
+ * them glibc matches in polynomial time. The parser validated the syntax;
+ * a failure here is memory.
+ */
+static void compile_name_pattern(lint_ctx *ctx)
+{
+	const char *re = ctx->policy->integration_name_pattern;
+
+	if (has_backreference(re)) {
+		path_set(ctx, "kk", "lint", "integration_name_pattern");
+		report(ctx, "integration.name-pattern", ctx->policy->file,
+			"integration_name_pattern \"%s\" uses a back-reference, "
+			"which appctl does not evaluate (matching could take "
+			"exponential time); integration names are not checked",
+			shown(re));
+		return;
+	}
+	if (regcomp(&ctx->name_re, re, REG_EXTENDED) != 0)
+		ctx->err = appctl_error_nomem();
+	else
+		ctx->has_name_re = 1;
+}
+
 /*
  * Runs every rule over the snapshot. On failure the findings appended so far
  * stay in `out` (sorted or not) for the caller to dispose.
@@ -1175,12 +1887,20 @@ appctl_error *appctl_lint(appctl_findings *out, const appctl_snapshot *snap,
 			ctx.policy->environments[ctx.policy->environment_count -
 				1];
 
-	if (ctx.policy)
+	if (ctx.policy && ctx.policy->integration_name_pattern)
+		compile_name_pattern(&ctx);
+	if (ctx.policy && !ctx.err)
 		check_policy(&ctx);
 	for (i = 0; i < snap->app_count && !ctx.err; i++)
 		check_app(&ctx, snap->apps[i]);
 	if (!ctx.err)
 		check_credentials(&ctx);
+	if (!ctx.err)
+		check_unknown_principals(&ctx);
+	if (!ctx.err)
+		apply_overrides(&ctx);
+	if (ctx.has_name_re)
+		regfree(&ctx.name_re);
 	if (!ctx.err && ctx.path.failed)
 		ctx.err = appctl_error_nomem();
 	if (!ctx.err && out->count > 1)

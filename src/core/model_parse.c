@@ -2,23 +2,45 @@
 #include "appctl/model.h"
 
 #include <regex.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "appctl/json.h"
 #include "appctl/lint.h"
+#include "appctl/rules.h"
 #include "appctl/scim.h"
 #include "appctl/strbuf.h"
 
 /*
+ * Errors of one file kept with their text; past this, they are only counted
+ * ("... and N more"), so a huge hostile file costs time linear in its size
+ * and memory for this many messages, not one message per mistake.
+ */
+#define MAX_ERRORS 50
+
+/*
  * The parse context carries the file name and the JSON path of the value at
- * hand, so that every schema error names exactly where it is.
+ * hand, so that every schema error names exactly where it is, and collects
+ * the errors: a check that fails records its error here and returns BAD, and
+ * the walk goes on with the value's siblings, so that one run reports every
+ * problem of the file (a broken role does not hide a broken integration).
+ * Only the value that failed is skipped: what is inside a value of the wrong
+ * type cannot be judged.
  */
 typedef struct ctx {
 	appctl_arena *arena;
 	const char *file;
 	appctl_strbuf path;
+	appctl_error *errors;     /* the first MAX_ERRORS, in the order found */
+	appctl_error **tail;
+	size_t error_count;       /* every error, also those past the cap */
+	int nomem;                /* memory ran out: the result is that error */
 } ctx;
+
+/* The internal checks return OK, or BAD when they recorded an error. */
+#define OK 0
+#define BAD 1
 
 static size_t push_key(ctx *c, const char *key)
 {
@@ -41,7 +63,51 @@ static void pop(ctx *c, size_t mark)
 	appctl_strbuf_truncate(&c->path, mark);
 }
 
-static appctl_error *fail(ctx *c, const char *fmt, ...)
+static void ctx_init(ctx *c, appctl_arena *arena, const char *file)
+{
+	memset(c, 0, sizeof(*c));
+	c->arena = arena;
+	c->file = file;
+	c->tail = &c->errors;
+	appctl_strbuf_puts(&c->path, "$");
+}
+
+static int nomem_at(ctx *c)
+{
+	c->nomem = 1;
+	return BAD;
+}
+
+/*
+ * Hands the collected errors over as one chain (the first error first) and
+ * disposes the context. Out of memory wins over everything collected.
+ */
+static appctl_error *ctx_finish(ctx *c)
+{
+	appctl_error *list = c->errors;
+
+	if (!c->nomem && c->path.failed)
+		c->nomem = 1;
+	if (!c->nomem && c->error_count > MAX_ERRORS) {
+		appctl_error *more = appctl_error_input(c->file, NULL,
+			"... and %zu more error%s", c->error_count - MAX_ERRORS,
+			c->error_count - MAX_ERRORS == 1 ? "" : "s");
+
+		if (more == appctl_error_nomem())
+			c->nomem = 1;
+		else
+			*c->tail = more;
+	}
+	if (c->nomem) {
+		appctl_error_free(list);
+		list = appctl_error_nomem();
+	}
+	appctl_strbuf_dispose(&c->path);
+	c->errors = NULL;
+	return list;
+}
+
+static int fail(ctx *c, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
 /*
@@ -66,15 +132,19 @@ static void append_quoted_safely(appctl_strbuf *out, const char *s, size_t n)
 	free(value);
 }
 
-static appctl_error *fail(ctx *c, const char *fmt, ...)
+/* Records one error at the current path; always returns BAD. */
+static int fail(ctx *c, const char *fmt, ...)
 {
 	appctl_strbuf raw = APPCTL_STRBUF_INIT, safe = APPCTL_STRBUF_INIT;
 	appctl_error *err;
 	const char *p, *q;
 	va_list ap;
 
+	/* Past the cap only the count is kept: no formatting, no memory. */
+	if (c->nomem || c->error_count++ >= MAX_ERRORS)
+		return BAD;
 	if (c->path.failed)
-		return appctl_error_nomem();
+		return nomem_at(c);
 	va_start(ap, fmt);
 	appctl_strbuf_vprintf(&raw, fmt, ap);
 	va_end(ap);
@@ -97,13 +167,154 @@ static appctl_error *fail(ctx *c, const char *fmt, ...)
 			safe.ptr ? safe.ptr : "");
 	appctl_strbuf_dispose(&raw);
 	appctl_strbuf_dispose(&safe);
-	return err;
+	if (err == appctl_error_nomem())
+		return nomem_at(c);
+	*c->tail = err;
+	c->tail = &err->next;
+	return BAD;
 }
 
-static appctl_error *nomem(void)
+/* Like fail, one step below the current path (a key). */
+#define fail_at_key(c, key, ...) \
+	do { \
+		size_t mark_ = push_key((c), (key)); \
+		fail((c), __VA_ARGS__); \
+		pop((c), mark_); \
+	} while (0)
+
+/* ---- "did you mean" ---- */
+
+#define SUGGEST_MAX_LEN 64
+
+static int lower(int ch)
 {
-	return appctl_error_nomem();
+	return ch >= 'A' && ch <= 'Z' ? ch - 'A' + 'a' : ch;
 }
+
+static int same_ignoring_case(const char *a, const char *b)
+{
+	for (; *a && *b; a++, b++)
+		if (lower((unsigned char)*a) != lower((unsigned char)*b))
+			return 0;
+	return *a == *b;
+}
+
+/*
+ * Damerau-Levenshtein distance (optimal string alignment: an adjacent
+ * transposition counts as one edit), for strings of at most
+ * SUGGEST_MAX_LEN bytes.
+ */
+static unsigned edit_distance(const char *a, size_t la, const char *b,
+	size_t lb)
+{
+	unsigned char d[SUGGEST_MAX_LEN + 1][SUGGEST_MAX_LEN + 1];
+	size_t i, j;
+
+	for (i = 0; i <= la; i++)
+		d[i][0] = (unsigned char)i;
+	for (j = 0; j <= lb; j++)
+		d[0][j] = (unsigned char)j;
+	for (i = 1; i <= la; i++)
+		for (j = 1; j <= lb; j++) {
+			unsigned cost = a[i - 1] != b[j - 1];
+			unsigned best = d[i - 1][j] + 1u;
+
+			if (d[i][j - 1] + 1u < best)
+				best = d[i][j - 1] + 1u;
+			if (d[i - 1][j - 1] + cost < best)
+				best = d[i - 1][j - 1] + cost;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] &&
+			    a[i - 2] == b[j - 1] && d[i - 2][j - 2] + 1u < best)
+				best = d[i - 2][j - 2] + 1u;
+			d[i][j] = (unsigned char)best;
+		}
+	return d[la][lb];
+}
+
+/* "x" suggests nothing: a hint needs fewer edits than `s` has bytes. */
+const char *appctl_suggest(const char *s, const char *const *names)
+{
+	const char *best = NULL;
+	unsigned best_d = 3;
+	size_t ls = strlen(s), i;
+
+	for (i = 0; names[i]; i++)
+		if (same_ignoring_case(s, names[i]))
+			return names[i];
+	if (ls > SUGGEST_MAX_LEN)
+		return NULL;
+	for (i = 0; names[i]; i++) {
+		size_t ln = strlen(names[i]);
+		unsigned d;
+
+		/* Lengths two apart are at least two edits apart: cheap to skip. */
+		if (ln > SUGGEST_MAX_LEN || ln + 2 < ls || ls + 2 < ln)
+			continue;
+		d = edit_distance(s, ls, names[i], ln);
+		if (d < best_d && d < ls) {
+			best = names[i];
+			best_d = d;
+		}
+	}
+	/* A cut-short name ("warn", "client") means the one it starts. */
+	for (i = 0; !best && ls >= 3 && names[i]; i++)
+		if (strncmp(s, names[i], ls) == 0)
+			return names[i];
+	return best;
+}
+
+/*
+ * Fails with `unknown <what> "s" (did you mean "x"?)` when a name is close,
+ * else with `unknown <what> "s" (expected a, b or c)`, listing `names`.
+ */
+static int fail_unknown(ctx *c, const char *what, const char *s,
+	const char *const *names)
+{
+	appctl_strbuf expected = APPCTL_STRBUF_INIT;
+	const char *hint;
+	int i;
+
+	/* Past the cap the error is only counted: no need for its text. */
+	if (c->error_count >= MAX_ERRORS)
+		return fail(c, "unknown %s", what);
+	hint = appctl_suggest(s, names);
+
+	if (hint)
+		return fail(c, "unknown %s \"%s\" (did you mean \"%s\"?)", what, s,
+			hint);
+	for (i = 0; names[i]; i++)
+		appctl_strbuf_printf(&expected, "%s%s", i ? (names[i + 1] ? ", "
+			: " or ") : "", names[i]);
+	if (expected.failed) {
+		appctl_strbuf_dispose(&expected);
+		return nomem_at(c);
+	}
+	fail(c, "unknown %s \"%s\" (expected %s)", what, s, expected.ptr);
+	appctl_strbuf_dispose(&expected);
+	return BAD;
+}
+
+static const char *const class_names[] = { "dashboard", "admin_panel",
+	"client_portal", NULL };
+static const char *const sensitivity_names[] = { "public", "internal", "pii",
+	"restricted", NULL };
+static const char *const action_names[] = { "read", "create", "update",
+	"delete", "export", "admin", NULL };
+static const char *const when_names[] = { "integration", "access", "policy",
+	"data", NULL };
+
+/* Index of `s` in the NULL-terminated `names`, or -1. */
+static int name_index(const char *s, const char *const *names)
+{
+	int i;
+
+	for (i = 0; names[i]; i++)
+		if (strcmp(s, names[i]) == 0)
+			return i;
+	return -1;
+}
+
+/* ---- values ---- */
 
 static const char *type_name(const cJSON *item)
 {
@@ -120,34 +331,40 @@ static const char *type_name(const cJSON *item)
 	return "null";
 }
 
-static appctl_error *expect_object(ctx *c, const cJSON *item)
+static int expect_object(ctx *c, const cJSON *item)
 {
 	if (!cJSON_IsObject(item))
 		return fail(c, "expected an object, found %s", type_name(item));
-	return NULL;
+	return OK;
 }
 
-/* Refuses keys outside `allowed` (NULL-terminated): the core schema is closed. */
-static appctl_error *check_keys(ctx *c, const cJSON *obj,
-	const char *const *allowed)
+/*
+ * Refuses keys outside `allowed` (NULL-terminated): the core schema is
+ * closed. Every unknown key is reported, each with its closest allowed key.
+ */
+static int check_keys(ctx *c, const cJSON *obj, const char *const *allowed)
 {
 	const cJSON *child;
-	const char *const *a;
+	int bad = OK;
 
 	for (child = obj->child; child; child = child->next) {
-		for (a = allowed; *a; a++)
-			if (strcmp(*a, child->string) == 0)
-				break;
-		if (!*a) {
-			size_t mark = push_key(c, child->string);
-			appctl_error *err = fail(c, "unknown field \"%s\"",
-				child->string);
+		const char *hint;
 
-			pop(c, mark);
-			return err;
-		}
+		if (name_index(child->string, allowed) >= 0)
+			continue;
+		/* Suggestions cost time: only for the errors that are shown. */
+		hint = c->error_count < MAX_ERRORS
+			? appctl_suggest(child->string, allowed) : NULL;
+		if (hint)
+			fail_at_key(c, child->string,
+				"unknown field \"%s\" (did you mean \"%s\"?)",
+				child->string, hint);
+		else
+			fail_at_key(c, child->string, "unknown field \"%s\"",
+				child->string);
+		bad = BAD;
 	}
-	return NULL;
+	return bad;
 }
 
 static size_t child_count(const cJSON *item)
@@ -161,126 +378,168 @@ static size_t child_count(const cJSON *item)
 }
 
 /* A non-empty string, copied into the arena. */
-static appctl_error *string_value(ctx *c, const cJSON *item, const char **out)
+static int string_value(ctx *c, const cJSON *item, const char **out)
 {
+	*out = NULL;
 	if (!cJSON_IsString(item))
 		return fail(c, "expected a string, found %s", type_name(item));
 	if (!item->valuestring[0])
 		return fail(c, "must not be empty");
 	*out = appctl_arena_strdup(c->arena, item->valuestring);
-	return *out ? NULL : nomem();
+	return *out ? OK : nomem_at(c);
 }
 
-/* Optional string member: *out stays NULL when absent. */
-static appctl_error *opt_string(ctx *c, const cJSON *obj, const char *key,
+/* Optional string member: *out stays NULL when absent or invalid. */
+static int opt_string(ctx *c, const cJSON *obj, const char *key,
 	const char **out)
 {
 	const cJSON *item = appctl_json_get(obj, key);
-	appctl_error *err;
 	size_t mark;
+	int bad;
 
 	*out = NULL;
 	if (!item)
-		return NULL;
+		return OK;
 	mark = push_key(c, key);
-	err = string_value(c, item, out);
+	bad = string_value(c, item, out);
 	pop(c, mark);
-	return err;
+	return bad;
 }
 
-static appctl_error *req_string(ctx *c, const cJSON *obj, const char *key,
+static int req_string(ctx *c, const cJSON *obj, const char *key,
 	const char **out)
 {
+	*out = NULL;
 	if (!appctl_json_get(obj, key))
 		return fail(c, "missing required field \"%s\"", key);
 	return opt_string(c, obj, key, out);
 }
 
-static appctl_error *opt_integer(ctx *c, const cJSON *obj, const char *key,
+static int opt_integer(ctx *c, const cJSON *obj, const char *key,
 	int64_t min, int64_t max, int *has, int64_t *out)
 {
 	const cJSON *item = appctl_json_get(obj, key);
-	appctl_error *err = NULL;
+	int64_t v;
 	size_t mark;
+	int bad = OK;
 
 	if (has)
 		*has = 0;
 	if (!item)
-		return NULL;
+		return OK;
 	mark = push_key(c, key);
-	if (!appctl_json_integer(item, out))
-		err = fail(c, cJSON_IsNumber(item)
+	if (!appctl_json_integer(item, &v))
+		bad = fail(c, cJSON_IsNumber(item)
 			? "expected an integer within +-2^53"
 			: "expected an integer, found %s", type_name(item));
-	else if (*out < min || *out > max)
-		err = fail(c, "must be between %lld and %lld", (long long)min,
+	else if (v < min || v > max)
+		bad = fail(c, "must be between %lld and %lld", (long long)min,
 			(long long)max);
-	else if (has)
-		*has = 1;
+	else {
+		*out = v;
+		if (has)
+			*has = 1;
+	}
 	pop(c, mark);
-	return err;
+	return bad;
 }
 
-static appctl_error *opt_bool(ctx *c, const cJSON *obj, const char *key,
-	int *out)
+static int opt_bool(ctx *c, const cJSON *obj, const char *key, int *out)
 {
 	const cJSON *item = appctl_json_get(obj, key);
-	appctl_error *err = NULL;
 	size_t mark;
+	int bad = OK;
 
 	if (!item)
-		return NULL;
+		return OK;
 	mark = push_key(c, key);
 	if (!cJSON_IsBool(item))
-		err = fail(c, "expected a boolean, found %s", type_name(item));
+		bad = fail(c, "expected a boolean, found %s", type_name(item));
 	else
 		*out = cJSON_IsTrue(item);
 	pop(c, mark);
-	return err;
+	return bad;
 }
 
 /*
  * Optional string member that must be one of `names` (NULL-terminated):
- * *out is its index, or -1 when absent.
+ * *out is its index, or -1 when absent or invalid.
  */
-static appctl_error *opt_enum(ctx *c, const cJSON *obj, const char *key,
-	const char *const *names, int *out)
+static int opt_enum(ctx *c, const cJSON *obj, const char *key,
+	const char *what, const char *const *names, int *out)
 {
-	appctl_strbuf expected = APPCTL_STRBUF_INIT;
-	appctl_error *err;
 	const char *s;
 	size_t mark;
-	int i;
+	int bad;
 
 	*out = -1;
-	if ((err = opt_string(c, obj, key, &s)) || !s)
-		return err;
-	for (i = 0; names[i]; i++)
-		if (strcmp(s, names[i]) == 0) {
-			*out = i;
-			return NULL;
-		}
-	for (i = 0; names[i]; i++)
-		appctl_strbuf_printf(&expected, "%s%s", i ? (names[i + 1] ? ", "
-			: " or ") : "", names[i]);
+	if (opt_string(c, obj, key, &s))
+		return BAD;
+	if (!s)
+		return OK;
+	if ((*out = name_index(s, names)) >= 0)
+		return OK;
 	mark = push_key(c, key);
-	err = expected.failed ? nomem() : fail(c,
-		"unknown value \"%s\" (expected %s)", s, expected.ptr);
+	bad = fail_unknown(c, what, s, names);
 	pop(c, mark);
-	appctl_strbuf_dispose(&expected);
-	return err;
+	return bad;
+}
+
+/*
+ * A set of strings for finding repeated entries in linear time: arrays in a
+ * 16 MiB file can hold millions of entries, and comparing each with every
+ * earlier one would not end.
+ */
+typedef struct seen_set {
+	const char **slots;
+	size_t mask;
+} seen_set;
+
+static int seen_init(seen_set *s, size_t n)
+{
+	size_t cap = 16;
+
+	while (cap < n * 2 && cap < SIZE_MAX / 4)
+		cap *= 2;
+	s->slots = calloc(cap, sizeof(*s->slots));
+	s->mask = cap - 1;
+	return s->slots ? 0 : -1;
+}
+
+/* Adds `key` (which must outlive the set); 1 when it was already there. */
+static int seen_add(seen_set *s, const char *key)
+{
+	uint64_t h = 1469598103934665603u;
+	const unsigned char *p;
+	size_t i;
+
+	for (p = (const unsigned char *)key; *p; p++)
+		h = (h ^ *p) * 1099511628211u;
+	for (i = (size_t)h & s->mask; s->slots[i]; i = (i + 1) & s->mask)
+		if (strcmp(s->slots[i], key) == 0)
+			return 1;
+	s->slots[i] = key;
+	return 0;
+}
+
+static void seen_dispose(seen_set *s)
+{
+	free(s->slots);
+	s->slots = NULL;
 }
 
 /*
  * An array of strings; with `unique`, repeated entries are an error (a
- * repeated scope or role reads as a mistake, and would skew diffs).
+ * repeated scope or role reads as a mistake, and would skew diffs). Bad
+ * entries are left NULL in *out; *count is the array's length.
  */
-static appctl_error *string_array(ctx *c, const cJSON *item, int unique,
+static int string_array(ctx *c, const cJSON *item, int unique,
 	const char ***out, size_t *count)
 {
 	const cJSON *child;
-	appctl_error *err = NULL;
-	size_t n, i = 0, j;
+	seen_set seen = { NULL, 0 };
+	size_t n, i = 0;
+	int bad = OK;
 
 	*out = NULL;
 	*count = 0;
@@ -288,49 +547,47 @@ static appctl_error *string_array(ctx *c, const cJSON *item, int unique,
 		return fail(c, "expected an array, found %s", type_name(item));
 	n = child_count(item);
 	*out = appctl_arena_calloc(c->arena, n, sizeof(**out));
-	if (!*out)
-		return nomem();
-	for (child = item->child; child; child = child->next, i++) {
+	if (!*out || (unique && seen_init(&seen, n) != 0))
+		return nomem_at(c);
+	for (child = item->child; child && !c->nomem; child = child->next, i++) {
 		size_t mark = push_index(c, i);
 
-		err = string_value(c, child, &(*out)[i]);
-		for (j = 0; !err && unique && j < i; j++)
-			if (strcmp((*out)[j], (*out)[i]) == 0)
-				err = fail(c, "\"%s\" is listed twice", (*out)[i]);
+		if (string_value(c, child, &(*out)[i]))
+			bad = BAD;
+		else if (unique && seen_add(&seen, (*out)[i]))
+			bad = fail(c, "\"%s\" is listed twice", (*out)[i]);
 		pop(c, mark);
-		if (err)
-			return err;
 	}
+	seen_dispose(&seen);
 	*count = n;
-	return NULL;
+	return bad;
 }
 
-static appctl_error *opt_string_array(ctx *c, const cJSON *obj,
-	const char *key, int unique, const char ***out, size_t *count)
+static int opt_string_array(ctx *c, const cJSON *obj, const char *key,
+	int unique, const char ***out, size_t *count)
 {
 	const cJSON *item = appctl_json_get(obj, key);
-	appctl_error *err;
 	size_t mark;
+	int bad;
 
 	*out = NULL;
 	*count = 0;
 	if (!item)
-		return NULL;
+		return OK;
 	mark = push_key(c, key);
-	err = string_array(c, item, unique, out, count);
+	bad = string_array(c, item, unique, out, count);
 	pop(c, mark);
-	return err;
+	return bad;
 }
 
-static appctl_error *principal_value(ctx *c, const cJSON *item,
-	const char **out)
+static int principal_value(ctx *c, const cJSON *item, const char **out)
 {
-	appctl_error *err = string_value(c, item, out);
-
-	if (!err && !appctl_principal_is_valid(*out))
-		err = fail(c, "\"%s\" is not a valid principal (expected an "
+	if (string_value(c, item, out))
+		return BAD;
+	if (!appctl_principal_is_valid(*out))
+		return fail(c, "\"%s\" is not a valid principal (expected an "
 			"email-like name)", *out);
-	return err;
+	return OK;
 }
 
 /*
@@ -338,12 +595,12 @@ static appctl_error *principal_value(ctx *c, const cJSON *item,
  * `allow_groups` 0 (group definitions), group references are refused:
  * groups do not nest.
  */
-static appctl_error *parse_member(ctx *c, const cJSON *item,
-	int allow_groups, int allow_expiry, appctl_member *m)
+static int parse_member(ctx *c, const cJSON *item, int allow_groups,
+	int allow_expiry, appctl_member *m)
 {
 	static const char *const keys[] = { "principal", "expires", NULL };
-	appctl_error *err;
 	const cJSON *p;
+	int bad;
 
 	if (cJSON_IsString(item) && strncmp(item->valuestring, "group:", 6) == 0) {
 		if (!allow_groups)
@@ -354,7 +611,7 @@ static appctl_error *parse_member(ctx *c, const cJSON *item,
 				item->valuestring);
 		m->kind = APPCTL_MEMBER_GROUP;
 		m->name = appctl_arena_strdup(c->arena, item->valuestring + 6);
-		return m->name ? NULL : nomem();
+		return m->name ? OK : nomem_at(c);
 	}
 	m->kind = APPCTL_MEMBER_PRINCIPAL;
 	if (cJSON_IsString(item))
@@ -364,65 +621,70 @@ static appctl_error *parse_member(ctx *c, const cJSON *item,
 			? "expected a principal, \"group:<name>\" or an object, found %s"
 			: "expected a principal or \"group:<name>\", found %s",
 			type_name(item));
-	err = check_keys(c, item, keys);
-	if (err)
-		return err;
+	bad = check_keys(c, item, keys);
 	p = appctl_json_get(item, "principal");
-	if (!p)
-		return fail(c, "missing required field \"principal\"");
-	{
+	if (!p) {
+		bad = fail(c, "missing required field \"principal\"");
+	} else {
 		size_t mark = push_key(c, "principal");
 
-		err = principal_value(c, p, &m->name);
+		bad |= principal_value(c, p, &m->name);
 		pop(c, mark);
-		if (err)
-			return err;
 	}
-	err = opt_string(c, item, "expires", &m->expires_text);
-	if (err || !m->expires_text)
-		return err;
+	if (opt_string(c, item, "expires", &m->expires_text))
+		return BAD;
+	if (!m->expires_text)
+		return bad;
 	if (appctl_date_parse(&m->expires, m->expires_text) != 0) {
-		size_t mark = push_key(c, "expires");
-
-		err = fail(c, "\"%s\" is not an ISO date (YYYY-MM-DD)",
+		fail_at_key(c, "expires", "\"%s\" is not an ISO date (YYYY-MM-DD)",
 			m->expires_text);
-		pop(c, mark);
-		return err;
+		return BAD;
 	}
 	m->has_expires = 1;
-	return NULL;
+	return bad;
 }
 
-static appctl_error *parse_members(ctx *c, const cJSON *item,
-	int allow_groups, int allow_expiry, appctl_member **out, size_t *count)
+static int parse_members(ctx *c, const cJSON *item, int allow_groups,
+	int allow_expiry, appctl_member **out, size_t *count)
 {
 	const cJSON *child;
-	appctl_error *err;
-	size_t n, i = 0, j;
+	seen_set seen = { NULL, 0 };
+	size_t n, i = 0;
+	int bad = OK;
 
+	*out = NULL;
+	*count = 0;
 	if (!cJSON_IsArray(item))
 		return fail(c, "expected an array, found %s", type_name(item));
 	n = child_count(item);
 	*out = appctl_arena_calloc(c->arena, n, sizeof(**out));
-	if (!*out)
-		return nomem();
-	for (child = item->child; child; child = child->next, i++) {
+	if (!*out || seen_init(&seen, n) != 0)
+		return nomem_at(c);
+	for (child = item->child; child && !c->nomem; child = child->next, i++) {
 		size_t mark = push_index(c, i);
+		appctl_member *m = &(*out)[i];
 
-		(*out)[i].index = i;
-		err = parse_member(c, child, allow_groups, allow_expiry, &(*out)[i]);
-		for (j = 0; !err && j < i; j++)
-			if ((*out)[j].kind == (*out)[i].kind &&
-			    strcmp((*out)[j].name, (*out)[i].name) == 0)
-				err = fail(c, "\"%s%s\" is listed twice",
-					(*out)[i].kind == APPCTL_MEMBER_GROUP ? "group:" : "",
-					(*out)[i].name);
+		m->index = i;
+		if (parse_member(c, child, allow_groups, allow_expiry, m)) {
+			bad = BAD;
+		} else if (m->name) {
+			/*
+			 * A group reference keeps its "group:" in the set: no
+			 * principal contains ':', so the two never collide.
+			 */
+			const char *key = m->kind == APPCTL_MEMBER_GROUP
+				? child->valuestring : m->name;
+
+			if (seen_add(&seen, key))
+				bad = fail(c, "\"%s%s\" is listed twice",
+					m->kind == APPCTL_MEMBER_GROUP ? "group:" : "",
+					m->name);
+		}
 		pop(c, mark);
-		if (err)
-			return err;
 	}
+	seen_dispose(&seen);
 	*count = n;
-	return NULL;
+	return bad;
 }
 
 static int name_cmp(const void *a, const void *b)
@@ -433,183 +695,169 @@ static int name_cmp(const void *a, const void *b)
 /*
  * Walks an object of named entries (roles, resources, ...), calling `each`
  * for every member with the path pushed, then sorts the results by name.
- * `elem` is the struct size; each struct starts with its name.
+ * `elem` is the struct size; each struct starts with its name. Every entry
+ * is checked, also after a bad one.
  */
-typedef appctl_error *(*entry_fn)(ctx *c, const cJSON *item, void *elem,
-	void *arg);
+typedef int (*entry_fn)(ctx *c, const cJSON *item, void *elem, void *arg);
 
-static appctl_error *named_entries(ctx *c, const cJSON *obj, const char *key,
+static int named_entries(ctx *c, const cJSON *obj, const char *key,
 	int required, size_t elem, entry_fn each, void *arg, void **out,
 	size_t *count)
 {
 	const cJSON *item = appctl_json_get(obj, key), *child;
-	appctl_error *err = NULL;
 	size_t mark, n, i = 0;
+	int bad = OK;
 	char *base;
 
 	*out = NULL;
 	*count = 0;
 	if (!item)
 		return required ? fail(c, "missing required field \"%s\"", key)
-				: NULL;
+				: OK;
 	mark = push_key(c, key);
-	err = expect_object(c, item);
-	if (err)
-		goto done;
+	if (expect_object(c, item)) {
+		pop(c, mark);
+		return BAD;
+	}
 	n = child_count(item);
 	base = appctl_arena_calloc(c->arena, n, elem);
 	if (!base) {
-		err = nomem();
-		goto done;
+		pop(c, mark);
+		return nomem_at(c);
 	}
-	for (child = item->child; child; child = child->next, i++) {
+	for (child = item->child; child && !c->nomem; child = child->next, i++) {
 		size_t inner = push_key(c, child->string);
 		const char **name = (const char **)(base + i * elem);
 
-		if (!child->string[0])
-			err = fail(c, "name must not be empty");
-		else if (!(*name = appctl_arena_strdup(c->arena, child->string)))
-			err = nomem();
-		else
-			err = each(c, child, base + i * elem, arg);
+		if (!(*name = appctl_arena_strdup(c->arena, child->string)))
+			bad = nomem_at(c);
+		else if (!child->string[0])
+			bad = fail(c, "name must not be empty");
+		else if (each(c, child, base + i * elem, arg))
+			bad = BAD;
 		pop(c, inner);
-		if (err)
-			goto done;
 	}
+	pop(c, mark);
+	if (bad || c->nomem)
+		return BAD;
 	qsort(base, n, elem, name_cmp);
 	*out = base;
 	*count = n;
-done:
-	pop(c, mark);
-	return err;
+	return OK;
 }
 
 /* Parses an array member of objects with `each`, pushing paths. */
-typedef appctl_error *(*item_fn)(ctx *c, const cJSON *item, void *elem);
+typedef int (*item_fn)(ctx *c, const cJSON *item, void *elem, size_t index);
 
-static appctl_error *object_array(ctx *c, const cJSON *obj, const char *key,
+static int object_array(ctx *c, const cJSON *obj, const char *key,
 	size_t elem, item_fn each, void **out, size_t *count)
 {
 	const cJSON *item = appctl_json_get(obj, key), *child;
-	appctl_error *err = NULL;
 	size_t mark, i = 0;
+	int bad = OK;
 	char *base;
 
 	*out = NULL;
 	*count = 0;
 	if (!item)
-		return NULL;
+		return OK;
 	mark = push_key(c, key);
 	if (!cJSON_IsArray(item)) {
-		err = fail(c, "expected an array, found %s", type_name(item));
-		goto done;
+		fail(c, "expected an array, found %s", type_name(item));
+		pop(c, mark);
+		return BAD;
 	}
 	base = appctl_arena_calloc(c->arena, child_count(item), elem);
 	if (!base) {
-		err = nomem();
-		goto done;
+		pop(c, mark);
+		return nomem_at(c);
 	}
-	for (child = item->child; child; child = child->next, i++) {
+	for (child = item->child; child && !c->nomem; child = child->next, i++) {
 		size_t inner = push_index(c, i);
 
-		err = each(c, child, base + i * elem);
+		if (each(c, child, base + i * elem, i))
+			bad = BAD;
 		pop(c, inner);
-		if (err)
-			goto done;
 	}
+	pop(c, mark);
+	if (bad || c->nomem)
+		return BAD;
 	*out = base;
 	*count = i;
-done:
-	pop(c, mark);
-	return err;
+	return OK;
 }
 
-static appctl_error *parse_field(ctx *c, const cJSON *item, void *elem,
-	void *arg)
+/* ---- app.json ---- */
+
+static int parse_field(ctx *c, const cJSON *item, void *elem, void *arg)
 {
 	static const char *const keys[] = { "sensitivity", "description", NULL };
 	appctl_field *f = elem;
-	const char *s;
-	appctl_error *err;
-	int i;
+	int bad, level;
 
 	(void)arg;
-	if ((err = expect_object(c, item)) || (err = check_keys(c, item, keys)) ||
-	    (err = opt_string(c, item, "description", &f->description)) ||
-	    (err = opt_string(c, item, "sensitivity", &s)))
-		return err;
-	f->sensitivity = APPCTL_SENS_PUBLIC;
-	if (!s)
-		return NULL;
-	for (i = 0; i < 4; i++)
-		if (strcmp(s, appctl_sensitivity_name((appctl_sensitivity)i)) == 0) {
-			f->sensitivity = (appctl_sensitivity)i;
-			return NULL;
-		}
-	{
-		size_t mark = push_key(c, "sensitivity");
-
-		err = fail(c, "unknown sensitivity \"%s\" (expected public, "
-			"internal, pii or restricted)", s);
-		pop(c, mark);
-	}
-	return err;
+	if (expect_object(c, item))
+		return BAD;
+	bad = check_keys(c, item, keys);
+	bad |= opt_string(c, item, "description", &f->description);
+	bad |= opt_enum(c, item, "sensitivity", "sensitivity", sensitivity_names,
+		&level);
+	f->sensitivity = level < 0 ? APPCTL_SENS_PUBLIC : (appctl_sensitivity)level;
+	return bad;
 }
 
-static appctl_error *parse_resource(ctx *c, const cJSON *item, void *elem,
-	void *arg)
+static int parse_resource(ctx *c, const cJSON *item, void *elem, void *arg)
 {
 	static const char *const keys[] = { "source", "tenant_key",
 		"retention_days", "fields", "storage", "description", NULL };
 	static const char *const storages[] = { "live", "cached", "stored", NULL };
 	appctl_resource *r = elem;
-	appctl_error *err;
-	int storage;
+	int bad, storage;
 
 	(void)arg;
-	if ((err = expect_object(c, item)) || (err = check_keys(c, item, keys)) ||
-	    (err = opt_string(c, item, "description", &r->description)) ||
-	    (err = opt_enum(c, item, "storage", storages, &storage)) ||
-	    (err = opt_string(c, item, "source", &r->source)) ||
-	    (err = opt_string(c, item, "tenant_key", &r->tenant_key)) ||
-	    (err = opt_integer(c, item, "retention_days", 0, 365000,
-			&r->has_retention, &r->retention_days)))
-		return err;
+	if (expect_object(c, item))
+		return BAD;
+	bad = check_keys(c, item, keys);
+	bad |= opt_string(c, item, "description", &r->description);
+	bad |= opt_enum(c, item, "storage", "value", storages, &storage);
+	bad |= opt_string(c, item, "source", &r->source);
+	bad |= opt_string(c, item, "tenant_key", &r->tenant_key);
+	bad |= opt_integer(c, item, "retention_days", 0, 365000,
+		&r->has_retention, &r->retention_days);
 	r->storage = (appctl_storage)(storage + 1);
-	return named_entries(c, item, "fields", 0, sizeof(appctl_field),
+	bad |= named_entries(c, item, "fields", 0, sizeof(appctl_field),
 		parse_field, NULL, (void **)&r->fields, &r->field_count);
+	return bad;
 }
 
-static appctl_error *parse_grant(ctx *c, const cJSON *item, appctl_grant *g)
+static int parse_grant(ctx *c, const cJSON *item, appctl_grant *g)
 {
 	static const char *const keys[] = { "resource", "actions",
 		"hidden_fields", "justification", NULL };
 	const char **actions;
-	size_t n, i, unknown = 0, mark;
-	appctl_error *err;
+	size_t n, i, unknown = 0;
+	int bad;
 
-	if ((err = expect_object(c, item)) || (err = check_keys(c, item, keys)) ||
-	    (err = req_string(c, item, "resource", &g->resource)) ||
-	    (err = opt_string(c, item, "justification", &g->justification)) ||
-	    (err = opt_string_array(c, item, "hidden_fields", 1,
-			&g->hidden_fields, &g->hidden_field_count)))
-		return err;
+	if (expect_object(c, item))
+		return BAD;
+	bad = check_keys(c, item, keys);
+	bad |= req_string(c, item, "resource", &g->resource);
+	bad |= opt_string(c, item, "justification", &g->justification);
+	bad |= opt_string_array(c, item, "hidden_fields", 1, &g->hidden_fields,
+		&g->hidden_field_count);
 	if (!appctl_json_get(item, "actions"))
 		return fail(c, "missing required field \"actions\"");
-	err = opt_string_array(c, item, "actions", 1, &actions, &n);
-	if (err)
-		return err;
+	if (opt_string_array(c, item, "actions", 1, &actions, &n))
+		return BAD;
 	if (n == 0) {
-		mark = push_key(c, "actions");
-		err = fail(c, "must list at least one action");
-		pop(c, mark);
-		return err;
+		fail_at_key(c, "actions", "must list at least one action");
+		return BAD;
 	}
 	/* Unknown actions are kept for lint, which names each one. */
 	g->unknown_actions = appctl_arena_calloc(c->arena, n, sizeof(char *));
 	g->unknown_action_index = appctl_arena_calloc(c->arena, n, sizeof(size_t));
 	if (!g->unknown_actions || !g->unknown_action_index)
-		return nomem();
+		return nomem_at(c);
 	for (i = 0; i < n; i++) {
 		unsigned bit = appctl_action_parse(actions[i]);
 
@@ -621,548 +869,529 @@ static appctl_error *parse_grant(ctx *c, const cJSON *item, appctl_grant *g)
 		}
 	}
 	g->unknown_action_count = unknown;
-	return NULL;
+	return bad;
 }
 
-static appctl_error *parse_role(ctx *c, const cJSON *item, void *elem,
-	void *arg)
+static int grant_item(ctx *c, const cJSON *item, void *elem, size_t index)
+{
+	appctl_grant *g = elem;
+
+	g->index = index;
+	return parse_grant(c, item, g);
+}
+
+static int parse_role(ctx *c, const cJSON *item, void *elem, void *arg)
 {
 	static const char *const keys[] = { "members", "grants",
 		"justification", "description", NULL };
 	appctl_role *r = elem;
-	const cJSON *members, *grants, *child;
-	appctl_error *err;
-	size_t mark, i = 0;
+	const cJSON *members;
+	int bad;
 
 	(void)arg;
-	if ((err = expect_object(c, item)) || (err = check_keys(c, item, keys)) ||
-	    (err = opt_string(c, item, "description", &r->description)) ||
-	    (err = opt_string(c, item, "justification", &r->justification)))
-		return err;
+	if (expect_object(c, item))
+		return BAD;
+	bad = check_keys(c, item, keys);
+	bad |= opt_string(c, item, "description", &r->description);
+	bad |= opt_string(c, item, "justification", &r->justification);
 	members = appctl_json_get(item, "members");
 	if (members) {
-		mark = push_key(c, "members");
-		err = parse_members(c, members, 1, 1, &r->members, &r->member_count);
-		pop(c, mark);
-		if (err)
-			return err;
-	}
-	grants = appctl_json_get(item, "grants");
-	if (!grants)
-		return NULL;
-	mark = push_key(c, "grants");
-	if (!cJSON_IsArray(grants)) {
-		err = fail(c, "expected an array, found %s", type_name(grants));
-		goto done;
-	}
-	r->grant_count = child_count(grants);
-	r->grants = appctl_arena_calloc(c->arena, r->grant_count,
-		sizeof(*r->grants));
-	if (!r->grants) {
-		err = nomem();
-		goto done;
-	}
-	for (child = grants->child; child; child = child->next, i++) {
-		size_t inner = push_index(c, i);
+		size_t mark = push_key(c, "members");
 
-		r->grants[i].index = i;
-		err = parse_grant(c, child, &r->grants[i]);
-		pop(c, inner);
-		if (err)
-			goto done;
+		bad |= parse_members(c, members, 1, 1, &r->members,
+			&r->member_count);
+		pop(c, mark);
 	}
-done:
-	pop(c, mark);
-	return err;
+	bad |= object_array(c, item, "grants", sizeof(appctl_grant), grant_item,
+		(void **)&r->grants, &r->grant_count);
+	return bad;
 }
 
-static appctl_error *parse_page(ctx *c, const cJSON *item, void *elem,
-	void *arg)
+static int parse_page(ctx *c, const cJSON *item, void *elem, void *arg)
 {
 	appctl_page *p = elem;
 	appctl_strbuf canon = APPCTL_STRBUF_INIT;
-	appctl_error *err;
+	int bad;
 
 	(void)arg;
 	/* Pages are the builder's territory: extra fields are allowed here. */
-	if ((err = expect_object(c, item)) ||
-	    (err = opt_string(c, item, "description", &p->description)) ||
-	    (err = opt_string(c, item, "resource", &p->resource)) ||
-	    (err = opt_string_array(c, item, "roles", 1, &p->roles,
-			&p->role_count)))
-		return err;
+	if (expect_object(c, item))
+		return BAD;
+	bad = opt_string(c, item, "description", &p->description);
+	bad |= opt_string(c, item, "resource", &p->resource);
+	bad |= opt_string_array(c, item, "roles", 1, &p->roles, &p->role_count);
+	if (bad)
+		return BAD;
 	appctl_json_canonical(&canon, item);
 	if (canon.failed) {
 		appctl_strbuf_dispose(&canon);
-		return nomem();
+		return nomem_at(c);
 	}
 	p->canonical = appctl_arena_strndup(c->arena, canon.ptr, canon.len);
 	appctl_strbuf_dispose(&canon);
-	return p->canonical ? NULL : nomem();
+	return p->canonical ? OK : nomem_at(c);
 }
 
-static appctl_error *parse_credential(ctx *c, const cJSON *item, void *elem,
-	void *arg)
+static int parse_credential(ctx *c, const cJSON *item, void *elem, void *arg)
 {
 	appctl_credential *cred = elem;
+	int bad = OK;
 
 	(void)arg;
 	if (!appctl_env_name_is_valid(cred->env))
-		return fail(c, "\"%s\" is not a valid environment name", cred->env);
-	return string_value(c, item, &cred->ref);
+		bad = fail(c, "\"%s\" is not a valid environment name", cred->env);
+	return bad | string_value(c, item, &cred->ref);
 }
 
-static appctl_error *parse_integration(ctx *c, const cJSON *item, void *elem,
-	void *arg)
+static int parse_integration(ctx *c, const cJSON *item, void *elem, void *arg)
 {
 	static const char *const keys[] = { "kind", "owner", "scopes",
 		"credential", "on_failure", "rate_limit_per_min",
 		"justification", "description", "reads", "writes", NULL };
+	static const char *const on_failure[] = { "fail_closed", "fail_open",
+		NULL };
 	appctl_integration *in = elem;
-	appctl_error *err;
-	size_t mark;
+	int bad;
 
 	(void)arg;
-	if ((err = expect_object(c, item)) || (err = check_keys(c, item, keys)) ||
-	    (err = req_string(c, item, "kind", &in->kind)) ||
-	    (err = opt_string(c, item, "description", &in->description)) ||
-	    (err = opt_string_array(c, item, "reads", 1, &in->reads,
-			&in->read_count)) ||
-	    (err = opt_string_array(c, item, "writes", 1, &in->writes,
-			&in->write_count)) ||
-	    (err = opt_string(c, item, "owner", &in->owner)) ||
-	    (err = opt_string(c, item, "justification", &in->justification)) ||
-	    (err = opt_string_array(c, item, "scopes", 1, &in->scopes,
-			&in->scope_count)) ||
-	    (err = opt_integer(c, item, "rate_limit_per_min", 0, 100000000,
-			&in->has_rate_limit, &in->rate_limit_per_min)) ||
-	    (err = opt_string(c, item, "on_failure", &in->on_failure)))
-		return err;
-	if (in->owner) {
-		mark = push_key(c, "owner");
-		if (!appctl_principal_is_valid(in->owner))
-			err = fail(c, "\"%s\" is not a valid principal", in->owner);
-		pop(c, mark);
-		if (err)
-			return err;
+	if (expect_object(c, item))
+		return BAD;
+	bad = check_keys(c, item, keys);
+	bad |= req_string(c, item, "kind", &in->kind);
+	bad |= opt_string(c, item, "description", &in->description);
+	bad |= opt_string_array(c, item, "reads", 1, &in->reads, &in->read_count);
+	bad |= opt_string_array(c, item, "writes", 1, &in->writes,
+		&in->write_count);
+	bad |= opt_string(c, item, "owner", &in->owner);
+	bad |= opt_string(c, item, "justification", &in->justification);
+	bad |= opt_string_array(c, item, "scopes", 1, &in->scopes,
+		&in->scope_count);
+	bad |= opt_integer(c, item, "rate_limit_per_min", 0, 100000000,
+		&in->has_rate_limit, &in->rate_limit_per_min);
+	bad |= opt_string(c, item, "on_failure", &in->on_failure);
+	if (in->owner && !appctl_principal_is_valid(in->owner)) {
+		fail_at_key(c, "owner", "\"%s\" is not a valid principal",
+			in->owner);
+		bad = BAD;
 	}
-	if (in->on_failure && strcmp(in->on_failure, "fail_closed") != 0 &&
-	    strcmp(in->on_failure, "fail_open") != 0) {
-		mark = push_key(c, "on_failure");
-		err = fail(c, "unknown value \"%s\" (expected fail_closed or "
-			"fail_open)", in->on_failure);
+	if (in->on_failure && name_index(in->on_failure, on_failure) < 0) {
+		size_t mark = push_key(c, "on_failure");
+
+		bad = fail_unknown(c, "value", in->on_failure, on_failure);
 		pop(c, mark);
-		return err;
 	}
-	return named_entries(c, item, "credential", 0, sizeof(appctl_credential),
+	bad |= named_entries(c, item, "credential", 0, sizeof(appctl_credential),
 		parse_credential, NULL, (void **)&in->credentials,
 		&in->credential_count);
+	return bad;
 }
 
-static appctl_error *parse_owners(ctx *c, const cJSON *root, appctl_app *app)
+static int parse_owners(ctx *c, const cJSON *root, appctl_app *app)
 {
 	static const char *const keys[] = { "business", "technical", NULL };
 	const cJSON *owners = appctl_json_get(root, "owners");
 	const char **slots[2] = { &app->business_owner, &app->technical_owner };
-	appctl_error *err = NULL;
 	size_t mark, i;
+	int bad;
 
 	if (!owners)
-		return NULL;
+		return OK;
 	mark = push_key(c, "owners");
-	if ((err = expect_object(c, owners)) || (err = check_keys(c, owners, keys)))
-		goto done;
-	for (i = 0; i < 2 && !err; i++) {
-		err = opt_string(c, owners, keys[i], slots[i]);
-		if (!err && *slots[i] && !appctl_principal_is_valid(*slots[i])) {
-			size_t inner = push_key(c, keys[i]);
-
-			err = fail(c, "\"%s\" is not a valid principal", *slots[i]);
-			pop(c, inner);
+	if (expect_object(c, owners)) {
+		pop(c, mark);
+		return BAD;
+	}
+	bad = check_keys(c, owners, keys);
+	for (i = 0; i < 2; i++) {
+		if (opt_string(c, owners, keys[i], slots[i])) {
+			bad = BAD;
+		} else if (*slots[i] && !appctl_principal_is_valid(*slots[i])) {
+			fail_at_key(c, keys[i], "\"%s\" is not a valid principal",
+				*slots[i]);
+			bad = BAD;
 		}
 	}
-done:
 	pop(c, mark);
-	return err;
+	return bad;
 }
 
-static appctl_error *parse_ai_read(ctx *c, const cJSON *item, void *elem)
+static int parse_ai_read(ctx *c, const cJSON *item, void *elem, size_t index)
 {
 	static const char *const keys[] = { "resource", "fields", NULL };
 	appctl_ai_read *r = elem;
-	appctl_error *err;
+	int bad;
 
-	if ((err = expect_object(c, item)) || (err = check_keys(c, item, keys)) ||
-	    (err = req_string(c, item, "resource", &r->resource)) ||
-	    (err = opt_string_array(c, item, "fields", 1, &r->fields,
-			&r->field_count)))
-		return err;
+	r->index = index;
+	if (expect_object(c, item))
+		return BAD;
+	bad = check_keys(c, item, keys);
+	bad |= req_string(c, item, "resource", &r->resource);
+	bad |= opt_string_array(c, item, "fields", 1, &r->fields,
+		&r->field_count);
 	r->all_fields = appctl_json_get(item, "fields") == NULL;
-	return NULL;
+	return bad;
 }
 
 /* "ai": what the app's AI features may read; absent means nothing. */
-static appctl_error *parse_ai(ctx *c, const cJSON *root, appctl_app *app)
+static int parse_ai(ctx *c, const cJSON *root, appctl_app *app)
 {
 	static const char *const keys[] = { "reads", "justification",
 		"description", NULL };
 	const cJSON *ai = appctl_json_get(root, "ai");
-	appctl_error *err;
-	size_t mark, i;
+	size_t mark;
+	int bad;
 
 	if (!ai)
-		return NULL;
+		return OK;
 	app->has_ai = 1;
 	mark = push_key(c, "ai");
-	if (!(err = expect_object(c, ai)) && !(err = check_keys(c, ai, keys)) &&
-	    !(err = opt_string(c, ai, "justification", &app->ai_justification)) &&
-	    !(err = opt_string(c, ai, "description", &app->ai_description)))
-		err = object_array(c, ai, "reads", sizeof(appctl_ai_read),
-			parse_ai_read, (void **)&app->ai_reads,
-			&app->ai_read_count);
-	for (i = 0; !err && i < app->ai_read_count; i++)
-		app->ai_reads[i].index = i;
+	if (expect_object(c, ai)) {
+		pop(c, mark);
+		return BAD;
+	}
+	bad = check_keys(c, ai, keys);
+	bad |= opt_string(c, ai, "justification", &app->ai_justification);
+	bad |= opt_string(c, ai, "description", &app->ai_description);
+	bad |= object_array(c, ai, "reads", sizeof(appctl_ai_read),
+		parse_ai_read, (void **)&app->ai_reads, &app->ai_read_count);
 	pop(c, mark);
-	return err;
+	return bad;
 }
 
-static void ctx_init(ctx *c, appctl_arena *arena, const char *file)
+/* "$schema": where editors find the JSON Schema; appctl only checks its type. */
+static int opt_schema_ref(ctx *c, const cJSON *root)
 {
-	c->arena = arena;
-	c->file = file;
-	memset(&c->path, 0, sizeof(c->path));
-	appctl_strbuf_puts(&c->path, "$");
+	const char *ignored;
+
+	return opt_string(c, root, "$schema", &ignored);
+}
+
+/* Parses the app in `root`; errors are collected in `c`. */
+static void parse_app_root(ctx *c, const cJSON *root, appctl_app *app,
+	const char *dir)
+{
+	static const char *const keys[] = { "$schema", "name", "class",
+		"owners", "data", "roles", "pages", "integrations",
+		"description", "ai", NULL };
+	const char *cls;
+	int i;
+
+	if (expect_object(c, root))
+		return;
+	check_keys(c, root, keys);
+	req_string(c, root, "name", &app->name);
+	req_string(c, root, "class", &cls);
+	if (app->name && !appctl_name_is_valid(app->name))
+		fail_at_key(c, "name", "\"%s\" is not a valid app name "
+			"([a-z0-9][a-z0-9-]{0,62})", app->name);
+	else if (app->name && strcmp(app->name, dir) != 0)
+		fail_at_key(c, "name", "name \"%s\" differs from its folder \"%s\"",
+			app->name, dir);
+	if (cls && (i = name_index(cls, class_names)) >= 0) {
+		app->app_class = (appctl_app_class)i;
+	} else if (cls) {
+		size_t mark = push_key(c, "class");
+
+		fail_unknown(c, "class", cls, class_names);
+		pop(c, mark);
+	}
+	opt_schema_ref(c, root);
+	opt_string(c, root, "description", &app->description);
+	parse_ai(c, root, app);
+	parse_owners(c, root, app);
+	named_entries(c, root, "data", 0, sizeof(appctl_resource),
+		parse_resource, NULL, (void **)&app->resources,
+		&app->resource_count);
+	named_entries(c, root, "roles", 0, sizeof(appctl_role), parse_role,
+		NULL, (void **)&app->roles, &app->role_count);
+	named_entries(c, root, "pages", 0, sizeof(appctl_page), parse_page,
+		NULL, (void **)&app->pages, &app->page_count);
+	named_entries(c, root, "integrations", 0, sizeof(appctl_integration),
+		parse_integration, NULL, (void **)&app->integrations,
+		&app->integration_count);
 }
 
 appctl_error *appctl_app_parse(appctl_app **out, appctl_arena *arena,
 	const appctl_file *file, const char *dir)
 {
-	static const char *const keys[] = { "name", "class", "owners", "data",
-		"roles", "pages", "integrations", "description", "ai", NULL };
 	appctl_error *err;
 	cJSON *root = NULL;
 	appctl_app *app;
-	const char *cls;
 	ctx c;
-	int i;
 
 	*out = NULL;
 	ctx_init(&c, arena, file->path);
 	err = appctl_json_parse(&root, file->path, file->data, file->len);
-	if (err)
-		goto done;
+	if (err) {
+		appctl_strbuf_dispose(&c.path);
+		return err;
+	}
 	app = appctl_arena_calloc(arena, 1, sizeof(*app));
-	if (!app || !(app->file = appctl_arena_strdup(arena, file->path))) {
-		err = nomem();
-		goto done;
+	if (!app || !(app->file = appctl_arena_strdup(arena, file->path)))
+		nomem_at(&c);
+	else {
+		memcpy(app->blob_id, file->id, sizeof(app->blob_id));
+		app->blob_id[40] = '\0';
+		parse_app_root(&c, root, app, dir);
 	}
-	memcpy(app->blob_id, file->id, sizeof(app->blob_id));
-	app->blob_id[40] = '\0';
-	if ((err = expect_object(&c, root)) || (err = check_keys(&c, root, keys)) ||
-	    (err = req_string(&c, root, "name", &app->name)) ||
-	    (err = req_string(&c, root, "class", &cls)))
-		goto done;
-	if (!appctl_name_is_valid(app->name) || strcmp(app->name, dir) != 0) {
-		size_t mark = push_key(&c, "name");
-
-		err = !appctl_name_is_valid(app->name)
-			? fail(&c, "\"%s\" is not a valid app name "
-				"([a-z0-9][a-z0-9-]{0,62})", app->name)
-			: fail(&c, "name \"%s\" differs from its folder \"%s\"",
-				app->name, dir);
-		pop(&c, mark);
-		goto done;
-	}
-	for (i = 0; i < APPCTL_CLASS_COUNT; i++)
-		if (strcmp(cls, appctl_class_name((appctl_app_class)i)) == 0)
-			break;
-	if (i == APPCTL_CLASS_COUNT) {
-		size_t mark = push_key(&c, "class");
-
-		err = fail(&c, "unknown class \"%s\" (expected dashboard, "
-			"admin_panel or client_portal)", cls);
-		pop(&c, mark);
-		goto done;
-	}
-	app->app_class = (appctl_app_class)i;
-	if ((err = opt_string(&c, root, "description", &app->description)) ||
-	    (err = parse_ai(&c, root, app)) ||
-	    (err = parse_owners(&c, root, app)) ||
-	    (err = named_entries(&c, root, "data", 0, sizeof(appctl_resource),
-			parse_resource, NULL, (void **)&app->resources,
-			&app->resource_count)) ||
-	    (err = named_entries(&c, root, "roles", 0, sizeof(appctl_role),
-			parse_role, NULL, (void **)&app->roles, &app->role_count)) ||
-	    (err = named_entries(&c, root, "pages", 0, sizeof(appctl_page),
-			parse_page, NULL, (void **)&app->pages, &app->page_count)) ||
-	    (err = named_entries(&c, root, "integrations", 0,
-			sizeof(appctl_integration), parse_integration, NULL,
-			(void **)&app->integrations, &app->integration_count)))
-		goto done;
-	*out = app;
-done:
 	cJSON_Delete(root);
-	appctl_strbuf_dispose(&c.path);
+	err = ctx_finish(&c);
+	if (!err)
+		*out = app;
 	return err;
 }
 
 /* ---- appctl.json ---- */
 
-static appctl_error *parse_group(ctx *c, const cJSON *item, void *elem,
-	void *arg)
+static int parse_group(ctx *c, const cJSON *item, void *elem, void *arg)
 {
 	appctl_group *g = elem;
-	appctl_error *err;
 	size_t i;
+	int bad = OK;
 
 	(void)arg;
 	if (!appctl_group_name_is_valid(g->name))
-		return fail(c, "\"%s\" is not a valid group name", g->name);
-	err = string_array(c, item, 1, &g->members, &g->member_count);
-	for (i = 0; !err && i < g->member_count; i++) {
-		size_t mark = push_index(c, i);
+		bad = fail(c, "\"%s\" is not a valid group name", g->name);
+	if (string_array(c, item, 1, &g->members, &g->member_count))
+		bad = BAD;
+	for (i = 0; i < g->member_count; i++) {
+		size_t mark;
 
+		if (!g->members[i])
+			continue;
+		mark = push_index(c, i);
 		if (strncmp(g->members[i], "group:", 6) == 0)
-			err = fail(c, "groups cannot contain groups (\"%s\")",
+			bad = fail(c, "groups cannot contain groups (\"%s\")",
 				g->members[i]);
 		else if (!appctl_principal_is_valid(g->members[i]))
-			err = fail(c, "\"%s\" is not a valid principal",
+			bad = fail(c, "\"%s\" is not a valid principal",
 				g->members[i]);
 		pop(c, mark);
 	}
-	if (err)
-		return err;
+	if (bad)
+		return BAD;
 	/* Membership is asked for every principal of every app: keep it O(log n). */
 	g->sorted_members = appctl_arena_calloc(c->arena, g->member_count,
 		sizeof(*g->sorted_members));
 	if (!g->sorted_members)
-		return nomem();
+		return nomem_at(c);
 	if (g->member_count)
 		memcpy(g->sorted_members, g->members,
 			g->member_count * sizeof(*g->members));
 	qsort(g->sorted_members, g->member_count, sizeof(*g->sorted_members),
 		name_cmp);
-	return NULL;
+	return OK;
 }
 
-static appctl_error *parse_required(ctx *c, const cJSON *item,
-	appctl_policy *p)
+static int parse_required(ctx *c, const cJSON *item, appctl_policy *p)
 {
 	const cJSON *child;
-	appctl_error *err;
-	int i;
+	int bad = OK, i;
 
-	if ((err = expect_object(c, item)))
-		return err;
+	if (expect_object(c, item))
+		return BAD;
 	for (child = item->child; child; child = child->next) {
 		size_t mark = push_key(c, child->string);
 		int64_t v;
 
-		for (i = 0; i < APPCTL_CLASS_COUNT; i++)
-			if (strcmp(child->string, appctl_class_name((appctl_app_class)i)) == 0)
-				break;
-		if (i == APPCTL_CLASS_COUNT)
-			err = fail(c, "unknown class \"%s\"", child->string);
+		i = name_index(child->string, class_names);
+		if (i < 0)
+			bad = fail_unknown(c, "class", child->string, class_names);
 		else if (!appctl_json_integer(child, &v) || v < 0 || v > 1000)
-			err = fail(c, "expected an integer from 0 to 1000");
+			bad = fail(c, "expected an integer from 0 to 1000");
 		else
 			p->required[i] = v;
 		pop(c, mark);
-		if (err)
-			return err;
 	}
-	return NULL;
+	return bad;
 }
 
-static appctl_error *parse_rule(ctx *c, const cJSON *item, appctl_rule *r)
+static int parse_rule(ctx *c, const cJSON *item, void *elem, size_t index)
 {
 	static const char *const keys[] = { "when", "group", "count", NULL };
+	appctl_rule *r = elem;
 	const char *when;
-	appctl_error *err;
-	int has, i;
+	int bad, has, i;
 
-	if ((err = expect_object(c, item)) || (err = check_keys(c, item, keys)) ||
-	    (err = req_string(c, item, "when", &when)) ||
-	    (err = req_string(c, item, "group", &r->group)) ||
-	    (err = opt_integer(c, item, "count", 1, 1000, &has, &r->count)))
-		return err;
-	if (!has)
-		return fail(c, "missing required field \"count\"");
-	for (i = 0; i < 4; i++)
-		if (strcmp(when, appctl_when_name((appctl_rule_when)i)) == 0) {
-			r->when = (appctl_rule_when)i;
-			return NULL;
-		}
+	(void)index;
+	if (expect_object(c, item))
+		return BAD;
+	bad = check_keys(c, item, keys);
+	bad |= req_string(c, item, "when", &when);
+	bad |= req_string(c, item, "group", &r->group);
+	if (opt_integer(c, item, "count", 1, 1000, &has, &r->count))
+		bad = BAD;
+	else if (!has)
+		bad = fail(c, "missing required field \"count\"");
+	if (!when)
+		return BAD;
+	if ((i = name_index(when, when_names)) >= 0) {
+		r->when = (appctl_rule_when)i;
+		return bad;
+	}
 	{
 		size_t mark = push_key(c, "when");
 
-		err = fail(c, "unknown rule kind \"%s\" (expected integration, "
-			"access, policy or data)", when);
+		fail_unknown(c, "rule kind", when, when_names);
 		pop(c, mark);
 	}
-	return err;
+	return BAD;
 }
 
-static appctl_error *parse_approvals(ctx *c, const cJSON *item,
-	appctl_policy *p)
+static int parse_approvals(ctx *c, const cJSON *item, appctl_policy *p)
 {
 	static const char *const keys[] = { "required", "rules", "approvers",
 		"allow_self_approval", "require_signature", NULL };
-	const cJSON *sub, *child;
-	appctl_error *err;
-	size_t mark, i = 0;
+	const cJSON *sub;
+	size_t mark;
+	int bad;
 
-	if ((err = expect_object(c, item)) || (err = check_keys(c, item, keys)) ||
-	    (err = opt_bool(c, item, "allow_self_approval", &p->allow_self_approval)) ||
-	    (err = opt_bool(c, item, "require_signature", &p->require_signature)))
-		return err;
+	if (expect_object(c, item))
+		return BAD;
+	bad = check_keys(c, item, keys);
+	bad |= opt_bool(c, item, "allow_self_approval", &p->allow_self_approval);
+	bad |= opt_bool(c, item, "require_signature", &p->require_signature);
 	if ((sub = appctl_json_get(item, "required"))) {
 		mark = push_key(c, "required");
-		err = parse_required(c, sub, p);
+		bad |= parse_required(c, sub, p);
 		pop(c, mark);
-		if (err)
-			return err;
 	}
 	if ((sub = appctl_json_get(item, "approvers"))) {
 		mark = push_key(c, "approvers");
-		err = parse_members(c, sub, 1, 0, &p->approvers, &p->approver_count);
+		bad |= parse_members(c, sub, 1, 0, &p->approvers,
+			&p->approver_count);
 		pop(c, mark);
-		if (err)
-			return err;
 	}
-	if (!(sub = appctl_json_get(item, "rules")))
-		return NULL;
-	mark = push_key(c, "rules");
-	if (!cJSON_IsArray(sub)) {
-		err = fail(c, "expected an array, found %s", type_name(sub));
-		goto done;
-	}
-	p->rule_count = child_count(sub);
-	p->rules = appctl_arena_calloc(c->arena, p->rule_count, sizeof(*p->rules));
-	if (!p->rules) {
-		err = nomem();
-		goto done;
-	}
-	for (child = sub->child; child; child = child->next, i++) {
-		size_t inner = push_index(c, i);
-
-		err = parse_rule(c, child, &p->rules[i]);
-		pop(c, inner);
-		if (err)
-			goto done;
-	}
-done:
-	pop(c, mark);
-	return err;
+	bad |= object_array(c, item, "rules", sizeof(appctl_rule), parse_rule,
+		(void **)&p->rules, &p->rule_count);
+	return bad;
 }
 
-static appctl_error *parse_notify_entry(ctx *c, const cJSON *item,
-	appctl_notify *n)
+static int parse_notify_entry(ctx *c, const cJSON *item, void *elem,
+	size_t index)
 {
 	static const char *const keys[] = { "url", "events", "secret",
 		"timeout_s", NULL };
 	static const char *const event_names[] = { "approve", "promote",
-		"rollback", "break_glass" };
+		"rollback", "break_glass", NULL };
+	appctl_notify *n = elem;
 	const char **events;
-	size_t count, i, mark;
-	appctl_error *err;
-	unsigned k;
+	size_t count, i;
+	int bad, k;
 
-	if ((err = expect_object(c, item)) || (err = check_keys(c, item, keys)) ||
-	    (err = req_string(c, item, "url", &n->url)) ||
-	    (err = opt_string(c, item, "secret", &n->secret)) ||
-	    (err = opt_integer(c, item, "timeout_s", 1, 300, &n->has_timeout,
-			&n->timeout_s)) ||
-	    (err = opt_string_array(c, item, "events", 1, &events, &count)))
-		return err;
+	(void)index;
+	if (expect_object(c, item))
+		return BAD;
+	bad = check_keys(c, item, keys);
+	bad |= req_string(c, item, "url", &n->url);
+	bad |= opt_string(c, item, "secret", &n->secret);
+	bad |= opt_integer(c, item, "timeout_s", 1, 300, &n->has_timeout,
+		&n->timeout_s);
+	if (opt_string_array(c, item, "events", 1, &events, &count))
+		return BAD;
 	if (!appctl_json_get(item, "events")) {
 		n->events = APPCTL_NOTIFY_PROMOTE | APPCTL_NOTIFY_ROLLBACK;
-		return NULL;
+		return bad;
 	}
 	for (i = 0; i < count; i++) {
-		for (k = 0; k < 4; k++)
-			if (strcmp(events[i], event_names[k]) == 0)
-				break;
-		if (k == 4) {
-			mark = push_key(c, "events");
+		if ((k = name_index(events[i], event_names)) < 0) {
+			size_t mark = push_key(c, "events");
+
 			push_index(c, i);
-			err = fail(c, "unknown event \"%s\" (expected approve, "
-				"promote, rollback or break_glass)", events[i]);
+			bad = fail_unknown(c, "event", events[i], event_names);
 			pop(c, mark);
-			return err;
+			continue;
 		}
 		n->events |= 1u << k;
 	}
-	return NULL;
+	return bad;
 }
 
-static appctl_error *parse_freeze_entry(ctx *c, const cJSON *item,
-	appctl_freeze *f)
+/*
+ * A freeze window's bound: checked here, so that a typo shows at validate
+ * time and not only when a promotion meets the window.
+ */
+static int freeze_time(ctx *c, const char *key, const char *value)
+{
+	int64_t t;
+	int date_only;
+
+	if (!value || appctl_time_parse(&t, &date_only, value) == 0)
+		return OK;
+	fail_at_key(c, key, "\"%s\" is not an ISO date or date-time "
+		"(YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS][Z])", value);
+	return BAD;
+}
+
+static int parse_freeze_entry(ctx *c, const cJSON *item, void *elem,
+	size_t index)
 {
 	static const char *const keys[] = { "envs", "from", "to", "reason", NULL };
-	appctl_error *err;
+	appctl_freeze *f = elem;
+	int bad;
 
-	if ((err = expect_object(c, item)) || (err = check_keys(c, item, keys)) ||
-	    (err = opt_string_array(c, item, "envs", 1, &f->envs, &f->env_count)) ||
-	    (err = req_string(c, item, "from", &f->from)) ||
-	    (err = req_string(c, item, "to", &f->to)) ||
-	    (err = opt_string(c, item, "reason", &f->reason)))
-		return err;
+	(void)index;
+	if (expect_object(c, item))
+		return BAD;
+	bad = check_keys(c, item, keys);
+	bad |= opt_string_array(c, item, "envs", 1, &f->envs, &f->env_count);
+	bad |= req_string(c, item, "from", &f->from);
+	bad |= freeze_time(c, "from", f->from);
+	bad |= req_string(c, item, "to", &f->to);
+	bad |= freeze_time(c, "to", f->to);
+	bad |= opt_string(c, item, "reason", &f->reason);
 	if (!appctl_json_get(item, "envs"))
-		return fail(c, "missing required field \"envs\"");
-	return NULL;
+		bad = fail(c, "missing required field \"envs\"");
+	return bad;
 }
 
-static appctl_error *notify_item(ctx *c, const cJSON *item, void *elem)
+static int parse_environments(ctx *c, const cJSON *root, appctl_policy *p)
 {
-	return parse_notify_entry(c, item, elem);
-}
-
-static appctl_error *freeze_item(ctx *c, const cJSON *item, void *elem)
-{
-	return parse_freeze_entry(c, item, elem);
-}
-
-static appctl_error *parse_environments(ctx *c, const cJSON *root,
-	appctl_policy *p)
-{
-	appctl_error *err;
 	size_t i, mark;
+	int bad;
 
 	if (!appctl_json_get(root, "environments"))
 		return fail(c, "missing required field \"environments\"");
-	err = opt_string_array(c, root, "environments", 1, &p->environments,
+	bad = opt_string_array(c, root, "environments", 1, &p->environments,
 		&p->environment_count);
-	if (err)
-		return err;
+	if (!appctl_json_get(root, "environments")->child && !bad) {
+		fail_at_key(c, "environments", "must name at least one environment");
+		return BAD;
+	}
 	mark = push_key(c, "environments");
-	if (p->environment_count == 0)
-		err = fail(c, "must name at least one environment");
-	for (i = 0; !err && i < p->environment_count; i++) {
-		if (!appctl_env_name_is_valid(p->environments[i])) {
-			push_index(c, i);
-			err = fail(c, "\"%s\" is not a valid environment name "
+	for (i = 0; i < p->environment_count; i++) {
+		if (p->environments[i] &&
+		    !appctl_env_name_is_valid(p->environments[i])) {
+			size_t inner = push_index(c, i);
+
+			bad = fail(c, "\"%s\" is not a valid environment name "
 				"([a-z0-9][a-z0-9-]{0,62})", p->environments[i]);
+			pop(c, inner);
 		}
 	}
 	pop(c, mark);
-	return err;
+	return bad;
 }
 
-static appctl_error *parse_small_object(ctx *c, const cJSON *root,
-	const char *key, const char *const *keys, const cJSON **out)
+/* An optional object member with a closed set of keys; *out is the object. */
+static int parse_small_object(ctx *c, const cJSON *root, const char *key,
+	const char *const *keys, const cJSON **out)
 {
-	appctl_error *err = NULL;
 	size_t mark;
+	int bad;
 
 	*out = appctl_json_get(root, key);
 	if (!*out)
-		return NULL;
+		return OK;
 	mark = push_key(c, key);
-	if (!(err = expect_object(c, *out)))
-		err = check_keys(c, *out, keys);
+	if (expect_object(c, *out)) {
+		*out = NULL;
+		pop(c, mark);
+		return BAD;
+	}
+	bad = check_keys(c, *out, keys);
 	pop(c, mark);
-	return err;
+	return bad;
 }
 
 /* Paths appctl.json names are read from git trees: inside the repository only. */
@@ -1171,64 +1400,65 @@ static int repo_path_is_valid(const char *path)
 	return path[0] != '/' && !strstr(path, "..") && !strchr(path, '\\');
 }
 
-static appctl_error *check_repo_path(ctx *c, const char *path)
+static int check_repo_path(ctx *c, const char *path)
 {
 	if (repo_path_is_valid(path))
-		return NULL;
+		return OK;
 	return fail(c, "\"%s\" must be a path inside the repository", path);
 }
 
 /* "groups_from": one path or a list of paths of SCIM exports. */
-static appctl_error *parse_groups_from(ctx *c, const cJSON *root,
-	appctl_policy *p)
+static int parse_groups_from(ctx *c, const cJSON *root, appctl_policy *p)
 {
 	const cJSON *item = appctl_json_get(root, "groups_from");
-	appctl_error *err = NULL;
 	size_t mark, i;
+	int bad = OK;
 
 	if (!item)
-		return NULL;
+		return OK;
 	mark = push_key(c, "groups_from");
 	if (cJSON_IsString(item)) {
 		p->groups_from = appctl_arena_calloc(c->arena, 1, sizeof(char *));
 		if (!p->groups_from)
-			err = nomem();
-		else if (!(err = string_value(c, item, &p->groups_from[0])))
+			bad = nomem_at(c);
+		else if (!(bad = string_value(c, item, &p->groups_from[0])))
 			p->groups_from_count = 1;
 	} else if (!cJSON_IsArray(item)) {
-		err = fail(c, "expected a path or an array of paths, found %s",
+		bad = fail(c, "expected a path or an array of paths, found %s",
 			type_name(item));
 	} else {
-		err = string_array(c, item, 1, &p->groups_from,
+		bad = string_array(c, item, 1, &p->groups_from,
 			&p->groups_from_count);
 	}
-	for (i = 0; !err && i < p->groups_from_count; i++) {
+	for (i = 0; i < p->groups_from_count; i++) {
 		size_t inner = cJSON_IsArray(item) ? push_index(c, i) : c->path.len;
 
-		err = check_repo_path(c, p->groups_from[i]);
+		if (p->groups_from[i] && check_repo_path(c, p->groups_from[i]))
+			bad = BAD;
 		pop(c, inner);
 	}
 	pop(c, mark);
-	return err;
+	return bad;
 }
 
-static appctl_error *parse_role_template(ctx *c, const cJSON *item,
-	void *elem, void *arg)
+static int parse_role_template(ctx *c, const cJSON *item, void *elem,
+	void *arg)
 {
 	static const char *const keys[] = { "actions", "description", NULL };
 	appctl_role_template *t = elem;
 	const char **actions;
-	appctl_error *err;
 	size_t n, i;
+	int bad;
 
 	(void)arg;
-	if ((err = expect_object(c, item)) || (err = check_keys(c, item, keys)) ||
-	    (err = opt_string(c, item, "description", &t->description)))
-		return err;
+	if (expect_object(c, item))
+		return BAD;
+	bad = check_keys(c, item, keys);
+	bad |= opt_string(c, item, "description", &t->description);
 	if (!appctl_json_get(item, "actions"))
 		return fail(c, "missing required field \"actions\"");
-	if ((err = opt_string_array(c, item, "actions", 1, &actions, &n)))
-		return err;
+	if (opt_string_array(c, item, "actions", 1, &actions, &n))
+		return BAD;
 	for (i = 0; i < n; i++) {
 		unsigned bit = appctl_action_parse(actions[i]);
 
@@ -1236,221 +1466,237 @@ static appctl_error *parse_role_template(ctx *c, const cJSON *item,
 			size_t mark = push_key(c, "actions");
 
 			push_index(c, i);
-			err = fail(c, "unknown action \"%s\" (expected read, "
-				"create, update, delete, export or admin)",
-				actions[i]);
+			bad = fail_unknown(c, "action", actions[i], action_names);
 			pop(c, mark);
-			return err;
+			continue;
 		}
 		t->actions |= bit;
 	}
-	return NULL;
+	return bad;
 }
 
 /* "role_templates": { class: { role: {actions, description} } }. */
-static appctl_error *parse_role_templates(ctx *c, const cJSON *root,
-	appctl_policy *p)
+static int parse_role_templates(ctx *c, const cJSON *root, appctl_policy *p)
 {
 	const cJSON *item = appctl_json_get(root, "role_templates"), *child;
-	appctl_error *err;
 	size_t mark;
-	int i;
+	int bad = OK, i;
 
 	if (!item)
-		return NULL;
+		return OK;
 	p->has_role_templates = 1;
 	mark = push_key(c, "role_templates");
-	err = expect_object(c, item);
-	for (child = item ? item->child : NULL; !err && child; child = child->next) {
-		for (i = 0; i < APPCTL_CLASS_COUNT; i++)
-			if (strcmp(child->string,
-				   appctl_class_name((appctl_app_class)i)) == 0)
-				break;
-		if (i == APPCTL_CLASS_COUNT) {
+	if (expect_object(c, item)) {
+		pop(c, mark);
+		return BAD;
+	}
+	for (child = item->child; child; child = child->next) {
+		if ((i = name_index(child->string, class_names)) < 0) {
 			size_t inner = push_key(c, child->string);
 
-			err = fail(c, "unknown class \"%s\" (expected dashboard, "
-				"admin_panel or client_portal)", child->string);
+			bad = fail_unknown(c, "class", child->string, class_names);
 			pop(c, inner);
-			break;
+			continue;
 		}
-		err = named_entries(c, item, child->string, 1,
+		bad |= named_entries(c, item, child->string, 1,
 			sizeof(appctl_role_template), parse_role_template, NULL,
 			(void **)&p->role_templates[i],
 			&p->role_template_count[i]);
 	}
 	pop(c, mark);
-	return err;
+	return bad;
 }
 
-static appctl_error *parse_lint_override(ctx *c, const cJSON *item,
-	void *elem, void *arg)
+/* The lint rule ids, NULL-terminated, for suggestions (arena memory). */
+static const char *const *lint_rule_names(ctx *c)
+{
+	const appctl_lint_rule *rules;
+	const char **names;
+	size_t n, i;
+
+	rules = appctl_lint_rules(&n);
+	names = appctl_arena_calloc(c->arena, n + 1, sizeof(*names));
+	if (!names)
+		return NULL;
+	for (i = 0; i < n; i++)
+		names[i] = rules[i].id;
+	return names;
+}
+
+static int parse_lint_override(ctx *c, const cJSON *item, void *elem,
+	void *arg)
 {
 	static const char *const keys[] = { "severity", "justification", NULL };
 	static const char *const levels[] = { "off", "warning", "error", NULL };
+	const char *const *rule_names = arg;
 	appctl_lint_override *o = elem;
-	appctl_error *err;
-	int level;
+	int bad = OK, level;
 
-	(void)arg;
-	if (!appctl_lint_rule_find(o->rule))
-		return fail(c, "unknown lint rule \"%s\" (see 'appctl validate "
-			"--rules')", o->rule);
-	if ((err = expect_object(c, item)) || (err = check_keys(c, item, keys)) ||
-	    (err = req_string(c, item, "justification", &o->justification)))
-		return err;
+	if (!appctl_lint_rule_find(o->rule)) {
+		const char *hint = rule_names && c->error_count < MAX_ERRORS
+			? appctl_suggest(o->rule, rule_names) : NULL;
+
+		if (hint)
+			bad = fail(c, "unknown lint rule \"%s\" (did you mean "
+				"\"%s\"?)", o->rule, hint);
+		else
+			bad = fail(c, "unknown lint rule \"%s\" (see 'appctl "
+				"validate --rules')", o->rule);
+	}
+	if (expect_object(c, item))
+		return BAD;
+	bad |= check_keys(c, item, keys);
+	bad |= req_string(c, item, "justification", &o->justification);
 	if (!appctl_json_get(item, "severity"))
 		return fail(c, "missing required field \"severity\"");
-	if ((err = opt_enum(c, item, "severity", levels, &level)))
-		return err;
+	if (opt_enum(c, item, "severity", "value", levels, &level))
+		return BAD;
 	o->level = (appctl_lint_level)level;
-	return NULL;
+	return bad;
 }
 
 /* "lint": the organisation's own settings of the security lint. */
-static appctl_error *parse_lint_settings(ctx *c, const cJSON *root,
-	appctl_policy *p)
+static int parse_lint_settings(ctx *c, const cJSON *root, appctl_policy *p)
 {
 	static const char *const keys[] = { "rules", "broad_scopes",
 		"integration_name_pattern", "admin_panel_max_writers", NULL };
 	const cJSON *item = appctl_json_get(root, "lint");
-	appctl_error *err;
+	const char *const *rule_names;
 	size_t mark;
+	int bad;
 
 	if (!item)
-		return NULL;
+		return OK;
 	mark = push_key(c, "lint");
-	if ((err = expect_object(c, item)) || (err = check_keys(c, item, keys)) ||
-	    (err = named_entries(c, item, "rules", 0,
-			sizeof(appctl_lint_override), parse_lint_override, NULL,
-			(void **)&p->lint_overrides, &p->lint_override_count)) ||
-	    (err = opt_string_array(c, item, "broad_scopes", 1,
-			&p->broad_scopes, &p->broad_scope_count)) ||
-	    (err = opt_integer(c, item, "admin_panel_max_writers", 0, 1000000,
-			&p->has_admin_panel_max_writers,
-			&p->admin_panel_max_writers)) ||
-	    (err = opt_string(c, item, "integration_name_pattern",
-			&p->integration_name_pattern)))
-		goto done;
+	if (expect_object(c, item)) {
+		pop(c, mark);
+		return BAD;
+	}
+	if (!(rule_names = lint_rule_names(c)))
+		bad = nomem_at(c);
+	else
+		bad = check_keys(c, item, keys);
+	bad |= named_entries(c, item, "rules", 0, sizeof(appctl_lint_override),
+		parse_lint_override, (void *)rule_names,
+		(void **)&p->lint_overrides, &p->lint_override_count);
+	bad |= opt_string_array(c, item, "broad_scopes", 1, &p->broad_scopes,
+		&p->broad_scope_count);
+	bad |= opt_integer(c, item, "admin_panel_max_writers", 0, 1000000,
+		&p->has_admin_panel_max_writers, &p->admin_panel_max_writers);
+	bad |= opt_string(c, item, "integration_name_pattern",
+		&p->integration_name_pattern);
 	if (p->integration_name_pattern) {
 		regex_t re;
-		size_t inner = push_key(c, "integration_name_pattern");
 
 		if (regcomp(&re, p->integration_name_pattern,
-			    REG_EXTENDED | REG_NOSUB) != 0)
-			err = fail(c, "\"%s\" is not a valid POSIX extended "
-				"regular expression", p->integration_name_pattern);
-		else
+			    REG_EXTENDED | REG_NOSUB) != 0) {
+			fail_at_key(c, "integration_name_pattern", "\"%s\" is not a "
+				"valid POSIX extended regular expression",
+				p->integration_name_pattern);
+			bad = BAD;
+		} else {
 			regfree(&re);
-		pop(c, inner);
+		}
 	}
-done:
 	pop(c, mark);
-	return err;
+	return bad;
+}
+
+/* Parses the policy in `root`; errors are collected in `c`. */
+static void parse_policy_root(ctx *c, const cJSON *root, appctl_policy *p)
+{
+	static const char *const keys[] = { "$schema", "appctl",
+		"environments", "groups", "signers", "approvals", "rollback",
+		"notify", "break_glass", "freeze", "description", "groups_from",
+		"role_templates", "lint", NULL };
+	static const char *const rollback_keys[] = { "required", NULL };
+	static const char *const glass_keys[] = { "group", "count", NULL };
+	const cJSON *sub;
+	int64_t version;
+	int has;
+
+	if (expect_object(c, root))
+		return;
+	check_keys(c, root, keys);
+	if (!opt_integer(c, root, "appctl", 1, 1, &has, &version) && !has)
+		fail(c, "missing required field \"appctl\" (the format version, 1)");
+	opt_schema_ref(c, root);
+	parse_environments(c, root, p);
+	named_entries(c, root, "groups", 0, sizeof(appctl_group), parse_group,
+		NULL, (void **)&p->groups, &p->group_count);
+	if (!opt_string(c, root, "signers", &p->signers) && !p->signers)
+		p->signers = "allowed_signers";
+	else if (p->signers) {
+		size_t mark = push_key(c, "signers");
+
+		check_repo_path(c, p->signers);
+		pop(c, mark);
+	}
+	opt_string(c, root, "description", &p->description);
+	parse_groups_from(c, root, p);
+	parse_role_templates(c, root, p);
+	parse_lint_settings(c, root, p);
+	if ((sub = appctl_json_get(root, "approvals"))) {
+		size_t mark = push_key(c, "approvals");
+
+		parse_approvals(c, sub, p);
+		pop(c, mark);
+	}
+	parse_small_object(c, root, "rollback", rollback_keys, &sub);
+	if (sub) {
+		size_t mark = push_key(c, "rollback");
+
+		opt_integer(c, sub, "required", 0, 1000, NULL,
+			&p->rollback_required);
+		pop(c, mark);
+	}
+	parse_small_object(c, root, "break_glass", glass_keys, &sub);
+	if (sub) {
+		size_t mark = push_key(c, "break_glass");
+
+		p->has_break_glass = 1;
+		req_string(c, sub, "group", &p->break_glass_group);
+		opt_integer(c, sub, "count", 0, 1000, NULL, &p->break_glass_count);
+		pop(c, mark);
+	}
+	object_array(c, root, "notify", sizeof(appctl_notify),
+		parse_notify_entry, (void **)&p->notify, &p->notify_count);
+	object_array(c, root, "freeze", sizeof(appctl_freeze),
+		parse_freeze_entry, (void **)&p->freezes, &p->freeze_count);
 }
 
 appctl_error *appctl_policy_parse(appctl_policy **out, appctl_arena *arena,
 	const appctl_file *file)
 {
-	static const char *const keys[] = { "appctl", "environments", "groups",
-		"signers", "approvals", "rollback", "notify", "break_glass",
-		"freeze", "description", "groups_from", "role_templates", "lint",
-		NULL };
-	static const char *const rollback_keys[] = { "required", NULL };
-	static const char *const glass_keys[] = { "group", "count", NULL };
-	const cJSON *sub;
 	appctl_error *err;
 	appctl_policy *p;
 	cJSON *root = NULL;
-	int64_t version;
-	int has, i;
+	int i;
 	ctx c;
 
 	*out = NULL;
 	ctx_init(&c, arena, file->path);
 	err = appctl_json_parse(&root, file->path, file->data, file->len);
-	if (err)
-		goto done;
+	if (err) {
+		appctl_strbuf_dispose(&c.path);
+		return err;
+	}
 	p = appctl_arena_calloc(arena, 1, sizeof(*p));
 	if (!p || !(p->file = appctl_arena_strdup(arena, file->path))) {
-		err = nomem();
-		goto done;
-	}
-	memcpy(p->blob_id, file->id, sizeof(p->blob_id));
-	p->blob_id[40] = '\0';
-	/* Defaults: the safe side. One approval per class, signatures required. */
-	for (i = 0; i < APPCTL_CLASS_COUNT; i++)
-		p->required[i] = 1;
-	p->require_signature = 1;
-	if ((err = expect_object(&c, root)) || (err = check_keys(&c, root, keys)) ||
-	    (err = opt_integer(&c, root, "appctl", 1, 1, &has, &version)))
-		goto done;
-	if (!has) {
-		err = fail(&c, "missing required field \"appctl\" (the format "
-			"version, 1)");
-		goto done;
-	}
-	if ((err = parse_environments(&c, root, p)) ||
-	    (err = named_entries(&c, root, "groups", 0, sizeof(appctl_group),
-			parse_group, NULL, (void **)&p->groups, &p->group_count)) ||
-	    (err = opt_string(&c, root, "signers", &p->signers)))
-		goto done;
-	if (!p->signers) {
-		p->signers = "allowed_signers";
+		nomem_at(&c);
 	} else {
-		size_t mark = push_key(&c, "signers");
-
-		err = check_repo_path(&c, p->signers);
-		pop(&c, mark);
-		if (err)
-			goto done;
+		memcpy(p->blob_id, file->id, sizeof(p->blob_id));
+		p->blob_id[40] = '\0';
+		/* Defaults: the safe side. One approval per class, signatures required. */
+		for (i = 0; i < APPCTL_CLASS_COUNT; i++)
+			p->required[i] = 1;
+		p->require_signature = 1;
+		parse_policy_root(&c, root, p);
 	}
-	if ((err = opt_string(&c, root, "description", &p->description)) ||
-	    (err = parse_groups_from(&c, root, p)) ||
-	    (err = parse_role_templates(&c, root, p)) ||
-	    (err = parse_lint_settings(&c, root, p)))
-		goto done;
-	if ((sub = appctl_json_get(root, "approvals"))) {
-		size_t mark = push_key(&c, "approvals");
-
-		err = parse_approvals(&c, sub, p);
-		pop(&c, mark);
-		if (err)
-			goto done;
-	}
-	if ((err = parse_small_object(&c, root, "rollback", rollback_keys, &sub)))
-		goto done;
-	if (sub) {
-		size_t mark = push_key(&c, "rollback");
-
-		err = opt_integer(&c, sub, "required", 0, 1000, NULL,
-			&p->rollback_required);
-		pop(&c, mark);
-		if (err)
-			goto done;
-	}
-	if ((err = parse_small_object(&c, root, "break_glass", glass_keys, &sub)))
-		goto done;
-	if (sub) {
-		size_t mark = push_key(&c, "break_glass");
-
-		p->has_break_glass = 1;
-		if (!(err = req_string(&c, sub, "group", &p->break_glass_group)))
-			err = opt_integer(&c, sub, "count", 0, 1000, NULL,
-				&p->break_glass_count);
-		pop(&c, mark);
-		if (err)
-			goto done;
-	}
-	if ((err = object_array(&c, root, "notify", sizeof(appctl_notify),
-			notify_item, (void **)&p->notify, &p->notify_count)) ||
-	    (err = object_array(&c, root, "freeze", sizeof(appctl_freeze),
-			freeze_item, (void **)&p->freezes, &p->freeze_count)))
-		goto done;
-	*out = p;
-done:
 	cJSON_Delete(root);
-	appctl_strbuf_dispose(&c.path);
+	err = ctx_finish(&c);
+	if (!err)
+		*out = p;
 	return err;
 }
 
@@ -1464,6 +1710,11 @@ static int app_cmp(const void *a, const void *b)
 	return strcmp(x->name, y->name);
 }
 
+/*
+ * Every file is parsed even after a bad one, so that one run names the
+ * errors of all of them: the policy's first, then the apps' in the order
+ * given.
+ */
 appctl_error *appctl_snapshot_parse(appctl_snapshot **out,
 	const appctl_file *policy, const appctl_file *signers,
 	const appctl_file *apps, const char *const *dirs, size_t app_count)
@@ -1485,45 +1736,58 @@ appctl_error *appctl_snapshot_parse_ext(appctl_snapshot **out,
 	snap = calloc(1, sizeof(*snap));
 	if (!snap || !(snap->arena = appctl_arena_new())) {
 		free(snap);
-		return nomem();
+		return appctl_error_nomem();
 	}
 	err = appctl_policy_parse(&snap->policy, snap->arena, policy);
-	if (!err)
-		err = appctl_policy_merge_scim(snap->policy, snap->arena,
-			groups_from, groups_from_count);
-	if (err)
+	if (err == appctl_error_nomem())
 		goto fail;
-	if (!signers) {
+	/* The identity provider's groups join appctl.json's (scim.h). */
+	if (snap->policy) {
+		err = appctl_error_append(err, appctl_policy_merge_scim(
+			snap->policy, snap->arena, groups_from,
+			groups_from_count));
+		if (err == appctl_error_nomem())
+			goto fail;
+	}
+	if (!snap->policy) {
+		/* No policy to name the signers file: go on with the apps. */
+	} else if (!signers) {
 		err = appctl_error_input(snap->policy->signers, NULL,
 			"allowed-signers file named by appctl.json is missing");
 		goto fail;
-	}
-	if (signers->len > APPCTL_JSON_MAX_BYTES) {
+	} else if (signers->len > APPCTL_JSON_MAX_BYTES) {
 		err = appctl_error_input(signers->path, NULL,
 			"file is %zu bytes, over the 16 MiB limit", signers->len);
 		goto fail;
-	}
-	if (appctl_utf8_invalid_at(signers->data, signers->len)) {
+	} else if (appctl_utf8_invalid_at(signers->data, signers->len)) {
 		err = appctl_error_input(signers->path, NULL,
 			"not valid UTF-8 text (or contains a NUL byte)");
 		goto fail;
+	} else {
+		snap->signers_text = appctl_arena_strndup(snap->arena,
+			signers->data, signers->len);
+		snap->signers_len = signers->len;
+		memcpy(snap->signers_id, signers->id, sizeof(snap->signers_id));
+		snap->signers_id[40] = '\0';
+		if (!snap->signers_text) {
+			err = appctl_error_nomem();
+			goto fail;
+		}
 	}
-	snap->signers_text = appctl_arena_strndup(snap->arena, signers->data,
-		signers->len);
-	snap->signers_len = signers->len;
-	memcpy(snap->signers_id, signers->id, sizeof(snap->signers_id));
-	snap->signers_id[40] = '\0';
 	snap->apps = appctl_arena_calloc(snap->arena, app_count,
 		sizeof(*snap->apps));
-	if (!snap->signers_text || !snap->apps) {
-		err = nomem();
+	if (!snap->apps) {
+		err = appctl_error_append(err, appctl_error_nomem());
 		goto fail;
 	}
 	for (i = 0; i < app_count; i++) {
-		err = appctl_app_parse(&snap->apps[i], snap->arena, &apps[i], dirs[i]);
-		if (err)
+		err = appctl_error_append(err, appctl_app_parse(&snap->apps[i],
+			snap->arena, &apps[i], dirs[i]));
+		if (err == appctl_error_nomem())
 			goto fail;
 	}
+	if (err)
+		goto fail;
 	snap->app_count = app_count;
 	qsort(snap->apps, app_count, sizeof(*snap->apps), app_cmp);
 	*out = snap;

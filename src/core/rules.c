@@ -12,36 +12,53 @@
 
 #define NO_RULE (-1)
 
+/*
+ * Sorted by kind (bsearch). The kinds of SPEC §2 keep their normative
+ * defaults; the others are additions (issue 13), documented in
+ * docs/commands/diff.md.
+ */
 static const appctl_kind_rule kind_rules[] = {
-	/* kind                          default risk     widens rules  when */
-	{ "access.granted",              APPCTL_RISK_MEDIUM, 1, 0, APPCTL_WHEN_ACCESS },
-	{ "access.revoked",              APPCTL_RISK_LOW,    0, 0, NO_RULE },
-	{ "app.added",                   APPCTL_RISK_MEDIUM, 0, 0, NO_RULE },
-	{ "app.class_changed",           APPCTL_RISK_HIGH,   0, 0, NO_RULE },
-	{ "app.owner_changed",           APPCTL_RISK_MEDIUM, 0, 0, NO_RULE },
-	{ "app.removed",                 APPCTL_RISK_LOW,    0, 0, NO_RULE },
-	{ "data.retention_changed",      APPCTL_RISK_MEDIUM, 0, 0, APPCTL_WHEN_DATA },
-	{ "data.sensitivity_changed",    APPCTL_RISK_MEDIUM, 0, 0, APPCTL_WHEN_DATA },
-	{ "data.tenant_key_removed",     APPCTL_RISK_HIGH,   0, 0, APPCTL_WHEN_DATA },
-	{ "field.exposed",               APPCTL_RISK_HIGH,   1, 0, APPCTL_WHEN_ACCESS },
-	{ "field.hidden",                APPCTL_RISK_LOW,    0, 0, NO_RULE },
-	{ "group.member_added",          APPCTL_RISK_MEDIUM, 0, 0, NO_RULE },
-	{ "group.member_removed",        APPCTL_RISK_LOW,    0, 0, NO_RULE },
-	{ "integration.added",           APPCTL_RISK_HIGH,   1, 0, APPCTL_WHEN_INTEGRATION },
-	{ "integration.credential_changed", APPCTL_RISK_HIGH, 0, 0, APPCTL_WHEN_INTEGRATION },
-	{ "integration.owner_changed",   APPCTL_RISK_MEDIUM, 0, 0, APPCTL_WHEN_INTEGRATION },
-	{ "integration.removed",         APPCTL_RISK_LOW,    0, 0, APPCTL_WHEN_INTEGRATION },
-	{ "integration.scope_added",     APPCTL_RISK_HIGH,   1, 0, APPCTL_WHEN_INTEGRATION },
-	{ "integration.scope_removed",   APPCTL_RISK_LOW,    0, 0, APPCTL_WHEN_INTEGRATION },
-	{ "other.changed",               APPCTL_RISK_LOW,    0, 0, NO_RULE },
-	{ "policy.changed",              APPCTL_RISK_HIGH,   0, 1, APPCTL_WHEN_POLICY },
-	{ "role.added",                  APPCTL_RISK_MEDIUM, 0, 0, NO_RULE },
-	{ "role.grant_added",            APPCTL_RISK_MEDIUM, 0, 0, NO_RULE },
-	{ "role.grant_removed",          APPCTL_RISK_LOW,    0, 0, NO_RULE },
-	{ "role.member_added",           APPCTL_RISK_MEDIUM, 0, 0, NO_RULE },
-	{ "role.member_removed",         APPCTL_RISK_LOW,    0, 0, NO_RULE },
-	{ "role.removed",                APPCTL_RISK_LOW,    0, 0, NO_RULE },
-	{ "signers.changed",             APPCTL_RISK_HIGH,   0, 1, APPCTL_WHEN_POLICY },
+	/* kind                          default risk     widens rules  when  also */
+	{ "access.expiry_extended",      APPCTL_RISK_MEDIUM, 1, 0, APPCTL_WHEN_ACCESS, NO_RULE },
+	{ "access.expiry_shortened",     APPCTL_RISK_LOW,    0, 0, NO_RULE, NO_RULE },
+	{ "access.granted",              APPCTL_RISK_MEDIUM, 1, 0, APPCTL_WHEN_ACCESS, NO_RULE },
+	{ "access.revoked",              APPCTL_RISK_LOW,    0, 0, NO_RULE, NO_RULE },
+	{ "ai.read_added",               APPCTL_RISK_MEDIUM, 1, 0, APPCTL_WHEN_DATA, APPCTL_WHEN_ACCESS },
+	{ "ai.read_removed",             APPCTL_RISK_LOW,    0, 0, NO_RULE, NO_RULE },
+	{ "app.added",                   APPCTL_RISK_MEDIUM, 0, 0, NO_RULE, NO_RULE },
+	{ "app.class_changed",           APPCTL_RISK_HIGH,   0, 0, NO_RULE, NO_RULE },
+	{ "app.owner_changed",           APPCTL_RISK_MEDIUM, 0, 0, NO_RULE, NO_RULE },
+	{ "app.removed",                 APPCTL_RISK_LOW,    0, 0, NO_RULE, NO_RULE },
+	{ "data.retention_changed",      APPCTL_RISK_MEDIUM, 0, 0, APPCTL_WHEN_DATA, NO_RULE },
+	{ "data.sensitivity_changed",    APPCTL_RISK_MEDIUM, 0, 0, APPCTL_WHEN_DATA, NO_RULE },
+	{ "data.storage_changed",        APPCTL_RISK_MEDIUM, 0, 0, APPCTL_WHEN_DATA, NO_RULE },
+	{ "data.tenant_key_removed",     APPCTL_RISK_HIGH,   0, 0, APPCTL_WHEN_DATA, NO_RULE },
+	{ "field.exposed",               APPCTL_RISK_HIGH,   1, 0, APPCTL_WHEN_ACCESS, NO_RULE },
+	{ "field.hidden",                APPCTL_RISK_LOW,    0, 0, NO_RULE, NO_RULE },
+	{ "group.member_added",          APPCTL_RISK_MEDIUM, 0, 0, NO_RULE, NO_RULE },
+	{ "group.member_removed",        APPCTL_RISK_LOW,    0, 0, NO_RULE, NO_RULE },
+	{ "integration.added",           APPCTL_RISK_HIGH,   1, 0, APPCTL_WHEN_INTEGRATION, NO_RULE },
+	{ "integration.credential_changed", APPCTL_RISK_HIGH, 0, 0, APPCTL_WHEN_INTEGRATION, NO_RULE },
+	{ "integration.failure_open",    APPCTL_RISK_MEDIUM, 0, 0, APPCTL_WHEN_INTEGRATION, NO_RULE },
+	{ "integration.owner_changed",   APPCTL_RISK_MEDIUM, 0, 0, APPCTL_WHEN_INTEGRATION, NO_RULE },
+	{ "integration.reads_added",     APPCTL_RISK_MEDIUM, 1, 0, APPCTL_WHEN_INTEGRATION, NO_RULE },
+	{ "integration.reads_removed",   APPCTL_RISK_LOW,    0, 0, APPCTL_WHEN_INTEGRATION, NO_RULE },
+	{ "integration.removed",         APPCTL_RISK_LOW,    0, 0, APPCTL_WHEN_INTEGRATION, NO_RULE },
+	{ "integration.scope_added",     APPCTL_RISK_HIGH,   1, 0, APPCTL_WHEN_INTEGRATION, NO_RULE },
+	{ "integration.scope_removed",   APPCTL_RISK_LOW,    0, 0, APPCTL_WHEN_INTEGRATION, NO_RULE },
+	{ "integration.writes_added",    APPCTL_RISK_MEDIUM, 1, 0, APPCTL_WHEN_INTEGRATION, NO_RULE },
+	{ "integration.writes_removed",  APPCTL_RISK_LOW,    0, 0, APPCTL_WHEN_INTEGRATION, NO_RULE },
+	{ "other.changed",               APPCTL_RISK_LOW,    0, 0, NO_RULE, NO_RULE },
+	{ "page.roles_added",            APPCTL_RISK_MEDIUM, 1, 0, APPCTL_WHEN_ACCESS, NO_RULE },
+	{ "page.roles_removed",          APPCTL_RISK_LOW,    0, 0, NO_RULE, NO_RULE },
+	{ "policy.changed",              APPCTL_RISK_HIGH,   0, 1, APPCTL_WHEN_POLICY, NO_RULE },
+	{ "role.added",                  APPCTL_RISK_MEDIUM, 0, 0, NO_RULE, NO_RULE },
+	{ "role.grant_added",            APPCTL_RISK_MEDIUM, 0, 0, NO_RULE, NO_RULE },
+	{ "role.grant_removed",          APPCTL_RISK_LOW,    0, 0, NO_RULE, NO_RULE },
+	{ "role.member_added",           APPCTL_RISK_MEDIUM, 0, 0, NO_RULE, NO_RULE },
+	{ "role.member_removed",         APPCTL_RISK_LOW,    0, 0, NO_RULE, NO_RULE },
+	{ "role.removed",                APPCTL_RISK_LOW,    0, 0, NO_RULE, NO_RULE },
+	{ "signers.changed",             APPCTL_RISK_HIGH,   0, 1, APPCTL_WHEN_POLICY, NO_RULE },
 };
 
 #define KIND_RULE_COUNT (sizeof(kind_rules) / sizeof(kind_rules[0]))
@@ -69,7 +86,7 @@ int appctl_kind_matches_rule(const char *kind, appctl_rule_when when)
 {
 	const appctl_kind_rule *r = appctl_kind_rule_find(kind);
 
-	return r && r->when == (int)when;
+	return r && (r->when == (int)when || r->also_when == (int)when);
 }
 
 int appctl_changes_widen(const appctl_changes *changes)

@@ -69,14 +69,20 @@ cleanup:
 appctl_error *appctl_promoter_identify(appctl_promoter *out, appctl_repo *repo,
 	const char *key_option, const char *signers_text, int64_t now)
 {
-	/* Signed once to learn who the key is; the bytes are never stored. */
+	/* Signed to learn who the key is, when only a signature can tell; never stored. */
 	static const char probe[] = "appctl: who is releasing\n";
 	appctl_error *err;
 	char *sig = NULL, *principal = NULL, *why = NULL;
 
+	int known = 0;
+
 	memset(out, 0, sizeof(*out));
 	err = signing_key(&out->key_file, repo, key_option);
+	/* The key's public half usually says who it is; else a probe signature. */
 	if (!err && out->key_file)
+		err = appctl_ssh_key_principal(&known, &principal, &why,
+			out->key_file, signers_text, now);
+	if (!err && out->key_file && !known)
 		err = appctl_ssh_sign(&sig, out->key_file, probe,
 			sizeof(probe) - 1);
 	if (!err && sig)

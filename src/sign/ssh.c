@@ -447,3 +447,67 @@ done:
 	run_result_dispose(&r);
 	return err;
 }
+
+/*
+ * The wire blob of the public key in a .pub file's first line ("type
+ * base64 [comment]"); *blob NULL when the text is not one (caller frees).
+ */
+static void pub_line_blob(unsigned char **blob, size_t *len, const char *text)
+{
+	const char *type_end = strchr(text, ' '), *b64, *end;
+	appctl_ssh_reader r;
+	const unsigned char *name;
+	size_t nlen;
+
+	*blob = NULL;
+	if (!type_end)
+		return;
+	b64 = type_end + 1;
+	end = b64 + strcspn(b64, " \r\n");
+	if (appctl_base64_decode(blob, len, b64, (size_t)(end - b64)) != 0)
+		return;
+	r.p = *blob;
+	r.left = *len;
+	/* A blob that names another type than its line is not this key. */
+	if (appctl_ssh_read_string(&r, &name, &nlen) != 0 ||
+	    nlen != (size_t)(type_end - text) || memcmp(name, text, nlen) != 0) {
+		free(*blob);
+		*blob = NULL;
+	}
+}
+
+appctl_error *appctl_ssh_key_principal(int *known, char **principal,
+	char **why, const char *key_file, const char *allowed_signers,
+	int64_t at)
+{
+	appctl_strbuf path = APPCTL_STRBUF_INIT;
+	unsigned char *blob = NULL;
+	char *text = NULL;
+	size_t len = 0, n = strlen(key_file);
+	appctl_error *err;
+
+	*known = 0;
+	*principal = NULL;
+	*why = NULL;
+	/* ssh-keygen -Y sign reads KEY.pub (or KEY, when it is the public half). */
+	appctl_strbuf_puts(&path, key_file);
+	if (n < 4 || strcmp(key_file + n - 4, ".pub") != 0)
+		appctl_strbuf_puts(&path, ".pub");
+	if (path.failed) {
+		appctl_strbuf_dispose(&path);
+		return appctl_error_nomem();
+	}
+	/* No public half to read: the caller learns the principal by signing. */
+	err = read_small_file(&text, path.ptr);
+	appctl_strbuf_dispose(&path);
+	if (err) {
+		appctl_error_free(err);
+		return NULL;
+	}
+	pub_line_blob(&blob, &len, text);
+	err = blob ? appctl_sshsig_key_principal(known, principal, why,
+		allowed_signers, blob, len, at) : NULL;
+	free(blob);
+	free(text);
+	return err;
+}

@@ -765,6 +765,72 @@ static int first_accepting(const appctl_allowed_signers *list,
 	return 0;
 }
 
+/*
+ * Each principal of the line find-principals chose (`names`, comma-joined,
+ * cut up in place), in turn, as appctl asked ssh-keygen verify -I for each
+ * (find-principals stops at an empty one): the signature over `data` (when
+ * `data` is not NULL; the same for every principal), then a line for that
+ * principal allowing the key for "appctl" at `at`. The first that passes
+ * goes to *principal (caller frees); each refusal is added to `reasons`.
+ * An error only when out of memory.
+ */
+static appctl_error *pick_principal(char **principal, appctl_strbuf *reasons,
+	const appctl_allowed_signers *list, const appctl_sshsig *s, char *names,
+	uint64_t at, const void *data, size_t len)
+{
+	appctl_strbuf msgs = APPCTL_STRBUF_INIT;
+	appctl_error *err = NULL;
+	const char *bad = NULL;
+	char *cursor, *next;
+	int good = data ? -2 : 1, rc;
+
+	for (cursor = names; cursor && *cursor; cursor = next) {
+		char *comma = strchr(cursor, ',');
+
+		next = comma ? comma + 1 : NULL;
+		if (comma)
+			*comma = '\0';
+		if (!appctl_principal_is_valid(cursor)) {
+			if (reasons->len)
+				appctl_strbuf_puts(reasons, "; ");
+			appctl_strbuf_printf(reasons,
+				"allowed_signers names '%.100s', not a principal", cursor);
+			continue;
+		}
+		if (good == -2)
+			good = appctl_sshsig_check(s, APPCTL_SIGN_NAMESPACE, data, len, &bad);
+		if (good < 0) {
+			err = appctl_error_nomem();
+			break;
+		}
+		if (reasons->len)
+			appctl_strbuf_puts(reasons, "; ");
+		if (!good) {
+			appctl_strbuf_printf(reasons, "%s: %s", cursor, bad);
+			continue;
+		}
+		appctl_strbuf_truncate(&msgs, 0);
+		rc = first_accepting(list, s, cursor, APPCTL_SIGN_NAMESPACE, at,
+			&msgs, NULL);
+		if (rc < 0) {
+			err = appctl_error_nomem();
+			break;
+		}
+		if (rc > 0) {
+			if (reasons->len >= 2)
+				appctl_strbuf_truncate(reasons, reasons->len - 2);
+			*principal = strdup(cursor);
+			if (!*principal)
+				err = appctl_error_nomem();
+			break;
+		}
+		appctl_strbuf_printf(reasons, "%s: %s", cursor, msgs.len ? msgs.ptr :
+			"no line of allowed_signers allows this key for it");
+	}
+	appctl_strbuf_dispose(&msgs);
+	return err;
+}
+
 appctl_error *appctl_sshsig_verify(int *decided, char **principal,
 	char **why, const char *allowed_signers, const char *data, size_t len,
 	const char *signature, int64_t at)
@@ -773,8 +839,8 @@ appctl_error *appctl_sshsig_verify(int *decided, char **principal,
 	appctl_allowed_signers *list = NULL;
 	appctl_strbuf reasons = APPCTL_STRBUF_INIT, msgs = APPCTL_STRBUF_INIT;
 	const char *bad = NULL;
-	char *names = NULL, *cursor, *next;
-	int parsed = 0, good = -2, rc;
+	char *names = NULL;
+	int parsed = 0, rc;
 	appctl_error *err = NULL;
 
 	*decided = 0;
@@ -830,55 +896,10 @@ appctl_error *appctl_sshsig_verify(int *decided, char **principal,
 		appctl_strbuf_puts(&reasons, "no principal in allowed_signers has this key");
 		goto refuse;
 	}
-	/*
-	 * Each principal of that line in turn, as appctl asked ssh-keygen
-	 * verify -I for each; find-principals stops at an empty one.
-	 */
-	for (cursor = names; cursor && *cursor; cursor = next) {
-		char *comma = strchr(cursor, ',');
-
-		next = comma ? comma + 1 : NULL;
-		if (comma)
-			*comma = '\0';
-		if (!appctl_principal_is_valid(cursor)) {
-			if (reasons.len)
-				appctl_strbuf_puts(&reasons, "; ");
-			appctl_strbuf_printf(&reasons,
-				"allowed_signers names '%.100s', not a principal", cursor);
-			continue;
-		}
-		/* verify: the signature itself first (the same for every principal)… */
-		if (good == -2)
-			good = appctl_sshsig_check(&s, APPCTL_SIGN_NAMESPACE, data, len, &bad);
-		if (good < 0) {
-			err = appctl_error_nomem();
-			goto done;
-		}
-		if (reasons.len)
-			appctl_strbuf_puts(&reasons, "; ");
-		if (!good) {
-			appctl_strbuf_printf(&reasons, "%s: %s", cursor, bad);
-			continue;
-		}
-		/* …then a line for this principal that allows the key now for "appctl". */
-		appctl_strbuf_truncate(&msgs, 0);
-		rc = first_accepting(list, &s, cursor, APPCTL_SIGN_NAMESPACE,
-			(uint64_t)at, &msgs, NULL);
-		if (rc < 0) {
-			err = appctl_error_nomem();
-			goto done;
-		}
-		if (rc > 0) {
-			if (reasons.len >= 2)
-				appctl_strbuf_truncate(&reasons, reasons.len - 2);
-			*principal = strdup(cursor);
-			if (!*principal)
-				err = appctl_error_nomem();
-			goto done;
-		}
-		appctl_strbuf_printf(&reasons, "%s: %s", cursor, msgs.len ? msgs.ptr :
-			"no line of allowed_signers allows this key for it");
-	}
+	err = pick_principal(principal, &reasons, list, &s, names, (uint64_t)at,
+		data ? data : "", len);
+	if (err || *principal)
+		goto done;
 	if (!reasons.len)
 		appctl_strbuf_puts(&reasons, "no principal matched");
 refuse:
@@ -892,5 +913,66 @@ done:
 	appctl_allowed_signers_free(list);
 	if (parsed)
 		appctl_sshsig_dispose(&s);
+	return err;
+}
+
+appctl_error *appctl_sshsig_key_principal(int *decided, char **principal,
+	char **why, const char *allowed_signers, const unsigned char *key,
+	size_t key_len, int64_t at)
+{
+	appctl_ssh_reader r = { key, key_len };
+	appctl_allowed_signers *list = NULL;
+	appctl_strbuf msgs = APPCTL_STRBUF_INIT, reasons = APPCTL_STRBUF_INIT;
+	appctl_sshsig s;
+	const unsigned char *name;
+	size_t nlen;
+	char *names = NULL;
+	appctl_error *err = NULL;
+	int rc;
+
+	*decided = 0;
+	*principal = NULL;
+	*why = NULL;
+	memset(&s, 0, sizeof(s));
+	if (appctl_ssh_read_string(&r, &name, &nlen) != 0 || at < 0)
+		return NULL;
+	s.kind = key_kind(name, nlen, &s.is_cert);
+	/* A certificate's principals come from the certificate: sign to learn them. */
+	if (s.kind == APPCTL_SSHKEY_OTHER || s.is_cert)
+		return NULL;
+	s.key = key;
+	s.key_len = key_len;
+	*decided = 1;
+	err = appctl_allowed_signers_parse(&list, allowed_signers ? allowed_signers : "",
+		allowed_signers ? strlen(allowed_signers) : 0);
+	if (err)
+		goto done;
+	/* The same two steps as appctl_sshsig_verify, minus the signature itself. */
+	rc = first_accepting(list, &s, NULL, NULL, (uint64_t)at, &msgs, &names);
+	if (rc < 0) {
+		err = appctl_error_nomem();
+		goto done;
+	}
+	if (rc == 0) {
+		if (msgs.len)
+			appctl_strbuf_printf(&reasons, "%s; ", msgs.ptr);
+		appctl_strbuf_puts(&reasons, "no principal in allowed_signers has this key");
+	}
+	if (rc > 0) {
+		err = pick_principal(principal, &reasons, list, &s, names,
+			(uint64_t)at, NULL, 0);
+		if (err || *principal)
+			goto done;
+	}
+	if (!reasons.len)
+		appctl_strbuf_puts(&reasons, "no principal matched");
+	*why = appctl_strbuf_detach(&reasons);
+	if (!*why)
+		err = appctl_error_nomem();
+done:
+	free(names);
+	appctl_strbuf_dispose(&msgs);
+	appctl_strbuf_dispose(&reasons);
+	appctl_allowed_signers_free(list);
 	return err;
 }

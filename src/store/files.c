@@ -102,13 +102,24 @@ static int repo_path_is_safe(const char *path)
 	}
 }
 
+appctl_error *store_signers_path_of(char **out, const appctl_policy *parsed)
+{
+	const char *path = parsed->signers ? parsed->signers : "allowed_signers";
+
+	*out = NULL;
+	if (!repo_path_is_safe(path))
+		return appctl_error_input(parsed->file, "$.signers",
+			"'%s' is not a file path inside the repository", path);
+	*out = strdup(path);
+	return *out ? NULL : appctl_error_nomem();
+}
+
 appctl_error *store_signers_path(char **out, const store_file *policy)
 {
 	appctl_error *err = NULL;
 	appctl_arena *scratch = NULL;
 	appctl_policy *parsed = NULL;
 	appctl_file file;
-	const char *path;
 
 	*out = NULL;
 	/*
@@ -126,17 +137,8 @@ appctl_error *store_signers_path(char **out, const store_file *policy)
 	file.len = policy->len;
 	memcpy(file.id, policy->id, sizeof(file.id));
 	err = appctl_policy_parse(&parsed, scratch, &file);
-	if (err)
-		goto cleanup;
-	path = parsed->signers ? parsed->signers : "allowed_signers";
-	if (!repo_path_is_safe(path)) {
-		err = appctl_error_input(policy->path, "$.signers",
-			"'%s' is not a file path inside the repository", path);
-		goto cleanup;
-	}
-	*out = strdup(path);
-	if (!*out)
-		err = appctl_error_nomem();
+	if (!err)
+		err = store_signers_path_of(out, parsed);
 cleanup:
 	appctl_arena_free(scratch);
 	return err;

@@ -93,7 +93,8 @@ static appctl_error *list_policy(appctl_app_listing *listing,
 	err = appctl_policy_parse(&listing->policy, listing->arena, &file);
 	if (err)
 		goto cleanup;
-	err = store_signers_path(&signers_path, &policy);
+	/* The parse just made says where the signers are: no second parse. */
+	err = store_signers_path_of(&signers_path, listing->policy);
 	if (err)
 		goto cleanup;
 	err = store_read_required(&signers, git, root, signers_path,

@@ -3,7 +3,9 @@
 
 /*
  * The policy of SPEC §1.2 without "notify" (a webhook URL that does not
- * exist would only produce failed deliveries). Replace the example people.
+ * exist would only produce failed deliveries), plus a group for the
+ * example app's technical owner, whom lint's principal.unknown would
+ * otherwise report as gone. Replace the example people.
  */
 const char store_starter_policy[] =
 	"{\n"
@@ -11,6 +13,7 @@ const char store_starter_policy[] =
 	"  \"environments\": [\"dev\", \"staging\", \"prod\"],\n"
 	"  \"groups\": {\n"
 	"    \"support\": [\"dan@example.com\"],\n"
+	"    \"engineering\": [\"bo@example.com\"],\n"
 	"    \"security\": [\"sam@example.com\"],\n"
 	"    \"release-managers\": [\"rita@example.com\", \"ann@example.com\"]\n"
 	"  },\n"

@@ -69,6 +69,9 @@ appctl_error *store_files_add_app(store_files *files, const char *dir,
  */
 appctl_error *store_signers_path(char **out, const store_file *policy);
 
+/* The same for a policy already parsed. The caller frees *out. */
+appctl_error *store_signers_path_of(char **out, const appctl_policy *parsed);
+
 /*
  * The paths appctl.json's "groups_from" names, each checked to stay inside
  * the repository (as the signers path is). The caller frees each string and

@@ -46,6 +46,34 @@ test_contractor_now()
 	expect_stdout_contains '"may_approve":	false'
 }
 
+# Temporary access says when it ends: per via in text, "expires" in JSON;
+# access that a lasting membership also gives has no end.
+test_contractor_expiry_shown()
+{
+	example_org r
+	expect_exit 0 "$APPCTL" -C r access "$CONTRACTOR"
+	expect_stdout_contains "via: Agent (until 2027-06-30)"
+	expect_stdout_contains "until: 2027-06-30 (temporary access)"
+	expect_exit 0 "$APPCTL" -C r access --json "$CONTRACTOR"
+	expect_equal '"2027-06-30"' \
+		"$(jq -c '[.access[].expires] | unique | .[]' "$OUT")" "expires"
+	expect_equal '["Agent"]' \
+		"$(jq -c '.access[0].via' "$OUT")" "via stays the role"
+	# The same contractor also made a permanent Lead: customers no longer ends.
+	jq '.roles.Lead.members += ["cy@contractor.example"]' \
+		r/apps/support-portal/app.json >r/tmp.json
+	mv r/tmp.json r/apps/support-portal/app.json
+	commit_at r 2026-02-01T12:00:00Z "cy also lead"
+	expect_exit 0 "$APPCTL" -C r access --json --env dev "$CONTRACTOR"
+	expect_equal null \
+		"$(jq -c '.access[] | select(.resource == "customers") | .expires' "$OUT")" \
+		"customers through a lasting role"
+	expect_exit 0 "$APPCTL" -C r access --env dev "$CONTRACTOR"
+	expect_stdout_contains "via: Agent (until 2027-06-30), Lead"
+	expect_exit 0 "$APPCTL" -C r access dan@example.com
+	expect_stdout_lacks "until"
+}
+
 # The last day of a temporary membership still counts; the next one does not.
 test_contractor_after_expiry()
 {
@@ -171,5 +199,6 @@ test_env_and_usage()
 }
 
 run_tests test_history_follows_releases test_contractor_now test_contractor_after_expiry \
+	test_contractor_expiry_shown \
 	test_contractor_history test_history_before_appctl \
 	test_group_member_and_owner test_env_and_usage

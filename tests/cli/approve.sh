@@ -236,6 +236,36 @@ test_key_of_another_principal()
 	expect_equal sam@example.com "$(jq -r .principal "$OUT")" "principal via signingkey"
 }
 
+# The key's public half names its principal without a probe signature; a
+# key without one (no .pub beside it) is signed with a probe first.
+test_public_half()
+{
+	org_repo r
+	change_billing r
+	mkdir -p bare
+	cp "$KEYS/rita" bare/rita
+	approve_key_json r "$PWD/bare/rita"
+	expect_equal rita@example.com "$(jq -r .principal "$OUT")" "no .pub"
+	approve_key_json r "$KEYS/ann"
+	expect_equal ann@example.com "$(jq -r .principal "$OUT")" "with its .pub"
+	status_env r staging
+	expect_equal 1 "$(counted rita@example.com)" "rita counted"
+	expect_equal 1 "$(counted ann@example.com)" "ann counted"
+	expect_equal true "$(jqs .ready)" "ready"
+	# A key without a .pub and listed nowhere is refused after its probe.
+	cp "$KEYS/mallory" bare/mallory
+	save_refs r
+	expect_exit 1 "$APPCTL" -C r approve staging --key "$PWD/bare/mallory"
+	expect_stderr_contains "not accepted by the allowed_signers of staging"
+	expect_refs_unchanged r
+}
+
+# approve_key_json DIR KEYFILE: approves staging with that key file, --json.
+approve_key_json()
+{
+	expect_exit 0 "$APPCTL" -C "$1" approve staging --key "$2" --json
+}
+
 test_other_env_and_commit()
 {
 	org_repo r
@@ -465,6 +495,7 @@ test_branch_moved_outside()
 
 make_keys
 run_tests test_good_approval test_refused_keys test_key_of_another_principal \
+	test_public_half \
 	test_other_env_and_commit test_stale_base test_self_approval \
 	test_revoked_and_duplicate test_dev_only_approvers test_unsigned_event \
 	test_unsigned_policy test_parallel_approvals test_branch_moved_outside

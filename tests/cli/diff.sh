@@ -94,11 +94,27 @@ test_all_kinds_covered()
 	done
 }
 
+# The kinds added to SPEC §2's (issue 13) each have a fixture too.
+test_added_kinds_covered()
+{
+	local kind
+	for kind in access.expiry_extended access.expiry_shortened \
+		page.roles_added page.roles_removed integration.failure_open \
+		ai.read_added data.storage_changed integration.reads_added \
+		integration.writes_added; do
+		[ -f "$FIXTURES/cases/$kind.patch" ] || fail "no fixture for $kind"
+		grep -qF "{\"kind\": \"$kind\"," "$FIXTURES/cases/$kind.json" ||
+			fail "$kind.json does not report $kind"
+	done
+}
+
 test_text_and_markdown_golden()
 {
 	local name
 	base_repo r
-	for name in group.member_added integration.scope_added; do
+	for name in group.member_added integration.scope_added \
+		integration.added access.expiry_extended \
+		role.member_added+temporary; do
 		TEST_NAME="test_text_and_markdown_golden ($name)"
 		on_case r "$name"
 		expect_exit 0 "$APPCTL" -C r diff base HEAD
@@ -155,6 +171,19 @@ test_fail_on()
 	expect_exit 1 "$APPCTL" -C r diff --fail-on medium base HEAD
 	expect_exit 0 "$APPCTL" -C r diff --fail-on low base base
 	expect_exit 2 "$APPCTL" -C r diff --fail-on severe base HEAD
+	# Keeping a contractor longer, or failing open, is no longer "low".
+	on_case r access.expiry_extended
+	expect_exit 1 "$APPCTL" -C r diff --fail-on medium base HEAD
+	expect_stdout_contains "access.expiry_extended"
+	on_case r access.expiry_extended+removed
+	expect_exit 1 "$APPCTL" -C r diff --fail-on medium base HEAD
+	on_case r integration.failure_open
+	expect_exit 0 "$APPCTL" -C r diff --fail-on high base HEAD
+	expect_exit 1 "$APPCTL" -C r diff --fail-on medium base HEAD
+	expect_stdout_contains "integration.failure_open"
+	# A shortened expiry stays below medium.
+	on_case r access.expiry_shortened
+	expect_exit 0 "$APPCTL" -C r diff --fail-on medium base HEAD
 }
 
 # The evaluation day decides whether a temporary membership still counts.
@@ -210,7 +239,129 @@ test_invalid_input()
 	expect_exit 4 "$APPCTL" -C "$TEST_ROOT" diff base HEAD
 }
 
-run_tests test_every_kind_golden test_all_kinds_covered \
+# --summary groups the changes by cause, in text, Markdown and JSON.
+test_summary()
+{
+	base_repo r
+	on_case r group.member_added
+	expect_exit 0 "$APPCTL" -C r diff --summary base HEAD
+	expect_stdout_contains "group support gained eve@example.com: access granted in 2 apps (dash, portal); 10 changes: 3 high, 7 medium, 0 low"
+	expect_stdout_contains "by principal:"
+	expect_stdout_lacks "tickets:create"
+	expect_exit 0 "$APPCTL" -C r diff --markdown --summary base HEAD
+	expect_stdout_contains '- **high** group `support` gained `eve@example.com`: access granted in 2 apps (`dash`, `portal`)'
+	expect_stdout_contains "<details><summary>All 10 changes</summary>"
+	expect_stdout_contains "| \`portal\` | 7 | 3 | 4 | 0 |"
+	expect_stdout_contains "eve@example.com on tickets:create (via Agent (group:support))"
+	expect_stdout_lacks "Cut to fit"
+	expect_exit 0 "$APPCTL" -C r diff --json --summary base HEAD
+	expect_equal group.member_added "$(jq -r '.groups[0].cause.kind' "$OUT")" "cause kind"
+	expect_equal '["dash","portal"]' "$(jq -c '.groups[0].apps' "$OUT")" "cause apps"
+	expect_equal 10 "$(jq '.groups[0].changes' "$OUT")" "changes of the cause"
+	expect_equal 7 "$(jq '.by_app[0].changes' "$OUT")" "busiest app"
+	expect_equal 10 "$(jq '.changes | length' "$OUT")" "the changes are all there"
+	# Without --summary, JSON keeps its shape.
+	expect_exit 0 "$APPCTL" -C r diff --json base HEAD
+	expect_stdout_lacks '"groups"'
+}
+
+# A group reaching 200 apps: the Markdown review is summarised on its own,
+# names the cause, stays under 60 000 characters and says what was cut.
+test_markdown_never_too_long()
+{
+	local i chars
+	new_repo r
+	cp -R "$FIXTURES/base/." r/
+	for i in $(seq -w 1 200); do
+		mkdir r/apps/p$i
+		sed "s/\"name\": \"portal\"/\"name\": \"p$i\"/" \
+			r/apps/portal/app.json >r/apps/p$i/app.json
+	done
+	commit_all r "base with 200 portals"
+	git -C r tag base
+	git -C r apply --index "$FIXTURES/cases/group.member_added.patch" || fail "apply"
+	git -C r commit -q -m "eve joins support" || fail "commit"
+	expect_exit 0 "$APPCTL" -C r diff --json base HEAD
+	[ "$(jq '.changes | length' "$OUT")" -gt 1400 ] || fail "too few changes"
+	expect_exit 0 "$APPCTL" -C r diff --markdown base HEAD
+	chars=$(wc -m <"$OUT")
+	[ "$chars" -lt 60000 ] || fail "markdown has $chars characters"
+	[ "$(wc -c <"$OUT")" -lt 60000 ] || fail "markdown has too many bytes"
+	expect_stdout_contains '- **high** group `support` gained `eve@example.com`: access granted in 202 apps (`dash`, `p001`, `p002`, `p003`, `p004`, …and 197 more); 1410 changes'
+	expect_stdout_contains "<details><summary>All 1410 changes</summary>"
+	expect_stdout_contains "</details>"
+	expect_stdout_contains "**Cut to fit a comment:** the list above shows"
+	expect_stdout_contains '`appctl diff --json base HEAD`'
+	# A smaller budget, for a comment that adds its own lines.
+	expect_exit 0 "$APPCTL" -C r diff --markdown --max-chars 10000 base HEAD
+	[ "$(wc -c <"$OUT")" -le 10000 ] || fail "--max-chars 10000 passed"
+	expect_stdout_contains "group \`support\` gained"
+	expect_stdout_contains "**Cut to fit a comment:**"
+	expect_exit 2 "$APPCTL" -C r diff --markdown --max-chars 100 base HEAD
+	expect_exit 2 "$APPCTL" -C r diff --markdown --max-chars 70000 base HEAD
+	expect_exit 2 "$APPCTL" -C r diff --markdown --max-chars 1e4 base HEAD
+	expect_exit 2 "$APPCTL" -C r diff --max-chars 10000 base HEAD
+	expect_exit 1 "$APPCTL" -C r diff --markdown --fail-on high base...HEAD
+	[ "$(wc -c <"$OUT")" -lt 60000 ] || fail "range markdown too long"
+	expect_stdout_contains '`appctl diff --json base...HEAD`'
+}
+
+# Names long enough to fill the budget before the list: the review is still
+# cut at a line end within it, its <details> closed, with a note.
+test_markdown_long_names()
+{
+	local long
+	base_repo r
+	long=$(printf 'x%.0s' $(seq 1 60))
+	jq --arg l "$long" '.groups.support += [range(0; 30) | "\($l)\(.)@\($l).example.com"]' \
+		r/appctl.json >r/t.json && mv r/t.json r/appctl.json
+	commit_all r "30 long names join support"
+	expect_exit 0 "$APPCTL" -C r diff --markdown --max-chars 4000 base HEAD
+	[ "$(wc -c <"$OUT")" -le 4000 ] || fail "over --max-chars 4000"
+	expect_stdout_contains "Cut to fit a comment** (names too long to show)"
+	[ "$(grep -c '<details>' "$OUT")" = "$(grep -c '</details>' "$OUT")" ] ||
+		fail "<details> left open"
+	expect_exit 0 "$APPCTL" -C r diff --markdown base HEAD
+	[ "$(wc -c <"$OUT")" -le 60000 ] || fail "over 60 000"
+}
+
+# A...B compares B with the merge base of A and B, as `git diff A...B`:
+# what the branch changes, not what the other side did meanwhile.
+test_merge_base_range()
+{
+	base_repo r
+	git -C r branch feature base
+	on_case r integration.scope_added
+	git -C r branch -f main HEAD
+	git -C r checkout -q -f feature
+	git -C r apply --index "$FIXTURES/cases/app.class_changed.patch" || fail "apply"
+	git -C r commit -q -m "class" || fail "commit"
+	expect_exit 0 "$APPCTL" -C r diff --json main feature
+	expect_stdout_contains '"kind": "integration.scope_removed"'
+	expect_exit 0 "$APPCTL" -C r diff --json main...feature
+	expect_stdout_contains '"kind": "app.class_changed"'
+	expect_stdout_lacks '"integration.scope_'
+	expect_stdout_contains '"range": "main...feature"'
+	expect_equal "$(git -C r merge-base main feature)" \
+		"$(jq -r .from_commit "$OUT")" "from is the merge base"
+	expect_exit 0 "$APPCTL" -C r diff main...feature
+	expect_stdout_contains "diff main...feature (merge base"
+	# A..B is A B.
+	expect_exit 0 "$APPCTL" -C r diff --json main..feature
+	expect_stdout_contains '"kind": "integration.scope_removed"'
+	# No common history: said plainly, exit 2.
+	git -C r checkout -q --orphan lonely
+	commit_all r "unrelated"
+	expect_exit 2 "$APPCTL" -C r diff main...lonely
+	expect_stderr_contains "no merge base"
+	expect_exit 2 "$APPCTL" -C r diff ...feature
+	expect_exit 2 "$APPCTL" -C r diff main...nowhere
+	expect_stderr_contains "nowhere"
+	expect_exit 2 "$APPCTL" -C r diff main
+}
+
+run_tests test_every_kind_golden test_all_kinds_covered test_added_kinds_covered \
 	test_text_and_markdown_golden test_group_followed_into_apps \
 	test_approver_group_is_policy test_no_changes test_fail_on test_at_date \
-	test_revisions test_invalid_input
+	test_revisions test_invalid_input test_summary \
+	test_markdown_never_too_long test_markdown_long_names test_merge_base_range

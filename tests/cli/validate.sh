@@ -7,6 +7,12 @@
 EXAMPLE="$APPCTL_SOURCE_DIR/examples/org"
 export APPCTL_TODAY=2026-11-29
 
+# edit_json FILE JQ-FILTER: rewrites a JSON file in place.
+edit_json()
+{
+	jq "$2" "$1" >"$1.tmp" && mv "$1.tmp" "$1" || fail "jq on $1"
+}
+
 # org_repo DIR: the example org committed and initialised.
 org_repo()
 {
@@ -97,6 +103,115 @@ test_findings_in_text_order()
 		| [.artifactLocation.uri, .region.startLine, .region.startColumn]]
 		| length >= 5 and . == sort' "$OUT" >/dev/null \
 		|| fail "SARIF results out of line order"
+}
+
+# --fail-on warning makes warnings fail too; the default fails on errors only.
+test_fail_on_warning()
+{
+	org_repo r
+	edit_json r/apps/support-portal/app.json 'del(.integrations[].on_failure)'
+	commit_all r "no on_failure"
+	expect_exit 0 "$APPCTL" -C r validate dev
+	expect_stdout_contains "[integration.on-failure-missing]"
+	expect_exit 0 "$APPCTL" -C r validate dev --fail-on error
+	expect_exit 1 "$APPCTL" -C r validate dev --fail-on warning
+	expect_stderr_contains "warning"
+	expect_stderr_contains "--fail-on warning"
+	expect_exit 1 "$APPCTL" -C r validate dev --sarif --fail-on warning
+	expect_equal warning "$(jq -r '.runs[0].results[0].level' "$OUT")" "SARIF level"
+	expect_exit 2 "$APPCTL" -C r validate dev --fail-on note
+	expect_stderr_contains "'note'"
+}
+
+# check_sarif_for_github FILE: the fields GitHub code scanning needs, and
+# the SARIF 2.1.0 schema when one is at hand (SARIF_SCHEMA=path, read with
+# python3's jsonschema): it is not packaged, so it is optional.
+check_sarif_for_github()
+{
+	jq -e '.version == "2.1.0" and (.runs | length) == 1
+		and (.runs[0].tool.driver | .name == "appctl" and (.informationUri | startswith("https://"))
+			and (.version | length > 0))' "$1" >/dev/null \
+		|| fail "SARIF driver fields"
+	jq -e '.runs[0].tool.driver.rules | length > 20 and all(
+		(.id | length > 0) and (.name | test("^[A-Z][A-Za-z]+$"))
+		and (.shortDescription.text | length > 0)
+		and (.fullDescription.text | length > 0)
+		and .fullDescription.text != .shortDescription.text
+		and (.help.text | length > 0) and (.help.markdown | length > 0)
+		and (.helpUri | startswith("https://"))
+		and (.defaultConfiguration.level | IN("error", "warning", "note"))
+		and (.properties["security-severity"] | tonumber | . > 0 and . <= 10))' \
+		"$1" >/dev/null || fail "SARIF rules lack a field GitHub reads"
+	jq -e '.runs[0].tool.driver.rules as $r | .runs[0].results | all(
+		.ruleId == $r[.ruleIndex].id and (.message.text | length > 0)
+		and (.level | IN("error", "warning"))
+		and .locations[0].physicalLocation.artifactLocation.uri
+		and .locations[0].physicalLocation.region.startLine >= 1
+		and (.partialFingerprints["appctlFinding/v1"] | length == 16))' \
+		"$1" >/dev/null || fail "SARIF results lack a field GitHub reads"
+	if [ -n "${SARIF_SCHEMA:-}" ] && python3 -c 'import jsonschema' 2>/dev/null; then
+		python3 - "$SARIF_SCHEMA" "$1" <<'PY' || fail "SARIF does not match the 2.1.0 schema"
+import json, sys, jsonschema
+schema = json.load(open(sys.argv[1]))
+jsonschema.validate(json.load(open(sys.argv[2])), schema)
+PY
+	fi
+}
+
+# SARIF carries what code scanning shows: descriptions, help, severities.
+test_sarif_github_fields()
+{
+	org_repo r
+	edit_json r/apps/support-portal/app.json '.integrations.stripe2 = {"kind":"stripe","scopes":["admin"],
+	      "credential":{"prod":"sk_live_4eC39HqLyjWDarjtT1zdp7dc"}}
+	    | .roles.Agent.grants += [{"resource":"nowhere","actions":["read","teleport"]}]'
+	commit_all r "careless"
+	expect_exit 1 "$APPCTL" -C r validate dev --sarif
+	cp "$OUT" full.sarif
+	check_sarif_for_github full.sarif
+	expect_equal 9.0 "$(jq -r '.runs[0].tool.driver.rules[] | select(.id == "secret.literal") | .properties["security-severity"]' full.sarif)" \
+		"secret.literal security-severity"
+	expect_equal 0 "$(jq '.runs[0].properties["appctl/omittedResults"]' full.sarif)" "nothing omitted"
+	expect_equal "$(jq '[.runs[0].results[] | select(.level == "error")] | length' full.sarif)" \
+		"$(jq '.runs[0].properties["appctl/errors"]' full.sarif)" "errors counted"
+}
+
+# --max-results keeps the most severe results, in text order, and says how
+# many it left out.
+test_sarif_max_results()
+{
+	org_repo r
+	edit_json r/apps/support-portal/app.json '.integrations.stripe2 = {"kind":"stripe","scopes":["admin"],
+	      "credential":{"prod":"sk_live_4eC39HqLyjWDarjtT1zdp7dc"}}
+	    | .roles.Agent.grants += [{"resource":"nowhere","actions":["read","teleport"]}]'
+	commit_all r "careless"
+	expect_exit 1 "$APPCTL" -C r validate dev --sarif
+	local total errors
+	total=$(jq '.runs[0].results | length' "$OUT")
+	errors=$(jq '[.runs[0].results[] | select(.level == "error")] | length' "$OUT")
+	[ "$total" -gt "$errors" ] || fail "the fixture needs a warning"
+	expect_exit 1 "$APPCTL" -C r validate dev --sarif --max-results "$errors"
+	cp "$OUT" cut.sarif
+	check_sarif_for_github cut.sarif
+	expect_equal "$errors" "$(jq '.runs[0].results | length' cut.sarif)" "results kept"
+	jq -e '.runs[0].results | all(.level == "error")' cut.sarif >/dev/null \
+		|| fail "a warning was kept before an error"
+	jq -e '[.runs[0].results[].locations[0].physicalLocation.region.startLine] | . == sort' \
+		cut.sarif >/dev/null || fail "kept results out of line order"
+	expect_equal $((total - errors)) "$(jq '.runs[0].properties["appctl/omittedResults"]' cut.sarif)" \
+		"omitted count"
+	expect_equal $((total - errors)) "$(jq '.runs[0].properties["appctl/warnings"]' cut.sarif)" \
+		"the warnings left out are still counted"
+	jq -e '.runs[0].invocations[0].toolExecutionNotifications[0].message.text
+		| test("left out")' cut.sarif >/dev/null || fail "no notification of the cut"
+	expect_exit 1 "$APPCTL" -C r validate dev --sarif --max-results 1
+	expect_equal 1 "$(jq '.runs[0].results | length' "$OUT")" "one result"
+	expect_exit 1 "$APPCTL" -C r validate dev --sarif --max-results 100000
+	expect_equal "$total" "$(jq '.runs[0].results | length' "$OUT")" "a high limit keeps all"
+	expect_exit 2 "$APPCTL" -C r validate dev --sarif --max-results 0
+	expect_exit 2 "$APPCTL" -C r validate dev --sarif --max-results -3
+	expect_exit 2 "$APPCTL" -C r validate dev --sarif --max-results 99999999999999999999999
+	expect_exit 2 "$APPCTL" -C r validate dev --json --max-results 3
 }
 
 test_usage_errors()
@@ -297,8 +412,49 @@ test_hostile_dangling_and_unknown_action()
 	expect_refs_unchanged r
 }
 
+# An organisation's lint.rules: "off" removes findings, "warning" lowers an
+# error (exit 0), every override is printed with its justification (text)
+# and listed under "overrides" (--json); secret.literal cannot be overridden.
+test_lint_overrides()
+{
+	org_repo r
+	jq '.integrations.zendesk.owner = null | del(.integrations.zendesk.owner)
+	    | .roles.Lead.members += ["gone@example.com"]
+	    | .owners.technical = "left@example.com"' \
+		r/apps/support-portal/app.json >r/tmp.json
+	mv r/tmp.json r/apps/support-portal/app.json
+	commit_all r "owner-less connector, owner who left"
+	expect_exit 1 "$APPCTL" -C r validate dev
+	expect_stdout_contains "[integration.owner-missing]"
+	expect_stdout_contains 'technical owner "left@example.com" is unknown to every group, role and signer list (left the organisation?) [principal.unknown]'
+	jq '.lint = {"rules": {
+	      "integration.owner-missing": {"severity": "warning", "justification": "owners tracked in the CMDB (SEC-12)"},
+	      "principal.unknown": {"severity": "off", "justification": "HR feed not wired yet (SEC-13)"}}}' \
+		r/appctl.json >r/tmp.json
+	mv r/tmp.json r/appctl.json
+	commit_all r "turn down"
+	expect_exit 0 "$APPCTL" -C r validate dev
+	expect_stdout_contains "warning: integration \"zendesk\" has no owner [integration.owner-missing]"
+	expect_stdout_lacks "[principal.unknown]"
+	expect_stdout_contains "appctl.json: override: integration.owner-missing error -> warning (1 finding): owners tracked in the CMDB (SEC-12)"
+	expect_stdout_contains "appctl.json: override: principal.unknown warning -> off (1 finding): HR feed not wired yet (SEC-13)"
+	expect_exit 0 "$APPCTL" -C r validate dev --json
+	expect_equal '[{"rule":"integration.owner-missing","default":"error","severity":"warning","justification":"owners tracked in the CMDB (SEC-12)","findings":1},{"rule":"principal.unknown","default":"warning","severity":"off","justification":"HR feed not wired yet (SEC-13)","findings":1}]' \
+		"$(jq -c '.overrides' "$OUT")" "overrides array"
+	expect_equal 0 "$(jq '.errors' "$OUT")" "errors after the overrides"
+	jq '.lint.rules["secret.literal"] = {"severity": "off", "justification": "we rotate often"}' \
+		r/appctl.json >r/tmp.json
+	mv r/tmp.json r/appctl.json
+	commit_all r "try to silence secrets"
+	expect_exit 1 "$APPCTL" -C r validate dev
+	expect_stdout_contains "override of secret.literal is not allowed"
+	expect_stdout_contains "[lint.override-not-allowed]"
+	expect_stdout_lacks "override: secret.literal"
+}
+
 run_tests test_example_is_clean test_findings_exit_1 test_findings_in_text_order \
-	test_usage_errors \
+	test_usage_errors test_fail_on_warning test_sarif_github_fields \
+	test_sarif_max_results test_lint_overrides \
 	test_hostile_truncated test_hostile_duplicate_key test_hostile_deep_nesting \
 	test_hostile_invalid_utf8 test_hostile_nul test_hostile_huge_file \
 	test_hostile_symlink test_hostile_symlink_policy test_hostile_submodule \

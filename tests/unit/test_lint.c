@@ -50,7 +50,7 @@
 
 /* SPEC §1.1's app, made clean: the export grant hides ssn too. */
 #define OWNERS ",'owners':{'business':'ann@example.com','technical':'bo@example.com'}"
-#define FIELDS "'fields':{'email':{'sensitivity':'pii'},'ssn':{'sensitivity':'restricted'},'name':{}}"
+#define FIELDS "'fields':{'account_id':{},'email':{'sensitivity':'pii'},'ssn':{'sensitivity':'restricted'},'name':{}}"
 #define DATA_WITH(source, tenant) ",'data':{'customers':{'source':'" source "'," \
 	tenant "'retention_days':365," FIELDS "}}"
 #define DATA DATA_WITH("salesforce", "'tenant_key':'account_id',")
@@ -58,6 +58,7 @@
 	"{'principal':'cy@contractor.example','expires':'2026-12-31'}"
 #define GRANT0 "{'resource':'customers','actions':['read','update'],'hidden_fields':['ssn']}"
 #define GRANT1 "{'resource':'customers','actions':['export'],'hidden_fields':['ssn']}"
+#define GRANT_READ "{'resource':'customers','actions':['read'],'hidden_fields':['ssn']}"
 #define ROLES_WITH(members, grants) ",'roles':{'Agent':{'members':[" members "],'grants':[" grants "]}}"
 #define ROLES ROLES_WITH(MEMBERS, GRANT0 "," GRANT1)
 #define PAGES_WITH(resource, roles, extra) ",'pages':{'Customers':{'resource':'" resource "','roles':[" roles "]" extra "}}"
@@ -66,7 +67,8 @@
 	"'scopes':[" scopes "],'credential':{" creds "}," rest "'rate_limit_per_min':100}}"
 #define SF_OWNER "'owner':'bo@example.com',"
 #define SF_SCOPES "'api','refresh_token'"
-#define SF_CREDS(dev, prod) "'dev':'" dev "','prod':'" prod "'"
+/* Every environment of the chain has a credential; staging's follows dev's. */
+#define SF_CREDS(dev, prod) "'dev':'" dev "','staging':'" dev "-staging','prod':'" prod "'"
 #define SF_FAIL "'on_failure':'fail_closed',"
 #define SF_CRED(dev, prod) SF_WITH(SF_OWNER, SF_SCOPES, SF_CREDS(dev, prod), SF_FAIL)
 #define SF SF_CRED("secret://vault/sf-sandbox", "secret://vault/sf-prod-ro")
@@ -88,7 +90,8 @@ typedef struct lint_case {
 static const lint_case lint_cases[] = {
 	{ "clean baseline", NULL, { BASE("a") }, "", NULL },
 	{ "clean dashboard and admin panel", NULL,
-	  { APP("a", "dashboard", OWNERS, DATA_WITH("salesforce", ""), ROLES, PAGES, SF),
+	  { APP("a", "dashboard", OWNERS, DATA_WITH("salesforce", ""),
+		ROLES_WITH(MEMBERS, GRANT_READ "," GRANT1), PAGES, SF),
 	    APP("b", "admin_panel", OWNERS, DATA_WITH("salesforce", ""), ROLES, PAGES,
 		SF_CRED("secret://vault/b-dev", "env://B_PROD")) },
 	  "", NULL },
@@ -106,7 +109,8 @@ static const lint_case lint_cases[] = {
 	  { APP("a", "client_portal", OWNERS, DATA, ROLES, PAGES,
 		SF_CRED("hunter2", "env://")) },
 	  "E secret.literal " FILE_A " $.integrations.salesforce.credential.dev\n"
-	  "E secret.literal " FILE_A " $.integrations.salesforce.credential.prod\n",
+	  "E secret.literal " FILE_A " $.integrations.salesforce.credential.prod\n"
+	  "E secret.literal " FILE_A " $.integrations.salesforce.credential.staging\n",
 	  "hunter2" },
 	{ "token in a justification", NULL,
 	  { APP("a", "client_portal", OWNERS, DATA, ROLES, PAGES,
@@ -139,6 +143,7 @@ static const lint_case lint_cases[] = {
 		",'data':{'customers':{'source':'salesforce','fields':{'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY':{}}}}",
 		ROLES_WITH(MEMBERS, GRANT0), PAGES, SF) },
 	  "E secret.literal " FILE_A " $.data.customers.fields\n"
+	  "E access.dashboard-write " FILE_A " $.roles.Agent.grants[0].actions\n"
 	  "E ref.undefined-field " FILE_A " $.roles.Agent.grants[0].hidden_fields[0]\n",
 	  "bPxRfiCYEXAMPLEKEY" },
 	{ "notify secret literal and url with password",
@@ -203,7 +208,9 @@ static const lint_case lint_cases[] = {
 	    APP("b", "client_portal", OWNERS, DATA, ROLES, PAGES,
 		SF_CRED("secret://vault/sf-sandbox", "secret://vault/b-prod")) },
 	  "W credential.shared " FILE_A " $.integrations.salesforce.credential.dev\n"
-	  "W credential.shared " FILE_B " $.integrations.salesforce.credential.dev\n", NULL },
+	  "W credential.shared " FILE_A " $.integrations.salesforce.credential.staging\n"
+	  "W credential.shared " FILE_B " $.integrations.salesforce.credential.dev\n"
+	  "W credential.shared " FILE_B " $.integrations.salesforce.credential.staging\n", NULL },
 	{ "prod credential in dev of the same integration", NULL,
 	  { APP("a", "client_portal", OWNERS, DATA, ROLES, PAGES,
 		SF_CRED("secret://vault/sf-prod-ro", "secret://vault/sf-prod-ro")) },
@@ -214,11 +221,13 @@ static const lint_case lint_cases[] = {
 			SF_FAIL)),
 	    APP("b", "client_portal", OWNERS, DATA, ROLES, PAGES,
 		SF_CRED("secret://vault/b-dev", "secret://vault/b-prod")) },
+	  "W credential.missing-env " FILE_A " $.integrations.salesforce.credential\n"
 	  "E credential.prod-in-nonprod " FILE_A " $.integrations.salesforce.credential.staging\n", NULL },
 	{ "credential for an unknown environment", NULL,
 	  { APP("a", "client_portal", OWNERS, DATA, ROLES, PAGES,
 		SF_WITH(SF_OWNER, SF_SCOPES, "'qa':'secret://vault/sf-qa','prod':'secret://vault/a-prod'",
 			SF_FAIL)) },
+	  "W credential.missing-env " FILE_A " $.integrations.salesforce.credential\n"
 	  "E credential.unknown-env " FILE_A " $.integrations.salesforce.credential.qa\n", NULL },
 
 	/* app.* and data.* */
@@ -312,7 +321,7 @@ static const lint_case lint_cases[] = {
 	  "", NULL },
 	{ "dashboard export through a group", NULL,
 	  { APP("a", "dashboard", OWNERS, DATA_WITH("salesforce", ""),
-		ROLES_WITH("'group:big'," U5(x) ",'x6@example.com'", GRANT0 "," GRANT1), PAGES, SF) },
+		ROLES_WITH("'group:big'," U5(x) ",'x6@example.com'", GRANT_READ "," GRANT1), PAGES, SF) },
 	  "W access.dashboard-export " FILE_A " $.roles.Agent.grants[1].actions\n", NULL },
 	{ "dashboard export: overlap and expired members do not count", NULL,
 	  { APP("a", "dashboard", OWNERS, DATA_WITH("salesforce", ""),
@@ -335,6 +344,178 @@ static const lint_case lint_cases[] = {
 	  { APP("a", "admin_panel", OWNERS, DATA_WITH("salesforce", ""),
 		ROLES_WITH(U25(d) ",'dan@example.com'", GRANT1), PAGES, SF) },
 	  "", NULL },
+	/* Issue 13: broad scopes, extended and from the policy. */
+	{ "broad scopes of the extended list", NULL,
+	  { APP("a", "client_portal", OWNERS, DATA, ROLES, PAGES,
+		SF_WITH(SF_OWNER, "'api','full','ALL','root','sudo','admin:org','superuser','read:org'",
+			SF_CREDS("env://SF_DEV", "env://SF_PROD"), SF_FAIL)) },
+	  "E integration.broad-scope " FILE_A " $.integrations.salesforce.scopes[1]\n"
+	  "E integration.broad-scope " FILE_A " $.integrations.salesforce.scopes[2]\n"
+	  "E integration.broad-scope " FILE_A " $.integrations.salesforce.scopes[3]\n"
+	  "E integration.broad-scope " FILE_A " $.integrations.salesforce.scopes[4]\n"
+	  "E integration.broad-scope " FILE_A " $.integrations.salesforce.scopes[5]\n"
+	  "E integration.broad-scope " FILE_A " $.integrations.salesforce.scopes[6]\n", NULL },
+	{ "broad scopes named by the policy",
+	  POLICY_WITH(POLICY_GROUPS, POLICY_APPROVALS,
+		POLICY_NOTIFY("https://hooks.example.com/appctl", "env://HOOK"),
+		",'lint':{'broad_scopes':['api','Modify_All_Data']}"),
+	  { APP("a", "client_portal", OWNERS, DATA, ROLES, PAGES,
+		SF_WITH(SF_OWNER, "'API','refresh_token','modify_all_data'",
+			SF_CREDS("env://SF_DEV", "env://SF_PROD"), SF_FAIL)) },
+	  "E integration.broad-scope " FILE_A " $.integrations.salesforce.scopes[0]\n"
+	  "E integration.broad-scope " FILE_A " $.integrations.salesforce.scopes[2]\n", NULL },
+
+	/* access.dashboard-write */
+	{ "dashboard granting writes", NULL,
+	  { APP("a", "dashboard", OWNERS, DATA_WITH("salesforce", ""),
+		ROLES_WITH(MEMBERS, GRANT_READ ",{'resource':'customers','actions':['read','delete'],'hidden_fields':['ssn']},"
+			"{'resource':'customers','actions':['admin'],'hidden_fields':['ssn']}"), PAGES, SF) },
+	  "E access.dashboard-write " FILE_A " $.roles.Agent.grants[1].actions\n"
+	  "E access.dashboard-write " FILE_A " $.roles.Agent.grants[2].actions\n", NULL },
+
+	/* credential.missing-env */
+	{ "credential missing for staging and dev", NULL,
+	  { APP("a", "client_portal", OWNERS, DATA, ROLES, PAGES,
+		SF_WITH(SF_OWNER, SF_SCOPES, "'prod':'secret://vault/a-prod'", SF_FAIL)) },
+	  "W credential.missing-env " FILE_A " $.integrations.salesforce.credential\n", NULL },
+	{ "integration without any credential needs none", NULL,
+	  { APP("a", "client_portal", OWNERS, DATA, ROLES, PAGES,
+		SF_WITH(SF_OWNER, SF_SCOPES, "", SF_FAIL)) },
+	  "", NULL },
+
+	/* access.admin-panel-writers */
+	{ "admin panel writers above the limit",
+	  POLICY_WITH(POLICY_GROUPS, POLICY_APPROVALS,
+		POLICY_NOTIFY("https://hooks.example.com/appctl", "env://HOOK"),
+		",'lint':{'admin_panel_max_writers':3}"),
+	  { APP("a", "admin_panel", OWNERS, DATA_WITH("salesforce", ""),
+		",'roles':{'Agent':{'members':['group:release-managers','dan@example.com',"
+		"{'principal':'x1@example.com','expires':'2026-01-01'}],'grants':[" GRANT0 "]},"
+		"'Viewer':{'members':['group:big'],'grants':[" GRANT_READ "]},"
+		"'Admin':{'members':['ann@example.com','sam@example.com'],"
+		"'grants':[{'resource':'customers','actions':['admin'],'hidden_fields':['ssn']}]}}",
+		PAGES, SF) },
+	  "E access.admin-panel-writers " FILE_A " $.roles\n"
+	  "W access.expired-member " FILE_A " $.roles.Agent.members[2].expires\n", NULL },
+	{ "admin panel writers at the limit",
+	  POLICY_WITH(POLICY_GROUPS, POLICY_APPROVALS,
+		POLICY_NOTIFY("https://hooks.example.com/appctl", "env://HOOK"),
+		",'lint':{'admin_panel_max_writers':4}"),
+	  { APP("a", "admin_panel", OWNERS, DATA_WITH("salesforce", ""),
+		",'roles':{'Agent':{'members':['group:release-managers','dan@example.com'],'grants':[" GRANT0 "]},"
+		"'Viewer':{'members':['group:big'],'grants':[" GRANT_READ "]},"
+		"'Admin':{'members':['ann@example.com','sam@example.com'],"
+		"'grants':[{'resource':'customers','actions':['admin'],'hidden_fields':['ssn']}]}}",
+		PAGES, SF) },
+	  "", NULL },
+
+	/* integration.name-pattern */
+	{ "integration names against the policy's pattern",
+	  POLICY_WITH(POLICY_GROUPS, POLICY_APPROVALS,
+		POLICY_NOTIFY("https://hooks.example.com/appctl", "env://HOOK"),
+		",'lint':{'integration_name_pattern':'[a-z]+(-[a-z]+)*'}"),
+	  { APP("a", "client_portal", OWNERS, DATA_WITH("salesforce-eu", "'tenant_key':'account_id',"),
+		ROLES, PAGES,
+		",'integrations':{'salesforce-eu':{'kind':'salesforce','owner':'bo@example.com',"
+		"'on_failure':'fail_closed'},'Stripe_1':{'kind':'stripe','owner':'bo@example.com',"
+		"'on_failure':'fail_closed'},'x-salesforce-':{'kind':'x','owner':'bo@example.com',"
+		"'on_failure':'fail_closed'}}") },
+	  "W integration.name-pattern " FILE_A " $.integrations.Stripe_1\n"
+	  "W integration.name-pattern " FILE_A " $.integrations.x-salesforce-\n", NULL },
+
+	{ "a name pattern with a back-reference is not evaluated",
+	  POLICY_WITH(POLICY_GROUPS, POLICY_APPROVALS,
+		POLICY_NOTIFY("https://hooks.example.com/appctl", "env://HOOK"),
+		",'lint':{'integration_name_pattern':'(a*)(a*)(a*)\\\\3\\\\2\\\\1c'}"),
+	  { APP("a", "client_portal", OWNERS, DATA, ROLES, PAGES,
+		",'integrations':{'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa':"
+		"{'kind':'x','owner':'bo@example.com','on_failure':'fail_closed'}}") },
+	  "W integration.name-pattern appctl.json $.lint.integration_name_pattern\n"
+	  "E ref.undefined-source " FILE_A " $.data.customers.source\n", NULL },
+
+	/* ref.undefined-tenant-key, data.retention-missing */
+	{ "tenant key that is not a field", NULL,
+	  { APP("a", "client_portal", OWNERS, DATA_WITH("salesforce", "'tenant_key':'org_id',"),
+		ROLES, PAGES, SF) },
+	  "E ref.undefined-tenant-key " FILE_A " $.data.customers.tenant_key\n", NULL },
+	{ "stored and cached pii without retention", NULL,
+	  { APP("a", "admin_panel", OWNERS,
+		",'data':{'customers':{'source':'salesforce','storage':'stored'," FIELDS "},"
+		"'cache':{'storage':'cached','fields':{'email':{'sensitivity':'pii'}}},"
+		"'live':{'storage':'live','fields':{'email':{'sensitivity':'pii'}}},"
+		"'kept':{'storage':'stored','retention_days':30,'fields':{'email':{'sensitivity':'pii'}}},"
+		"'plain':{'storage':'stored','fields':{'name':{}}}}",
+		ROLES, PAGES, SF) },
+	  "E data.retention-missing " FILE_A " $.data.cache\n"
+	  "E data.retention-missing " FILE_A " $.data.customers\n", NULL },
+
+	/* data flow and ai references */
+	{ "integration reads and writes undefined data sets", NULL,
+	  { APP("a", "client_portal", OWNERS, DATA, ROLES, PAGES,
+		SF_WITH(SF_OWNER, SF_SCOPES, SF_CREDS("env://SF_DEV", "env://SF_PROD"),
+			SF_FAIL "'reads':['customers','orders'],'writes':['invoices'],")) },
+	  "E ref.undefined-resource " FILE_A " $.integrations.salesforce.reads[1]\n"
+	  "E ref.undefined-resource " FILE_A " $.integrations.salesforce.writes[0]\n", NULL },
+	{ "ai reads undefined data sets and fields", NULL,
+	  { APP("a", "admin_panel", OWNERS, DATA, ROLES, PAGES, SF
+		",'ai':{'reads':[{'resource':'orders'},{'resource':'customers','fields':['name','dob']}]}") },
+	  "E ref.undefined-resource " FILE_A " $.ai.reads[0].resource\n"
+	  "E ref.undefined-field " FILE_A " $.ai.reads[1].fields[1]\n", NULL },
+	{ "ai reaching pii in a client portal without a justification", NULL,
+	  { APP("a", "client_portal", OWNERS, DATA, ROLES, PAGES, SF
+		",'ai':{'reads':[{'resource':'customers','fields':['name']},{'resource':'customers'}]}") },
+	  "W ai.sensitive-read " FILE_A " $.ai.reads[1]\n", NULL },
+	{ "ai reaching pii with a justification, or in an admin panel", NULL,
+	  { APP("a", "client_portal", OWNERS, DATA, ROLES, PAGES, SF
+		",'ai':{'justification':'reply drafts (DPA-7)','reads':[{'resource':'customers','fields':['email']}]}"),
+	    APP("b", "admin_panel", OWNERS, DATA, ROLES, PAGES,
+		SF_CRED("secret://vault/b-dev", "env://B_PROD")
+		",'ai':{'reads':[{'resource':'customers'}]}") },
+	  "", NULL },
+
+	/* principal.unknown */
+	{ "owners and approvers nobody lists",
+	  POLICY_WITH(POLICY_GROUPS,
+		"'approvals':{'approvers':['group:security','gone@example.com','x@signers.example']}",
+		POLICY_NOTIFY("https://hooks.example.com/appctl", "env://HOOK"), ""),
+	  { APP("a", "client_portal", ",'owners':{'business':'Ann@example.com','technical':'left@example.com'}",
+		DATA, ROLES, PAGES,
+		SF_WITH("'owner':'cy@contractor.example',", SF_SCOPES,
+			SF_CREDS("env://SF_DEV", "env://SF_PROD"), SF_FAIL)),
+	    APP("b", "client_portal", OWNERS, DATA, ROLES, PAGES,
+		SF_WITH("'owner':'ghost@example.com',", SF_SCOPES,
+			SF_CREDS("env://B_DEV", "env://B_PROD"), SF_FAIL)) },
+	  "W principal.unknown appctl.json $.approvals.approvers[1]\n"
+	  "W principal.unknown " FILE_A " $.owners.technical\n"
+	  "W principal.unknown " FILE_B " $.integrations.salesforce.owner\n", NULL },
+
+	/* lint.rules overrides */
+	{ "overrides turn a rule off, down and up",
+	  POLICY_WITH(POLICY_GROUPS, POLICY_APPROVALS,
+		POLICY_NOTIFY("https://hooks.example.com/appctl", "env://HOOK"),
+		",'lint':{'rules':{"
+		"'integration.owner-missing':{'severity':'warning','justification':'owners tracked in the CMDB'},"
+		"'integration.on-failure-missing':{'severity':'error','justification':'SEC-3'},"
+		"'app.owner-missing':{'severity':'off','justification':'legacy apps, SEC-4'},"
+		"'credential.shared':{'severity':'off','justification':'nothing to turn off here'}}}"),
+	  { APP("a", "client_portal", "", DATA, ROLES, PAGES,
+		SF_WITH("", SF_SCOPES, SF_CREDS("env://SF_DEV", "env://SF_PROD"), "")) },
+	  "E integration.on-failure-missing " FILE_A " $.integrations.salesforce\n"
+	  "W integration.owner-missing " FILE_A " $.integrations.salesforce\n", NULL },
+	{ "overrides of fixed rules are errors and change nothing",
+	  POLICY_WITH(POLICY_GROUPS, POLICY_APPROVALS,
+		POLICY_NOTIFY("https://hooks.example.com/appctl", "env://HOOK"),
+		",'lint':{'rules':{"
+		"'secret.literal':{'severity':'off','justification':'we know'},"
+		"'ref.undefined-role':{'severity':'warning','justification':'pages are drafts'}}}"),
+	  { APP("a", "client_portal", OWNERS, DATA, ROLES,
+		PAGES_WITH("customers", "'Agent','Ghost'", ""),
+		SF_CRED("hunter2", "env://SF_PROD")) },
+	  "E lint.override-not-allowed appctl.json $.lint.rules[\"ref.undefined-role\"]\n"
+	  "E lint.override-not-allowed appctl.json $.lint.rules[\"secret.literal\"]\n"
+	  "E secret.literal " FILE_A " $.integrations.salesforce.credential.dev\n"
+	  "E secret.literal " FILE_A " $.integrations.salesforce.credential.staging\n"
+	  "E ref.undefined-role " FILE_A " $.pages.Customers.roles[1]\n", "hunter2" },
 };
 
 /* clang-format on */
@@ -367,6 +548,8 @@ static char *app_name_of(const char *text)
 
 static const char signers_text[] =
 	"ann@example.com namespaces=\"appctl\" ssh-ed25519 "
+	"AAAAC3NzaC1lZDI1NTE5AAAAIGdxhf0Ibq1dJ8oN3hTzb2pq9Ofbm4Lq2lGvFsC0uAnn\n"
+	"bo@example.com,*@signers.example namespaces=\"appctl\" ssh-ed25519 "
 	"AAAAC3NzaC1lZDI1NTE5AAAAIGdxhf0Ibq1dJ8oN3hTzb2pq9Ofbm4Lq2lGvFsC0uAnn\n";
 
 static appctl_date test_today(void)
@@ -447,7 +630,7 @@ static char *findings_text(const appctl_findings *f)
 static void test_lint_cases(void **state)
 {
 	int fired[64] = { 0 };
-	size_t rule_count, i, j;
+	size_t rule_count, i, j, mismatches = 0;
 	const appctl_lint_rule *rules = appctl_lint_rules(&rule_count);
 
 	(void)state;
@@ -462,17 +645,33 @@ static void test_lint_cases(void **state)
 
 		assert_null(err);
 		got = findings_text(&findings);
-		if (strcmp(got, c->expected) != 0)
+		/* Every differing case is shown before the test fails. */
+		if (strcmp(got, c->expected) != 0) {
 			print_error("case \"%s\":\nexpected:\n%sgot:\n%s",
 				c->name, c->expected, got);
-		assert_string_equal(got, c->expected);
+			mismatches++;
+		}
 		for (j = 0; j < findings.count; j++) {
 			const appctl_finding *f = &findings.items[j];
 			const appctl_lint_rule *r =
 				appctl_lint_rule_find(f->rule);
 
+			appctl_severity sev;
+			size_t k;
+
 			assert_non_null(r);
-			assert_int_equal(r->severity, f->severity);
+			/* The rule's severity, unless the policy overrides it. */
+			sev = r->severity;
+			for (k = 0; k < findings.override_count; k++)
+				if (strcmp(findings.overrides[k].rule, r->id) == 0) {
+					assert_int_not_equal(findings.overrides[k].level,
+						APPCTL_LINT_OFF);
+					sev = findings.overrides[k].level ==
+							APPCTL_LINT_AS_ERROR
+						? APPCTL_SEV_ERROR
+						: APPCTL_SEV_WARNING;
+				}
+			assert_int_equal(sev, f->severity);
 			fired[r - rules] = 1;
 			errors += f->severity == APPCTL_SEV_ERROR;
 			warnings += f->severity == APPCTL_SEV_WARNING;
@@ -490,6 +689,7 @@ static void test_lint_cases(void **state)
 		appctl_findings_dispose(&findings);
 		appctl_snapshot_free(snap);
 	}
+	assert_int_equal(mismatches, 0);
 	for (i = 0; i < rule_count; i++) {
 		if (!fired[i])
 			print_error("rule %s never fired\n", rules[i].id);
@@ -515,8 +715,8 @@ static void test_lint_messages(void **state)
 		"integration \"salesforce\" has no owner",
 		"the \"prod\" credential of integration \"salesforce\" is a literal "
 		"secret (a Stripe secret key); use a secret:// or env:// reference",
-		"role \"Agent\" is granted unknown action \"exprot\" (expected read, "
-		"create, update, delete, export or admin)",
+		"role \"Agent\" is granted unknown action \"exprot\" (did you mean "
+		"\"export\"?)",
 	};
 	appctl_findings findings = APPCTL_FINDINGS_INIT;
 	appctl_snapshot *snap = snapshot_of(&c);
@@ -729,17 +929,127 @@ static void test_lint_example_org(void **state)
 	free((char *)scim.data);
 }
 
+/* The findings of `c` must include each of `expected` (exact messages). */
+static void expect_messages(const lint_case *c, const char *const *expected,
+	size_t n, appctl_findings *findings)
+{
+	appctl_snapshot *snap = snapshot_of(c);
+	size_t i, j;
+
+	assert_null(appctl_lint(findings, snap, test_today()));
+	for (i = 0; i < n; i++) {
+		int found = 0;
+
+		for (j = 0; j < findings->count; j++)
+			found |= strcmp(findings->items[j].message,
+					 expected[i]) == 0;
+		if (!found)
+			print_error("case \"%s\": no finding says: %s\n",
+				c->name, expected[i]);
+		assert_true(found);
+	}
+	appctl_snapshot_free(snap);
+}
+
+/* The issue-13 rules say what they found: counts, limits, names. */
+static void test_lint_new_rule_messages(void **state)
+{
+	static const lint_case c = { "new rule messages",
+		POLICY_WITH(POLICY_GROUPS, POLICY_APPROVALS,
+			POLICY_NOTIFY("https://hooks.example.com/appctl", "env://HOOK"),
+			",'lint':{'admin_panel_max_writers':1,"
+			"'integration_name_pattern':'[a-z]+'}"),
+		{ APP("a", "admin_panel",
+			",'owners':{'business':'ann@example.com','technical':'left@example.com'}",
+			DATA_WITH("salesforce", ""), ROLES, PAGES,
+			SF_WITH(SF_OWNER, SF_SCOPES, "'prod':'env://A_PROD'", SF_FAIL)),
+		  APP("d", "dashboard", OWNERS, DATA_WITH("salesforce", ""),
+			ROLES_WITH(MEMBERS, GRANT0), PAGES,
+			SF_CRED("env://D_DEV", "env://D_PROD")) },
+		"", NULL };
+	static const char *const expected[] = {
+		"admin panel \"a\" lets 2 principals create, update, delete or "
+		"admin (the policy allows at most 1)",
+		"integration \"salesforce\" has no credential for environments "
+		"dev, staging",
+		"technical owner \"left@example.com\" is unknown to every group, "
+		"role and signer list (left the organisation?)",
+		"dashboard \"d\" grants update on \"customers\" to role \"Agent\"; "
+		"a dashboard is read-only (use class admin_panel for an app that "
+		"writes)",
+	};
+	appctl_findings findings = APPCTL_FINDINGS_INIT;
+
+	(void)state;
+	expect_messages(&c, expected, sizeof(expected) / sizeof(expected[0]),
+		&findings);
+	appctl_findings_dispose(&findings);
+}
+
+/*
+ * Every valid override is recorded with its justification and how many
+ * findings it changed, so `validate` can show an auditor what was turned
+ * down; an override of a fixed rule is not recorded (it applies nothing).
+ */
+static void test_lint_overrides_recorded(void **state)
+{
+	static const lint_case c = { "overrides recorded",
+		POLICY_WITH(POLICY_GROUPS, POLICY_APPROVALS,
+			POLICY_NOTIFY("https://hooks.example.com/appctl", "env://HOOK"),
+			",'lint':{'rules':{"
+			"'app.owner-missing':{'severity':'off','justification':'legacy apps,\\nSEC-4'},"
+			"'credential.shared':{'severity':'error','justification':'SEC-5'},"
+			"'secret.literal':{'severity':'warning','justification':'no'}}}"),
+		{ APP("a", "client_portal", "", DATA, ROLES, PAGES, SF) },
+		"", NULL };
+	static const char *const expected[] = {
+		"override of secret.literal is not allowed: secret.literal and the "
+		"ref.* rules cannot be turned off or down",
+	};
+	appctl_findings findings = APPCTL_FINDINGS_INIT;
+	size_t i;
+
+	(void)state;
+	expect_messages(&c, expected, 1, &findings);
+	assert_int_equal(findings.override_count, 2);
+	assert_string_equal(findings.overrides[0].rule, "app.owner-missing");
+	assert_int_equal(findings.overrides[0].level, APPCTL_LINT_OFF);
+	assert_int_equal(findings.overrides[0].from, APPCTL_SEV_ERROR);
+	/* Printed as is by validate: a newline cannot forge a line. */
+	assert_string_equal(findings.overrides[0].justification,
+		"legacy apps, SEC-4");
+	assert_int_equal(findings.overrides[0].findings, 2);
+	assert_string_equal(findings.overrides[1].rule, "credential.shared");
+	assert_int_equal(findings.overrides[1].findings, 0);
+	for (i = 0; i < findings.count; i++)
+		assert_string_not_equal(findings.items[i].rule,
+			"app.owner-missing");
+	assert_int_equal(findings.errors, 1);
+	assert_int_equal(findings.warnings, 0);
+	assert_string_equal(appctl_lint_level_name(APPCTL_LINT_AS_WARNING),
+		"warning");
+	appctl_findings_dispose(&findings);
+	appctl_findings_dispose(&findings);
+}
+
 static void test_lint_rule_table(void **state)
 {
 	size_t count, i, j;
 	const appctl_lint_rule *rules = appctl_lint_rules(&count);
 
 	(void)state;
-	assert_int_equal(count, 21);
+	assert_int_equal(count, 30);
 	for (i = 0; i < count; i++) {
 		assert_ptr_equal(appctl_lint_rule_find(rules[i].id), &rules[i]);
 		assert_true(strlen(rules[i].summary) > 0);
 		assert_true(strlen(rules[i].summary) < 80);
+		/* What code scanning shows: why, how to fix, a score. */
+		assert_non_null(rules[i].why);
+		assert_non_null(rules[i].fix);
+		assert_true(strlen(rules[i].why) > 20 && strlen(rules[i].fix) > 20);
+		assert_non_null(rules[i].security_severity);
+		assert_true(atof(rules[i].security_severity) > 0.0 &&
+			atof(rules[i].security_severity) <= 10.0);
 		for (j = 0; j < i; j++)
 			assert_string_not_equal(rules[i].id, rules[j].id);
 	}
@@ -749,6 +1059,34 @@ static void test_lint_rule_table(void **state)
 		APPCTL_SEV_ERROR);
 	assert_int_equal(appctl_lint_rule_find("credential.shared")->severity,
 		APPCTL_SEV_WARNING);
+	/* Fixed: secret.literal, every ref.* rule and the override check. */
+	for (i = 0; i < count; i++)
+		assert_int_equal(rules[i].fixed,
+			strcmp(rules[i].id, "secret.literal") == 0 ||
+				strncmp(rules[i].id, "ref.", 4) == 0 ||
+				strcmp(rules[i].id, "lint.override-not-allowed") == 0);
+}
+
+/* Every rule id is documented: on the validate page and in docs/lint.md. */
+static void test_lint_rules_documented(void **state)
+{
+	static const char *const pages[] = { "docs/commands/validate.md",
+		"docs/lint.md" };
+	size_t count, i, p, len;
+	const appctl_lint_rule *rules = appctl_lint_rules(&count);
+
+	(void)state;
+	for (p = 0; p < sizeof(pages) / sizeof(pages[0]); p++) {
+		char *text = read_source_file(pages[p], &len);
+
+		for (i = 0; i < count; i++)
+			if (!strstr(text, rules[i].id)) {
+				print_error("%s does not mention %s\n", pages[p],
+					rules[i].id);
+				fail();
+			}
+		free(text);
+	}
 }
 
 static void test_findings_dispose(void **state)
@@ -899,6 +1237,9 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_lint_rule_table),
+		cmocka_unit_test(test_lint_new_rule_messages),
+		cmocka_unit_test(test_lint_overrides_recorded),
+		cmocka_unit_test(test_lint_rules_documented),
 		cmocka_unit_test(test_findings_dispose),
 		cmocka_unit_test(test_is_secret_reference),
 		cmocka_unit_test(test_looks_like_secret),

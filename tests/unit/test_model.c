@@ -111,6 +111,34 @@ static const app_case app_cases[] = {
 	{ "ai unknown key", "shop", APP_HEAD "\"ai\":{\"model\":\"x\"}}", "$.ai.model", "unknown field" },
 	{ "integration reads twice", "shop", APP_HEAD "\"integrations\":{\"i\":{\"kind\":\"k\",\"reads\":[\"a\",\"a\"]}}}",
 	  "$.integrations.i.reads[1]", "listed twice" },
+	/* "Did you mean": a close key or value is named. */
+	{ "key one letter short", "shop", APP_HEAD "\"role\":{}}", "$.role",
+	  "unknown field \"role\" (did you mean \"roles\"?)" },
+	{ "key in another case", "shop", APP_HEAD "\"Roles\":{}}", "$.Roles",
+	  "unknown field \"Roles\" (did you mean \"roles\"?)" },
+	{ "key transposed", "shop", APP_HEAD "\"integartions\":{}}", "$.integartions",
+	  "(did you mean \"integrations\"?)" },
+	{ "key far from all", "shop", APP_HEAD "\"colour\":\"red\"}", "$.colour",
+	  "unknown field \"colour\"" },
+	{ "nested key misspelt", "shop", APP_HEAD "\"roles\":{\"A\":{\"member\":[]}}}", "$.roles.A.member",
+	  "unknown field \"member\" (did you mean \"members\"?)" },
+	{ "class misspelt", "shop", "{\"name\":\"shop\",\"class\":\"dashbord\"}", "$.class",
+	  "unknown class \"dashbord\" (did you mean \"dashboard\"?)" },
+	{ "class in capitals", "shop", "{\"name\":\"shop\",\"class\":\"ADMIN_PANEL\"}", "$.class",
+	  "(did you mean \"admin_panel\"?)" },
+	{ "sensitivity misspelt", "shop", APP_HEAD "\"data\":{\"d\":{\"fields\":{\"f\":{\"sensitivity\":\"restriced\"}}}}}",
+	  "$.data.d.fields.f.sensitivity", "unknown sensitivity \"restriced\" (did you mean \"restricted\"?)" },
+	{ "storage misspelt", "shop", APP_HEAD "\"data\":{\"d\":{\"storage\":\"cahced\"}}}",
+	  "$.data.d.storage", "unknown value \"cahced\" (did you mean \"cached\"?)" },
+	{ "on_failure misspelt", "shop", APP_HEAD "\"integrations\":{\"i\":{\"kind\":\"k\",\"on_failure\":\"fail_close\"}}}",
+	  "$.integrations.i.on_failure", "(did you mean \"fail_closed\"?)" },
+	{ "short key suggests nothing", "shop", APP_HEAD "\"x\":1}", "$.x", "unknown field \"x\"" },
+	/* "$schema" at the top, for editors; nowhere else. */
+	{ "$schema accepted", "shop", "{\"$schema\":\"../../schema/app.schema.json\",\"name\":\"shop\",\"class\":\"dashboard\"}", NULL, NULL },
+	{ "$schema not a string", "shop", "{\"$schema\":1,\"name\":\"shop\",\"class\":\"dashboard\"}",
+	  "$[\"$schema\"]", "expected a string" },
+	{ "$schema only at the top", "shop", APP_HEAD "\"roles\":{\"A\":{\"$schema\":\"x\"}}}",
+	  "$.roles.A[\"$schema\"]", "unknown field" },
 };
 
 static void test_app_table(void **state)
@@ -235,7 +263,7 @@ static const policy_case policy_cases[] = {
 	  "$.signers", "inside the repository" },
 	{ "notify event", "{\"appctl\":1,\"environments\":[\"dev\"],\"notify\":[{\"url\":\"https://x.example\",\"events\":[\"deploy\"]}]}",
 	  "$.notify[0].events[0]", "unknown event" },
-	{ "freeze without envs", "{\"appctl\":1,\"environments\":[\"dev\"],\"freeze\":[{\"from\":\"a\",\"to\":\"b\"}]}",
+	{ "freeze without envs", "{\"appctl\":1,\"environments\":[\"dev\"],\"freeze\":[{\"from\":\"2026-12-20\",\"to\":\"2027-01-02T08:00Z\"}]}",
 	  "$.freeze[0]", "missing required field \"envs\"" },
 #define P0 "{\"appctl\":1,\"environments\":[\"dev\"],"
 	{ "org settings", P0 "\"description\":\"d\",\"groups_from\":[\"idp/groups.scim.json\"],"
@@ -255,6 +283,25 @@ static const policy_case policy_cases[] = {
 	{ "lint bad severity", P0 "\"lint\":{\"rules\":{\"integration.owner-missing\":{\"severity\":\"info\",\"justification\":\"j\"}}}}",
 	  "$.lint.rules[\"integration.owner-missing\"].severity", "expected off, warning or error" },
 	{ "lint bad pattern", P0 "\"lint\":{\"integration_name_pattern\":\"([a-z\"}}", "$.lint.integration_name_pattern", "not a valid POSIX" },
+	{ "misspelt section", P0 "\"approval\":{}}", "$.approval",
+	  "unknown field \"approval\" (did you mean \"approvals\"?)" },
+	{ "rule kind misspelt", P0 "\"approvals\":{\"rules\":[{\"when\":\"acess\",\"group\":\"g\",\"count\":1}]}}",
+	  "$.approvals.rules[0].when", "unknown rule kind \"acess\" (did you mean \"access\"?)" },
+	{ "required class misspelt", P0 "\"approvals\":{\"required\":{\"admin-panel\":1}}}",
+	  "$.approvals.required.admin-panel", "(did you mean \"admin_panel\"?)" },
+	{ "template action misspelt", P0 "\"role_templates\":{\"dashboard\":{\"V\":{\"actions\":[\"raed\"]}}}}",
+	  "$.role_templates.dashboard.V.actions[0]", "unknown action \"raed\" (did you mean \"read\"?)" },
+	{ "lint rule misspelt", P0 "\"lint\":{\"rules\":{\"integration.owner-mising\":{\"severity\":\"off\",\"justification\":\"j\"}}}}",
+	  "$.lint.rules[\"integration.owner-mising\"]", "(did you mean \"integration.owner-missing\"?)" },
+	{ "lint severity misspelt", P0 "\"lint\":{\"rules\":{\"integration.owner-missing\":{\"severity\":\"warn\",\"justification\":\"j\"}}}}",
+	  "$.lint.rules[\"integration.owner-missing\"].severity", "(did you mean \"warning\"?)" },
+	{ "notify event misspelt", P0 "\"notify\":[{\"url\":\"https://x.example\",\"events\":[\"promte\"]}]}",
+	  "$.notify[0].events[0]", "(did you mean \"promote\"?)" },
+	{ "$schema accepted", P0 "\"$schema\":\"schema/appctl.schema.json\"}", NULL, NULL },
+	{ "freeze bad date", P0 "\"freeze\":[{\"envs\":[\"dev\"],\"from\":\"2026-02-30\",\"to\":\"2026-03-01\"}]}",
+	  "$.freeze[0].from", "not an ISO date or date-time" },
+	{ "freeze bad time", P0 "\"freeze\":[{\"envs\":[\"dev\"],\"from\":\"2026-02-01\",\"to\":\"2026-03-01T25:00\"}]}",
+	  "$.freeze[0].to", "not an ISO date or date-time" },
 #undef P0
 };
 
@@ -424,6 +471,177 @@ static void test_snapshot(void **state)
 	appctl_error_free(err);
 }
 
+/* The paths and messages of a whole error chain, one "path: message" per line. */
+static char *chain_text(const appctl_error *err)
+{
+	size_t cap = 1, len = 0;
+	const appctl_error *e;
+	char *out;
+
+	for (e = err; e; e = e->next)
+		cap += strlen(e->path ? e->path : "-") + strlen(e->message) + 3;
+	out = malloc(cap);
+	assert_non_null(out);
+	out[0] = '\0';
+	for (e = err; e; e = e->next)
+		len += (size_t)snprintf(out + len, cap - len, "%s: %s\n",
+			e->path ? e->path : "-", e->message);
+	return out;
+}
+
+static void test_all_errors(void **state)
+{
+	/* A broken role does not hide a broken integration, and every unknown key counts. */
+	static const char app[] = "{\"name\":\"shop\",\"class\":\"kiosk\",\"owner\":1,\"colour\":2,"
+		"\"roles\":{\"A\":{\"members\":[\"nobody\",7,\"a@b.co\",\"a@b.co\"],"
+		"\"grants\":[{\"resource\":\"x\"},{\"resource\":\"x\",\"actions\":[],\"x\":1}]},"
+		"\"B\":[]},"
+		"\"integrations\":{\"i\":{\"kind\":\"\",\"on_failure\":\"maybe\",\"credential\":{\"Prod\":3}}}}";
+	static const char expected[] =
+		"$.owner: unknown field \"owner\" (did you mean \"owners\"?)\n"
+		"$.colour: unknown field \"colour\"\n"
+		"$.class: unknown class \"kiosk\" (expected dashboard, admin_panel or client_portal)\n"
+		"$.roles.A.members[0]: \"nobody\" is not a valid principal (expected an email-like name)\n"
+		"$.roles.A.members[1]: expected a principal, \"group:<name>\" or an object, found a number\n"
+		"$.roles.A.members[3]: \"a@b.co\" is listed twice\n"
+		"$.roles.A.grants[0]: missing required field \"actions\"\n"
+		"$.roles.A.grants[1].x: unknown field \"x\"\n"
+		"$.roles.A.grants[1].actions: must list at least one action\n"
+		"$.roles.B: expected an object, found an array\n"
+		"$.integrations.i.kind: must not be empty\n"
+		"$.integrations.i.on_failure: unknown value \"maybe\" (expected fail_closed or fail_open)\n"
+		"$.integrations.i.credential.Prod: \"Prod\" is not a valid environment name\n"
+		"$.integrations.i.credential.Prod: expected a string, found a number\n";
+	static const char policy[] = "{\"appctl\":1,\"environments\":[\"dev\",\"Prod\",\"dev\"],"
+		"\"groups\":{\"g\":[\"x\",\"group:h\"]},\"approvals\":{\"required\":{\"kiosk\":1,\"dashboard\":-1},"
+		"\"rules\":[{\"when\":\"always\",\"group\":\"g\"}]},\"lint\":{\"rules\":{\"no.such\":{\"severity\":\"loud\"}}},"
+		"\"freeze\":[{\"from\":1}]}";
+	static const char policy_expected[] =
+		"$.environments[2]: \"dev\" is listed twice\n"
+		"$.environments[1]: \"Prod\" is not a valid environment name ([a-z0-9][a-z0-9-]{0,62})\n"
+		"$.groups.g[0]: \"x\" is not a valid principal\n"
+		"$.groups.g[1]: groups cannot contain groups (\"group:h\")\n"
+		"$.lint.rules[\"no.such\"]: unknown lint rule \"no.such\" (see 'appctl validate --rules')\n"
+		"$.lint.rules[\"no.such\"]: missing required field \"justification\"\n"
+		"$.lint.rules[\"no.such\"].severity: unknown value \"loud\" (expected off, warning or error)\n"
+		"$.approvals.required.kiosk: unknown class \"kiosk\" (expected dashboard, admin_panel or client_portal)\n"
+		"$.approvals.required.dashboard: expected an integer from 0 to 1000\n"
+		"$.approvals.rules[0]: missing required field \"count\"\n"
+		"$.approvals.rules[0].when: unknown rule kind \"always\" (expected integration, access, policy or data)\n"
+		"$.freeze[0].from: expected a string, found a number\n"
+		"$.freeze[0]: missing required field \"to\"\n"
+		"$.freeze[0]: missing required field \"envs\"\n";
+	appctl_arena *arena = appctl_arena_new();
+	appctl_file f = { "apps/shop/app.json", app, sizeof(app) - 1, "" };
+	appctl_app *parsed = NULL;
+	appctl_policy *p = NULL;
+	appctl_error *err;
+	char *text;
+
+	(void)state;
+	err = appctl_app_parse(&parsed, arena, &f, "shop");
+	assert_non_null(err);
+	assert_null(parsed);
+	text = chain_text(err);
+	if (strcmp(text, expected) != 0)
+		fail_msg("app errors:\n%s\nexpected:\n%s", text, expected);
+	free(text);
+	assert_int_equal(appctl_error_count(err), 14);
+	appctl_error_free(err);
+
+	f.path = "appctl.json";
+	f.data = policy;
+	f.len = sizeof(policy) - 1;
+	err = appctl_policy_parse(&p, arena, &f);
+	assert_non_null(err);
+	assert_null(p);
+	text = chain_text(err);
+	if (strcmp(text, policy_expected) != 0)
+		fail_msg("policy errors:\n%s\nexpected:\n%s", text, policy_expected);
+	free(text);
+	appctl_error_free(err);
+	appctl_arena_free(arena);
+}
+
+/* Thousands of errors: the first 50 keep their text, the rest are counted, in linear time. */
+static void test_error_cap(void **state)
+{
+	enum { N = 200000 };
+	size_t cap = 64 + (size_t)N * 16, len = 0, i;
+	char *json = malloc(cap);
+	appctl_arena *arena = appctl_arena_new();
+	appctl_file f = { "apps/shop/app.json", NULL, 0, "" };
+	const appctl_error *e, *last = NULL;
+	appctl_app *app = NULL;
+	appctl_error *err;
+
+	(void)state;
+	assert_non_null(json);
+	/* N repeated scopes (each one a duplicate) and N unknown keys. */
+	len += (size_t)snprintf(json + len, cap - len,
+		"{\"name\":\"shop\",\"class\":\"dashboard\",\"integrations\":{\"i\":{\"kind\":\"k\",\"scopes\":[");
+	for (i = 0; i < N; i++)
+		len += (size_t)snprintf(json + len, cap - len, "%s\"s\"", i ? "," : "");
+	len += (size_t)snprintf(json + len, cap - len, "]}},\"pages\":{\"P\":{\"roles\":[");
+	for (i = 0; i < N / 10; i++)
+		len += (size_t)snprintf(json + len, cap - len, "%s%zu", i ? "," : "", i);
+	len += (size_t)snprintf(json + len, cap - len, "]}}}");
+	f.data = json;
+	f.len = len;
+	err = appctl_app_parse(&app, arena, &f, "shop");
+	assert_non_null(err);
+	assert_int_equal(appctl_error_count(err), 51);
+	/* Pages are checked before integrations. */
+	assert_string_equal(err->path, "$.pages.P.roles[0]");
+	for (e = err; e; e = e->next)
+		last = e;
+	assert_null(last->path);
+	assert_string_equal(last->file, "apps/shop/app.json");
+	if (!strstr(last->message, "... and 219949 more errors"))
+		fail_msg("last message: %s", last->message);
+	appctl_error_free(err);
+	appctl_arena_free(arena);
+	free(json);
+}
+
+/* A snapshot names the errors of every file, the policy's first. */
+static void test_snapshot_all_files(void **state)
+{
+	static const char bad_policy[] = "{\"appctl\":1,\"environments\":[],\"x\":1}";
+	static const char app_a[] = "{\"name\":\"a\",\"class\":\"kiosk\"}";
+	static const char app_b[] = "{\"name\":\"b\",\"class\":\"dashboard\",\"rolse\":{}}";
+	appctl_file policy = { "appctl.json", bad_policy, sizeof(bad_policy) - 1, "" };
+	appctl_file apps[2] = {
+		{ "apps/a/app.json", app_a, sizeof(app_a) - 1, "" },
+		{ "apps/b/app.json", app_b, sizeof(app_b) - 1, "" },
+	};
+	const char *dirs[2] = { "a", "b" };
+	appctl_snapshot *snap = NULL;
+	const appctl_error *e;
+	appctl_error *err;
+
+	(void)state;
+	err = appctl_snapshot_parse(&snap, &policy, NULL, apps, dirs, 2);
+	assert_null(snap);
+	assert_non_null(err);
+	assert_int_equal(appctl_error_count(err), 4);
+	assert_string_equal(err->file, "appctl.json");
+	assert_string_equal(err->path, "$.x");
+	e = err->next;
+	assert_string_equal(e->path, "$.environments");
+	e = e->next;
+	assert_string_equal(e->file, "apps/a/app.json");
+	assert_string_equal(e->path, "$.class");
+	e = e->next;
+	assert_string_equal(e->file, "apps/b/app.json");
+	assert_string_equal(e->message, "unknown field \"rolse\" (did you mean \"roles\"?)");
+	/* Context added on the way up reaches every error of the chain. */
+	err = appctl_error_wrap(err, "in '%s'", "HEAD");
+	for (e = err; e; e = e->next)
+		assert_true(strncmp(e->message, "in 'HEAD': ", 11) == 0);
+	appctl_error_free(err);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -433,6 +651,9 @@ int main(void)
 		cmocka_unit_test(test_policy_model),
 		cmocka_unit_test(test_names_and_dates),
 		cmocka_unit_test(test_snapshot),
+		cmocka_unit_test(test_all_errors),
+		cmocka_unit_test(test_error_cap),
+		cmocka_unit_test(test_snapshot_all_files),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -21,41 +21,60 @@
 
 /* ---- diff kinds ---- */
 
-/* Every kind of SPEC §2, exactly once, and what it means for approvals. */
+/*
+ * Every kind of SPEC §2 and every addition, exactly once, and what it
+ * means for approvals: default risk, widening, rules, the `when`s it
+ * matches.
+ */
 static const struct {
 	const char *kind;
 	int widens;
 	int changes_rules;
 	int when;
+	int also_when;
+	int risk;                      /* -1: not checked (SPEC §2's own) */
 } kind_expectations[] = {
-	{ "access.granted", 1, 0, APPCTL_WHEN_ACCESS },
-	{ "access.revoked", 0, 0, -1 },
-	{ "field.exposed", 1, 0, APPCTL_WHEN_ACCESS },
-	{ "field.hidden", 0, 0, -1 },
-	{ "role.added", 0, 0, -1 },
-	{ "role.removed", 0, 0, -1 },
-	{ "role.member_added", 0, 0, -1 },
-	{ "role.member_removed", 0, 0, -1 },
-	{ "role.grant_added", 0, 0, -1 },
-	{ "role.grant_removed", 0, 0, -1 },
-	{ "integration.added", 1, 0, APPCTL_WHEN_INTEGRATION },
-	{ "integration.removed", 0, 0, APPCTL_WHEN_INTEGRATION },
-	{ "integration.scope_added", 1, 0, APPCTL_WHEN_INTEGRATION },
-	{ "integration.scope_removed", 0, 0, APPCTL_WHEN_INTEGRATION },
-	{ "integration.credential_changed", 0, 0, APPCTL_WHEN_INTEGRATION },
-	{ "integration.owner_changed", 0, 0, APPCTL_WHEN_INTEGRATION },
-	{ "data.tenant_key_removed", 0, 0, APPCTL_WHEN_DATA },
-	{ "data.retention_changed", 0, 0, APPCTL_WHEN_DATA },
-	{ "data.sensitivity_changed", 0, 0, APPCTL_WHEN_DATA },
-	{ "app.added", 0, 0, -1 },
-	{ "app.removed", 0, 0, -1 },
-	{ "app.class_changed", 0, 0, -1 },
-	{ "app.owner_changed", 0, 0, -1 },
-	{ "group.member_added", 0, 0, -1 },
-	{ "group.member_removed", 0, 0, -1 },
-	{ "policy.changed", 0, 1, APPCTL_WHEN_POLICY },
-	{ "signers.changed", 0, 1, APPCTL_WHEN_POLICY },
-	{ "other.changed", 0, 0, -1 },
+	{ "access.granted", 1, 0, APPCTL_WHEN_ACCESS, -1, -1 },
+	{ "access.revoked", 0, 0, -1, -1, -1 },
+	{ "field.exposed", 1, 0, APPCTL_WHEN_ACCESS, -1, -1 },
+	{ "field.hidden", 0, 0, -1, -1, -1 },
+	{ "role.added", 0, 0, -1, -1, -1 },
+	{ "role.removed", 0, 0, -1, -1, -1 },
+	{ "role.member_added", 0, 0, -1, -1, -1 },
+	{ "role.member_removed", 0, 0, -1, -1, -1 },
+	{ "role.grant_added", 0, 0, -1, -1, -1 },
+	{ "role.grant_removed", 0, 0, -1, -1, -1 },
+	{ "integration.added", 1, 0, APPCTL_WHEN_INTEGRATION, -1, -1 },
+	{ "integration.removed", 0, 0, APPCTL_WHEN_INTEGRATION, -1, -1 },
+	{ "integration.scope_added", 1, 0, APPCTL_WHEN_INTEGRATION, -1, -1 },
+	{ "integration.scope_removed", 0, 0, APPCTL_WHEN_INTEGRATION, -1, -1 },
+	{ "integration.credential_changed", 0, 0, APPCTL_WHEN_INTEGRATION, -1, -1 },
+	{ "integration.owner_changed", 0, 0, APPCTL_WHEN_INTEGRATION, -1, -1 },
+	{ "data.tenant_key_removed", 0, 0, APPCTL_WHEN_DATA, -1, -1 },
+	{ "data.retention_changed", 0, 0, APPCTL_WHEN_DATA, -1, -1 },
+	{ "data.sensitivity_changed", 0, 0, APPCTL_WHEN_DATA, -1, -1 },
+	{ "app.added", 0, 0, -1, -1, -1 },
+	{ "app.removed", 0, 0, -1, -1, -1 },
+	{ "app.class_changed", 0, 0, -1, -1, -1 },
+	{ "app.owner_changed", 0, 0, -1, -1, -1 },
+	{ "group.member_added", 0, 0, -1, -1, -1 },
+	{ "group.member_removed", 0, 0, -1, -1, -1 },
+	{ "policy.changed", 0, 1, APPCTL_WHEN_POLICY, -1, -1 },
+	{ "signers.changed", 0, 1, APPCTL_WHEN_POLICY, -1, -1 },
+	{ "other.changed", 0, 0, -1, -1, -1 },
+	/* Additions (issue 13): SPEC §2's kinds keep their meaning. */
+	{ "access.expiry_extended", 1, 0, APPCTL_WHEN_ACCESS, -1, APPCTL_RISK_MEDIUM },
+	{ "access.expiry_shortened", 0, 0, -1, -1, APPCTL_RISK_LOW },
+	{ "page.roles_added", 1, 0, APPCTL_WHEN_ACCESS, -1, APPCTL_RISK_MEDIUM },
+	{ "page.roles_removed", 0, 0, -1, -1, APPCTL_RISK_LOW },
+	{ "integration.failure_open", 0, 0, APPCTL_WHEN_INTEGRATION, -1, APPCTL_RISK_MEDIUM },
+	{ "ai.read_added", 1, 0, APPCTL_WHEN_DATA, APPCTL_WHEN_ACCESS, APPCTL_RISK_MEDIUM },
+	{ "ai.read_removed", 0, 0, -1, -1, APPCTL_RISK_LOW },
+	{ "data.storage_changed", 0, 0, APPCTL_WHEN_DATA, -1, APPCTL_RISK_MEDIUM },
+	{ "integration.reads_added", 1, 0, APPCTL_WHEN_INTEGRATION, -1, APPCTL_RISK_MEDIUM },
+	{ "integration.reads_removed", 0, 0, APPCTL_WHEN_INTEGRATION, -1, APPCTL_RISK_LOW },
+	{ "integration.writes_added", 1, 0, APPCTL_WHEN_INTEGRATION, -1, APPCTL_RISK_MEDIUM },
+	{ "integration.writes_removed", 0, 0, APPCTL_WHEN_INTEGRATION, -1, APPCTL_RISK_LOW },
 };
 
 #define KIND_COUNT (sizeof(kind_expectations) / sizeof(kind_expectations[0]))
@@ -80,10 +99,49 @@ static void test_kind_table(void **state)
 			fail_msg("no row for %s", kind_expectations[i].kind);
 		if (r->widens != kind_expectations[i].widens ||
 		    r->changes_rules != kind_expectations[i].changes_rules ||
-		    r->when != kind_expectations[i].when)
-			fail_msg("%s: widens %d rules %d when %d", r->kind, r->widens,
-				r->changes_rules, r->when);
+		    r->when != kind_expectations[i].when ||
+		    r->also_when != kind_expectations[i].also_when ||
+		    (kind_expectations[i].risk >= 0 &&
+			(int)r->default_risk != kind_expectations[i].risk))
+			fail_msg("%s: widens %d rules %d when %d also %d risk %d",
+				r->kind, r->widens, r->changes_rules, r->when,
+				r->also_when, (int)r->default_risk);
 	}
+	/* Every kind is documented on the diff page. */
+	{
+		char path[4096];
+		FILE *f;
+		char *text;
+		long len;
+
+		snprintf(path, sizeof(path), "%s/docs/commands/diff.md",
+			APPCTL_SOURCE_DIR);
+		f = fopen(path, "rb");
+		assert_non_null(f);
+		assert_int_equal(fseek(f, 0, SEEK_END), 0);
+		len = ftell(f);
+		assert_true(len > 0);
+		rewind(f);
+		text = calloc(1, (size_t)len + 1);
+		assert_non_null(text);
+		assert_int_equal(fread(text, 1, (size_t)len, f), (size_t)len);
+		fclose(f);
+		for (i = 0; i < n; i++)
+			if (!strstr(text, rows[i].kind))
+				fail_msg("docs/commands/diff.md lacks %s", rows[i].kind);
+		free(text);
+	}
+	/* An AI reading more is both a data flow and an access widening. */
+	assert_true(appctl_kind_matches_rule("ai.read_added", APPCTL_WHEN_DATA));
+	assert_true(appctl_kind_matches_rule("ai.read_added", APPCTL_WHEN_ACCESS));
+	assert_false(appctl_kind_matches_rule("ai.read_added",
+		APPCTL_WHEN_INTEGRATION));
+	assert_true(appctl_kind_matches_rule("access.expiry_extended",
+		APPCTL_WHEN_ACCESS));
+	assert_true(appctl_kind_matches_rule("integration.failure_open",
+		APPCTL_WHEN_INTEGRATION));
+	assert_false(appctl_kind_matches_rule("access.expiry_shortened",
+		APPCTL_WHEN_ACCESS));
 	assert_null(appctl_kind_rule_find("access.granted2"));
 	assert_null(appctl_kind_rule_find(NULL));
 	assert_true(appctl_kind_matches_rule("integration.owner_changed",
@@ -105,6 +163,10 @@ static const struct {
 	/* Re-trusting a removed key, or loosening the policy, is never harmless. */
 	{ { "signers.changed", NULL, NULL }, -1 },
 	{ { "access.revoked", "policy.changed", NULL }, -1 },
+	/* A rollback that keeps a contractor longer re-grants access. */
+	{ { "access.expiry_extended", NULL, NULL }, -1 },
+	{ { "access.expiry_shortened", "page.roles_removed", NULL }, 1 },
+	{ { "ai.read_added", NULL, NULL }, -1 },
 	{ { NULL, NULL, NULL }, 1 },
 };
 

@@ -583,6 +583,25 @@ static void test_agrees_with_ssh_keygen(void **state)
 			fail_msg("%s: in-process says %s (%s), ssh-keygen %s (%s)",
 				c->name, p1 ? p1 : "refused", w1 ? w1 : "",
 				p2 ? p2 : "refused", w2 ? w2 : "");
+		/* Without signing, the key's public half names the same principal. */
+		if (!c->tamper && strcmp(c->ns, "appctl") == 0) {
+			char path[160], *kp = NULL, *kw = NULL;
+			int known = -1;
+
+			snprintf(path, sizeof(path), "%s/%s", f->root, c->key);
+			assert_null(appctl_ssh_key_principal(&known, &kp, &kw, path,
+				signers, at));
+			if (strstr(c->key, "-cert.pub"))
+				assert_int_equal(known, 0);
+			else if (known != 1)
+				fail_msg("%s: the key's public half did not decide", c->name);
+			else if ((kp == NULL) != (p1 == NULL) || (kp && strcmp(kp, p1) != 0))
+				fail_msg("%s: the key names %s (%s), the signature %s",
+					c->name, kp ? kp : "nobody", kw ? kw : "",
+					p1 ? p1 : "nobody");
+			free(kp);
+			free(kw);
+		}
 		if (c->principal) {
 			if (!p1)
 				fail_msg("%s: refused: %s", c->name, w1);

@@ -1,0 +1,311 @@
+/* test_diff.c: the diff kinds added to SPEC §2's (expiries, page roles, fail-open, AI reads, data flow, connector details), table-driven on one app. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "appctl/diff.h"
+#include "appctl/model.h"
+#include "appctl/rules.h"
+#include "appctl/strbuf.h"
+
+/* clang-format off */
+/*
+ * Definitions are written with single quotes, turned into double quotes
+ * before parsing. Each case gives the class and the variable parts of the
+ * app on both sides; the rest is fixed.
+ */
+#define POLICY                                                                \
+	"{'appctl':1,'environments':['dev','prod'],"                          \
+	"'groups':{'support':['dan@example.com']},"                          \
+	"'signers':'allowed_signers','approvals':{'approvers':['group:support']}}"
+#define APP(cls, rest)                                                        \
+	"{'name':'a','class':'" cls "',"                                      \
+	"'owners':{'business':'ann@example.com','technical':'bo@example.com'}," \
+	"'data':{'customers':{'tenant_key':'id','fields':{'id':{},"            \
+	"'email':{'sensitivity':'pii'},'ssn':{'sensitivity':'restricted'}}}," \
+	"'tickets':{'tenant_key':'id','fields':{'id':{},'body':{}}}}" rest "}"
+#define ROLE(members, hidden)                                                 \
+	",'roles':{'Agent':{'members':[" members "],'grants':[{'resource':"  \
+	"'customers','actions':['read'],'hidden_fields':[" hidden "]}]},"     \
+	"'Lead':{'members':['dan@example.com'],'grants':[{'resource':'tickets','actions':['read']}]}}"
+#define CY(day) "{'principal':'cy@contractor.example','expires':'" day "'}"
+#define CRM(extra)                                                            \
+	",'integrations':{'crm':{'kind':'salesforce','owner':'bo@example.com'," \
+	"'scopes':['api']" extra "}}"
+
+typedef struct diff_case {
+	const char *name;
+	const char *old_app;
+	const char *new_app;
+	/* One line per change: "risk kind subject", subject the non-NULL of
+	 * page/role/principal/resource/field/integration joined by '/'. */
+	const char *expected;
+} diff_case;
+
+static const diff_case diff_cases[] = {
+	/* access.expiry_extended / access.expiry_shortened */
+	{ "expiry later in an admin panel, ssn hidden: medium",
+	  APP("admin_panel", ROLE(CY("2026-12-31"), "'ssn'")),
+	  APP("admin_panel", ROLE(CY("2027-03-31"), "'ssn'")),
+	  "medium access.expiry_extended Agent/cy@contractor.example\n" },
+	{ "expiry later with restricted data visible: high",
+	  APP("admin_panel", ROLE(CY("2026-12-31"), "")),
+	  APP("admin_panel", ROLE(CY("2027-03-31"), "")),
+	  "high access.expiry_extended Agent/cy@contractor.example\n" },
+	{ "expiry removed in a client portal: high",
+	  APP("client_portal", ROLE(CY("2026-12-31"), "'ssn'")),
+	  APP("client_portal", ROLE("'cy@contractor.example'", "'ssn'")),
+	  "high access.expiry_extended Agent/cy@contractor.example\n" },
+	{ "expiry earlier: low",
+	  APP("client_portal", ROLE(CY("2026-12-31"), "'ssn'")),
+	  APP("client_portal", ROLE(CY("2026-09-30"), "'ssn'")),
+	  "low access.expiry_shortened Agent/cy@contractor.example\n" },
+	{ "a permanent member made temporary: low",
+	  APP("dashboard", ROLE("'cy@contractor.example'", "'ssn'")),
+	  APP("dashboard", ROLE(CY("2026-09-30"), "'ssn'")),
+	  "low access.expiry_shortened Agent/cy@contractor.example\n" },
+	{ "an expiry extended past the evaluation day re-grants access",
+	  APP("admin_panel", ROLE(CY("2026-01-31"), "'ssn'")),
+	  APP("admin_panel", ROLE(CY("2026-12-31"), "'ssn'")),
+	  "high field.exposed cy@contractor.example/customers/email\n"
+	  "medium access.expiry_extended Agent/cy@contractor.example\n"
+	  "medium access.granted cy@contractor.example/customers\n" },
+
+	/* page.roles_added / page.roles_removed */
+	{ "page roles widen and narrow",
+	  APP("admin_panel", ROLE("'dan@example.com'", "'ssn'")
+		",'pages':{'P':{'resource':'customers','roles':['Agent']},"
+		"'Q':{'resource':'tickets','roles':['Agent','Lead']}}"),
+	  APP("admin_panel", ROLE("'dan@example.com'", "'ssn'")
+		",'pages':{'P':{'resource':'customers','roles':['Lead','Agent']},"
+		"'Q':{'resource':'tickets','roles':['Lead']}}"),
+	  "medium page.roles_added P/Lead\n"
+	  "low page.roles_removed Q/Agent\n" },
+	{ "page roles reordered: nothing",
+	  APP("admin_panel", ",'pages':{'P':{'roles':['Agent','Lead']}}"),
+	  APP("admin_panel", ",'pages':{'P':{'roles':['Lead','Agent']}}"),
+	  "" },
+
+	/* integration.failure_open */
+	{ "fail_closed to fail_open",
+	  APP("admin_panel", CRM(",'on_failure':'fail_closed'")),
+	  APP("admin_panel", CRM(",'on_failure':'fail_open'")),
+	  "medium integration.failure_open crm\n" },
+	{ "unset to fail_open",
+	  APP("admin_panel", CRM("")),
+	  APP("admin_panel", CRM(",'on_failure':'fail_open'")),
+	  "medium integration.failure_open crm\n" },
+	{ "fail_open to fail_closed is other.changed",
+	  APP("admin_panel", CRM(",'on_failure':'fail_open'")),
+	  APP("admin_panel", CRM(",'on_failure':'fail_closed'")),
+	  "low other.changed -\n" },
+
+	/* integration.reads_* / writes_* (data.storage_changed: tests/diff) */
+	{ "data flow: reads added, writes removed",
+	  APP("admin_panel", CRM(",'reads':['customers'],'writes':['tickets']")),
+	  APP("admin_panel", CRM(",'reads':['tickets','customers'],'writes':[]")
+		"" ),
+	  "medium integration.reads_added tickets/crm\n"
+	  "low integration.writes_removed tickets/crm\n" },
+
+	/* ai.read_added / ai.read_removed */
+	{ "ai reads: pii high, plain medium, all fields expanded, removal low",
+	  APP("client_portal", ",'ai':{'reads':[{'resource':'tickets','fields':['body']}]}"),
+	  APP("client_portal", ",'ai':{'reads':[{'resource':'customers'},"
+		"{'resource':'customers','fields':['email']}]}"),
+	  "high ai.read_added customers/email\n"
+	  "high ai.read_added customers/ssn\n"
+	  "medium ai.read_added customers/id\n"
+	  "low ai.read_removed tickets/body\n" },
+};
+
+/* clang-format on */
+
+static char *dq(const char *s)
+{
+	char *out = strdup(s), *p;
+
+	assert_non_null(out);
+	for (p = out; *p; p++)
+		if (*p == '\'')
+			*p = '"';
+	return out;
+}
+
+static appctl_app *parse_app(appctl_arena *arena, const char *text)
+{
+	char *json = dq(text);
+	appctl_file f = { "apps/a/app.json", json, strlen(json), "" };
+	appctl_app *app = NULL;
+	appctl_error *err = appctl_app_parse(&app, arena, &f, "a");
+
+	if (err) {
+		print_error("%s: %s\n", err->path ? err->path : "", err->message);
+		appctl_error_free(err);
+	}
+	/* The model keeps pointers into the arena only, never into `json`. */
+	free(json);
+	assert_non_null(app);
+	return app;
+}
+
+static appctl_policy *parse_policy(appctl_arena *arena)
+{
+	char *json = dq(POLICY);
+	appctl_file f = { "appctl.json", json, strlen(json), "" };
+	appctl_policy *p = NULL;
+
+	assert_null(appctl_policy_parse(&p, arena, &f));
+	free(json);
+	return p;
+}
+
+static void subject(appctl_strbuf *b, const appctl_change *c)
+{
+	const char *parts[] = { c->page, c->role, c->principal, c->resource,
+		c->field, c->integration };
+	size_t i, n = 0;
+
+	for (i = 0; i < sizeof(parts) / sizeof(parts[0]); i++)
+		if (parts[i])
+			appctl_strbuf_printf(b, "%s%s", n++ ? "/" : "", parts[i]);
+	if (!n)
+		appctl_strbuf_putc(b, '-');
+}
+
+/* The changes of one app diff, one line each, in output order. */
+static char *diff_text(const char *old_text, const char *new_text,
+	appctl_changes *changes)
+{
+	appctl_arena *arena = appctl_arena_new();
+	appctl_strbuf out = APPCTL_STRBUF_INIT;
+	appctl_policy *policy;
+	appctl_app *a, *b;
+	appctl_date at;
+	char *s;
+	size_t i;
+
+	assert_non_null(arena);
+	assert_int_equal(appctl_date_parse(&at, "2026-06-01"), 0);
+	policy = parse_policy(arena);
+	a = parse_app(arena, old_text);
+	b = parse_app(arena, new_text);
+	assert_int_equal(appctl_changes_init(changes), 0);
+	assert_null(appctl_diff_app(changes, a, policy, b, policy, NULL, 0, at));
+	appctl_changes_sort(changes);
+	appctl_strbuf_puts(&out, "");
+	for (i = 0; i < changes->count; i++) {
+		const appctl_change *c = &changes->items[i];
+
+		appctl_strbuf_printf(&out, "%s %s ", appctl_risk_name(c->risk),
+			c->kind);
+		subject(&out, c);
+		appctl_strbuf_putc(&out, '\n');
+	}
+	appctl_arena_free(arena);
+	s = appctl_strbuf_detach(&out);
+	assert_non_null(s);
+	return s;
+}
+
+static void test_diff_cases(void **state)
+{
+	size_t i, j, mismatches = 0;
+
+	(void)state;
+	for (i = 0; i < sizeof(diff_cases) / sizeof(diff_cases[0]); i++) {
+		const diff_case *c = &diff_cases[i];
+		appctl_changes changes;
+		char *got = diff_text(c->old_app, c->new_app, &changes);
+
+		if (strcmp(got, c->expected) != 0) {
+			print_error("case \"%s\":\nexpected:\n%sgot:\n%s",
+				c->name, c->expected, got);
+			mismatches++;
+		}
+		/* Every kind is in the rule table, at its default or above. */
+		for (j = 0; j < changes.count; j++) {
+			const appctl_kind_rule *r =
+				appctl_kind_rule_find(changes.items[j].kind);
+
+			assert_non_null(r);
+		}
+		free(got);
+		appctl_changes_dispose(&changes);
+	}
+	assert_int_equal(mismatches, 0);
+}
+
+/* An expiry change carries the dates: before, after and expires. */
+static void test_expiry_values(void **state)
+{
+	appctl_changes changes;
+	char *got;
+
+	(void)state;
+	got = diff_text(APP("admin_panel", ROLE(CY("2026-12-31"), "'ssn'")),
+		APP("admin_panel", ROLE(CY("2027-03-31"), "'ssn'")), &changes);
+	assert_int_equal(changes.count, 1);
+	assert_string_equal(changes.items[0].before, "\"2026-12-31\"");
+	assert_string_equal(changes.items[0].after, "\"2027-03-31\"");
+	assert_string_equal(changes.items[0].expires, "2027-03-31");
+	assert_string_equal(changes.items[0].path,
+		"$.roles.Agent.members[0].expires");
+	free(got);
+	appctl_changes_dispose(&changes);
+	got = diff_text(APP("admin_panel", ROLE(CY("2026-12-31"), "'ssn'")),
+		APP("admin_panel", ROLE("'cy@contractor.example'", "'ssn'")),
+		&changes);
+	assert_int_equal(changes.count, 1);
+	assert_null(changes.items[0].after);
+	assert_null(changes.items[0].expires);
+	assert_string_equal(changes.items[0].path, "$.roles.Agent.members[0]");
+	free(got);
+	appctl_changes_dispose(&changes);
+}
+
+/*
+ * A new connector is shown with its owner, scopes and credential
+ * references; a literal secret in its place is never repeated.
+ */
+static void test_integration_added_details(void **state)
+{
+	appctl_changes changes;
+	const appctl_change *c = NULL;
+	char *got;
+	size_t i;
+
+	(void)state;
+	got = diff_text(APP("admin_panel", ""),
+		APP("admin_panel", CRM(",'credential':{'dev':'env://CRM_DEV',"
+			"'prod':'sk_live_4eC39HqLyjWDarjtT1zdp7dc'}")),
+		&changes);
+	for (i = 0; i < changes.count; i++)
+		if (strcmp(changes.items[i].kind, "integration.added") == 0)
+			c = &changes.items[i];
+	assert_non_null(c);
+	assert_int_equal(c->risk, APPCTL_RISK_HIGH);
+	assert_string_equal(c->owner, "bo@example.com");
+	assert_string_equal(c->scopes, "[\"api\"]");
+	assert_string_equal(c->credentials,
+		"{\"dev\":\"env://CRM_DEV\",\"prod\":\"(redacted)\"}");
+	free(got);
+	appctl_changes_dispose(&changes);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_diff_cases),
+		cmocka_unit_test(test_expiry_values),
+		cmocka_unit_test(test_integration_added_details),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
