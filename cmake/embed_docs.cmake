@@ -1,5 +1,7 @@
-# Turns docs/commands/<cmd>.md into a C table of --help texts, so the manual
-# page and --help cannot disagree. Run with -DOUT=... -DPAGES_DIR=...
+# Turns docs/commands/<cmd>.md into a C table of the pages' Markdown, which
+# src/cli/help_render.c renders as the --help text; cmake/man_page.cmake
+# makes the man pages from the same files, so the two cannot disagree.
+# Run with -DOUT=... -DPAGES_DIR=...
 file(GLOB pages "${PAGES_DIR}/*.md")
 list(SORT pages)
 set(body "/* Generated from the pages in docs/commands; do not edit. */\n#include <stddef.h>\n#include \"help.h\"\n\nconst appctl_help_page appctl_help_pages[] = {\n")

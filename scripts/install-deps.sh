@@ -26,7 +26,11 @@ set -euo pipefail
 # API and curl posts to it in tests/cli/ci_kit.sh (the CI kit's script
 # needs curl, and jq or python3, on a CI runner too); python3-jsonschema is
 # the JSON Schema validator tests/cli/schema.sh checks schema/*.json with
-# (required: that test fails, not skips, without it).
+# (required: that test fails, not skips, without it);
+# mandoc lints the man pages and zsh loads the zsh completion in
+# tests/cli/help.sh;
+# bsdutils provides script(1), which gives the progress tests a terminal
+# (essential on Debian, listed anyway).
 packages=(
 	build-essential
 	cmake
@@ -43,6 +47,9 @@ packages=(
 	python3
 	curl
 	python3-jsonschema
+	mandoc
+	zsh
+	bsdutils
 )
 
 # Test-only: the servers tests/cli/server_setups.sh runs (sshd with git-shell,

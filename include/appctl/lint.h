@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 
+#include "appctl/progress.h"
 #include "appctl/error.h"
 #include "appctl/model.h"
 
@@ -80,6 +81,11 @@ const appctl_lint_rule *appctl_lint_rule_find(const char *id);
  */
 appctl_error *appctl_lint(appctl_findings *out, const appctl_snapshot *snap,
 	appctl_date today);
+
+/* appctl_lint, reporting each app checked through `progress` (may be NULL). */
+appctl_error *appctl_lint_progress(appctl_findings *out,
+	const appctl_snapshot *snap, appctl_date today,
+	const appctl_progress *progress);
 
 /* Frees the findings' and overrides' strings and arrays; NULL is a no-op. */
 void appctl_findings_dispose(appctl_findings *findings);

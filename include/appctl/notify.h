@@ -7,6 +7,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "appctl/progress.h"
 #include "appctl/arena.h"
 #include "appctl/error.h"
 #include "appctl/event.h"
@@ -255,13 +256,14 @@ void appctl_notify_report_free(appctl_notify_report *report);
  * with exponential backoff and jitter, honouring Retry-After, all within
  * one budget (APPCTL_NOTIFY_BUDGET_S seconds, default 20; 0 only queues);
  * a 410 disables the endpoint. What is not delivered stays in the outbox
- * of `gitdir`. The only error returned is out of memory; every delivery
+ * of `gitdir`. Each retry is announced through `progress` (a note naming
+ * the URL, the reason, the attempt and the wait; may be NULL). The only error returned is out of memory; every delivery
  * problem (including an outbox that cannot be written) is in the report.
  * The caller frees *out with appctl_notify_report_free.
  */
 appctl_error *appctl_notify_deliver(appctl_notify_report **out,
 	const char *gitdir, const appctl_policy *policy,
-	const appctl_notify_event *ev);
+	const appctl_notify_event *ev, const appctl_progress *progress);
 
 /*
  * Re-sends every outbox entry whose endpoint is not disabled (same
@@ -271,7 +273,7 @@ appctl_error *appctl_notify_deliver(appctl_notify_report **out,
  * is APPCTL_ECONFLICT. The caller frees *out with appctl_notify_report_free.
  */
 appctl_error *appctl_notify_flush(appctl_notify_report **out,
-	const char *gitdir);
+	const char *gitdir, const appctl_progress *progress);
 
 /*
  * One line per result, for stderr ("notify: delivered promote to URL ..."),

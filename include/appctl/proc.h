@@ -1,4 +1,4 @@
-/* proc.h: running one program (no shell) with bounded output and time, for the two layers that may: src/sign (ssh-keygen) and src/store/remote.c (git). */
+/* proc.h: running one program (no shell), for the layers that may: src/sign (ssh-keygen), src/store/remote.c (git) and the help pager of src/cli. */
 #ifndef APPCTL_PROC_H
 #define APPCTL_PROC_H
 
@@ -37,5 +37,17 @@ appctl_error *appctl_proc_run(appctl_proc_result *r,
 	const appctl_proc_spec *spec);
 
 void appctl_proc_result_dispose(appctl_proc_result *r);
+
+/*
+ * Runs `argv` (argv[0] looked up in PATH) with `len` bytes of `text` on its
+ * stdin and this process's stdout and stderr, and waits for it without a
+ * time limit: it is a pager, in the user's hands. Meanwhile SIGINT and
+ * SIGQUIT are ignored here (they are the pager's to handle) and a pager
+ * that quits early is no error. *status is its exit status, or -1 when a
+ * signal ended it. A program that cannot be started is APPCTL_ESYSTEM and
+ * has been given nothing, so the caller may write `text` itself instead.
+ */
+appctl_error *appctl_proc_feed(int *status, const char *const *argv,
+	const char *text, size_t len);
 
 #endif

@@ -6,6 +6,7 @@
 
 #include "appctl/error.h"
 #include "appctl/model.h"
+#include "appctl/progress.h"
 
 typedef struct appctl_repo appctl_repo;
 
@@ -75,6 +76,14 @@ appctl_error *appctl_repo_load_snapshot(appctl_snapshot **out,
 	appctl_repo *repo, const char *commit_hex);
 
 /*
+ * appctl_repo_load_snapshot, reporting each app file read through
+ * `progress` (may be NULL).
+ */
+appctl_error *appctl_repo_load_snapshot_progress(appctl_snapshot **out,
+	appctl_repo *repo, const char *commit_hex,
+	const appctl_progress *progress);
+
+/*
  * The same from the files under `dir` (a working tree): for
  * `appctl validate --worktree`, the one place that reads the working tree.
  */
@@ -119,6 +128,27 @@ appctl_error *appctl_repo_commit_files(char out[41], char **note,
 	appctl_repo *repo, const char *branch, const char *expected,
 	const appctl_file_update *files, size_t count, const char *message);
 
+/*
+ * The one answer when appctl's records are not in this repository: `what`
+ * ("refs/appctl/log", "branch 'staging'") is missing. In a clone (any
+ * remote configured) that is the sync's job: an APPCTL_ESYSTEM error
+ * (exit 4) saying to run 'appctl sync', with the `git fetch` refspecs that
+ * do the same by hand. Without a remote it says to run 'appctl init'.
+ * Every command that finds the log or an environment branch missing
+ * returns this, so the cause has one message and one exit status.
+ */
+appctl_error *appctl_repo_not_synced(appctl_repo *repo, const char *what);
+
+/*
+ * How many definition files (appctl.json, `signers_file` when not NULL,
+ * anything under apps/) differ between the working tree (and index) and
+ * HEAD, untracked ones included, in *count; *example names the first one
+ * (caller frees; NULL when none). 0 for a bare repository. For the hint
+ * that `validate` read a commit, not those edits.
+ */
+appctl_error *appctl_repo_definitions_dirty(size_t *count, char **example,
+	appctl_repo *repo, const char *signers_file);
+
 /* A git config string (e.g. "user.email") in *out (caller frees), NULL if unset. */
 appctl_error *appctl_repo_config_string(char **out, appctl_repo *repo,
 	const char *key);
@@ -146,6 +176,27 @@ appctl_error *appctl_store_init(appctl_repo *repo, const char *principal,
 appctl_error *appctl_repo_read_path(char **out, size_t *len,
 	appctl_repo *repo, const char *commit_hex, const char *path);
 
+/* One first approver for the starter policy: `init --signer PRINCIPAL=KEY.pub`. */
+typedef struct appctl_init_signer {
+	const char *principal;      /* a valid principal (appctl_principal_is_valid) */
+	const char *key;            /* "KEYTYPE BASE64 [COMMENT]", one line */
+} appctl_init_signer;
+
+/* What the caller of init knows about the first approvers. */
+typedef struct appctl_init_options {
+	const appctl_init_signer *signers;
+	size_t signer_count;
+	/*
+	 * 1 when the user named them (--signer): then a repository that
+	 * already has its own appctl.json refuses them (its allowed_signers is
+	 * where keys go); 0 when they came from git config and are only used
+	 * for a starter policy.
+	 */
+	int explicit_signers;
+	/* Why no signer could be found (e.g. user.signingkey is not SSH), or NULL. */
+	const char *no_signer_reason;
+} appctl_init_options;
+
 /* What `appctl init` did, for `init --json`. */
 typedef struct appctl_init_result {
 	char commit[41];            /* the commit the log's init event names */
@@ -155,15 +206,24 @@ typedef struct appctl_init_result {
 	size_t created_count;
 	char **files;               /* files of the first commit when init made it */
 	size_t file_count;
+	char **warnings;            /* what the user must fix (e.g. an environment nobody can approve) */
+	size_t warning_count;
 	char *report;               /* the lines appctl_store_init reports */
 } appctl_init_result;
 
 /*
- * appctl_store_init with a structured account of what was done. The caller
- * frees *out with appctl_init_result_free.
+ * appctl_store_init with a structured account of what was done. In an
+ * empty repository the starter policy names `opts`' signers as its
+ * approvers (their keys in allowed_signers, counts no higher than there
+ * are approvers); without any, init refuses (APPCTL_EUSAGE, saying what to
+ * add) before writing anything. With an existing appctl.json, an
+ * environment whose policy no keyed approver can satisfy is reported in
+ * `warnings`. `opts` may be NULL (no signers). The caller frees *out with
+ * appctl_init_result_free.
  */
 appctl_error *appctl_store_init_ext(appctl_init_result **out,
-	appctl_repo *repo, const char *principal, const char *now);
+	appctl_repo *repo, const char *principal, const char *now,
+	const appctl_init_options *opts);
 
 /* Frees a result; NULL is a no-op. */
 void appctl_init_result_free(appctl_init_result *result);

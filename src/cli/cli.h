@@ -45,7 +45,11 @@ typedef struct appctl_opt {
 appctl_error *appctl_cli_parse(int argc, char **argv, const appctl_opt *opts,
 	const char **pos, int max_pos, int *npos, int *help);
 
-/* Prints the help page of `command` to stdout (0) or -1 if it has none. */
+/*
+ * Prints the help page of `command`, rendered as text, to stdout (through
+ * a pager on a terminal, see help_render.h): 0, -1 if it has none, -2 out
+ * of memory.
+ */
 int appctl_cli_print_help(const char *command);
 
 /* Today's date (UTC) by the one clock (appctl_clock_now). */

@@ -7,6 +7,8 @@
 #include "appctl/rules.h"
 #include "cli.h"
 #include "help.h"
+#include "help_render.h"
+#include "progress.h"
 
 static const appctl_opt *find_long(const appctl_opt *opts, const char *name,
 	size_t len)
@@ -91,10 +93,8 @@ int appctl_cli_print_help(const char *command)
 	const appctl_help_page *p;
 
 	for (p = appctl_help_pages; p->name; p++) {
-		if (strcmp(p->name, command) == 0) {
-			fputs(p->text, stdout);
-			return 0;
-		}
+		if (strcmp(p->name, command) == 0)
+			return appctl_help_show(p->text) < 0 ? -2 : 0;
 	}
 	return -1;
 }
@@ -128,7 +128,16 @@ appctl_error *appctl_cli_load(appctl_snapshot **out, appctl_cli *cli,
 	err = appctl_repo_resolve(commit, cli->repo, rev);
 	if (err)
 		return err;
-	err = appctl_repo_load_snapshot(out, cli->repo, commit);
+	{
+		cli_progress progress;
+
+		/* Reading hundreds of apps takes a while: say how far it got. */
+		cli_progress_start(&progress, cli->json, cli->command ? cli->command
+			: "appctl", "apps read");
+		err = appctl_repo_load_snapshot_progress(out, cli->repo, commit,
+			&progress.hooks);
+		cli_progress_end(&progress);
+	}
 	if (err)
 		return err;
 	if (commit_out)

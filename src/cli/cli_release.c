@@ -157,9 +157,7 @@ appctl_error *appctl_cli_judge_ctx(appctl_judge_ctx *ctx, appctl_chain **chain,
 	err = appctl_log_verified(head, &state, cli->repo, ctx->now);
 	appctl_log_state_free(state);
 	if (!err && !*head)
-		err = appctl_error_new(APPCTL_EINPUT,
-			"%s: no event log in this repository; run 'appctl init'",
-			APPCTL_LOG_REF);
+		err = appctl_repo_not_synced(cli->repo, APPCTL_LOG_REF);
 	if (!err)
 		err = appctl_chain_open(chain, cli->repo, head);
 	ctx->chain = *chain;

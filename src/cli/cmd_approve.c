@@ -280,6 +280,7 @@ appctl_error *cmd_approve(appctl_cli *cli, int argc, char **argv)
 		return NULL;
 	}
 	json |= cli->json;
+	cli->json = json;
 	if (npos < 1)
 		return appctl_error_new(APPCTL_EUSAGE,
 			"approve needs an environment; see 'appctl approve --help'");
@@ -313,8 +314,7 @@ appctl_error *cmd_approve(appctl_cli *cli, int argc, char **argv)
 	snprintf(source_ref, sizeof(source_ref), "refs/heads/%s", source);
 	err = appctl_ref_read(source_head, &found, cli->repo, source_ref);
 	if (!err && !found)
-		err = appctl_error_new(APPCTL_EINPUT, "%s: branch missing",
-			source_ref);
+		err = appctl_repo_not_synced(cli->repo, source_ref);
 	if (err)
 		goto done;
 	if (npos > 1) {

@@ -11,14 +11,13 @@
 #include "appctl/clock.h"
 #include "appctl/json.h"
 #include "appctl/judge.h"
+#include "appctl/progress.h"
 #include "appctl/verify.h"
 #include "appctl/log.h"
 #include "appctl/rules.h"
 #include "appctl/strbuf.h"
 #include "cli_release.h"
-
-/* Below this many events a progress line would only flicker. */
-#define AUDIT_PROGRESS_MIN 1000
+#include "progress.h"
 
 /* The release commits of one environment, by release number, as the log made them. */
 typedef struct env_releases {
@@ -41,7 +40,7 @@ typedef struct audit_ctx {
 	char **protected_envs;     /* every environment but the first */
 	size_t protected_count;
 	int *reviewed;             /* per event: -1 not break-glass, else 0/1 */
-	int progress;
+	cli_progress progress;     /* events verified, on a terminal */
 	/* The first problem found. */
 	char *problem;
 	size_t bad;
@@ -298,14 +297,9 @@ static appctl_error *verify_refs(audit_ctx *c, const appctl_log_state *state)
 
 static void show_progress(size_t done, size_t total, void *arg)
 {
-	const audit_ctx *c = arg;
+	audit_ctx *c = arg;
 
-	if (!c->progress)
-		return;
-	if (done == total)
-		fputs("\r\033[K", stderr);
-	else if (done % 256 == 0)
-		fprintf(stderr, "\raudit: verified %zu of %zu events", done, total);
+	appctl_progress_step(&c->progress.hooks, done, total);
 }
 
 /* The index of the event with `id`, or c->count. */
@@ -575,6 +569,11 @@ appctl_error *cmd_audit(appctl_cli *cli, int argc, char **argv)
 			err->code = APPCTL_EDENIED;
 		goto cleanup;
 	}
+	/* No log at all is a clone that has not synced, as for every command. */
+	if (c.count == 0) {
+		err = appctl_repo_not_synced(cli->repo, APPCTL_LOG_REF);
+		goto cleanup;
+	}
 	/* The walk runs newest first; the audit reads as history does: oldest first. */
 	for (i = 0; i < c.count / 2; i++) {
 		appctl_logged t = c.events[i];
@@ -592,8 +591,10 @@ appctl_error *cmd_audit(appctl_cli *cli, int argc, char **argv)
 	if ((err = build_map(&c)))
 		goto cleanup;
 	if (verify) {
-		c.progress = isatty(STDERR_FILENO) && c.count >= AUDIT_PROGRESS_MIN;
-		if ((err = verify_all(&c)))
+		cli_progress_start(&c.progress, json, "audit", "events verified");
+		err = verify_all(&c);
+		cli_progress_end(&c.progress);
+		if (err)
 			goto cleanup;
 	}
 	if (json) {

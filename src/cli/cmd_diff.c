@@ -11,6 +11,7 @@
 #include "appctl/json.h"
 #include "appctl/strbuf.h"
 #include "cli.h"
+#include "progress.h"
 
 /* The two sides as given on the command line and as resolved. */
 typedef struct diff_sides {
@@ -135,7 +136,7 @@ cleanup:
  */
 static appctl_error *diff_listings(appctl_changes *out, appctl_repo *repo,
 	const diff_sides *sides, const appctl_app_listing *a,
-	const appctl_app_listing *b)
+	const appctl_app_listing *b, const appctl_progress *progress)
 {
 	appctl_error *err = NULL;
 	appctl_arena *scratch = NULL;
@@ -172,6 +173,8 @@ static appctl_error *diff_listings(appctl_changes *out, appctl_repo *repo,
 		if (c >= 0)
 			j++;
 		err = diff_one_app(out, &run, x, y);
+		appctl_progress_step(progress, i + j,
+			a->app_count + b->app_count);
 	}
 	if (!err)
 		appctl_changes_sort(out);
@@ -989,6 +992,7 @@ appctl_error *cmd_diff(appctl_cli *cli, int argc, char **argv)
 	appctl_error *err;
 	appctl_risk threshold = APPCTL_RISK_HIGH;
 	diff_sides sides;
+	cli_progress progress;
 	size_t i, reached = 0;
 	int have_changes = 0;
 
@@ -1037,6 +1041,8 @@ appctl_error *cmd_diff(appctl_cli *cli, int argc, char **argv)
 
 	if ((err = appctl_repo_open(&cli->repo, cli->dir)))
 		goto cleanup;
+	/* Hundreds of apps take a while: a counter on a terminal, nothing elsewhere. */
+	cli_progress_start(&progress, json, "diff", "app folders compared");
 	if (appctl_changes_init(&changes) != 0) {
 		err = appctl_error_nomem();
 		goto cleanup;
@@ -1045,8 +1051,10 @@ appctl_error *cmd_diff(appctl_cli *cli, int argc, char **argv)
 	if ((err = resolve_sides(&sides, cli->repo)) ||
 	    (err = list_side(&from, cli->repo, sides.from, sides.from_rev)) ||
 	    (err = list_side(&to, cli->repo, sides.to, sides.to_rev)) ||
-	    (err = diff_listings(&changes, cli->repo, &sides, from, to)))
+	    (err = diff_listings(&changes, cli->repo, &sides, from, to,
+		    &progress.hooks)))
 		goto cleanup;
+	cli_progress_end(&progress);
 	if (json && summary && (err = appctl_diff_summarize(&sum, &changes)))
 		goto cleanup;
 	if (json)
@@ -1069,8 +1077,10 @@ appctl_error *cmd_diff(appctl_cli *cli, int argc, char **argv)
 			appctl_risk_name(threshold), fail_on);
 cleanup:
 	appctl_diff_summary_free(sum);
-	if (have_changes)
+	if (have_changes) {
+		cli_progress_end(&progress);
 		appctl_changes_dispose(&changes);
+	}
 	appctl_app_listing_free(to);
 	appctl_app_listing_free(from);
 	free(range_from);

@@ -18,8 +18,13 @@ appctl_error *cmd_help(appctl_cli *cli, int argc, char **argv)
 		pos[0] = "help";
 	else if (npos == 0)
 		pos[0] = "appctl";
-	if (appctl_cli_print_help(pos[0]) < 0)
+	switch (appctl_cli_print_help(pos[0])) {
+	case 0:
+		return NULL;
+	case -1:
 		return appctl_error_new(APPCTL_EUSAGE,
 			"no help for '%s'; see 'appctl --help'", pos[0]);
-	return NULL;
+	default:
+		return appctl_error_nomem();
+	}
 }

@@ -14,6 +14,7 @@
 #include "appctl/strbuf.h"
 #include "cli.h"
 #include "help.h"
+#include "help_render.h"
 #include "hook_check.h"
 #include "hook_shims.h"
 
@@ -882,10 +883,8 @@ static appctl_error *print_help(void)
 		return appctl_error_new(APPCTL_ESYSTEM, "no help page for hook");
 	at = strstr(page->text, "\n" PLATFORMS_HEADING);
 	next = at ? strstr(at + 1, "\n## ") : NULL;
-	if (!at || !next) {
-		fputs(page->text, stdout);
-		return NULL;
-	}
+	if (!at || !next)
+		return appctl_help_show(page->text) < 0 ? appctl_error_nomem() : NULL;
 	appctl_strbuf_add(&b, page->text, (size_t)(at + 1 - page->text));
 	put_platforms_section(&b);
 	appctl_strbuf_puts(&b, next + 1);
@@ -893,7 +892,10 @@ static appctl_error *print_help(void)
 		appctl_strbuf_dispose(&b);
 		return appctl_error_nomem();
 	}
-	fputs(b.ptr, stdout);
+	if (appctl_help_show(b.ptr) < 0) {
+		appctl_strbuf_dispose(&b);
+		return appctl_error_nomem();
+	}
 	appctl_strbuf_dispose(&b);
 	return NULL;
 }

@@ -9,6 +9,7 @@
 #include "appctl/strbuf.h"
 #include "cli.h"
 #include "cli_notify.h"
+#include "progress.h"
 
 /*
  * The repository's name as receivers see it: its folder ("org" for
@@ -39,14 +40,18 @@ static appctl_error *send_event(appctl_notify_report **out, appctl_cli *cli,
 	const appctl_policy *policy, appctl_notify_event *ev)
 {
 	char *name = repository_name(cli->repo);
+	cli_progress progress;
 	appctl_error *err;
 
 	*out = NULL;
 	if (!name)
 		return appctl_error_nomem();
 	ev->repository = name;
+	/* A receiver that is down makes the command wait: say so on a terminal. */
+	cli_progress_start(&progress, cli->json, "notify", "");
 	err = appctl_notify_deliver(out, appctl_repo_gitdir(cli->repo), policy,
-		ev);
+		ev, &progress.hooks);
+	cli_progress_end(&progress);
 	ev->repository = NULL;
 	free(name);
 	return err;
@@ -258,9 +263,13 @@ static appctl_error *finish_report(const appctl_notify_report *report,
 static appctl_error *notify_flush(appctl_cli *cli, int json)
 {
 	appctl_notify_report *report = NULL;
+	cli_progress progress;
 	appctl_error *err;
 
-	err = appctl_notify_flush(&report, appctl_repo_gitdir(cli->repo));
+	cli_progress_start(&progress, json, "notify", "");
+	err = appctl_notify_flush(&report, appctl_repo_gitdir(cli->repo),
+		&progress.hooks);
+	cli_progress_end(&progress);
 	if (err)
 		return err;
 	if (report->count == 0 && !json)

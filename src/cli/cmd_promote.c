@@ -28,8 +28,7 @@ static appctl_error *locate(appctl_log_state **state,
 	if (err)
 		return err;
 	if (!*state)
-		return appctl_error_new(APPCTL_ESYSTEM, "no release log "
-			"(refs/appctl/log) in this repository; run 'appctl init'");
+		return appctl_repo_not_synced(cli->repo, APPCTL_LOG_REF);
 	*env_state = appctl_log_state_env(*state, env);
 	if (!*env_state)
 		return appctl_error_new(APPCTL_EUSAGE,
@@ -61,8 +60,7 @@ static appctl_error *choose_commit(char out[41], appctl_cli *cli,
 	if (err)
 		return err;
 	if (!found)
-		return appctl_error_new(APPCTL_ESYSTEM,
-			"the source environment '%s' has no branch", source);
+		return appctl_repo_not_synced(cli->repo, name);
 	if (!rev) {
 		memcpy(out, head, 41);
 		return NULL;

@@ -3,6 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "appctl/approvable.h"
+#include "appctl/clock.h"
 #include "appctl/json.h"
 #include "appctl/log.h"
 #include "appctl/notify.h"
@@ -36,6 +38,7 @@ typedef struct env_report {
 	appctl_case rcase;
 	appctl_app_listing *listing;   /* the env's current policy */
 	appctl_error *error;           /* what kept it from being judged */
+	appctl_approvability can;      /* whether its policy can ever be met */
 } env_report;
 
 /* Finds the event with `id` in the verified chain. */
@@ -108,19 +111,24 @@ static appctl_error *assess(env_report *r, appctl_cli *cli,
 			if (strcmp(r->listing->policy->environments[i], r->env) == 0)
 				r->order = i;
 		r->source = appctl_policy_source_env(r->listing->policy, r->env);
+		/* A protected environment nobody with a key may approve never moves again. */
+		if (r->source)
+			err = appctl_policy_approvability_text(&r->can,
+				r->listing->policy, r->listing->signers_text,
+				r->listing->signers_len, appctl_clock_now());
 	}
 	if (!err && !r->source) {
 		/* Builders commit to the first environment: its branch is its state. */
 		snprintf(ref, sizeof(ref), "refs/heads/%s", r->env);
 		err = appctl_ref_read(r->commit, &found, cli->repo, ref);
 		if (!err && !found)
-			err = appctl_error_new(APPCTL_EINPUT, "%s: branch missing", ref);
+			err = appctl_repo_not_synced(cli->repo, ref);
 	}
 	if (!err && r->source) {
 		snprintf(ref, sizeof(ref), "refs/heads/%s", r->source);
 		err = appctl_ref_read(r->source_head, &found, cli->repo, ref);
 		if (!err && !found)
-			err = appctl_error_new(APPCTL_EINPUT, "%s: branch missing", ref);
+			err = appctl_repo_not_synced(cli->repo, ref);
 	}
 	if (!err && r->source) {
 		const appctl_env_state *e;
@@ -239,6 +247,13 @@ static cJSON *env_json(const env_report *r)
 		cJSON_AddArrayToObject(o, "missing");
 	}
 	cJSON_AddBoolToObject(o, "ready", r->pending && !r->error && j->allowed);
+	cJSON_AddBoolToObject(o, "approvable", r->can.approvable);
+	cJSON_AddItemToObject(o, "unapprovable", strings_json(r->can.missing,
+		r->can.missing_count));
+	/* Also among "missing": what a reader of that list must fix first. */
+	arr = cJSON_GetObjectItem(o, "missing");
+	for (i = 0; arr && i < r->can.missing_count; i++)
+		cJSON_AddItemToArray(arr, cJSON_CreateString(r->can.missing[i]));
 	return o;
 }
 
@@ -319,6 +334,10 @@ static void print_text(const appctl_cli *cli, const env_report *r)
 			"normal approvals of its move ('appctl approve %s')\n",
 			appctl_cli_color(cli, APPCTL_RED), reset,
 			(long long)r->release, r->env);
+	for (i = 0; i < r->can.missing_count; i++)
+		printf("  %sCANNOT BE APPROVED:%s %s (see 'appctl help status', "
+			"RECOVERY)\n", appctl_cli_color(cli, APPCTL_RED), reset,
+			r->can.missing[i]);
 	if (r->error) {
 		char *line = appctl_error_format(r->error);
 
@@ -344,12 +363,20 @@ static void print_text(const appctl_cli *cli, const env_report *r)
 		const appctl_approval *a = &j->approvals[i];
 		int counted = a->status == APPCTL_APPROVAL_COUNTED;
 
-		printf("    %s%s %s%s  %s  %s\n",
+		printf("    %s%s %s%s  %s  %s",
 			appctl_cli_color(cli, counted ? APPCTL_GREEN : APPCTL_YELLOW),
 			counted ? "+" : "-",
 			a->principal ? a->principal : a->event->principal, reset,
 			a->verified ? "verified" : "unverified",
 			a->reason ? a->reason : appctl_approval_status_text(a->status));
+		/* Which commit it approved, so a stale one can be told from a current one. */
+		if (!counted && a->event->commit)
+			printf(" (approved %.7s", a->event->commit);
+		if (!counted && a->status == APPCTL_APPROVAL_STALE &&
+			a->event->base)
+			printf(" when %s was at %.7s; it is at %.7s now", r->env,
+				a->event->base, r->commit);
+		printf("%s\n", !counted && a->event->commit ? ")" : "");
 	}
 	if (!r->pending)
 		return;
@@ -411,6 +438,7 @@ appctl_error *cmd_status(appctl_cli *cli, int argc, char **argv)
 		if (npos && strcmp(e->env, pos[0]) != 0)
 			continue;
 		r = &reports[n++];
+		r->can.approvable = 1;
 		r->env = e->env;
 		memcpy(r->commit, e->commit, sizeof(r->commit));
 		r->release = e->release;
@@ -441,6 +469,7 @@ done:
 			appctl_error_free(reports[i].error);
 		if (reports[i].judged)
 			appctl_case_dispose(&reports[i].rcase);
+		appctl_approvability_dispose(&reports[i].can);
 		appctl_app_listing_free(reports[i].listing);
 	}
 	free(reports);

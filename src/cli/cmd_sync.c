@@ -1,4 +1,4 @@
-/* cmd_sync.c: `appctl sync [--drop EVENT] [REMOTE]`: merge the event log with a remote's by re-parenting events, then push log, releases and tags in one atomic compare-and-swap push. */
+/* cmd_sync.c: `appctl sync [--fetch] [--drop EVENT] [REMOTE]`: merge the event log with a remote's by re-parenting events, then push log, releases and tags in one atomic compare-and-swap push. */
 #include "sync.h"
 
 #include <stdarg.h>
@@ -13,8 +13,10 @@
 #include "appctl/remote.h"
 #include "appctl/strbuf.h"
 #include "appctl/chain.h"
+#include "appctl/progress.h"
 #include "appctl/clock.h"
 #include "appctl/verify.h"
+#include "progress.h"
 
 /* Someone pushing first costs one round; six in a row means a busy remote. */
 #define SYNC_ATTEMPTS 6
@@ -26,6 +28,7 @@ typedef struct sync_ctx {
 	appctl_remote_spec spec;      /* what git is given, where the copies go */
 	const char *prefix;           /* spec.track: refs/appctl/remote/<remote>/ */
 	const char *drop;             /* --drop: the event to remove first; NULL done */
+	int fetch_only;               /* --fetch: judge and adopt, never push */
 	char dropped[41];             /* the event --drop removed */
 	appctl_strbuf drop_line;      /* what --drop did, kept across attempts */
 	appctl_remote_refs adv;       /* what the remote advertised at the fetch */
@@ -40,7 +43,16 @@ typedef struct sync_ctx {
 	size_t fetched;               /* events the remote had that this clone lacked */
 	size_t reparented;            /* local events put on top of the remote's */
 	appctl_strbuf lines;          /* one line per thing done */
+	cli_progress progress;        /* events judged, on a terminal */
 } sync_ctx;
+
+/* Each fetched event judged: a counter, for logs of thousands of events. */
+static void show_progress(size_t done, size_t total, void *arg)
+{
+	sync_ctx *s = arg;
+
+	appctl_progress_step(&s->progress.hooks, done, total);
+}
 
 static appctl_error *say(sync_ctx *s, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
@@ -343,7 +355,8 @@ static appctl_error *verify_merged(sync_ctx *s, const char *base)
 		return err;
 	appctl_judge_ctx_init(&ctx, s->cli->repo, s->chain,
 		APPCTL_JUDGE_RECORDED, appctl_clock_now());
-	err = appctl_log_verify_range(&problem, &ctx, s->merged, NULL, NULL);
+	err = appctl_log_verify_range(&problem, &ctx, s->merged, show_progress,
+		s);
 	if (!err && problem.text) {
 		char *text = appctl_log_problem_describe(&problem);
 		int own = 0;
@@ -1238,6 +1251,13 @@ static appctl_error *attempt(sync_ctx *s)
 	}
 	if (!err)
 		err = follow_tags(s);
+	if (!err && s->fetch_only) {
+		/* Read-only towards the remote: what it lacks stays here, said so. */
+		if (strcmp(s->merged, s->remote_log) != 0)
+			err = say(s, "%s lacks local events: not pushed (--fetch); "
+				"'appctl sync %s' pushes them", s->remote, s->remote);
+		return err;
+	}
 	if (!err)
 		err = push(s);
 	return err;
@@ -1294,7 +1314,7 @@ static appctl_error *print_report(const sync_ctx *s, FILE *out)
 
 /* appctl_sync_run, and first, with `drop`, `sync --drop`. */
 static appctl_error *sync_run(appctl_cli *cli, const char *remote,
-	const char *drop, FILE *out)
+	const char *drop, int fetch_only, FILE *out)
 {
 	appctl_error *err = NULL;
 	sync_ctx s;
@@ -1307,12 +1327,14 @@ static appctl_error *sync_run(appctl_cli *cli, const char *remote,
 	s.cli = cli;
 	s.remote = remote;
 	s.drop = drop;
+	s.fetch_only = fetch_only;
 	err = appctl_remote_resolve(&s.spec, cli->repo, remote);
 	if (err) {
 		appctl_remote_spec_dispose(&s.spec);
 		return err;
 	}
 	s.prefix = s.spec.track;
+	cli_progress_start(&s.progress, cli->json, "sync", "events judged");
 	srand((unsigned)getpid() ^ (unsigned)time(NULL));
 	for (i = 0; i < SYNC_ATTEMPTS; i++) {
 		err = attempt(&s);
@@ -1323,6 +1345,7 @@ static appctl_error *sync_run(appctl_cli *cli, const char *remote,
 		err = NULL;
 		backoff(i);
 	}
+	cli_progress_end(&s.progress);
 	if (!err) {
 		err = print_report(&s, out);
 	} else if (!cli->json || out != stdout) {
@@ -1343,16 +1366,17 @@ static appctl_error *sync_run(appctl_cli *cli, const char *remote,
 
 appctl_error *appctl_sync_run(appctl_cli *cli, const char *remote, FILE *out)
 {
-	return sync_run(cli, remote, NULL, out);
+	return sync_run(cli, remote, NULL, 0, out);
 }
 
 appctl_error *cmd_sync(appctl_cli *cli, int argc, char **argv)
 {
 	const char *pos[1] = { NULL }, *drop = NULL;
-	int npos = 0, help = 0, json = 0;
+	int npos = 0, help = 0, json = 0, fetch_only = 0;
 	const appctl_opt opts[] = {
 		{ "json", 0, APPCTL_OPT_FLAG, &json, NULL },
 		{ "drop", 0, APPCTL_OPT_STRING, &drop, "EVENT" },
+		{ "fetch", 0, APPCTL_OPT_FLAG, &fetch_only, NULL },
 		{ 0 }
 	};
 	appctl_error *err;
@@ -1365,5 +1389,10 @@ appctl_error *cmd_sync(appctl_cli *cli, int argc, char **argv)
 		return NULL;
 	}
 	cli->json |= json;
-	return sync_run(cli, npos ? pos[0] : "origin", drop, stdout);
+	/* --drop rewrites what the remote will be sent: it needs a push to mean anything. */
+	if (fetch_only && drop)
+		return appctl_error_new(APPCTL_EUSAGE,
+			"sync: --fetch and --drop do not go together");
+	return sync_run(cli, npos ? pos[0] : "origin", drop, fetch_only,
+		stdout);
 }

@@ -11,6 +11,7 @@
 #include "appctl/json.h"
 #include "appctl/lint.h"
 #include "cli.h"
+#include "progress.h"
 
 /* A finding with the line it points at (0 when the path is not in the text). */
 typedef struct located {
@@ -518,6 +519,27 @@ static int parse_positive(size_t *out, const char *s)
 	return 0;
 }
 
+/*
+ * Without a revision validate reads HEAD: edits not committed yet are not
+ * what it judged, so say so (on stderr: the report itself stays HEAD's).
+ */
+static void hint_worktree(appctl_cli *cli, const appctl_snapshot *snap)
+{
+	appctl_error *err;
+	char *example = NULL;
+	size_t count = 0;
+
+	err = appctl_repo_definitions_dirty(&count, &example, cli->repo,
+		snap->policy ? snap->policy->signers : NULL);
+	if (!err && count)
+		fprintf(stderr, "appctl: note: validated HEAD, but %zu definition "
+			"file%s ha%s uncommitted changes (%s); 'appctl validate "
+			"--worktree' checks them\n", count, count == 1 ? "" : "s",
+			count == 1 ? "s" : "ve", example ? example : "");
+	appctl_error_free(err);
+	free(example);
+}
+
 appctl_error *cmd_validate(appctl_cli *cli, int argc, char **argv)
 {
 	const char *pos[1] = { NULL }, *at = NULL, *rev, *fail_on = NULL;
@@ -533,6 +555,7 @@ appctl_error *cmd_validate(appctl_cli *cli, int argc, char **argv)
 		{ 0 }
 	};
 	appctl_findings findings = APPCTL_FINDINGS_INIT;
+	cli_progress progress;
 	appctl_snapshot *snap = NULL;
 	located *loc = NULL;
 	appctl_error *err;
@@ -549,6 +572,7 @@ appctl_error *cmd_validate(appctl_cli *cli, int argc, char **argv)
 		return NULL;
 	}
 	json |= cli->json;
+	cli->json = json;
 	if (json && sarif)
 		return appctl_error_new(APPCTL_EUSAGE,
 			"--json and --sarif cannot be combined");
@@ -596,9 +620,13 @@ appctl_error *cmd_validate(appctl_cli *cli, int argc, char **argv)
 				worktree ? "worktree" : rev);
 		return err;
 	}
-	err = appctl_lint(&findings, snap, today);
+	cli_progress_start(&progress, json, "validate", "apps checked");
+	err = appctl_lint_progress(&findings, snap, today, &progress.hooks);
+	cli_progress_end(&progress);
 	if (err)
 		goto done;
+	if (!worktree && !npos)
+		hint_worktree(cli, snap);
 	loc = calloc(findings.count ? findings.count : 1, sizeof(*loc));
 	if (!loc) {
 		err = appctl_error_nomem();

@@ -8,6 +8,8 @@
 #include "appctl/log.h"
 #include "appctl/verify.h"
 #include "cli.h"
+#include "complete.h"
+#include "help_render.h"
 
 enum {
 	NEEDS_REPO = 1 << 0,    /* open the repository before running */
@@ -83,6 +85,19 @@ static const command *find_command(const char *name)
 	return NULL;
 }
 
+/* `appctl __complete WORD...` (hidden): what shell completion offers. */
+static int complete(int argc, char **argv)
+{
+	const char *names[sizeof(commands) / sizeof(commands[0])];
+	size_t n = 0;
+	const command *c;
+
+	for (c = commands; c->name; c++)
+		names[n++] = c->name;
+	names[n] = NULL;
+	return appctl_cli_complete(names, argc, argv);
+}
+
 static int report(appctl_error *err)
 {
 	const appctl_error *e;
@@ -150,6 +165,10 @@ int main(int argc, char **argv)
 	int i, no_color = 0, help_only = 0;
 
 	memset(&cli, 0, sizeof(cli));
+	if (argc > 1 && strcmp(argv[1], "__complete") == 0)
+		return complete(argc - 2, argv + 2);
+	if (argc == 2 && strcmp(argv[1], "__render-help") == 0)
+		return appctl_help_render_stdin();
 	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
 		if (strcmp(argv[i], "-C") == 0) {
 			if (i + 1 >= argc)
@@ -185,6 +204,24 @@ int main(int argc, char **argv)
 	{
 		const char *nc = getenv("NO_COLOR");
 		cli.color = !no_color && !(nc && *nc) && isatty(STDOUT_FILENO);
+	}
+	appctl_help_output(cli.color, !cli.json && isatty(STDOUT_FILENO));
+	/*
+	 * `appctl help CMD` is `appctl CMD --help`, so that the two cannot
+	 * differ even where a command adds to its page (hook's PLATFORMS).
+	 */
+	if (cmd->fn == cmd_help && argc - i == 2 && strcmp(argv[i + 1], "help") &&
+	    find_command(argv[i + 1])) {
+		static char help_flag[] = "--help";
+		char *as_help[3];
+
+		as_help[0] = argv[i + 1];
+		as_help[1] = help_flag;
+		as_help[2] = NULL;
+		cmd = find_command(argv[i + 1]);
+		cli.command = cmd->name;
+		err = cmd->fn(&cli, 2, as_help);
+		return report(err ? err : flush_stdout());
 	}
 	/* Help needs no repository: `appctl approve --help` works anywhere. */
 	if (wants_help(argc - i, argv + i))

@@ -1874,6 +1874,13 @@ static void compile_name_pattern(lint_ctx *ctx)
 appctl_error *appctl_lint(appctl_findings *out, const appctl_snapshot *snap,
 	appctl_date today)
 {
+	return appctl_lint_progress(out, snap, today, NULL);
+}
+
+appctl_error *appctl_lint_progress(appctl_findings *out,
+	const appctl_snapshot *snap, appctl_date today,
+	const appctl_progress *progress)
+{
 	lint_ctx ctx;
 	size_t i;
 
@@ -1891,8 +1898,10 @@ appctl_error *appctl_lint(appctl_findings *out, const appctl_snapshot *snap,
 		compile_name_pattern(&ctx);
 	if (ctx.policy && !ctx.err)
 		check_policy(&ctx);
-	for (i = 0; i < snap->app_count && !ctx.err; i++)
+	for (i = 0; i < snap->app_count && !ctx.err; i++) {
 		check_app(&ctx, snap->apps[i]);
+		appctl_progress_step(progress, i + 1, snap->app_count);
+	}
 	if (!ctx.err)
 		check_credentials(&ctx);
 	if (!ctx.err)

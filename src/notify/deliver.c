@@ -477,7 +477,7 @@ static appctl_error *job_key(unsigned char **key, size_t *key_len,
  * next attempt time until every job is settled or the budget is spent.
  */
 static appctl_error *run_jobs(const char *gitdir, job *jobs, size_t n,
-	appctl_arena *arena)
+	appctl_arena *arena, const appctl_progress *progress)
 {
 	int64_t start = monotonic_ms(), deadline = start + budget_ms();
 	appctl_error *err = NULL;
@@ -569,6 +569,15 @@ static appctl_error *run_jobs(const char *gitdir, job *jobs, size_t n,
 			j->next_ms = now + backoff_ms(j->result->attempts);
 			if (r.retry_after_ms > j->next_ms - now)
 				j->next_ms = now + r.retry_after_ms;
+			/* Someone is waiting on this: say why, instead of sitting silent. */
+			if (j->next_ms < deadline)
+				appctl_progress_note(progress,
+					"webhook %s: %s; retry %u in %lld s (kept in the "
+					"outbox for 'appctl notify flush' after %lld s)",
+					j->entry.url, *r.error ? r.error : "no answer",
+					j->result->attempts + 1,
+					(long long)((j->next_ms - now + 999) / 1000),
+					(long long)((deadline - now + 999) / 1000));
 			/* Rewritten now, so the attempt count survives a crash. */
 			if (j->stored)
 				err = store(gitdir, j, arena);
@@ -714,7 +723,7 @@ static appctl_error *deliver_jobs(job *jobs, size_t *count,
 
 appctl_error *appctl_notify_deliver(appctl_notify_report **out,
 	const char *gitdir, const appctl_policy *policy,
-	const appctl_notify_event *ev)
+	const appctl_notify_event *ev, const appctl_progress *progress)
 {
 	appctl_notify_report *report = NULL;
 	appctl_outbox *box = NULL;
@@ -759,7 +768,7 @@ appctl_error *appctl_notify_deliver(appctl_notify_report **out,
 		if (jobs[i].active && !report->results[i].error)
 			report->results[i].error = "cannot initialize libcurl";
 	if (curl_ready) {
-		err = run_jobs(gitdir, jobs, n, report->arena);
+		err = run_jobs(gitdir, jobs, n, report->arena, progress);
 		if (err)
 			goto cleanup;
 	}
@@ -820,7 +829,7 @@ cleanup:
 }
 
 appctl_error *appctl_notify_flush(appctl_notify_report **out,
-	const char *gitdir)
+	const char *gitdir, const appctl_progress *progress)
 {
 	appctl_notify_report *report = NULL;
 	appctl_outbox *box = NULL;
@@ -879,7 +888,7 @@ appctl_error *appctl_notify_flush(appctl_notify_report **out,
 		goto cleanup;
 	}
 	curl_ready = 1;
-	err = run_jobs(gitdir, jobs, box->count, report->arena);
+	err = run_jobs(gitdir, jobs, box->count, report->arena, progress);
 	if (err)
 		goto cleanup;
 	count_delivered(report);

@@ -1,4 +1,4 @@
-/* proc.c: one program run with posix_spawnp, its output drained through poll and bounded, its time bounded. */
+/* proc.c: one program run with posix_spawnp: its output drained through poll and bounded, its time bounded; or a pager fed text. */
 #include "appctl/proc.h"
 
 #include <errno.h>
@@ -223,5 +223,113 @@ done:
 		if (err_pipe[i] >= 0)
 			close(err_pipe[i]);
 	}
+	return err;
+}
+
+/* Writes all of `text` to `fd`, stopping quietly when the reader has gone. */
+static void feed_all(int fd, const char *text, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, text, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return; /* EPIPE: the pager quit before the end */
+		text += n;
+		len -= (size_t)n;
+	}
+}
+
+appctl_error *appctl_proc_feed(int *status, const char *const *argv,
+	const char *text, size_t len)
+{
+	posix_spawn_file_actions_t actions;
+	posix_spawnattr_t attr;
+	struct sigaction ignore, old_int, old_quit, old_pipe;
+	sigset_t defaults;
+	const char *name = argv[0];
+	int in_pipe[2] = { -1, -1 }, actions_ready = 0, attr_ready = 0;
+	int rc, wstatus = 0, handlers_set = 0;
+	appctl_error *err = NULL;
+	pid_t pid = -1;
+
+	*status = -1;
+	if (pipe(in_pipe) != 0 || set_cloexec(in_pipe[0]) < 0 ||
+	    set_cloexec(in_pipe[1]) < 0) {
+		err = appctl_error_new(APPCTL_ESYSTEM, "cannot run %s: %s", name,
+			strerror(errno));
+		goto done;
+	}
+	if (posix_spawn_file_actions_init(&actions) != 0) {
+		err = appctl_error_nomem();
+		goto done;
+	}
+	actions_ready = 1;
+	if (posix_spawnattr_init(&attr) != 0) {
+		err = appctl_error_nomem();
+		goto done;
+	}
+	attr_ready = 1;
+	/* Ignored here while it runs; the pager gets the usual dispositions. */
+	sigemptyset(&defaults);
+	sigaddset(&defaults, SIGINT);
+	sigaddset(&defaults, SIGQUIT);
+	sigaddset(&defaults, SIGPIPE);
+	rc = posix_spawnattr_setsigdefault(&attr, &defaults);
+	if (!rc)
+		rc = posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF);
+	if (!rc)
+		rc = posix_spawn_file_actions_adddup2(&actions, in_pipe[0],
+			STDIN_FILENO);
+	if (rc) {
+		err = appctl_error_new(APPCTL_ESYSTEM, "cannot run %s: %s", name,
+			strerror(rc));
+		goto done;
+	}
+	memset(&ignore, 0, sizeof(ignore));
+	ignore.sa_handler = SIG_IGN;
+	sigemptyset(&ignore.sa_mask);
+	sigaction(SIGINT, &ignore, &old_int);
+	sigaction(SIGQUIT, &ignore, &old_quit);
+	sigaction(SIGPIPE, &ignore, &old_pipe);
+	handlers_set = 1;
+	rc = posix_spawnp(&pid, name, &actions, &attr, (char *const *)argv,
+		environ);
+	if (rc) {
+		pid = -1;
+		err = appctl_error_new(APPCTL_ESYSTEM, "cannot run %s: %s", name,
+			rc == ENOENT ? "not found in PATH" : strerror(rc));
+		goto done;
+	}
+	close(in_pipe[0]);
+	in_pipe[0] = -1;
+	feed_all(in_pipe[1], text, len);
+	close(in_pipe[1]);
+	in_pipe[1] = -1;
+	while (waitpid(pid, &wstatus, 0) < 0) {
+		if (errno != EINTR) {
+			err = appctl_error_new(APPCTL_ESYSTEM, "%s: wait: %s", name,
+				strerror(errno));
+			break;
+		}
+	}
+	pid = -1;
+	if (!err && WIFEXITED(wstatus))
+		*status = WEXITSTATUS(wstatus);
+done:
+	if (handlers_set) {
+		sigaction(SIGINT, &old_int, NULL);
+		sigaction(SIGQUIT, &old_quit, NULL);
+		sigaction(SIGPIPE, &old_pipe, NULL);
+	}
+	if (attr_ready)
+		posix_spawnattr_destroy(&attr);
+	if (actions_ready)
+		posix_spawn_file_actions_destroy(&actions);
+	if (in_pipe[0] >= 0)
+		close(in_pipe[0]);
+	if (in_pipe[1] >= 0)
+		close(in_pipe[1]);
 	return err;
 }

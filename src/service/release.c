@@ -121,6 +121,17 @@ void appctl_promoter_dispose(appctl_promoter *promoter)
 
 /* ---- the release step ---- */
 
+/* A short random pause, longer with each attempt, so racing processes drift apart. */
+static void jitter_sleep(int attempt)
+{
+	struct timespec ts;
+	long ms = 10L * (attempt + 1) + (long)(rand() % 40);
+
+	ts.tv_sec = 0;
+	ts.tv_nsec = ms * 1000000L;
+	nanosleep(&ts, NULL);
+}
+
 /*
  * Moves a ref that follows the log. Finding it already where the log says
  * is success: another appctl command's roll forward got there first.
@@ -130,18 +141,30 @@ static appctl_error *follow_ref(appctl_repo *repo, const char *name,
 {
 	appctl_error *err, *lookup;
 	char now[41];
-	int found = 0;
+	int found = 0, attempt, unmoved;
 
-	err = appctl_ref_cas(repo, name, old_hex, new_hex, message);
-	if (!err || err->code != APPCTL_ECONFLICT)
-		return err;
-	lookup = appctl_ref_read(now, &found, repo, name);
-	if (!lookup && found && strcmp(now, new_hex) == 0) {
+	for (attempt = 0;; attempt++) {
+		err = appctl_ref_cas(repo, name, old_hex, new_hex, message);
+		if (!err || err->code != APPCTL_ECONFLICT)
+			return err;
+		lookup = appctl_ref_read(now, &found, repo, name);
+		if (!lookup && found && strcmp(now, new_hex) == 0) {
+			appctl_error_free(err);
+			return NULL;
+		}
+		/*
+		 * Still where the release found it: another appctl completing the
+		 * same step holds its lock (settling an interrupted release does
+		 * exactly this). Wait for it rather than call it tampering.
+		 */
+		unmoved = !lookup && (old_hex ? found && strcmp(now, old_hex) == 0
+					      : !found);
+		appctl_error_free(lookup);
 		appctl_error_free(err);
-		return NULL;
+		if (!unmoved || attempt >= 20)
+			break;
+		jitter_sleep(attempt % 4);
 	}
-	appctl_error_free(lookup);
-	appctl_error_free(err);
 	/* The release is recorded: this is no longer a conflict that changed nothing. */
 	return appctl_error_new(APPCTL_ESYSTEM,
 		"the release is recorded in the log, but '%s' was moved by "
@@ -202,6 +225,25 @@ cleanup:
 
 /* ---- where an environment stands ---- */
 
+/*
+ * Whether refs/appctl/log is no longer at `seen`: the log was read before
+ * the branch, so a release that landed in between makes them disagree
+ * without anyone having moved anything by hand.
+ */
+static int log_moved_since(appctl_repo *repo, const char *seen)
+{
+	appctl_log_state *state = NULL;
+	appctl_error *err;
+	char now[41];
+	int moved;
+
+	err = appctl_log_head(now, &state, repo);
+	moved = !err && strcmp(now, seen) != 0;
+	appctl_error_free(err);
+	appctl_log_state_free(state);
+	return moved;
+}
+
 appctl_error *appctl_env_locate(const appctl_env_state **entry,
 	appctl_log_state **state, char log_head[41], appctl_repo *repo,
 	const char *env, int64_t now)
@@ -217,9 +259,7 @@ appctl_error *appctl_env_locate(const appctl_env_state **entry,
 	if (err)
 		return err;
 	if (!*state)
-		return appctl_error_new(APPCTL_EINPUT,
-			"%s: no event log in this repository; run 'appctl init'",
-			APPCTL_LOG_REF);
+		return appctl_repo_not_synced(repo, APPCTL_LOG_REF);
 	*entry = appctl_log_state_env(*state, env);
 	if (!*entry)
 		return appctl_error_new(APPCTL_EUSAGE,
@@ -243,9 +283,25 @@ appctl_error *appctl_env_locate(const appctl_env_state **entry,
 	 * would approve what nobody reviewed.
 	 */
 	if (!found)
-		return appctl_error_new(APPCTL_EINPUT,
-			"%s: branch missing: the log has %s at %.12s",
-			ref, env, (*entry)->commit);
+		return appctl_repo_not_synced(repo, ref);
+	/*
+	 * The log already has the release and the branch is still where it
+	 * was before it: another appctl is between its commit point (the log
+	 * append) and moving the branch. That is a race this caller lost, not
+	 * a tampered branch: exit 5, retry.
+	 */
+	if (strcmp(branch, (*entry)->commit) != 0 &&
+		strcmp(branch, (*entry)->previous) == 0)
+		return appctl_error_new(APPCTL_ECONFLICT,
+			"'%s' is being released by another appctl right now (the "
+			"log has release %lld, the branch is about to follow); "
+			"nothing was changed; retry",
+			env, (long long)(*entry)->release);
+	if (strcmp(branch, (*entry)->commit) != 0 &&
+		log_moved_since(repo, log_head))
+		return appctl_error_new(APPCTL_ECONFLICT,
+			"'%s' was released by another appctl meanwhile (the log moved "
+			"while it was read); nothing was changed; retry", env);
 	if (strcmp(branch, (*entry)->commit) != 0)
 		return appctl_error_new(APPCTL_EINPUT,
 			"%s: branch moved outside appctl: it is at %.12s, the log "
@@ -305,16 +361,6 @@ static appctl_error *released_meanwhile(int *released, appctl_repo *repo,
 	}
 	appctl_log_state_free(state);
 	return err;
-}
-
-static void jitter_sleep(int attempt)
-{
-	struct timespec ts;
-	long ms = 10L * (attempt + 1) + (long)(rand() % 40);
-
-	ts.tv_sec = 0;
-	ts.tv_nsec = ms * 1000000L;
-	nanosleep(&ts, NULL);
 }
 
 static appctl_error *conflict(const appctl_release_request *req)

@@ -7,6 +7,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "appctl/approvable.h"
+#include "appctl/clock.h"
 #include "appctl/event.h"
 #include "appctl/strbuf.h"
 #include "store_internal.h"
@@ -21,9 +23,11 @@ typedef struct init_ctx {
 	git_repository *git;
 	const char *principal;
 	const char *now;
+	const appctl_init_options *opts;
 	appctl_init_result *result;
 	appctl_strbuf report;
 	int created_any;
+	int starter;        /* the first commit holds the starter files */
 } init_ctx;
 
 static appctl_error *list_add(char ***items, size_t *count, const char *s)
@@ -54,6 +58,7 @@ void appctl_init_result_free(appctl_init_result *result)
 	if (!result)
 		return;
 	free(result->report);
+	list_free(result->warnings, result->warning_count);
 	list_free(result->files, result->file_count);
 	list_free(result->created, result->created_count);
 	list_free(result->environments, result->environment_count);
@@ -377,19 +382,167 @@ static appctl_error *roll_forward(init_ctx *ctx, const appctl_init_event *ev)
 	return NULL;
 }
 
+/* ---- the first approvers ---- */
+
+/*
+ * Why an empty repository gets no starter policy without a key: its
+ * release 0 would judge every later promotion, and with no key in it
+ * nobody could ever approve past it.
+ */
+static appctl_error *no_signer_error(const appctl_init_options *opts)
+{
+	return appctl_error_new(APPCTL_EUSAGE,
+		"no approver key%s%s%s: the starter policy needs the SSH public key "
+		"of at least one approver, or nobody could ever approve a release; "
+		"run 'appctl init --signer you@example.com=~/.ssh/id_ed25519.pub' "
+		"(once per approver; two let changes get the approvals of "
+		"someone other than their author), or set 'git config "
+		"user.signingkey ~/.ssh/id_ed25519.pub' and user.email",
+		opts->no_signer_reason ? " (" : "",
+		opts->no_signer_reason ? opts->no_signer_reason : "",
+		opts->no_signer_reason ? ")" : "");
+}
+
+/* Whether `text` holds the `len` bytes at `needle` (memmem is not POSIX). */
+static int contains_bytes(const char *text, const char *needle, size_t len)
+{
+	for (; *text; text++)
+		if (*text == *needle && strncmp(text, needle, len) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * --signer only shapes a starter policy; an existing policy keeps its own
+ * keys. Naming keys it already holds is harmless (a repeated or concurrent
+ * `init --signer` finds the starter another one committed); naming one it
+ * lacks would silently not happen, so it is refused.
+ */
+static appctl_error *check_signers_present(init_ctx *ctx,
+	const appctl_snapshot *snap)
+{
+	const char *text = snap->signers_text ? snap->signers_text : "";
+	const appctl_init_signer *s;
+	size_t i, keylen;
+
+	for (i = 0; i < ctx->opts->signer_count; i++) {
+		s = &ctx->opts->signers[i];
+		/* "KEYTYPE BASE64": the comment is not part of the key. */
+		keylen = strcspn(s->key, " ");
+		keylen += s->key[keylen] ? 1 + strcspn(s->key + keylen + 1, " ")
+					 : 0;
+		if (strstr(text, s->principal) && keylen &&
+			contains_bytes(text, s->key, keylen))
+			continue;
+		return appctl_error_new(APPCTL_EUSAGE,
+			"--signer writes the starter policy of an empty repository, "
+			"but this one has its own appctl.json and %s lacks the key of "
+			"%s; add it there (PRINCIPAL namespaces=\"appctl\" KEY) with "
+			"the principal in approvals.approvers, commit, and run "
+			"'appctl init' without --signer",
+			snap->policy->signers ? snap->policy->signers
+					      : "allowed_signers",
+			s->principal);
+	}
+	return NULL;
+}
+
+static appctl_error *add_warning(init_ctx *ctx, appctl_strbuf *b)
+{
+	appctl_error *err;
+
+	if (b->failed)
+		return appctl_error_nomem();
+	err = list_add(&ctx->result->warnings, &ctx->result->warning_count,
+		b->ptr);
+	appctl_strbuf_dispose(b);
+	return err;
+}
+
+/*
+ * Whether release 0's policy can ever be met: a protected environment
+ * nobody with a key may approve can never move by a normal promotion
+ * again, so say so loudly now, pointing at the recovery. (Refusing would
+ * reject a valid policy that SPEC §1 has init record as it is.)
+ */
+static appctl_error *check_approvable(init_ctx *ctx, const appctl_snapshot *snap)
+{
+	appctl_error *err;
+	appctl_approvability a = APPCTL_APPROVABILITY_INIT;
+	appctl_strbuf b = APPCTL_STRBUF_INIT;
+	const appctl_policy *p = snap->policy;
+	size_t i;
+
+	if (p->environment_count < 2)
+		return NULL;
+	err = appctl_policy_approvability_text(&a, p, snap->signers_text,
+		snap->signers_len, appctl_clock_now());
+	for (i = 0; !err && i < a.missing_count; i++) {
+		appctl_strbuf_printf(&b,
+			"%s a promotion into %s%s: %s; release 0 "
+			"judges every promotion into them, so this needs the "
+			"recovery in 'appctl help init' (RECOVERY); next time commit "
+			"the approvers' keys to %s (PRINCIPAL namespaces=\"appctl\" "
+			"KEY) before running init",
+			a.keyed ? "not every change can get the approvals of"
+				: "nobody can ever approve",
+			p->environments[1], p->environment_count > 2 ? " and later" : "",
+			a.missing[i], p->signers ? p->signers : "allowed_signers");
+		err = add_warning(ctx, &b);
+	}
+	appctl_approvability_dispose(&a);
+	return err;
+}
+
+/* HEAD on a branch that is no environment: builders would commit where nothing promotes from. */
+static appctl_error *check_head_branch(init_ctx *ctx,
+	const appctl_init_event *ev)
+{
+	appctl_strbuf b = APPCTL_STRBUF_INIT;
+	git_reference *head = NULL;
+	const char *name;
+	size_t i;
+	int rc;
+
+	rc = git_reference_lookup(&head, ctx->git, "HEAD");
+	if (rc < 0 || git_reference_type(head) != GIT_REFERENCE_SYMBOLIC ||
+		git_repository_is_bare(ctx->git) || ev->environment_count == 0) {
+		git_error_clear();
+		git_reference_free(head);
+		return NULL;
+	}
+	name = git_reference_symbolic_target(head);
+	if (strncmp(name, "refs/heads/", 11) == 0) {
+		for (i = 0; i < ev->environment_count; i++)
+			if (strcmp(name + 11, ev->environments[i]) == 0)
+				break;
+		if (i == ev->environment_count)
+			appctl_strbuf_printf(&b,
+				"HEAD is on '%s', which is not an environment; builders "
+				"commit on '%s' (the environments are branches): run "
+				"'git checkout %s'",
+				name + 11, ev->environments[0], ev->environments[0]);
+	}
+	git_reference_free(head);
+	return b.len || b.failed ? add_warning(ctx, &b) : NULL;
+}
+
 /* ---- the first commit of an empty repository ---- */
 
 /* The files of the first commit when the working tree has no appctl.json. */
-static appctl_error *starter_files(store_files *files)
+static appctl_error *starter_files(store_files *files,
+	const appctl_init_options *opts)
 {
 	appctl_error *err;
 	char *path, *data;
 	size_t len;
 
 	files->policy.path = strdup("appctl.json");
-	files->policy.data = strdup(store_starter_policy);
 	files->signers.path = strdup("allowed_signers");
-	files->signers.data = strdup(store_starter_signers);
+	err = store_starter_build(&files->policy.data, &files->signers.data,
+		opts->signers, opts->signer_count);
+	if (err)
+		return err;
 	if (!files->policy.path || !files->policy.data ||
 		!files->signers.path || !files->signers.data)
 		return appctl_error_nomem();
@@ -748,8 +901,13 @@ static appctl_error *first_commit(git_oid *out, appctl_snapshot **snap,
 		from_worktree = lstat(name.ptr, &st) == 0;
 		appctl_strbuf_dispose(&name);
 	}
+	if (!from_worktree && ctx->opts->signer_count == 0) {
+		err = no_signer_error(ctx->opts);
+		goto cleanup;
+	}
+	ctx->starter = !from_worktree;
 	err = from_worktree ? store_read_worktree_files(&files, workdir)
-			    : starter_files(&files);
+			    : starter_files(&files, ctx->opts);
 	if (err)
 		goto cleanup;
 	/* Validate before writing anything: bad input changes nothing. */
@@ -843,6 +1001,20 @@ static appctl_error *first_commit(git_oid *out, appctl_snapshot **snap,
 		at);
 	appctl_strbuf_printf(&ctx->report, "created branch %s at %s\n",
 		first_env, at);
+	if (!from_worktree) {
+		appctl_strbuf_puts(&ctx->report, "approvers (groups release-managers "
+			"and security, keys in allowed_signers):");
+		for (i = 0; i < ctx->opts->signer_count; i++)
+			appctl_strbuf_printf(&ctx->report, " %s",
+				ctx->opts->signers[i].principal);
+		appctl_strbuf_putc(&ctx->report, '\n');
+		if (ctx->opts->signer_count == 1)
+			appctl_strbuf_printf(&ctx->report,
+				"note: with one approver, allow_self_approval is true so "
+				"that %s can approve their own changes; add a second "
+				"approver and set it to false (a policy change)\n",
+				ctx->opts->signers[0].principal);
+	}
 	for (i = 0; i < file_count(&files); i++) {
 		err = list_add(&ctx->result->files, &ctx->result->file_count,
 			file_at(&files, i)->path);
@@ -889,7 +1061,8 @@ static appctl_error *head_snapshot(git_oid *out, appctl_snapshot **snap,
 		goto cleanup;
 	}
 	git_oid_cpy(out, git_object_id(commit));
-	err = store_read_commit_files(&files, ctx->git, (git_commit *)commit);
+	err = store_read_commit_files(&files, ctx->git, (git_commit *)commit,
+		NULL);
 	if (!err)
 		err = store_files_parse(snap, &files);
 	if (!err && (*snap)->policy->environment_count == 0)
@@ -1008,6 +1181,12 @@ static appctl_error *record_init(appctl_init_event *out, appctl_snapshot **snap,
 		     : head_snapshot(&head, snap, ctx);
 	if (err)
 		return err;
+	if (!ctx->starter && ctx->opts->explicit_signers)
+		err = check_signers_present(ctx, *snap);
+	if (!err)
+		err = check_approvable(ctx, *snap);
+	if (err)
+		return err;
 	count = (*snap)->policy->environment_count;
 	*hex = calloc(count + 1, sizeof(**hex));
 	releases = calloc(count + 1, sizeof(*releases));
@@ -1050,8 +1229,9 @@ cleanup:
 }
 
 appctl_error *appctl_store_init_ext(appctl_init_result **out, appctl_repo *repo,
-	const char *principal, const char *now)
+	const char *principal, const char *now, const appctl_init_options *opts)
 {
+	static const appctl_init_options none = { NULL, 0, 0, NULL };
 	appctl_error *err = NULL;
 	appctl_init_event *logged = NULL, fresh;
 	const appctl_init_event *event;
@@ -1067,6 +1247,7 @@ appctl_error *appctl_store_init_ext(appctl_init_result **out, appctl_repo *repo,
 	ctx.git = repo->git;
 	ctx.principal = principal;
 	ctx.now = now;
+	ctx.opts = opts ? opts : &none;
 	ctx.result = calloc(1, sizeof(*ctx.result));
 	if (!ctx.result) {
 		err = appctl_error_nomem();
@@ -1082,6 +1263,8 @@ appctl_error *appctl_store_init_ext(appctl_init_result **out, appctl_repo *repo,
 	}
 	event = logged ? logged : &fresh;
 	err = roll_forward(&ctx, event);
+	if (!err)
+		err = check_head_branch(&ctx, event);
 	if (err)
 		goto cleanup;
 	if (!ctx.created_any)
@@ -1117,7 +1300,7 @@ appctl_error *appctl_store_init(appctl_repo *repo, const char *principal,
 	appctl_init_result *result = NULL;
 
 	*report = NULL;
-	err = appctl_store_init_ext(&result, repo, principal, now);
+	err = appctl_store_init_ext(&result, repo, principal, now, NULL);
 	if (!err) {
 		*report = result->report;
 		result->report = NULL;

@@ -366,8 +366,7 @@ appctl_error *appctl_log_append_retry(char out[41], char event_id[41],
 
 		err = appctl_log_head(head, &state, repo);
 		if (!err && !state)
-			err = appctl_error_new(APPCTL_ESYSTEM,
-				"no %s: run 'appctl init' first", APPCTL_LOG_REF);
+			err = appctl_repo_not_synced(repo, APPCTL_LOG_REF);
 		if (!err)
 			err = appctl_log_state_next(&next, state, ev, event_id);
 		if (!err)
@@ -653,6 +652,15 @@ appctl_error *appctl_commit_authors(char ***out, size_t *count,
 	if ((err = parse_oid(&id, to, "commit")) ||
 	    (from && *from && (err = parse_oid(&hide, from, "commit"))))
 		return err;
+	/*
+	 * A shallow clone ends the walk at its cut: authors beyond it would go
+	 * unseen, and a self-approval would count. Refuse rather than guess.
+	 */
+	if (git_repository_is_shallow(repo->git) == 1)
+		return appctl_error_new(APPCTL_ESYSTEM,
+			"this clone is shallow: the authors of the change cannot all "
+			"be read; run 'appctl sync' (it fetches the missing history) "
+			"or 'git fetch --unshallow'");
 	if (git_revwalk_new(&walk, repo->git) < 0 || git_revwalk_push(walk, &id) < 0 ||
 	    (from && *from && git_revwalk_hide(walk, &hide) < 0)) {
 		err = store_git_error("walking the change");

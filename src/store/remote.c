@@ -818,6 +818,7 @@ appctl_error *appctl_remote_fetch(appctl_remote_refs *advertised,
 	appctl_error *err;
 	git_run r;
 	size_t n = 0, i, k;
+	int shallow;
 
 	memset(advertised, 0, sizeof(*advertised));
 	memset(&r, 0, sizeof(r));
@@ -844,19 +845,33 @@ appctl_error *appctl_remote_fetch(appctl_remote_refs *advertised,
 	args[n++] = "--refmap=";
 	args[n++] = "--no-recurse-submodules";
 	args[n++] = "--quiet";
+	/*
+	 * A shallow clone (a CI checkout) lacks the history the judge walks:
+	 * who authored a change, whether a commit is on its source. Fetching
+	 * the rest once makes it whole; everything after reads it as any clone.
+	 */
+	shallow = git_repository_is_shallow(repo->git) == 1;
+	if (shallow)
+		args[n++] = "--unshallow";
 	args[n++] = "--";
 	args[n++] = remote;
 	k = n;
 	for (i = 0; i < count; i++)
-		if (specs[i].wanted)
+		if (specs[i].wanted || shallow)
 			args[n++] = specs[i].text;
 	if (n > k) {
 		appctl_strbuf_truncate(&what, 0);
-		appctl_strbuf_printf(&what, "git fetch '%s'", remote);
+		appctl_strbuf_printf(&what, "git fetch %s'%s'",
+			shallow ? "--unshallow " : "", remote);
 		err = what.failed ? appctl_error_nomem()
 			: run_git(&r, repo, what.ptr, args, n);
 		if (!err && r.status != 0)
 			err = git_failure(&r, what.ptr);
+		if (err && shallow)
+			err = appctl_error_wrap(err, "this clone is shallow and "
+				"appctl needs the history of the environments to judge "
+				"their events; fetching it failed (run 'git fetch "
+				"--unshallow %s' and then 'appctl sync')", remote);
 		if (err)
 			goto cleanup;
 	}

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "appctl/log.h"
 #include "appctl/strbuf.h"
 #include "store_internal.h"
 
@@ -685,6 +686,165 @@ static char *release_ref_name(const char *rev)
 	return NULL;
 }
 
+/*
+ * The remote to fetch appctl's records from: "origin" when configured,
+ * else the first remote.<name>.url; *out is "" without any. Read through a
+ * plain config iterator (git_remote_list's regex leaks in libgit2 with
+ * pcre2).
+ */
+static void first_remote(char *out, size_t len, git_repository *git)
+{
+	git_config *config = NULL, *snap = NULL;
+	git_config_iterator *it = NULL;
+	git_config_entry *entry;
+	const char *name, *dot;
+
+	*out = '\0';
+	if (git_repository_config(&config, git) < 0 ||
+		git_config_snapshot(&snap, config) < 0 ||
+		git_config_iterator_new(&it, snap) < 0)
+		goto cleanup;
+	while (git_config_next(&entry, it) == 0) {
+		name = entry->name;
+		if (strncasecmp(name, "remote.", 7) != 0)
+			continue;
+		dot = strrchr(name, '.');
+		if (dot <= name + 7 || strcasecmp(dot, ".url") != 0)
+			continue;
+		if (!*out || ((size_t)(dot - name - 7) == 6 &&
+			strncmp(name + 7, "origin", 6) == 0))
+			snprintf(out, len, "%.*s", (int)(dot - name - 7), name + 7);
+	}
+cleanup:
+	git_error_clear();
+	git_config_iterator_free(it);
+	git_config_free(snap);
+	git_config_free(config);
+}
+
+appctl_error *appctl_repo_definitions_dirty(size_t *count, char **example,
+	appctl_repo *repo, const char *signers_file)
+{
+	git_status_options opts;
+	git_status_list *list = NULL;
+	char *paths[3];
+	const git_status_entry *e;
+	const char *path;
+	size_t i, n;
+
+	*count = 0;
+	*example = NULL;
+	if (git_repository_is_bare(repo->git))
+		return NULL;
+	if (git_status_options_init(&opts, GIT_STATUS_OPTIONS_VERSION) < 0)
+		return store_git_error("git status");
+	paths[0] = (char *)"appctl.json";
+	paths[1] = (char *)"apps/";
+	paths[2] = (char *)(signers_file ? signers_file : "allowed_signers");
+	opts.show = GIT_STATUS_SHOW_INDEX_AND_WORKDIR;
+	opts.flags = GIT_STATUS_OPT_INCLUDE_UNTRACKED |
+		GIT_STATUS_OPT_RECURSE_UNTRACKED_DIRS;
+	opts.pathspec.strings = paths;
+	opts.pathspec.count = 3;
+	if (git_status_list_new(&list, repo->git, &opts) < 0)
+		return store_git_error("git status");
+	n = git_status_list_entrycount(list);
+	for (i = 0; i < n; i++) {
+		e = git_status_byindex(list, i);
+		if (!e || e->status == GIT_STATUS_CURRENT ||
+			(e->status & GIT_STATUS_IGNORED))
+			continue;
+		path = e->index_to_workdir ? e->index_to_workdir->new_file.path
+			: e->head_to_index ? e->head_to_index->new_file.path : NULL;
+		if (!path)
+			continue;
+		if (!*example)
+			*example = strdup(path);
+		(*count)++;
+	}
+	git_status_list_free(list);
+	return NULL;
+}
+
+appctl_error *appctl_repo_not_synced(appctl_repo *repo, const char *what)
+{
+	char remote[256];
+
+	first_remote(remote, sizeof(remote), repo->git);
+	if (!*remote)
+		return appctl_error_new(APPCTL_ESYSTEM,
+			"this repository lacks %s and has no remote to fetch "
+			"appctl's records from; run 'appctl init'", what);
+	return appctl_error_new(APPCTL_ESYSTEM,
+		"this clone lacks %s: it has not fetched appctl's records; run "
+		"'appctl sync %s' (it fetches refs/appctl/log, the environment "
+		"branches and the release tags, and checks every event), or fetch "
+		"them yourself: git fetch %s '+refs/appctl/*:refs/appctl/*' "
+		"'+refs/tags/release/*:refs/tags/release/*' "
+		"'refs/heads/ENV:refs/heads/ENV' (once per environment)",
+		what, remote, remote);
+}
+
+/*
+ * Whether `name` is an environment this repository should have a branch
+ * for: one the log records, or, without a log, one HEAD's appctl.json
+ * names. Errors count as "no": this only picks the better message.
+ */
+static int is_environment(appctl_repo *repo, const char *name, int *no_log)
+{
+	appctl_log_state *state = NULL;
+	appctl_app_listing *listing = NULL;
+	appctl_error *err;
+	git_oid head;
+	char hex[41], log_head[41];
+	size_t i;
+	int yes = 0;
+
+	*no_log = 0;
+	err = appctl_log_head(log_head, &state, repo);
+	if (!err && state) {
+		yes = appctl_log_state_env(state, name) != NULL;
+		appctl_log_state_free(state);
+		return yes;
+	}
+	appctl_error_free(err);
+	*no_log = 1;
+	if (git_reference_name_to_id(&head, repo->git, "HEAD") < 0) {
+		git_error_clear();
+		return 0;
+	}
+	git_oid_tostr(hex, sizeof(hex), &head);
+	err = appctl_repo_list_apps(&listing, repo, hex);
+	for (i = 0; !err && i < listing->policy->environment_count; i++)
+		if (strcmp(listing->policy->environments[i], name) == 0)
+			yes = 1;
+	appctl_error_free(err);
+	appctl_app_listing_free(listing);
+	return yes;
+}
+
+/* "unknown revision", unless it names an environment a clone has not fetched. */
+static appctl_error *unknown_revision(appctl_repo *repo, const char *rev)
+{
+	appctl_strbuf what = APPCTL_STRBUF_INIT;
+	appctl_error *err;
+	int no_log = 0;
+
+	if (!appctl_env_name_is_valid(rev) || !is_environment(repo, rev, &no_log))
+		return appctl_error_new(APPCTL_EUSAGE, "unknown revision '%s'",
+			rev);
+	if (no_log)
+		appctl_strbuf_printf(&what, "%s and environment branch '%s'",
+			APPCTL_LOG_REF, rev);
+	else
+		appctl_strbuf_printf(&what, "environment branch '%s'", rev);
+	if (what.failed)
+		return appctl_error_nomem();
+	err = appctl_repo_not_synced(repo, what.ptr);
+	appctl_strbuf_dispose(&what);
+	return err;
+}
+
 appctl_error *appctl_repo_resolve(char out[41], appctl_repo *repo,
 	const char *rev)
 {
@@ -720,8 +880,8 @@ appctl_error *appctl_repo_resolve(char out[41], appctl_repo *repo,
 	rc = git_revparse_single(&obj, repo->git, rev);
 	if (rc == GIT_ENOTFOUND || rc == GIT_EINVALIDSPEC ||
 		rc == GIT_EAMBIGUOUS) {
-		err = appctl_error_new(APPCTL_EUSAGE, "unknown revision '%s'",
-			rev);
+		git_error_clear();
+		err = unknown_revision(repo, rev);
 		goto cleanup;
 	}
 	if (rc < 0) {

@@ -196,7 +196,7 @@ cleanup:
 }
 
 appctl_error *store_read_commit_files(store_files *files, git_repository *git,
-	const git_commit *commit)
+	const git_commit *commit, const appctl_progress *progress)
 {
 	appctl_error *err = NULL;
 	git_tree *root = NULL, *apps = NULL;
@@ -249,6 +249,7 @@ appctl_error *store_read_commit_files(store_files *files, git_repository *git,
 			git_tree_entry_byindex(apps, i));
 		if (err)
 			goto cleanup;
+		appctl_progress_step(progress, i + 1, git_tree_entrycount(apps));
 	}
 cleanup:
 	store_paths_free(scim_paths, scim_count);
@@ -276,6 +277,13 @@ appctl_error *store_lookup_commit(git_commit **out, git_repository *git,
 appctl_error *appctl_repo_load_snapshot(appctl_snapshot **out,
 	appctl_repo *repo, const char *commit_hex)
 {
+	return appctl_repo_load_snapshot_progress(out, repo, commit_hex, NULL);
+}
+
+appctl_error *appctl_repo_load_snapshot_progress(appctl_snapshot **out,
+	appctl_repo *repo, const char *commit_hex,
+	const appctl_progress *progress)
+{
 	appctl_error *err;
 	store_files files = STORE_FILES_INIT;
 	git_commit *commit = NULL;
@@ -283,7 +291,8 @@ appctl_error *appctl_repo_load_snapshot(appctl_snapshot **out,
 	*out = NULL;
 	err = store_lookup_commit(&commit, repo->git, commit_hex);
 	if (!err)
-		err = store_read_commit_files(&files, repo->git, commit);
+		err = store_read_commit_files(&files, repo->git, commit,
+			progress);
 	if (!err)
 		err = store_files_parse(out, &files);
 	store_files_dispose(&files);

@@ -10,6 +10,7 @@
 #include "appctl/model.h"
 #include "appctl/store.h"
 #include "appctl/event.h"
+#include "appctl/progress.h"
 
 struct appctl_repo {
 	git_repository *git;
@@ -95,7 +96,7 @@ appctl_error *store_files_parse(appctl_snapshot **out,
  * caller disposes, also on error), checking modes and sizes first.
  */
 appctl_error *store_read_commit_files(store_files *files, git_repository *git,
-	const git_commit *commit);
+	const git_commit *commit, const appctl_progress *progress);
 
 /*
  * Finds the regular file at `path` below `root`. *out is a copy the caller
@@ -156,8 +157,13 @@ appctl_error *store_ref_commit(git_oid *out, int *found, git_repository *git,
 	const char *name);
 
 /* The starter files `init` writes into an empty repository. */
-extern const char store_starter_policy[];
-extern const char store_starter_signers[];
+/*
+ * The starter appctl.json and allowed_signers for the approvers `s` (at
+ * least one; principals and key lines already checked). The caller frees
+ * *policy and *signers with free().
+ */
+appctl_error *store_starter_build(char **policy, char **signers,
+	const appctl_init_signer *s, size_t n);
 extern const char store_starter_app_dir[];
 extern const char store_starter_app[];
 

@@ -31,6 +31,7 @@ expect_refused src/service/a.c 'void f(void) { printf("x"); }' "only src/cli wri
 expect_refused src/core/a.c 'void f(void) { fputs("x", stdout); }' "only src/cli writes to stdout"
 expect_refused src/service/a.c 'void f(void) { system("git push"); }' "only src/proc starts processes"
 expect_refused src/store/remote.c 'void f(void) { posix_spawnp(0, "git", 0, 0, 0, 0); }' "only src/proc starts processes"
-expect_refused src/store/log.c '#include "appctl/proc.h"' "only src/sign and src/store/remote.c run programs"
+expect_refused src/store/log.c '#include "appctl/proc.h"' "only src/sign, src/store/remote.c and src/cli/help_pager.c run programs"
+expect_refused src/cli/cmd_x.c '#include "appctl/proc.h"' "only src/sign, src/store/remote.c and src/cli/help_pager.c run programs"
 
 exec bash "$check" "$APPCTL_SOURCE_DIR"

@@ -1,6 +1,10 @@
 # init.sh: `appctl init` against real repositories: empty, existing, invalid, interrupted, bare.
 . "$(dirname "$0")/lib.sh"
 
+# The first approver an empty repository's starter policy needs.
+make_keys tester
+SIGNER=(--signer "tester@example.com=$KEYS/tester.pub")
+
 # write_org DIR: a small valid organisation (policy, signers, one app).
 write_org()
 {
@@ -75,7 +79,7 @@ test_empty_repo()
 {
 	local c event
 	new_repo r main
-	expect_exit 0 "$APPCTL" -C r init
+	expect_exit 0 "$APPCTL" -C r init "${SIGNER[@]}"
 	expect_stdout_contains "committed a starter policy"
 	expect_stdout_contains "recorded init event"
 	expect_stdout_contains "tagged release/prod/0"
@@ -105,12 +109,12 @@ test_empty_repo()
 test_rerun_changes_nothing()
 {
 	new_repo r
-	expect_exit 0 "$APPCTL" -C r init
+	expect_exit 0 "$APPCTL" -C r init "${SIGNER[@]}"
 	save_refs r
-	expect_exit 0 "$APPCTL" -C r init
+	expect_exit 0 "$APPCTL" -C r init "${SIGNER[@]}"
 	expect_stdout_contains "already initialized"
 	expect_refs_unchanged r
-	expect_exit 0 "$APPCTL" --json -C r init
+	expect_exit 0 "$APPCTL" --json -C r init "${SIGNER[@]}"
 	expect_stdout_contains '"created":[]'
 	expect_stdout_contains "\"commit\":\"$(ref_id r release/dev/0)\""
 	expect_stdout_contains '"environments":["dev","staging","prod"]'
@@ -120,7 +124,7 @@ test_rerun_changes_nothing()
 test_json_output()
 {
 	new_repo r
-	expect_exit 0 "$APPCTL" -C r --json init
+	expect_exit 0 "$APPCTL" -C r --json init "${SIGNER[@]}"
 	expect_stdout_contains '"created":["refs/heads/dev","refs/appctl/log","refs/tags/release/dev/0"'
 	expect_stdout_contains '"files":["appctl.json","allowed_signers","apps/example-dashboard/app.json"]'
 }
@@ -332,7 +336,7 @@ test_starter_never_overwrites()
 	new_repo r
 	echo "mine" >r/allowed_signers
 	save_refs r
-	expect_exit 3 "$APPCTL" -C r init
+	expect_exit 3 "$APPCTL" -C r init "${SIGNER[@]}"
 	expect_stderr_contains "allowed_signers: already exists"
 	expect_refs_unchanged r
 	expect_equal "mine" "$(cat r/allowed_signers)" "allowed_signers"
@@ -345,11 +349,11 @@ test_interrupted_starter_write()
 	# As if an init had stopped after writing some starter files (appctl.json
 	# comes last): files with the starter's bytes are taken as they are.
 	new_repo first
-	expect_exit 0 "$APPCTL" -C first init
+	expect_exit 0 "$APPCTL" -C first init "${SIGNER[@]}"
 	new_repo r
 	cp first/allowed_signers r/
 	mkdir -p r/apps && cp -R first/apps/example-dashboard r/apps/
-	expect_exit 0 "$APPCTL" -C r init
+	expect_exit 0 "$APPCTL" -C r init "${SIGNER[@]}"
 	expect_stdout_contains "committed a starter policy"
 	expect_initialized r "$(ref_id r HEAD)"
 	expect_equal "" "$(git -C r status --porcelain --ignored)" "git status"
@@ -359,10 +363,10 @@ test_deleted_branch_recreated()
 {
 	local c
 	new_repo r
-	expect_exit 0 "$APPCTL" -C r init
+	expect_exit 0 "$APPCTL" -C r init "${SIGNER[@]}"
 	c=$(ref_id r refs/heads/staging)
 	git -C r branch -D -q staging
-	expect_exit 0 "$APPCTL" -C r init
+	expect_exit 0 "$APPCTL" -C r init "${SIGNER[@]}"
 	expect_stdout_contains "created branch staging at ${c:0:7}"
 	expect_stdout_lacks "already initialized"
 	expect_initialized r "$c"
@@ -471,9 +475,10 @@ test_concurrent_inits()
 {
 	local i codes c r
 	for r in empty org; do
-		if [ $r = org ]; then org_repo $r; else new_repo $r; fi
+		extra=""
+		if [ $r = org ]; then org_repo $r; else new_repo $r; extra="--signer tester@example.com=$KEYS/tester.pub"; fi
 		for i in 1 2 3 4; do
-			("$APPCTL" -C $r init >/dev/null 2>"err$i"; echo $? >"code$i") &
+			("$APPCTL" -C $r init $extra >/dev/null 2>"err$i"; echo $? >"code$i") &
 		done
 		wait
 		codes=$(cat code1 code2 code3 code4 | tr '\n' ' ')
@@ -483,7 +488,7 @@ test_concurrent_inits()
 		*) fail "no init succeeded: $codes" ;;
 		esac
 		# A loser changed nothing that disagrees: the state is one init's.
-		expect_exit 0 "$APPCTL" -C $r init
+		expect_exit 0 "$APPCTL" -C $r init $extra
 		c=$(ref_id $r refs/tags/release/dev/0)
 		expect_initialized $r "$c"
 		expect_equal "" "$(git -C $r status --porcelain)" "git status"
@@ -494,7 +499,7 @@ test_bare_repo()
 {
 	local c
 	new_bare_repo b.git
-	expect_exit 0 "$APPCTL" -C b.git init
+	expect_exit 0 "$APPCTL" -C b.git init "${SIGNER[@]}"
 	c=$(ref_id b.git refs/heads/dev)
 	[ -n "$c" ] || fail "no dev branch"
 	expect_initialized b.git "$c"
@@ -502,7 +507,7 @@ test_bare_repo()
 	git -C b.git cat-file -e "$c:apps/example-dashboard/app.json" ||
 		fail "example app not committed"
 	save_refs b.git
-	expect_exit 0 "$APPCTL" -C b.git init
+	expect_exit 0 "$APPCTL" -C b.git init "${SIGNER[@]}"
 	expect_stdout_contains "already initialized"
 	expect_refs_unchanged b.git
 }
@@ -542,7 +547,111 @@ test_usage()
 	expect_equal "" "$(git -C r for-each-ref)" "refs after usage errors"
 }
 
+test_starter_needs_a_signer()
+{
+	new_repo r
+	expect_exit 2 "$APPCTL" -C r init
+	expect_stderr_contains "no approver key"
+	expect_stderr_contains "appctl init --signer"
+	expect_stderr_contains "user.signingkey"
+	expect_equal "" "$(git -C r for-each-ref)" "refs after the refusal"
+	[ ! -e r/appctl.json ] || fail "starter written although refused"
+	# Not a public key, a bad principal, a missing file: usage errors.
+	echo "hello" >junk.pub
+	expect_exit 2 "$APPCTL" -C r init --signer "ann@example.com=junk.pub"
+	expect_stderr_contains "not an SSH public key"
+	expect_exit 2 "$APPCTL" -C r init --signer "not a principal=$KEYS/tester.pub"
+	expect_stderr_contains "not a valid principal"
+	expect_exit 2 "$APPCTL" -C r init --signer "ann@example.com=nowhere.pub"
+	expect_stderr_contains "cannot read key"
+	expect_exit 2 "$APPCTL" -C r init --signer "ann@example.com"
+	# Huge, binary, or a private key without its .pub: refused, never read whole.
+	head -c 5000000 /dev/zero | tr '\0' 'A' >huge.pub
+	expect_exit 2 "$APPCTL" -C r init --signer "ann@example.com=huge.pub"
+	expect_stderr_contains "not an SSH public key"
+	printf 'ssh-ed25519 \001\377\000AAAA\n' >binary.pub
+	expect_exit 2 "$APPCTL" -C r init --signer "ann@example.com=binary.pub"
+	cp "$KEYS/tester" lonely_private
+	expect_exit 2 "$APPCTL" -C r init --signer "ann@example.com=lonely_private"
+	expect_stderr_contains "is a private key and has no .pub next to it"
+	expect_equal "" "$(git -C r for-each-ref)" "refs after bad signers"
+}
+
+test_starter_two_signers()
+{
+	make_keys ann bo
+	new_repo r
+	expect_exit 0 "$APPCTL" -C r init --signer "ann@example.com=$KEYS/ann.pub" \
+		--signer="bo@example.com=$KEYS/bo"
+	expect_stdout_contains "approvers (groups release-managers and security, keys in allowed_signers): ann@example.com bo@example.com"
+	expect_equal '["ann@example.com","bo@example.com"]' \
+		"$(jq -c '.groups["release-managers"]' r/appctl.json)" "release-managers"
+	expect_equal '["ann@example.com","bo@example.com"]' \
+		"$(jq -c '.groups.security' r/appctl.json)" "security"
+	expect_equal false "$(jq '.approvals.allow_self_approval' r/appctl.json)" "self-approval"
+	expect_equal 2 "$(jq '.approvals.rules[1].count' r/appctl.json)" "policy rule count"
+	grep -qF "ann@example.com namespaces=\"appctl\" $(cut -d' ' -f1,2 "$KEYS/ann.pub")" \
+		r/allowed_signers || fail "ann's key not in allowed_signers"
+	# The starter is approvable: status says nothing is unapprovable.
+	expect_exit 0 "$APPCTL" -C r --json status
+	expect_equal "true true" "$(jq -r '[.environments[] | .approvable] | join(" ")' "$OUT")" \
+		"approvable"
+}
+
+test_starter_one_signer_from_git_config()
+{
+	new_repo r
+	git -C r config user.signingkey "$KEYS/tester"
+	expect_exit 0 "$APPCTL" -C r init
+	expect_stdout_contains "approvers (groups release-managers and security, keys in allowed_signers): tester@example.com"
+	expect_stdout_contains "allow_self_approval is true"
+	# One approver: no count may ask for two, and they may approve their own work.
+	expect_equal 1 "$(jq '.approvals.required.admin_panel' r/appctl.json)" "admin_panel"
+	expect_equal 1 "$(jq '.approvals.rules[1].count' r/appctl.json)" "policy rule count"
+	expect_equal true "$(jq '.approvals.allow_self_approval' r/appctl.json)" "self-approval"
+	# A literal key:: value works too.
+	new_repo r2
+	git -C r2 config user.signingkey "key::$(cat "$KEYS/tester.pub")"
+	expect_exit 0 "$APPCTL" -C r2 init
+	expect_stdout_contains "tester@example.com"
+	# A GPG key id is not an SSH key: refused, saying why.
+	new_repo r3
+	git -C r3 config user.signingkey "0xDEADBEEF"
+	expect_exit 2 "$APPCTL" -C r3 init
+	expect_stderr_contains "user.signingkey '0xDEADBEEF' is not a readable SSH public key"
+}
+
+test_existing_policy_nobody_can_approve()
+{
+	org_repo r
+	expect_exit 0 "$APPCTL" -C r init
+	expect_stderr_contains "appctl: warning: nobody can ever approve a promotion into staging and later: no allowed approver"
+	expect_exit 0 "$APPCTL" -C r --json init
+	expect_equal 0 "$(jq '.warnings | length' "$OUT")" "warnings of a rerun (nothing recorded)"
+	# --signer does not edit an existing policy: a key it lacks is refused.
+	org_repo r2
+	save_refs r2
+	expect_exit 2 "$APPCTL" -C r2 init "${SIGNER[@]}"
+	expect_stderr_contains "lacks the key of tester@example.com"
+	expect_refs_unchanged r2
+}
+
+test_head_on_other_branch_warns()
+{
+	new_repo r main
+	write_org r
+	commit_all r "definitions on main"
+	expect_exit 0 "$APPCTL" -C r init
+	expect_stderr_contains "HEAD is on 'main', which is not an environment"
+	expect_stderr_contains "git checkout dev"
+}
+
 run_tests \
+	test_starter_needs_a_signer \
+	test_starter_two_signers \
+	test_starter_one_signer_from_git_config \
+	test_existing_policy_nobody_can_approve \
+	test_head_on_other_branch_warns \
 	test_empty_repo \
 	test_rerun_changes_nothing \
 	test_json_output \

@@ -195,6 +195,27 @@ test_retry_after_honoured()
 	export APPCTL_NOTIFY_BUDGET_S=6
 }
 
+test_retry_progress_on_tty()
+{
+	start_receiver
+	hook_repo r
+	# A terminal (script(1) gives one): the wait for a retry is announced.
+	script 503 200
+	/usr/bin/script -qec "'$APPCTL' -C r notify test prod" /dev/null \
+		>tty.out 2>&1 </dev/null || fail "notify test on a terminal: $(cat tty.out)"
+	grep -q "webhook http://127.0.0.1:$PORT/hook: .*; retry 2 in [0-9]* s" tty.out \
+		|| fail "no retry line on the terminal: $(cat tty.out)"
+	# Never on a pipe,
+	script 503 200
+	expect_exit 0 "$APPCTL" -C r notify test prod
+	if grep -q "retry 2" "$ERR"; then fail "retry line on a pipe"; fi
+	# nor with --json, even on a terminal.
+	script 503 200
+	/usr/bin/script -qec "'$APPCTL' -C r --json notify test prod" /dev/null \
+		>tty2.out 2>&1 </dev/null || fail "--json on a terminal: $(cat tty2.out)"
+	if grep -q "retry 2" tty2.out; then fail "retry line with --json"; fi
+}
+
 test_gone_disables_endpoint()
 {
 	local url
@@ -402,7 +423,7 @@ test_promote_stands_when_receiver_down()
 }
 
 tests="test_delivered_and_verified test_receiver_down_flush_once
-	test_retry_after_honoured test_gone_disables_endpoint
+	test_retry_after_honoured test_retry_progress_on_tty test_gone_disables_endpoint
 	test_hostile_receivers_bounded test_redirect_not_followed
 	test_unsafe_urls_refused test_missing_secret_kept test_usage
 	test_promote_delivers test_promote_stands_when_receiver_down"

@@ -441,7 +441,7 @@ static void test_deliver_queues(void **state)
 	ev.rollback_to = -1;
 
 	setenv("APPCTL_NOTIFY_BUDGET_S", "0", 1);
-	assert_null(appctl_notify_deliver(&report, gitdir, &policy, &ev));
+	assert_null(appctl_notify_deliver(&report, gitdir, &policy, &ev, NULL));
 	unsetenv("APPCTL_NOTIFY_BUDGET_S");
 	assert_int_equal(report->count, 2);
 	assert_int_equal(report->delivered, 0);
@@ -470,7 +470,7 @@ static void test_deliver_queues(void **state)
 
 	/* Out of time again: a flush keeps what it could not send. */
 	setenv("APPCTL_NOTIFY_BUDGET_S", "0", 1);
-	assert_null(appctl_notify_flush(&report, gitdir));
+	assert_null(appctl_notify_flush(&report, gitdir, NULL));
 	unsetenv("APPCTL_NOTIFY_BUDGET_S");
 	assert_int_equal(report->count, 1);
 	assert_int_equal(report->results[0].outcome, APPCTL_NOTIFY_KEPT);
