@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # demo.sh: builds appctl and walks through examples/org in a throw-away git
 # repository: init, validate, then a builder's change taken through diff,
-# access, signed approvals, status, promote, history, rollback and
-# audit --verify.
+# access, signed approvals, status, promote, history, rollback; the
+# inventory and who-can; offboarding a contractor, promoted to prod, and
+# the proof with access --history; and audit --verify.
 #
 # Usage: sudo bash scripts/demo.sh     (or, as root, bash scripts/demo.sh)
 #        KEEP=1 bash scripts/demo.sh   keeps the demo repository and prints where
@@ -142,7 +143,40 @@ run appctl rollback staging
 run appctl history staging
 run appctl access erin@example.com --env staging --history
 
-step "13. appctl audit --verify"
+step "13. inventory and who-can: what runs, who owns it, who can export"
+run appctl inventory dev
+run appctl who-can export customers dev
+run appctl who-can see customers.ssn dev
+
+step "14. a contractor leaves: appctl offboard, one reviewed commit on dev"
+# The contractor's temporary Agent membership goes from every app, group,
+# approver list and signers file, as an ordinary commit that is reviewed
+# and promoted like any other change.
+run appctl offboard cy@contractor.example --dry-run
+run appctl offboard cy@contractor.example -m "cy's engagement ended"
+run git log --oneline -n 2
+run appctl diff staging dev
+
+step "15. promote the offboarding to staging and prod"
+# dev now holds erin's access, the chatter_api scope and the offboarding:
+# two approvers, one from security (whose members come from the identity
+# provider's export, idp/groups.scim.json).
+for env in staging prod; do
+	run appctl approve "$env" dev --key "$keys/rita" -m "offboarding reviewed"
+	run appctl approve "$env" dev --key "$keys/sam" -m "scope reviewed"
+	run appctl promote "$env"
+done
+
+step "16. the proof: the contractor's access per environment, and when it went"
+run appctl access cy@contractor.example --env staging --history
+run appctl access cy@contractor.example --env prod --history
+if appctl access cy@contractor.example --env prod --json |
+	grep -q '"app":'; then
+	echo "demo: the contractor still has access in prod" >&2
+	exit 1
+fi
+
+step "17. appctl audit --verify"
 run appctl audit --verify
 
 step "done"

@@ -328,6 +328,18 @@ appctl_error *appctl_snapshot_parse(appctl_snapshot **out,
 	const appctl_file *policy, const appctl_file *signers,
 	const appctl_file *apps, const char *const *dirs, size_t app_count);
 
+/*
+ * appctl_snapshot_parse with the files appctl.json's "groups_from" names
+ * (`groups_from`, `groups_from_count` of them, matched by path): their
+ * groups are merged into the policy's as scim.h describes, so every reader
+ * of a snapshot sees one set of groups. appctl_snapshot_parse passes none,
+ * which is an input error when the policy names some.
+ */
+appctl_error *appctl_snapshot_parse_ext(appctl_snapshot **out,
+	const appctl_file *policy, const appctl_file *signers,
+	const appctl_file *groups_from, size_t groups_from_count,
+	const appctl_file *apps, const char *const *dirs, size_t app_count);
+
 void appctl_snapshot_free(appctl_snapshot *snap);
 
 /* Lookups by name (binary search on the sorted arrays); NULL when absent. */

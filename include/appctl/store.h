@@ -91,6 +91,44 @@ appctl_error *appctl_worktree_load_snapshot(appctl_snapshot **out,
 	const char *dir);
 
 /*
+ * Creates the new file `rel` (a path inside the working tree `dir`, which
+ * ends in '/') holding `len` bytes of `data`, making the folders on the way.
+ * An existing file is APPCTL_EUSAGE; a link or file where a folder belongs
+ * is APPCTL_EINPUT; nothing is left behind on a failed write. For `appctl
+ * new app`, which writes the working tree and commits nothing.
+ */
+appctl_error *appctl_worktree_create_file(const char *dir, const char *rel,
+	const char *data, size_t len);
+
+/*
+ * Removes the file `rel` of the working tree `dir` and then its folder when
+ * that is left empty: the undo of appctl_worktree_create_file. Best effort.
+ */
+void appctl_worktree_remove_file(const char *dir, const char *rel);
+
+/* A file's new content for appctl_repo_commit_files. */
+typedef struct appctl_file_update {
+	const char *path;             /* repository-relative */
+	const char *data;
+	size_t len;
+} appctl_file_update;
+
+/*
+ * Writes one ordinary commit on top of `expected` (40 hex digits) that
+ * replaces the `count` files with their new content (author and committer
+ * from git config user.name / user.email), then moves refs/heads/<branch>
+ * from `expected` to it as one compare-and-swap: a branch that moved
+ * meanwhile is APPCTL_ECONFLICT and nothing changes (the unreferenced
+ * objects are left to git gc). When the branch is checked out, the index
+ * and working files follow where the user has not edited them; *note
+ * (caller frees, NULL when all went well) says what was left. The new
+ * commit's id goes to `out`.
+ */
+appctl_error *appctl_repo_commit_files(char out[41], char **note,
+	appctl_repo *repo, const char *branch, const char *expected,
+	const appctl_file_update *files, size_t count, const char *message);
+
+/*
  * The one answer when appctl's records are not in this repository: `what`
  * ("refs/appctl/log", "branch 'staging'") is missing. In a clone (any
  * remote configured) that is the sync's job: an APPCTL_ESYSTEM error

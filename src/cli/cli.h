@@ -95,6 +95,10 @@ appctl_error *cmd_audit(appctl_cli *cli, int argc, char **argv);
 appctl_error *cmd_notify(appctl_cli *cli, int argc, char **argv);
 appctl_error *cmd_sync(appctl_cli *cli, int argc, char **argv);
 appctl_error *cmd_hook(appctl_cli *cli, int argc, char **argv);
+appctl_error *cmd_inventory(appctl_cli *cli, int argc, char **argv);
+appctl_error *cmd_who_can(appctl_cli *cli, int argc, char **argv);
+appctl_error *cmd_offboard(appctl_cli *cli, int argc, char **argv);
+appctl_error *cmd_new(appctl_cli *cli, int argc, char **argv);
 appctl_error *cmd_help(appctl_cli *cli, int argc, char **argv);
 appctl_error *cmd_version(appctl_cli *cli, int argc, char **argv);
 

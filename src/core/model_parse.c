@@ -9,6 +9,7 @@
 #include "appctl/json.h"
 #include "appctl/lint.h"
 #include "appctl/rules.h"
+#include "appctl/scim.h"
 #include "appctl/strbuf.h"
 
 /*
@@ -1718,6 +1719,15 @@ appctl_error *appctl_snapshot_parse(appctl_snapshot **out,
 	const appctl_file *policy, const appctl_file *signers,
 	const appctl_file *apps, const char *const *dirs, size_t app_count)
 {
+	return appctl_snapshot_parse_ext(out, policy, signers, NULL, 0, apps,
+		dirs, app_count);
+}
+
+appctl_error *appctl_snapshot_parse_ext(appctl_snapshot **out,
+	const appctl_file *policy, const appctl_file *signers,
+	const appctl_file *groups_from, size_t groups_from_count,
+	const appctl_file *apps, const char *const *dirs, size_t app_count)
+{
 	appctl_snapshot *snap;
 	appctl_error *err = NULL;
 	size_t i;
@@ -1731,6 +1741,14 @@ appctl_error *appctl_snapshot_parse(appctl_snapshot **out,
 	err = appctl_policy_parse(&snap->policy, snap->arena, policy);
 	if (err == appctl_error_nomem())
 		goto fail;
+	/* The identity provider's groups join appctl.json's (scim.h). */
+	if (snap->policy) {
+		err = appctl_error_append(err, appctl_policy_merge_scim(
+			snap->policy, snap->arena, groups_from,
+			groups_from_count));
+		if (err == appctl_error_nomem())
+			goto fail;
+	}
 	if (!snap->policy) {
 		/* No policy to name the signers file: go on with the apps. */
 	} else if (!signers) {

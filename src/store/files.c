@@ -22,6 +22,9 @@ void store_files_dispose(store_files *files)
 	}
 	free(files->dirs);
 	free(files->apps);
+	for (i = 0; i < files->groups_from_count; i++)
+		store_file_dispose(&files->groups_from[i]);
+	free(files->groups_from);
 	store_file_dispose(&files->signers);
 	store_file_dispose(&files->policy);
 	memset(files, 0, sizeof(*files));
@@ -141,6 +144,84 @@ cleanup:
 	return err;
 }
 
+appctl_error *store_groups_from_paths(char ***out, size_t *count,
+	const store_file *policy)
+{
+	appctl_error *err = NULL;
+	appctl_arena *scratch = NULL;
+	appctl_policy *parsed = NULL;
+	appctl_file file;
+	char **paths = NULL;
+	size_t i, n = 0;
+
+	*out = NULL;
+	*count = 0;
+	scratch = appctl_arena_new();
+	if (!scratch)
+		return appctl_error_nomem();
+	memset(&file, 0, sizeof(file));
+	file.path = policy->path;
+	file.data = policy->data;
+	file.len = policy->len;
+	err = appctl_policy_parse(&parsed, scratch, &file);
+	if (err || !parsed->groups_from_count)
+		goto cleanup;
+	paths = calloc(parsed->groups_from_count, sizeof(*paths));
+	if (!paths) {
+		err = appctl_error_nomem();
+		goto cleanup;
+	}
+	for (i = 0; i < parsed->groups_from_count; i++) {
+		const char *p = parsed->groups_from[i];
+
+		if (!repo_path_is_safe(p)) {
+			err = appctl_error_input(policy->path, "$.groups_from",
+				"'%s' is not a file path inside the repository", p);
+			goto cleanup;
+		}
+		paths[n] = strdup(p);
+		if (!paths[n]) {
+			err = appctl_error_nomem();
+			goto cleanup;
+		}
+		n++;
+	}
+cleanup:
+	if (err) {
+		store_paths_free(paths, n);
+		paths = NULL;
+		n = 0;
+	}
+	*out = paths;
+	*count = n;
+	appctl_arena_free(scratch);
+	return err;
+}
+
+void store_paths_free(char **paths, size_t count)
+{
+	size_t i;
+
+	for (i = 0; i < count; i++)
+		free(paths[i]);
+	free(paths);
+}
+
+appctl_error *store_files_add_groups_from(store_files *files, store_file *f)
+{
+	store_file *grown = realloc(files->groups_from,
+		(files->groups_from_count + 1) * sizeof(*grown));
+
+	if (!grown) {
+		store_file_dispose(f);
+		return appctl_error_nomem();
+	}
+	files->groups_from = grown;
+	grown[files->groups_from_count++] = *f;
+	memset(f, 0, sizeof(*f));
+	return NULL;
+}
+
 static void to_appctl_file(appctl_file *out, const store_file *f)
 {
 	memset(out, 0, sizeof(*out));
@@ -153,7 +234,7 @@ static void to_appctl_file(appctl_file *out, const store_file *f)
 appctl_error *store_files_parse(appctl_snapshot **out, const store_files *files)
 {
 	appctl_error *err = NULL;
-	appctl_file policy, signers, *apps = NULL;
+	appctl_file policy, signers, *apps = NULL, *scim = NULL;
 	size_t i;
 
 	*out = NULL;
@@ -166,12 +247,23 @@ appctl_error *store_files_parse(appctl_snapshot **out, const store_files *files)
 	}
 	for (i = 0; i < files->app_count; i++)
 		to_appctl_file(&apps[i], &files->apps[i]);
+	if (files->groups_from_count) {
+		scim = calloc(files->groups_from_count, sizeof(*scim));
+		if (!scim) {
+			err = appctl_error_nomem();
+			goto cleanup;
+		}
+	}
+	for (i = 0; i < files->groups_from_count; i++)
+		to_appctl_file(&scim[i], &files->groups_from[i]);
 	to_appctl_file(&policy, &files->policy);
 	to_appctl_file(&signers, &files->signers);
-	err = appctl_snapshot_parse(out, &policy,
-		files->signers.path ? &signers : NULL, apps,
+	err = appctl_snapshot_parse_ext(out, &policy,
+		files->signers.path ? &signers : NULL, scim,
+		files->groups_from_count, apps,
 		(const char *const *)files->dirs, files->app_count);
 cleanup:
+	free(scim);
 	free(apps);
 	return err;
 }

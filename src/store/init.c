@@ -566,8 +566,8 @@ static appctl_error *starter_files(store_files *files,
 }
 
 /*
- * File `i` of the set, in commit order: the policy, the signers file, then
- * the apps. There are 2 + app_count.
+ * File `i` of the set, in commit order: the policy, the signers file, the
+ * apps, then the group exports "groups_from" names. There are file_count.
  */
 static store_file *file_at(store_files *files, size_t i)
 {
@@ -575,7 +575,15 @@ static store_file *file_at(store_files *files, size_t i)
 		return &files->policy;
 	if (i == 1)
 		return &files->signers;
-	return &files->apps[i - 2];
+	if (i < 2 + files->app_count)
+		return &files->apps[i - 2];
+	return &files->groups_from[i - 2 - files->app_count];
+}
+
+/* Every file the snapshot was validated from is committed with it. */
+static size_t file_count(const store_files *files)
+{
+	return 2 + files->app_count + files->groups_from_count;
 }
 
 /* What was written into the working tree, so a failure can take it back. */
@@ -808,7 +816,7 @@ static appctl_error *write_tree(git_oid *out, git_repository *git,
 		err = store_git_error("cannot make an index");
 		goto cleanup;
 	}
-	for (i = 0; i < 2 + files->app_count; i++) {
+	for (i = 0; i < file_count(files); i++) {
 		store_file *f = file_at(files, i);
 		int rc = git_blob_create_from_buffer(&id, git, f->data, f->len);
 
@@ -845,7 +853,7 @@ static appctl_error *stage_files(git_repository *git, store_files *files)
 		err = store_git_error_rc(rc, "cannot open the index");
 		goto cleanup;
 	}
-	for (i = 0; i < 2 + files->app_count; i++) {
+	for (i = 0; i < file_count(files); i++) {
 		const store_file *f = file_at(files, i);
 
 		if ((rc = git_index_add_bypath(index, f->path)) < 0) {
@@ -1007,7 +1015,7 @@ static appctl_error *first_commit(git_oid *out, appctl_snapshot **snap,
 				"approver and set it to false (a policy change)\n",
 				ctx->opts->signers[0].principal);
 	}
-	for (i = 0; i < 2 + files.app_count; i++) {
+	for (i = 0; i < file_count(&files); i++) {
 		err = list_add(&ctx->result->files, &ctx->result->file_count,
 			file_at(&files, i)->path);
 		if (err)

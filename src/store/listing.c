@@ -4,6 +4,7 @@
 
 #include "appctl/arena.h"
 #include "appctl/json.h"
+#include "appctl/scim.h"
 #include "store_internal.h"
 
 /*
@@ -25,6 +26,51 @@ static appctl_error *under_apps(appctl_error *err)
 	}
 	appctl_error_free(err);
 	return moved;
+}
+
+/*
+ * The groups of the SCIM files "groups_from" names, merged into the policy
+ * exactly as appctl_snapshot_parse_ext merges them: the judge, diff and
+ * access read listings, so they see the same groups as a snapshot.
+ */
+static appctl_error *merge_groups_from(appctl_app_listing *listing,
+	git_repository *git, const git_tree *root, const store_file *policy)
+{
+	appctl_error *err = NULL;
+	store_files read = STORE_FILES_INIT;
+	appctl_file *files = NULL;
+	char **paths = NULL;
+	size_t count = 0, i;
+
+	err = store_groups_from_paths(&paths, &count, policy);
+	for (i = 0; !err && i < count; i++) {
+		store_file f;
+
+		err = store_read_required(&f, git, root, paths[i],
+			" (appctl.json names it in \"groups_from\")");
+		if (!err)
+			err = store_files_add_groups_from(&read, &f);
+	}
+	if (err || !count)
+		goto cleanup;
+	files = calloc(count, sizeof(*files));
+	if (!files) {
+		err = appctl_error_nomem();
+		goto cleanup;
+	}
+	for (i = 0; i < count; i++) {
+		files[i].path = read.groups_from[i].path;
+		files[i].data = read.groups_from[i].data;
+		files[i].len = read.groups_from[i].len;
+		memcpy(files[i].id, read.groups_from[i].id, sizeof(files[i].id));
+	}
+	err = appctl_policy_merge_scim(listing->policy, listing->arena, files,
+		count);
+cleanup:
+	free(files);
+	store_paths_free(paths, count);
+	store_files_dispose(&read);
+	return err;
 }
 
 /* The policy and the signers file it names, as appctl_snapshot_parse checks them. */
@@ -63,8 +109,11 @@ static appctl_error *list_policy(appctl_app_listing *listing,
 	listing->signers_text = appctl_arena_strndup(listing->arena,
 		signers.data, signers.len);
 	listing->signers_len = signers.len;
-	if (!listing->signers_text)
+	if (!listing->signers_text) {
 		err = appctl_error_nomem();
+		goto cleanup;
+	}
+	err = merge_groups_from(listing, git, root, &policy);
 cleanup:
 	free(signers_path);
 	store_file_dispose(&signers);

@@ -202,8 +202,8 @@ appctl_error *store_read_commit_files(store_files *files, git_repository *git,
 	git_tree *root = NULL, *apps = NULL;
 	const git_tree_entry *apps_entry;
 	appctl_strbuf why = APPCTL_STRBUF_INIT;
-	char *signers = NULL;
-	size_t i;
+	char *signers = NULL, **scim_paths = NULL;
+	size_t i, scim_count = 0;
 
 	if (git_commit_tree(&root, commit) < 0) {
 		err = store_git_error("cannot read the commit's tree");
@@ -218,6 +218,17 @@ appctl_error *store_read_commit_files(store_files *files, git_repository *git,
 	appctl_strbuf_puts(&why, " (appctl.json names it in \"signers\")");
 	err = store_read_required(&files->signers, git, root, signers,
 		why.failed ? "" : why.ptr);
+	if (err)
+		goto cleanup;
+	err = store_groups_from_paths(&scim_paths, &scim_count, &files->policy);
+	for (i = 0; !err && i < scim_count; i++) {
+		store_file f;
+
+		err = store_read_required(&f, git, root, scim_paths[i],
+			" (appctl.json names it in \"groups_from\")");
+		if (!err)
+			err = store_files_add_groups_from(files, &f);
+	}
 	if (err)
 		goto cleanup;
 	/* A repository without apps is valid: it holds only a policy. */
@@ -241,6 +252,7 @@ appctl_error *store_read_commit_files(store_files *files, git_repository *git,
 		appctl_progress_step(progress, i + 1, git_tree_entrycount(apps));
 	}
 cleanup:
+	store_paths_free(scim_paths, scim_count);
 	appctl_strbuf_dispose(&why);
 	free(signers);
 	git_tree_free(apps);

@@ -42,12 +42,14 @@ typedef struct store_files {
 	char **dirs;
 	size_t app_count;
 	size_t app_cap;
+	store_file *groups_from; /* the SCIM files "groups_from" names */
+	size_t groups_from_count;
 } store_files;
 
 #define STORE_FILES_INIT                                                  \
 	{                                                                 \
 		{ NULL, NULL, 0, 0, "" }, { NULL, NULL, 0, 0, "" }, NULL, \
-			NULL, 0, 0                                        \
+			NULL, 0, 0, NULL, 0                               \
 	}
 
 /* Frees every buffer of the set; the set may be reused after. */
@@ -70,6 +72,20 @@ appctl_error *store_signers_path(char **out, const store_file *policy);
 
 /* The same for a policy already parsed. The caller frees *out. */
 appctl_error *store_signers_path_of(char **out, const appctl_policy *parsed);
+
+/*
+ * The paths appctl.json's "groups_from" names, each checked to stay inside
+ * the repository (as the signers path is). The caller frees each string and
+ * the array (*out may be NULL when *count is 0).
+ */
+appctl_error *store_groups_from_paths(char ***out, size_t *count,
+	const store_file *policy);
+
+/* Frees what store_groups_from_paths returned. */
+void store_paths_free(char **paths, size_t count);
+
+/* Appends a SCIM file, taking ownership of *f's buffers (also on error). */
+appctl_error *store_files_add_groups_from(store_files *files, store_file *f);
 
 /* Parses a complete set into a snapshot the caller frees with appctl_snapshot_free. */
 appctl_error *store_files_parse(appctl_snapshot **out,

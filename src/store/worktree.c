@@ -342,8 +342,8 @@ appctl_error *store_read_worktree_files(store_files *files, const char *dir)
 {
 	appctl_error *err = NULL;
 	appctl_strbuf why = APPCTL_STRBUF_INIT;
-	char *signers = NULL, **names = NULL;
-	size_t count = 0, i;
+	char *signers = NULL, **names = NULL, **scim_paths = NULL;
+	size_t count = 0, i, scim_count = 0;
 	struct stat st;
 	int exists;
 
@@ -356,6 +356,17 @@ appctl_error *store_read_worktree_files(store_files *files, const char *dir)
 	appctl_strbuf_puts(&why, " (appctl.json names it in \"signers\")");
 	err = read_required(&files->signers, dir, signers,
 		why.failed ? "" : why.ptr);
+	if (err)
+		goto cleanup;
+	err = store_groups_from_paths(&scim_paths, &scim_count, &files->policy);
+	for (i = 0; !err && i < scim_count; i++) {
+		store_file f;
+
+		err = read_required(&f, dir, scim_paths[i],
+			" (appctl.json names it in \"groups_from\")");
+		if (!err)
+			err = store_files_add_groups_from(files, &f);
+	}
 	if (err)
 		goto cleanup;
 	err = lstat_rel(&st, &exists, dir, "apps");
@@ -373,6 +384,7 @@ cleanup:
 	for (i = 0; i < count; i++)
 		free(names[i]);
 	free(names);
+	store_paths_free(scim_paths, scim_count);
 	free(signers);
 	appctl_strbuf_dispose(&why);
 	return err;
@@ -402,4 +414,95 @@ cleanup:
 	store_files_dispose(&files);
 	appctl_strbuf_dispose(&base);
 	return err;
+}
+
+appctl_error *appctl_worktree_create_file(const char *dir, const char *rel,
+	const char *data, size_t len)
+{
+	appctl_error *err = NULL;
+	appctl_strbuf full = APPCTL_STRBUF_INIT;
+	struct stat st;
+	char *prefix = NULL, *slash;
+	size_t done = 0;
+	int fd = -1, exists;
+
+	prefix = strdup(rel);
+	if (!prefix)
+		return appctl_error_nomem();
+	/* Folders are made one by one, never followed through a link. */
+	for (slash = strchr(prefix, '/'); slash; slash = strchr(slash + 1, '/')) {
+		*slash = '\0';
+		err = lstat_rel(&st, &exists, dir, prefix);
+		if (err)
+			goto cleanup;
+		appctl_strbuf_truncate(&full, 0);
+		appctl_strbuf_puts(&full, dir);
+		appctl_strbuf_puts(&full, prefix);
+		if (full.failed) {
+			err = appctl_error_nomem();
+			goto cleanup;
+		}
+		if (!exists && mkdir(full.ptr, 0777) != 0) {
+			err = errno_error(prefix, errno);
+			goto cleanup;
+		}
+		if (exists && !S_ISDIR(st.st_mode)) {
+			err = appctl_error_input(prefix, NULL,
+				"is %s, not a folder", stat_kind(st.st_mode));
+			goto cleanup;
+		}
+		*slash = '/';
+	}
+	appctl_strbuf_truncate(&full, 0);
+	appctl_strbuf_puts(&full, dir);
+	appctl_strbuf_puts(&full, rel);
+	if (full.failed) {
+		err = appctl_error_nomem();
+		goto cleanup;
+	}
+	fd = open(full.ptr, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+		0666);
+	if (fd < 0) {
+		err = errno == EEXIST
+			? appctl_error_new(APPCTL_EUSAGE, "%s already exists", rel)
+			: errno_error(rel, errno);
+		goto cleanup;
+	}
+	while (done < len) {
+		ssize_t n = write(fd, data + done, len - done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			err = errno_error(rel, n < 0 ? errno : EIO);
+			break;
+		}
+		done += (size_t)n;
+	}
+	if (close(fd) != 0 && !err)
+		err = errno_error(rel, errno);
+	/* Nothing half-written: a failed write takes its file with it. */
+	if (err)
+		(void)unlink(full.ptr);
+cleanup:
+	appctl_strbuf_dispose(&full);
+	free(prefix);
+	return err;
+}
+
+void appctl_worktree_remove_file(const char *dir, const char *rel)
+{
+	appctl_strbuf full = APPCTL_STRBUF_INIT;
+	char *slash;
+
+	appctl_strbuf_puts(&full, dir);
+	appctl_strbuf_puts(&full, rel);
+	if (!full.failed && unlink(full.ptr) == 0) {
+		slash = strrchr(full.ptr, '/');
+		if (slash && slash > full.ptr + strlen(dir)) {
+			*slash = '\0';
+			(void)rmdir(full.ptr);  /* fails, as it should, when not empty */
+		}
+	}
+	appctl_strbuf_dispose(&full);
 }

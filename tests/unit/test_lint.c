@@ -856,6 +856,7 @@ static void test_lint_example_org(void **state)
 	enum { MAX_APPS = 64 };
 	appctl_file policy = { "appctl.json", NULL, 0, "" };
 	appctl_file signers = { "allowed_signers", NULL, 0, "" };
+	appctl_file scim = { "idp/groups.scim.json", NULL, 0, "" };
 	appctl_file apps[MAX_APPS];
 	char *names[MAX_APPS], *paths[MAX_APPS], *rel;
 	appctl_findings findings = APPCTL_FINDINGS_INIT;
@@ -900,8 +901,11 @@ static void test_lint_example_org(void **state)
 	closedir(dir);
 	assert_true(n > 0);
 
-	err = appctl_snapshot_parse(&snap, &policy, &signers, apps,
-		(const char *const *)names, n);
+	/* The example reads its security group from an IdP export. */
+	scim.data = read_source_file("examples/org/idp/groups.scim.json",
+		&scim.len);
+	err = appctl_snapshot_parse_ext(&snap, &policy, &signers, &scim, 1,
+		apps, (const char *const *)names, n);
 	assert_null(err);
 	assert_null(appctl_lint(&findings, snap, test_today()));
 	for (i = 0; i < findings.count; i++)
@@ -922,6 +926,7 @@ static void test_lint_example_org(void **state)
 	}
 	free((char *)policy.data);
 	free((char *)signers.data);
+	free((char *)scim.data);
 }
 
 /* The findings of `c` must include each of `expected` (exact messages). */
