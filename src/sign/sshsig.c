@@ -831,16 +831,53 @@ static appctl_error *pick_principal(char **principal, appctl_strbuf *reasons,
 	return err;
 }
 
+/*
+ * ssh-keygen's two steps for the key of `s` against the allowed_signers
+ * text: find-principals (the first line with this key valid at `at`, any
+ * namespace), then pick_principal over its principals (the signature over
+ * `data` checked too, unless `data` is NULL). *principal is set (caller
+ * frees), or the refusals are in `reasons`. An error only when out of
+ * memory.
+ */
+static appctl_error *judge_key(char **principal, appctl_strbuf *reasons,
+	const char *allowed_signers, const appctl_sshsig *s, uint64_t at,
+	const void *data, size_t len)
+{
+	appctl_allowed_signers *list = NULL;
+	appctl_strbuf msgs = APPCTL_STRBUF_INIT;
+	char *names = NULL;
+	appctl_error *err;
+	int rc;
+
+	err = appctl_allowed_signers_parse(&list, allowed_signers ? allowed_signers : "",
+		allowed_signers ? strlen(allowed_signers) : 0);
+	if (err)
+		return err;
+	rc = first_accepting(list, s, NULL, NULL, at, &msgs, &names);
+	if (rc < 0) {
+		err = appctl_error_nomem();
+	} else if (rc == 0) {
+		if (msgs.len)
+			appctl_strbuf_printf(reasons, "%s; ", msgs.ptr);
+		appctl_strbuf_puts(reasons, "no principal in allowed_signers has this key");
+	} else {
+		err = pick_principal(principal, reasons, list, s, names, at, data,
+			len);
+	}
+	free(names);
+	appctl_strbuf_dispose(&msgs);
+	appctl_allowed_signers_free(list);
+	return err;
+}
+
 appctl_error *appctl_sshsig_verify(int *decided, char **principal,
 	char **why, const char *allowed_signers, const char *data, size_t len,
 	const char *signature, int64_t at)
 {
 	appctl_sshsig s;
-	appctl_allowed_signers *list = NULL;
-	appctl_strbuf reasons = APPCTL_STRBUF_INIT, msgs = APPCTL_STRBUF_INIT;
+	appctl_strbuf reasons = APPCTL_STRBUF_INIT;
 	const char *bad = NULL;
-	char *names = NULL;
-	int parsed = 0, rc;
+	int parsed = 0;
 	appctl_error *err = NULL;
 
 	*decided = 0;
@@ -880,23 +917,7 @@ appctl_error *appctl_sshsig_verify(int *decided, char **principal,
 			goto refuse;
 		}
 	}
-	err = appctl_allowed_signers_parse(&list, allowed_signers ? allowed_signers : "",
-		allowed_signers ? strlen(allowed_signers) : 0);
-	if (err)
-		goto done;
-	/* find-principals: the first line with this key valid at `at`, any namespace. */
-	rc = first_accepting(list, &s, NULL, NULL, (uint64_t)at, &msgs, &names);
-	if (rc < 0) {
-		err = appctl_error_nomem();
-		goto done;
-	}
-	if (rc == 0) {
-		if (msgs.len)
-			appctl_strbuf_printf(&reasons, "%s; ", msgs.ptr);
-		appctl_strbuf_puts(&reasons, "no principal in allowed_signers has this key");
-		goto refuse;
-	}
-	err = pick_principal(principal, &reasons, list, &s, names, (uint64_t)at,
+	err = judge_key(principal, &reasons, allowed_signers, &s, (uint64_t)at,
 		data ? data : "", len);
 	if (err || *principal)
 		goto done;
@@ -907,10 +928,7 @@ refuse:
 	if (!*why)
 		err = appctl_error_nomem();
 done:
-	free(names);
-	appctl_strbuf_dispose(&msgs);
 	appctl_strbuf_dispose(&reasons);
-	appctl_allowed_signers_free(list);
 	if (parsed)
 		appctl_sshsig_dispose(&s);
 	return err;
@@ -921,14 +939,11 @@ appctl_error *appctl_sshsig_key_principal(int *decided, char **principal,
 	size_t key_len, int64_t at)
 {
 	appctl_ssh_reader r = { key, key_len };
-	appctl_allowed_signers *list = NULL;
-	appctl_strbuf msgs = APPCTL_STRBUF_INIT, reasons = APPCTL_STRBUF_INIT;
+	appctl_strbuf reasons = APPCTL_STRBUF_INIT;
 	appctl_sshsig s;
 	const unsigned char *name;
 	size_t nlen;
-	char *names = NULL;
 	appctl_error *err = NULL;
-	int rc;
 
 	*decided = 0;
 	*principal = NULL;
@@ -943,36 +958,17 @@ appctl_error *appctl_sshsig_key_principal(int *decided, char **principal,
 	s.key = key;
 	s.key_len = key_len;
 	*decided = 1;
-	err = appctl_allowed_signers_parse(&list, allowed_signers ? allowed_signers : "",
-		allowed_signers ? strlen(allowed_signers) : 0);
-	if (err)
-		goto done;
 	/* The same two steps as appctl_sshsig_verify, minus the signature itself. */
-	rc = first_accepting(list, &s, NULL, NULL, (uint64_t)at, &msgs, &names);
-	if (rc < 0) {
-		err = appctl_error_nomem();
+	err = judge_key(principal, &reasons, allowed_signers, &s, (uint64_t)at,
+		NULL, 0);
+	if (err || *principal)
 		goto done;
-	}
-	if (rc == 0) {
-		if (msgs.len)
-			appctl_strbuf_printf(&reasons, "%s; ", msgs.ptr);
-		appctl_strbuf_puts(&reasons, "no principal in allowed_signers has this key");
-	}
-	if (rc > 0) {
-		err = pick_principal(principal, &reasons, list, &s, names,
-			(uint64_t)at, NULL, 0);
-		if (err || *principal)
-			goto done;
-	}
 	if (!reasons.len)
 		appctl_strbuf_puts(&reasons, "no principal matched");
 	*why = appctl_strbuf_detach(&reasons);
 	if (!*why)
 		err = appctl_error_nomem();
 done:
-	free(names);
-	appctl_strbuf_dispose(&msgs);
 	appctl_strbuf_dispose(&reasons);
-	appctl_allowed_signers_free(list);
 	return err;
 }
