@@ -353,6 +353,8 @@ const appctl_field *appctl_resource_field(const appctl_resource *res, const char
 /* Names <-> enums. *_name never return NULL for valid values. */
 const char *appctl_class_name(appctl_app_class c);
 const char *appctl_sensitivity_name(appctl_sensitivity s);
+/* The spelling of a storage in app.json; NULL when unspecified. */
+const char *appctl_storage_name(appctl_storage s);
 const char *appctl_action_name(unsigned action_bit);
 /* Returns the bit for a SPEC action name, 0 when unknown. */
 unsigned appctl_action_parse(const char *name);

@@ -8,20 +8,6 @@
 
 typedef enum { FORMAT_TEXT, FORMAT_JSON, FORMAT_CSV, FORMAT_MARKDOWN } format;
 
-static const char *storage_name(appctl_storage s)
-{
-	switch (s) {
-	case APPCTL_STORAGE_LIVE:
-		return "live";
-	case APPCTL_STORAGE_CACHED:
-		return "cached";
-	case APPCTL_STORAGE_STORED:
-		return "stored";
-	default:
-		return NULL;
-	}
-}
-
 /* "name (kind): owner X; scopes a b; credentials dev staging (missing prod)". */
 static void describe_integration(appctl_strbuf *b, appctl_arena *arena,
 	const appctl_integration *in, const appctl_policy *policy)
@@ -62,7 +48,7 @@ static void describe_resource(appctl_strbuf *b, const appctl_resource *r)
 {
 	static const appctl_sensitivity shown[] = { APPCTL_SENS_PII,
 		APPCTL_SENS_RESTRICTED };
-	const char *storage = storage_name(r->storage);
+	const char *storage = appctl_storage_name(r->storage);
 	size_t s, f;
 	int any = 0;
 
@@ -327,7 +313,7 @@ static cJSON *resource_json(const appctl_resource *res)
 
 	cJSON_AddStringToObject(o, "name", res->name);
 	add_string_or_null(o, "source", res->source);
-	add_string_or_null(o, "storage", storage_name(res->storage));
+	add_string_or_null(o, "storage", appctl_storage_name(res->storage));
 	if (res->has_retention)
 		cJSON_AddNumberToObject(o, "retention_days", (double)res->retention_days);
 	else

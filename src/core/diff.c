@@ -549,22 +549,6 @@ static appctl_error *diff_fields(diff_ctx *d, const appctl_resource *a,
 	return NULL;
 }
 
-/* The spelling of a storage in app.json; NULL when unspecified. */
-static const char *storage_name(appctl_storage s)
-{
-	switch (s) {
-	case APPCTL_STORAGE_LIVE:
-		return "live";
-	case APPCTL_STORAGE_CACHED:
-		return "cached";
-	case APPCTL_STORAGE_STORED:
-		return "stored";
-	case APPCTL_STORAGE_UNSPECIFIED:
-		break;
-	}
-	return NULL;
-}
-
 static appctl_error *diff_data(diff_ctx *d, const appctl_app *a,
 	const appctl_app *b)
 {
@@ -630,8 +614,8 @@ static appctl_error *diff_data(diff_ctx *d, const appctl_app *a,
 			sc.risk = APPCTL_RISK_MEDIUM;
 			sc.resource = ra->name;
 			sc.path = path2(d->scratch, "data", ra->name, "storage");
-			sc.before = jstr(d->scratch, storage_name(ra->storage));
-			sc.after = jstr(d->scratch, storage_name(rb->storage));
+			sc.before = jstr(d->scratch, appctl_storage_name(ra->storage));
+			sc.after = jstr(d->scratch, appctl_storage_name(rb->storage));
 			if ((err = emit(d, &sc)))
 				return err;
 		}

@@ -28,6 +28,21 @@ const char *appctl_sensitivity_name(appctl_sensitivity s)
 	return (unsigned)s < 4 ? sensitivity_names[s] : "unknown";
 }
 
+const char *appctl_storage_name(appctl_storage s)
+{
+	switch (s) {
+	case APPCTL_STORAGE_LIVE:
+		return "live";
+	case APPCTL_STORAGE_CACHED:
+		return "cached";
+	case APPCTL_STORAGE_STORED:
+		return "stored";
+	case APPCTL_STORAGE_UNSPECIFIED:
+		break;
+	}
+	return NULL;
+}
+
 const char *appctl_action_name(unsigned action_bit)
 {
 	unsigned i;
