@@ -238,6 +238,23 @@ appctl_error *appctl_repo_load_app(appctl_app **out, appctl_arena *arena,
 	appctl_repo *repo, const char *blob_id, const char *dir,
 	const char *const *needles, size_t needle_count);
 
+/*
+ * appctl_repo_load_app through the per-blob cache of parsed apps
+ * (<gitdir>/appctl/cache, model_cache.h): a valid entry for `blob_id` is
+ * decoded instead of reading and parsing the blob, and a blob parsed here
+ * is stored for next time. On a hit the app is returned even when its
+ * bytes hold none of `needles`: the needles only spare parsing, callers
+ * still check what they need. Only facts read from git objects are cached
+ * (content-addressed, never the working tree), and a damaged, truncated or
+ * other-version entry is a miss, so the result is the same with or without
+ * the cache. Setting APPCTL_NO_CACHE=1 bypasses it. For read-only reports
+ * (`diff`); the hook and the judge keep appctl_repo_load_app, so that no
+ * file outside the object store can change a verdict.
+ */
+appctl_error *appctl_repo_load_app_cached(appctl_app **out,
+	appctl_arena *arena, appctl_repo *repo, const char *blob_id,
+	const char *dir, const char *const *needles, size_t needle_count);
+
 /* A commit as history walks see it. */
 typedef struct appctl_commit_info {
 	char id[41];

@@ -78,7 +78,7 @@ static appctl_error *load_side(appctl_app **out, appctl_arena *arena,
 	const diff_run *run, const appctl_app_entry *e, const char *rev,
 	int filtered)
 {
-	appctl_error *err = appctl_repo_load_app(out, arena, run->repo,
+	appctl_error *err = appctl_repo_load_app_cached(out, arena, run->repo,
 		e->blob_id, e->dir, filtered ? (const char *const *)run->needles : NULL,
 		filtered ? run->nneedles : 0);
 
@@ -347,11 +347,23 @@ static appctl_error *print_text(const appctl_cli *cli,
 
 static void json_key_string(appctl_strbuf *b, const char *key, const char *value)
 {
-	appctl_strbuf_printf(b, ", \"%s\": ", key);
+	/* puts, not printf: this runs a few times for each of ~100 k changes. */
+	appctl_strbuf_puts(b, ", \"");
+	appctl_strbuf_puts(b, key);
+	appctl_strbuf_puts(b, "\": ");
 	if (value)
 		appctl_json_quote(b, value);
 	else
 		appctl_strbuf_puts(b, "null");
+}
+
+/* `key` with a value that is JSON text already. */
+static void json_raw(appctl_strbuf *b, const char *key, const char *json)
+{
+	appctl_strbuf_puts(b, ", \"");
+	appctl_strbuf_puts(b, key);
+	appctl_strbuf_puts(b, "\": ");
+	appctl_strbuf_puts(b, json);
 }
 
 /* The subject fields of a change, as JSON keys; one table for changes and causes. */
@@ -471,14 +483,13 @@ static appctl_error *print_json(const appctl_changes *changes,
 		json_subject_keys(&b, c);
 		/* scopes, credentials, before and after are JSON texts already. */
 		if (c->scopes)
-			appctl_strbuf_printf(&b, ", \"scopes\": %s", c->scopes);
+			json_raw(&b, "scopes", c->scopes);
 		if (c->credentials)
-			appctl_strbuf_printf(&b, ", \"credentials\": %s",
-				c->credentials);
+			json_raw(&b, "credentials", c->credentials);
 		if (c->before)
-			appctl_strbuf_printf(&b, ", \"before\": %s", c->before);
+			json_raw(&b, "before", c->before);
 		if (c->after)
-			appctl_strbuf_printf(&b, ", \"after\": %s", c->after);
+			json_raw(&b, "after", c->after);
 		appctl_strbuf_putc(&b, '}');
 		if (b.failed)
 			break;

@@ -1338,24 +1338,40 @@ static const char *role_fingerprint(appctl_arena *arena, const appctl_app *app,
 	parts = appctl_arena_calloc(arena, n, sizeof(*parts));
 	if (!parts)
 		return NULL;
+	/* Built with puts, not printf: this runs for every role of a changed app. */
 	for (i = 0; i < role->member_count; i++) {
 		const appctl_member *m = &role->members[i];
 
-		parts[i] = appctl_arena_printf(arena, "m%d %s %s", (int)m->kind,
-			m->name, m->expires_text ? m->expires_text : "-");
-		if (!parts[i])
+		appctl_strbuf_truncate(&b, 0);
+		appctl_strbuf_putc(&b, 'm');
+		appctl_strbuf_putc(&b, (char)('0' + (int)m->kind));
+		appctl_strbuf_putc(&b, ' ');
+		appctl_strbuf_puts(&b, m->name);
+		appctl_strbuf_putc(&b, ' ');
+		appctl_strbuf_puts(&b, m->expires_text ? m->expires_text : "-");
+		parts[i] = b.failed ? NULL
+			: appctl_arena_strndup(arena, b.ptr, b.len);
+		if (!parts[i]) {
+			appctl_strbuf_dispose(&b);
 			return NULL;
+		}
 	}
+	appctl_strbuf_truncate(&b, 0);
 	for (i = 0; i < role->grant_count; i++) {
 		const appctl_grant *g = &role->grants[i];
 		const appctl_resource *res = appctl_app_resource(app, g->resource);
 		appctl_strbuf gb = APPCTL_STRBUF_INIT;
 		const char *json = grant_json(arena, g);
 
-		appctl_strbuf_printf(&gb, "g%s", json ? json : "");
-		for (f = 0; res && f < res->field_count; f++)
-			appctl_strbuf_printf(&gb, " %s:%d", res->fields[f].name,
-				(int)res->fields[f].sensitivity);
+		appctl_strbuf_putc(&gb, 'g');
+		appctl_strbuf_puts(&gb, json ? json : "");
+		for (f = 0; res && f < res->field_count; f++) {
+			appctl_strbuf_putc(&gb, ' ');
+			appctl_strbuf_puts(&gb, res->fields[f].name);
+			appctl_strbuf_putc(&gb, ':');
+			appctl_strbuf_putc(&gb, (char)('0' +
+				(int)res->fields[f].sensitivity));
+		}
 		if (!res)
 			appctl_strbuf_puts(&gb, " undefined");
 		parts[role->member_count + i] = (!json || gb.failed) ? NULL

@@ -231,9 +231,9 @@ static int bytes_contain(const char *data, size_t len, const char *needle)
 	return 0;
 }
 
-appctl_error *appctl_repo_load_app(appctl_app **out, appctl_arena *arena,
+static appctl_error *load_app(appctl_app **out, appctl_arena *arena,
 	appctl_repo *repo, const char *blob_id, const char *dir,
-	const char *const *needles, size_t needle_count)
+	const char *const *needles, size_t needle_count, int cached)
 {
 	appctl_error *err = NULL;
 	appctl_strbuf path = APPCTL_STRBUF_INIT;
@@ -254,6 +254,11 @@ appctl_error *appctl_repo_load_app(appctl_app **out, appctl_arena *arena,
 	if (git_oid_fromstr(&id, blob_id) < 0) {
 		err = store_git_error(path.ptr);
 		goto cleanup;
+	}
+	if (cached) {
+		err = store_cache_load_app(out, arena, repo, blob_id, path.ptr, dir);
+		if (err || *out)
+			goto cleanup;
 	}
 	/* The header gives the size without inflating a possibly huge blob. */
 	if (git_repository_odb(&odb, repo->git) < 0 ||
@@ -289,11 +294,30 @@ appctl_error *appctl_repo_load_app(appctl_app **out, appctl_arena *arena,
 	memcpy(file.id, blob_id, 40);
 	file.id[40] = '\0';
 	err = appctl_app_parse(out, arena, &file, dir);
+	/* Only what parsed is kept: a bad blob says why each time it is read. */
+	if (!err && cached)
+		store_cache_store_app(repo, *out);
 cleanup:
 	git_blob_free(blob);
 	git_odb_free(odb);
 	appctl_strbuf_dispose(&path);
 	return err;
+}
+
+appctl_error *appctl_repo_load_app(appctl_app **out, appctl_arena *arena,
+	appctl_repo *repo, const char *blob_id, const char *dir,
+	const char *const *needles, size_t needle_count)
+{
+	return load_app(out, arena, repo, blob_id, dir, needles, needle_count,
+		0);
+}
+
+appctl_error *appctl_repo_load_app_cached(appctl_app **out,
+	appctl_arena *arena, appctl_repo *repo, const char *blob_id,
+	const char *dir, const char *const *needles, size_t needle_count)
+{
+	return load_app(out, arena, repo, blob_id, dir, needles, needle_count,
+		1);
 }
 
 appctl_error *appctl_repo_first_parent_commits(appctl_commit_info **out,
