@@ -211,6 +211,8 @@ typedef struct appctl_app_listing {
 	size_t signers_len;
 	appctl_app_entry *apps;
 	size_t app_count;
+	char policy_id[41];           /* blob of appctl.json */
+	char apps_tree_id[41];        /* tree "apps", "" when absent */
 } appctl_app_listing;
 
 /*
@@ -223,6 +225,17 @@ typedef struct appctl_app_listing {
  */
 appctl_error *appctl_repo_list_apps(appctl_app_listing **out,
 	appctl_repo *repo, const char *commit_hex);
+
+/*
+ * appctl_repo_list_apps for a commit compared with `like` (or NULL): when
+ * its appctl.json is the same blob, *out shares like's parsed policy; when
+ * its "apps" tree is the same tree, it shares like's app entries (the same
+ * checks would pass on the same tree). The signers file is always read.
+ * `like` must outlive *out: free *out first.
+ */
+appctl_error *appctl_repo_list_apps_like(appctl_app_listing **out,
+	appctl_repo *repo, const char *commit_hex,
+	const appctl_app_listing *like);
 
 /* Frees a listing; NULL is a no-op. */
 void appctl_app_listing_free(appctl_app_listing *listing);

@@ -153,11 +153,16 @@ static appctl_error *diff_listings(appctl_changes *out, appctl_repo *repo,
 		err = appctl_error_nomem();
 		goto cleanup;
 	}
-	err = appctl_diff_policy(out, a->policy, a->signers_text, b->policy,
-		b->signers_text);
-	if (!err)
-		err = appctl_diff_group_moves(&run.moved, &run.nmoved, &run.groups,
-			&run.ngroups, scratch, a->policy, b->policy);
+	/* One parse of one policy and the same signers: nothing to compare. */
+	if (a->policy != b->policy || a->signers_len != b->signers_len ||
+	    memcmp(a->signers_text, b->signers_text, a->signers_len) != 0) {
+		err = appctl_diff_policy(out, a->policy, a->signers_text,
+			b->policy, b->signers_text);
+		if (!err)
+			err = appctl_diff_group_moves(&run.moved, &run.nmoved,
+				&run.groups, &run.ngroups, scratch, a->policy,
+				b->policy);
+	}
 	if (!err)
 		err = moved_group_needles(&run.needles, &run.nneedles, scratch,
 			(const char *const *)run.groups, run.ngroups);
@@ -914,10 +919,11 @@ static appctl_error *print_text_summary(const appctl_cli *cli,
 
 /* ---- the command ---- */
 
+/* `like`: the other side, already listed (it is freed after this one). */
 static appctl_error *list_side(appctl_app_listing **out, appctl_repo *repo,
-	const char *commit, const char *rev)
+	const char *commit, const char *rev, const appctl_app_listing *like)
 {
-	appctl_error *err = appctl_repo_list_apps(out, repo, commit);
+	appctl_error *err = appctl_repo_list_apps_like(out, repo, commit, like);
 
 	return err ? appctl_error_wrap(err, "in '%s'", rev) : NULL;
 }
@@ -1060,8 +1066,9 @@ appctl_error *cmd_diff(appctl_cli *cli, int argc, char **argv)
 	}
 	have_changes = 1;
 	if ((err = resolve_sides(&sides, cli->repo)) ||
-	    (err = list_side(&from, cli->repo, sides.from, sides.from_rev)) ||
-	    (err = list_side(&to, cli->repo, sides.to, sides.to_rev)) ||
+	    (err = list_side(&from, cli->repo, sides.from, sides.from_rev,
+		    NULL)) ||
+	    (err = list_side(&to, cli->repo, sides.to, sides.to_rev, from)) ||
 	    (err = diff_listings(&changes, cli->repo, &sides, from, to,
 		    &progress.hooks)))
 		goto cleanup;

@@ -56,7 +56,7 @@ void appctl_changes_summary(const appctl_changes *changes, size_t counts[3])
 /* Copies every string of `c` into the list's arena, so callers may free their models. */
 static appctl_error *add(appctl_changes *out, const appctl_change *c)
 {
-	appctl_change *slot;
+	appctl_change *slot, *prev;
 
 	if (out->count == out->cap) {
 		size_t cap = out->cap ? out->cap * 2 : 64;
@@ -68,10 +68,20 @@ static appctl_error *add(appctl_changes *out, const appctl_change *c)
 		out->cap = cap;
 	}
 	slot = &out->items[out->count];
+	prev = out->count ? slot - 1 : NULL;
 	*slot = *c;
+	/*
+	 * Changes come in runs (one app, one principal, one resource): a
+	 * string equal to the previous change's is shared, not copied, which
+	 * saves memory and lets the sort compare pointers first.
+	 */
 #define COPY(f)                                                              \
 	do {                                                                 \
-		if (c->f && !(slot->f = appctl_arena_strdup(out->arena, c->f)))  \
+		if (!c->f)                                                   \
+			break;                                               \
+		if (prev && prev->f && strcmp(prev->f, c->f) == 0)           \
+			slot->f = prev->f;                                   \
+		else if (!(slot->f = appctl_arena_strdup(out->arena, c->f))) \
 			return appctl_error_nomem();                         \
 	} while (0)
 	COPY(app);
@@ -101,6 +111,8 @@ static appctl_error *add(appctl_changes *out, const appctl_change *c)
 
 static int strcmp_null(const char *a, const char *b)
 {
+	if (a == b)
+		return 0;
 	if (!a || !b)
 		return a ? 1 : (b ? -1 : 0);
 	return strcmp(a, b);
@@ -115,7 +127,7 @@ static int change_cmp(const void *pa, const void *pb)
 		return c;
 	if (a->risk != b->risk)
 		return a->risk > b->risk ? -1 : 1;
-	if ((c = strcmp(a->kind, b->kind)) ||
+	if ((c = strcmp_null(a->kind, b->kind)) ||
 	    (c = strcmp_null(a->principal, b->principal)) ||
 	    (c = strcmp_null(a->role, b->role)) ||
 	    (c = strcmp_null(a->page, b->page)) ||

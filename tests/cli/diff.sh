@@ -208,6 +208,11 @@ test_no_changes()
 	expect_exit 0 "$APPCTL" -C r diff base HEAD
 	expect_stdout_contains "no changes between base and HEAD"
 	[ ! -s "$ERR" ] || fail "stderr is not empty"
+	# Same policy blob, same apps tree: nothing is parsed twice or compared.
+	echo "readme" >r/README.md
+	commit_all r "readme only"
+	expect_exit 0 "$APPCTL" -C r diff --json base HEAD
+	expect_stdout_contains '"changes": []'
 	on_case r none+reformat
 	expect_exit 0 "$APPCTL" -C r diff base HEAD
 	expect_stdout_contains "no changes"
