@@ -40,6 +40,14 @@ int appctl_model_cache_decode(appctl_app **out, appctl_arena *arena,
 	const char *dir);
 
 /*
+ * Rewrites the checksum at the end of the `len` bytes of `data` to match
+ * what precedes it (nothing when `len` is too short to hold one). Only for
+ * fuzzing and tests: it lets damaged structures reach the decoder's checks
+ * behind the checksum.
+ */
+void appctl_model_cache_seal(unsigned char *data, size_t len);
+
+/*
  * 1 when two apps hold the same facts (every field, NULL and empty told
  * apart), else 0: what a cache round trip must preserve. For tests.
  */

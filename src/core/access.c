@@ -70,7 +70,10 @@ static int role_holding(appctl_via *out, const appctl_role *role,
 		const appctl_member *mem = &role->members[m];
 
 		if (mem->kind == APPCTL_MEMBER_PRINCIPAL) {
-			if (strcmp(mem->name, principal) == 0 &&
+			/* Cheap tests first: this runs per member, role and principal. */
+			if ((mem->name == principal ||
+				(mem->name[0] == principal[0] &&
+				    strcmp(mem->name, principal) == 0)) &&
 			    appctl_member_active(mem, at) &&
 			    (!direct || !mem->has_expires ||
 				(direct->has_expires && mem->expires > direct->expires)))
@@ -182,8 +185,9 @@ appctl_error *appctl_access_of(appctl_principal_access *out,
 
 			if (!grant->actions)
 				continue;
-			for (k = 0; k < nres; k++)
-				if (strcmp(res[k].name, grant->resource) == 0)
+			for (k = 0; k < nres && !ra; k++)
+				if (res[k].name == grant->resource ||
+				    strcmp(res[k].name, grant->resource) == 0)
 					ra = &res[k];
 			if (!ra) {
 				ra = &res[nres++];

@@ -470,7 +470,11 @@ static const char *get_str(decoder *d)
 	return d->strings + off;
 }
 
-/* A non-NULL string: names the model never leaves NULL. */
+/*
+ * A non-NULL string: what a successful parse never leaves NULL (names,
+ * list elements, references). Consumers strcmp these without a check, so a
+ * NULL here must be a miss, not a crash.
+ */
 static const char *get_name(decoder *d)
 {
 	const char *s = get_str(d);
@@ -513,7 +517,7 @@ static const char **get_strs(decoder *d, size_t *count)
 	size_t i;
 
 	for (i = 0; v && i < *count && !d->bad; i++)
-		v[i] = get_str(d);
+		v[i] = get_name(d);
 	return v;
 }
 
@@ -563,7 +567,7 @@ static void get_role(decoder *d, appctl_role *r)
 		appctl_member *m = &r->members[i];
 
 		m->kind = (appctl_member_kind)get_enum(d, APPCTL_MEMBER_GROUP + 1);
-		m->name = get_str(d);
+		m->name = get_name(d);
 		m->has_expires = get_flag(d);
 		m->expires = (appctl_date)(int32_t)get_u32(d);
 		m->expires_text = get_str(d);
@@ -573,7 +577,7 @@ static void get_role(decoder *d, appctl_role *r)
 	for (i = 0; r->grants && i < r->grant_count && !d->bad; i++) {
 		appctl_grant *g = &r->grants[i];
 
-		g->resource = get_str(d);
+		g->resource = get_name(d);
 		g->actions = get_u32(d);
 		if (g->actions >= 1u << APPCTL_ACTION_COUNT)
 			d->bad = 1;
@@ -581,7 +585,7 @@ static void get_role(decoder *d, appctl_role *r)
 			sizeof(*g->unknown_actions), 4);
 		for (j = 0; g->unknown_actions && j < g->unknown_action_count &&
 		     !d->bad; j++)
-			g->unknown_actions[j] = get_str(d);
+			g->unknown_actions[j] = get_name(d);
 		g->unknown_action_index = get_array(d, &n,
 			sizeof(*g->unknown_action_index), 4);
 		/* One count for both arrays: they must agree. */
@@ -602,14 +606,14 @@ static void get_integration(decoder *d, appctl_integration *g)
 	size_t i;
 
 	g->name = get_name(d);
-	g->kind = get_str(d);
+	g->kind = get_name(d);
 	g->owner = get_str(d);
 	g->scopes = get_strs(d, &g->scope_count);
 	g->credentials = get_array(d, &g->credential_count,
 		sizeof(*g->credentials), 8);
 	for (i = 0; g->credentials && i < g->credential_count && !d->bad; i++) {
 		g->credentials[i].env = get_name(d);
-		g->credentials[i].ref = get_str(d);
+		g->credentials[i].ref = get_name(d);
 	}
 	if (g->credentials)
 		check_sorted(d, g->credentials, g->credential_count,
@@ -628,7 +632,7 @@ static void get_app(decoder *d, appctl_app *app)
 	size_t i;
 
 	app->name = get_name(d);
-	app->file = get_str(d);
+	app->file = get_name(d);
 	app->app_class = (appctl_app_class)get_enum(d, APPCTL_CLASS_COUNT);
 	app->business_owner = get_str(d);
 	app->technical_owner = get_str(d);
@@ -651,7 +655,7 @@ static void get_app(decoder *d, appctl_app *app)
 		p->name = get_name(d);
 		p->resource = get_str(d);
 		p->roles = get_strs(d, &p->role_count);
-		p->canonical = get_str(d);
+		p->canonical = get_name(d);
 		p->description = get_str(d);
 	}
 	if (app->pages)
@@ -671,7 +675,7 @@ static void get_app(decoder *d, appctl_app *app)
 	for (i = 0; app->ai_reads && i < app->ai_read_count && !d->bad; i++) {
 		appctl_ai_read *r = &app->ai_reads[i];
 
-		r->resource = get_str(d);
+		r->resource = get_name(d);
 		r->fields = get_strs(d, &r->field_count);
 		r->all_fields = get_flag(d);
 		r->index = get_u32(d);
@@ -727,6 +731,13 @@ int appctl_model_cache_decode(appctl_app **out, appctl_arena *arena,
 	app->blob_id[40] = '\0';
 	*out = app;
 	return 1;
+}
+
+void appctl_model_cache_seal(unsigned char *data, size_t len)
+{
+	if (len < HEADER_LEN + TRAILER_LEN)
+		return;
+	put_le(data + len - TRAILER_LEN, checksum(data, len - TRAILER_LEN), 8);
 }
 
 /* ---- equality, for the round-trip tests ---- */

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -61,7 +62,8 @@ appctl_error *store_cache_load_app(appctl_app **out, appctl_arena *arena,
 {
 	appctl_strbuf path = APPCTL_STRBUF_INIT;
 	char name[64];
-	unsigned char *data = NULL;
+	const unsigned char *data;
+	void *map = NULL;
 	size_t got = 0;
 	struct stat st;
 	int fd = -1, rc = 0;
@@ -76,18 +78,19 @@ appctl_error *store_cache_load_app(appctl_app **out, appctl_arena *arena,
 	if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
 	    st.st_size <= 0 || st.st_size > CACHE_MAX_ENTRY)
 		goto done;
-	data = malloc((size_t)st.st_size);
-	if (!data)
+	/*
+	 * Mapped, not read: the decoder copies what it keeps into the arena,
+	 * and a read() into a fresh buffer cost more than the decoding. An
+	 * entry is replaced by rename, never rewritten in place, so the
+	 * mapping cannot change under the decoder.
+	 */
+	got = (size_t)st.st_size;
+	map = mmap(NULL, got, PROT_READ, MAP_PRIVATE, fd, 0);
+	if (map == MAP_FAILED) {
+		map = NULL;
 		goto done;
-	while (got < (size_t)st.st_size) {
-		ssize_t n = read(fd, data + got, (size_t)st.st_size - got);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			goto done;
-		got += (size_t)n;
 	}
+	data = map;
 	rc = appctl_model_cache_decode(out, arena, data, got, blob_id, dir);
 	if (rc == 1 && (!(*out)->file || strcmp((*out)->file, file_path) != 0)) {
 		/* Decoded into the arena, but not this path: a miss all the same. */
@@ -97,9 +100,10 @@ appctl_error *store_cache_load_app(appctl_app **out, appctl_arena *arena,
 	if (rc == 1 && time(NULL) - st.st_mtime > TOUCH_AFTER_S)
 		(void)futimens(fd, NULL);
 done:
+	if (map)
+		munmap(map, got);
 	if (fd >= 0)
 		close(fd);
-	free(data);
 	appctl_strbuf_dispose(&path);
 	return rc < 0 ? appctl_error_nomem() : NULL;
 }
