@@ -82,7 +82,9 @@ appctl_error *store_cache_load_app(appctl_app **out, appctl_arena *arena,
 	 * Mapped, not read: the decoder copies what it keeps into the arena,
 	 * and a read() into a fresh buffer cost more than the decoding. An
 	 * entry is replaced by rename, never rewritten in place, so the
-	 * mapping cannot change under the decoder.
+	 * mapping cannot change under the decoder (only someone truncating
+	 * the file in place during the decode could, and a fault then stops
+	 * the command; it never changes a result).
 	 */
 	got = (size_t)st.st_size;
 	map = mmap(NULL, got, PROT_READ, MAP_PRIVATE, fd, 0);
