@@ -249,6 +249,8 @@ typedef struct appctl_app_listing {
 	size_t signers_len;
 	appctl_app_entry *apps;
 	size_t app_count;
+	char policy_id[41];           /* blob of appctl.json */
+	char apps_tree_id[41];        /* tree "apps", "" when absent */
 } appctl_app_listing;
 
 /*
@@ -261,6 +263,17 @@ typedef struct appctl_app_listing {
  */
 appctl_error *appctl_repo_list_apps(appctl_app_listing **out,
 	appctl_repo *repo, const char *commit_hex);
+
+/*
+ * appctl_repo_list_apps for a commit compared with `like` (or NULL): when
+ * its appctl.json is the same blob, *out shares like's parsed policy; when
+ * its "apps" tree is the same tree, it shares like's app entries (the same
+ * checks would pass on the same tree). The signers file is always read.
+ * `like` must outlive *out: free *out first.
+ */
+appctl_error *appctl_repo_list_apps_like(appctl_app_listing **out,
+	appctl_repo *repo, const char *commit_hex,
+	const appctl_app_listing *like);
 
 /* Frees a listing; NULL is a no-op. */
 void appctl_app_listing_free(appctl_app_listing *listing);
@@ -275,6 +288,23 @@ void appctl_app_listing_free(appctl_app_listing *listing);
 appctl_error *appctl_repo_load_app(appctl_app **out, appctl_arena *arena,
 	appctl_repo *repo, const char *blob_id, const char *dir,
 	const char *const *needles, size_t needle_count);
+
+/*
+ * appctl_repo_load_app through the per-blob cache of parsed apps
+ * (<gitdir>/appctl/cache, model_cache.h): a valid entry for `blob_id` is
+ * decoded instead of reading and parsing the blob, and a blob parsed here
+ * is stored for next time. On a hit the app is returned even when its
+ * bytes hold none of `needles`: the needles only spare parsing, callers
+ * still check what they need. Only facts read from git objects are cached
+ * (content-addressed, never the working tree), and a damaged, truncated or
+ * other-version entry is a miss, so the result is the same with or without
+ * the cache. Setting APPCTL_NO_CACHE=1 bypasses it. For read-only reports
+ * (`diff`); the hook and the judge keep appctl_repo_load_app, so that no
+ * file outside the object store can change a verdict.
+ */
+appctl_error *appctl_repo_load_app_cached(appctl_app **out,
+	appctl_arena *arena, appctl_repo *repo, const char *blob_id,
+	const char *dir, const char *const *needles, size_t needle_count);
 
 /* A commit as history walks see it. */
 typedef struct appctl_commit_info {

@@ -70,7 +70,10 @@ static int role_holding(appctl_via *out, const appctl_role *role,
 		const appctl_member *mem = &role->members[m];
 
 		if (mem->kind == APPCTL_MEMBER_PRINCIPAL) {
-			if (strcmp(mem->name, principal) == 0 &&
+			/* Cheap tests first: this runs per member, role and principal. */
+			if ((mem->name == principal ||
+				(mem->name[0] == principal[0] &&
+				    strcmp(mem->name, principal) == 0)) &&
 			    appctl_member_active(mem, at) &&
 			    (!direct || !mem->has_expires ||
 				(direct->has_expires && mem->expires > direct->expires)))
@@ -116,6 +119,22 @@ static int resource_access_cmp(const void *a, const void *b)
 	return strcmp(x->name, y->name);
 }
 
+/* "<role> (group:<group>)" in arena memory, without printf: once per holding. */
+static const char *via_name(appctl_arena *arena, const char *role,
+	const char *group)
+{
+	size_t nr = strlen(role), ng = strlen(group);
+	char *s = appctl_arena_calloc(arena, nr + ng + 10, 1);
+
+	if (!s)
+		return NULL;
+	memcpy(s, role, nr);
+	memcpy(s + nr, " (group:", 8);
+	memcpy(s + nr + 8, group, ng);
+	s[nr + 8 + ng] = ')';
+	return s;
+}
+
 static int is_hidden(const appctl_grant *g, const char *field)
 {
 	size_t i;
@@ -155,8 +174,8 @@ appctl_error *appctl_access_of(appctl_principal_access *out,
 
 		if (!role_holding(v, role, policy, principal, at))
 			continue;
-		pairs[nvia].name = v->group ? appctl_arena_printf(arena,
-						"%s (group:%s)", role->name, v->group)
+		pairs[nvia].name = v->group ? via_name(arena, role->name,
+						v->group)
 				      : role->name;
 		if (!pairs[nvia++].name)
 			return appctl_error_nomem();
@@ -166,8 +185,9 @@ appctl_error *appctl_access_of(appctl_principal_access *out,
 
 			if (!grant->actions)
 				continue;
-			for (k = 0; k < nres; k++)
-				if (strcmp(res[k].name, grant->resource) == 0)
+			for (k = 0; k < nres && !ra; k++)
+				if (res[k].name == grant->resource ||
+				    strcmp(res[k].name, grant->resource) == 0)
 					ra = &res[k];
 			if (!ra) {
 				ra = &res[nres++];

@@ -56,7 +56,7 @@ void appctl_changes_summary(const appctl_changes *changes, size_t counts[3])
 /* Copies every string of `c` into the list's arena, so callers may free their models. */
 static appctl_error *add(appctl_changes *out, const appctl_change *c)
 {
-	appctl_change *slot;
+	appctl_change *slot, *prev;
 
 	if (out->count == out->cap) {
 		size_t cap = out->cap ? out->cap * 2 : 64;
@@ -68,10 +68,20 @@ static appctl_error *add(appctl_changes *out, const appctl_change *c)
 		out->cap = cap;
 	}
 	slot = &out->items[out->count];
+	prev = out->count ? slot - 1 : NULL;
 	*slot = *c;
+	/*
+	 * Changes come in runs (one app, one principal, one resource): a
+	 * string equal to the previous change's is shared, not copied, which
+	 * saves memory and lets the sort compare pointers first.
+	 */
 #define COPY(f)                                                              \
 	do {                                                                 \
-		if (c->f && !(slot->f = appctl_arena_strdup(out->arena, c->f)))  \
+		if (!c->f)                                                   \
+			break;                                               \
+		if (prev && prev->f && strcmp(prev->f, c->f) == 0)           \
+			slot->f = prev->f;                                   \
+		else if (!(slot->f = appctl_arena_strdup(out->arena, c->f))) \
 			return appctl_error_nomem();                         \
 	} while (0)
 	COPY(app);
@@ -101,6 +111,8 @@ static appctl_error *add(appctl_changes *out, const appctl_change *c)
 
 static int strcmp_null(const char *a, const char *b)
 {
+	if (a == b)
+		return 0;
 	if (!a || !b)
 		return a ? 1 : (b ? -1 : 0);
 	return strcmp(a, b);
@@ -115,7 +127,7 @@ static int change_cmp(const void *pa, const void *pb)
 		return c;
 	if (a->risk != b->risk)
 		return a->risk > b->risk ? -1 : 1;
-	if ((c = strcmp(a->kind, b->kind)) ||
+	if ((c = strcmp_null(a->kind, b->kind)) ||
 	    (c = strcmp_null(a->principal, b->principal)) ||
 	    (c = strcmp_null(a->role, b->role)) ||
 	    (c = strcmp_null(a->page, b->page)) ||
@@ -1322,24 +1334,40 @@ static const char *role_fingerprint(appctl_arena *arena, const appctl_app *app,
 	parts = appctl_arena_calloc(arena, n, sizeof(*parts));
 	if (!parts)
 		return NULL;
+	/* Built with puts, not printf: this runs for every role of a changed app. */
 	for (i = 0; i < role->member_count; i++) {
 		const appctl_member *m = &role->members[i];
 
-		parts[i] = appctl_arena_printf(arena, "m%d %s %s", (int)m->kind,
-			m->name, m->expires_text ? m->expires_text : "-");
-		if (!parts[i])
+		appctl_strbuf_truncate(&b, 0);
+		appctl_strbuf_putc(&b, 'm');
+		appctl_strbuf_putc(&b, (char)('0' + (int)m->kind));
+		appctl_strbuf_putc(&b, ' ');
+		appctl_strbuf_puts(&b, m->name);
+		appctl_strbuf_putc(&b, ' ');
+		appctl_strbuf_puts(&b, m->expires_text ? m->expires_text : "-");
+		parts[i] = b.failed ? NULL
+			: appctl_arena_strndup(arena, b.ptr, b.len);
+		if (!parts[i]) {
+			appctl_strbuf_dispose(&b);
 			return NULL;
+		}
 	}
+	appctl_strbuf_truncate(&b, 0);
 	for (i = 0; i < role->grant_count; i++) {
 		const appctl_grant *g = &role->grants[i];
 		const appctl_resource *res = appctl_app_resource(app, g->resource);
 		appctl_strbuf gb = APPCTL_STRBUF_INIT;
 		const char *json = grant_json(arena, g);
 
-		appctl_strbuf_printf(&gb, "g%s", json ? json : "");
-		for (f = 0; res && f < res->field_count; f++)
-			appctl_strbuf_printf(&gb, " %s:%d", res->fields[f].name,
-				(int)res->fields[f].sensitivity);
+		appctl_strbuf_putc(&gb, 'g');
+		appctl_strbuf_puts(&gb, json ? json : "");
+		for (f = 0; res && f < res->field_count; f++) {
+			appctl_strbuf_putc(&gb, ' ');
+			appctl_strbuf_puts(&gb, res->fields[f].name);
+			appctl_strbuf_putc(&gb, ':');
+			appctl_strbuf_putc(&gb, (char)('0' +
+				(int)res->fields[f].sensitivity));
+		}
 		if (!res)
 			appctl_strbuf_puts(&gb, " undefined");
 		parts[role->member_count + i] = (!json || gb.failed) ? NULL

@@ -362,6 +362,15 @@ void appctl_json_quote(appctl_strbuf *out, const char *s)
 
 	appctl_strbuf_putc(out, '"');
 	for (p = (const unsigned char *)s; *p; p++) {
+		const unsigned char *run = p;
+
+		/* Runs that need no escape are copied whole: diffs quote ~1 M strings. */
+		while (*p >= 0x20 && *p != '"' && *p != '\\')
+			p++;
+		if (p > run)
+			appctl_strbuf_add(out, (const char *)run, (size_t)(p - run));
+		if (!*p)
+			break;
 		switch (*p) {
 		case '"': appctl_strbuf_puts(out, "\\\""); break;
 		case '\\': appctl_strbuf_puts(out, "\\\\"); break;

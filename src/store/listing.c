@@ -75,7 +75,7 @@ cleanup:
 
 /* The policy and the signers file it names, as appctl_snapshot_parse checks them. */
 static appctl_error *list_policy(appctl_app_listing *listing,
-	git_repository *git, const git_tree *root)
+	git_repository *git, const git_tree *root, const appctl_app_listing *like)
 {
 	appctl_error *err = NULL;
 	store_file policy = { 0 }, signers = { 0 };
@@ -90,7 +90,19 @@ static appctl_error *list_policy(appctl_app_listing *listing,
 	file.data = policy.data;
 	file.len = policy.len;
 	memcpy(file.id, policy.id, sizeof(file.id));
-	err = appctl_policy_parse(&listing->policy, listing->arena, &file);
+	memcpy(listing->policy_id, policy.id, sizeof(listing->policy_id));
+	listing->policy_id[40] = '\0';
+	/*
+	 * The same blob parses to the same policy: `like` lends its parse.
+	 * Not when groups come from other files ("groups_from"): those files
+	 * may differ while appctl.json does not.
+	 */
+	if (like && like->policy && !like->policy->groups_from_count &&
+	    listing->policy_id[0] &&
+	    strcmp(like->policy_id, listing->policy_id) == 0)
+		listing->policy = like->policy;
+	else
+		err = appctl_policy_parse(&listing->policy, listing->arena, &file);
 	if (err)
 		goto cleanup;
 	/* The parse just made says where the signers are: no second parse. */
@@ -170,7 +182,7 @@ cleanup:
 }
 
 static appctl_error *list_folders(appctl_app_listing *listing,
-	git_repository *git, const git_tree *root)
+	git_repository *git, const git_tree *root, const appctl_app_listing *like)
 {
 	appctl_error *err = NULL;
 	const git_tree_entry *apps_entry;
@@ -189,6 +201,27 @@ static appctl_error *list_folders(appctl_app_listing *listing,
 		git_tree_entry_free(file);
 		if (!err)
 			err = appctl_error_input("apps", NULL, "is not a folder");
+		goto cleanup;
+	}
+	git_oid_tostr(listing->apps_tree_id, sizeof(listing->apps_tree_id),
+		git_tree_entry_id(apps_entry));
+	/*
+	 * The same "apps" tree lists the same folders with the same checks
+	 * passed: `like` lends its entries (the folder names stay in its arena).
+	 */
+	if (like && like->apps && strcmp(like->apps_tree_id,
+		    listing->apps_tree_id) == 0) {
+		listing->apps = appctl_arena_calloc(listing->arena,
+			like->app_count ? like->app_count : 1,
+			sizeof(*listing->apps));
+		if (!listing->apps) {
+			err = appctl_error_nomem();
+			goto cleanup;
+		}
+		if (like->app_count)
+			memcpy(listing->apps, like->apps,
+				like->app_count * sizeof(*listing->apps));
+		listing->app_count = like->app_count;
 		goto cleanup;
 	}
 	if (git_tree_lookup(&apps, git, git_tree_entry_id(apps_entry)) < 0) {
@@ -219,6 +252,13 @@ cleanup:
 appctl_error *appctl_repo_list_apps(appctl_app_listing **out,
 	appctl_repo *repo, const char *commit_hex)
 {
+	return appctl_repo_list_apps_like(out, repo, commit_hex, NULL);
+}
+
+appctl_error *appctl_repo_list_apps_like(appctl_app_listing **out,
+	appctl_repo *repo, const char *commit_hex,
+	const appctl_app_listing *like)
+{
 	appctl_error *err = NULL;
 	appctl_app_listing *listing = NULL;
 	git_commit *commit = NULL;
@@ -239,9 +279,9 @@ appctl_error *appctl_repo_list_apps(appctl_app_listing **out,
 	}
 	git_oid_tostr(listing->commit, sizeof(listing->commit),
 		git_commit_id(commit));
-	err = list_policy(listing, repo->git, root);
+	err = list_policy(listing, repo->git, root, like);
 	if (!err)
-		err = list_folders(listing, repo->git, root);
+		err = list_folders(listing, repo->git, root, like);
 	if (err)
 		goto cleanup;
 	*out = listing;
@@ -280,9 +320,9 @@ static int bytes_contain(const char *data, size_t len, const char *needle)
 	return 0;
 }
 
-appctl_error *appctl_repo_load_app(appctl_app **out, appctl_arena *arena,
+static appctl_error *load_app(appctl_app **out, appctl_arena *arena,
 	appctl_repo *repo, const char *blob_id, const char *dir,
-	const char *const *needles, size_t needle_count)
+	const char *const *needles, size_t needle_count, int cached)
 {
 	appctl_error *err = NULL;
 	appctl_strbuf path = APPCTL_STRBUF_INIT;
@@ -303,6 +343,11 @@ appctl_error *appctl_repo_load_app(appctl_app **out, appctl_arena *arena,
 	if (git_oid_fromstr(&id, blob_id) < 0) {
 		err = store_git_error(path.ptr);
 		goto cleanup;
+	}
+	if (cached) {
+		err = store_cache_load_app(out, arena, repo, blob_id, path.ptr, dir);
+		if (err || *out)
+			goto cleanup;
 	}
 	/* The header gives the size without inflating a possibly huge blob. */
 	if (git_repository_odb(&odb, repo->git) < 0 ||
@@ -338,11 +383,30 @@ appctl_error *appctl_repo_load_app(appctl_app **out, appctl_arena *arena,
 	memcpy(file.id, blob_id, 40);
 	file.id[40] = '\0';
 	err = appctl_app_parse(out, arena, &file, dir);
+	/* Only what parsed is kept: a bad blob says why each time it is read. */
+	if (!err && cached)
+		store_cache_store_app(repo, *out);
 cleanup:
 	git_blob_free(blob);
 	git_odb_free(odb);
 	appctl_strbuf_dispose(&path);
 	return err;
+}
+
+appctl_error *appctl_repo_load_app(appctl_app **out, appctl_arena *arena,
+	appctl_repo *repo, const char *blob_id, const char *dir,
+	const char *const *needles, size_t needle_count)
+{
+	return load_app(out, arena, repo, blob_id, dir, needles, needle_count,
+		0);
+}
+
+appctl_error *appctl_repo_load_app_cached(appctl_app **out,
+	appctl_arena *arena, appctl_repo *repo, const char *blob_id,
+	const char *dir, const char *const *needles, size_t needle_count)
+{
+	return load_app(out, arena, repo, blob_id, dir, needles, needle_count,
+		1);
 }
 
 appctl_error *appctl_repo_first_parent_commits(appctl_commit_info **out,

@@ -135,6 +135,63 @@ test_group_followed_into_apps()
 	expect_stdout_lacks '"app": "ledger"'
 }
 
+# The per-blob cache of parsed apps (.git/appctl/cache) changes no byte of
+# the output: without it, filling it, reading it, and after each kind of
+# damage to its entries (each then a miss, re-parsed and written again).
+test_blob_cache_same_output()
+{
+	local cache entry n
+	base_repo r
+	git -C r checkout -q -f --detach base
+	git -C r apply --index "$FIXTURES/cases/group.member_added.patch" || fail "apply"
+	# A changed app as well, so both kinds of reads are cached.
+	git -C r apply --index "$FIXTURES/cases/access.granted.patch" || fail "apply"
+	git -C r commit -q -m "group and grant" || fail "commit"
+	cache=r/.git/appctl/cache
+	export APPCTL_NO_CACHE=1
+	expect_exit 0 "$APPCTL" -C r diff --json base HEAD
+	unset APPCTL_NO_CACHE
+	cp "$OUT" "$TEST_ROOT/plain"
+	[ ! -e "$cache" ] || fail "APPCTL_NO_CACHE=1 wrote a cache"
+	expect_stdout_contains '"principal": "eve@example.com"'
+	expect_exit 0 "$APPCTL" -C r diff --json base HEAD
+	cmp -s "$OUT" "$TEST_ROOT/plain" || fail "cold cache: output differs"
+	n=$(find "$cache" -name '*.v*' | wc -l)
+	[ "$n" -ge 3 ] || fail "expected 3 or more cache entries, found $n"
+	find "$cache" -name 'tmp-*' | grep -q . && fail "a temporary file was left"
+	mkdir "$TEST_ROOT/saved" && cp "$cache"/* "$TEST_ROOT/saved/"
+	expect_exit 0 "$APPCTL" -C r diff --json base HEAD
+	cmp -s "$OUT" "$TEST_ROOT/plain" || fail "warm cache: output differs"
+	# Damage: one truncated, one byte flipped, one garbage, one empty.
+	n=0
+	for entry in "$cache"/*; do
+		case $n in
+		0) head -c 100 "$TEST_ROOT/saved/$(basename "$entry")" >"$entry" ;;
+		1) printf 'X' | dd of="$entry" bs=1 seek=200 conv=notrunc 2>/dev/null ;;
+		2) printf 'APPCTLM\ngarbage' >"$entry" ;;
+		3) : >"$entry" ;;
+		esac
+		n=$((n + 1))
+	done
+	expect_exit 0 "$APPCTL" -C r diff --json base HEAD
+	cmp -s "$OUT" "$TEST_ROOT/plain" || fail "damaged cache: output differs"
+	# Every damaged entry was a miss, parsed again and rewritten whole.
+	for entry in "$TEST_ROOT/saved"/*; do
+		cmp -s "$entry" "$cache/$(basename "$entry")" ||
+			fail "entry $(basename "$entry") was not rewritten"
+	done
+	# An entry of another app's blob under this blob's name is refused too.
+	set -- "$cache"/*
+	cp "$1" "$TEST_ROOT/one" && cp "$2" "$1"
+	expect_exit 0 "$APPCTL" -C r diff --json base HEAD
+	cmp -s "$OUT" "$TEST_ROOT/plain" || fail "swapped entry: output differs"
+	cmp -s "$1" "$TEST_ROOT/one" || fail "swapped entry was not rewritten"
+	# Deleting the cache is always safe.
+	rm -rf "$cache"
+	expect_exit 0 "$APPCTL" -C r diff --json base HEAD
+	cmp -s "$OUT" "$TEST_ROOT/plain" || fail "deleted cache: output differs"
+}
+
 # Members of a group that approvals names decide who may approve: that is policy.
 test_approver_group_is_policy()
 {
@@ -151,6 +208,11 @@ test_no_changes()
 	expect_exit 0 "$APPCTL" -C r diff base HEAD
 	expect_stdout_contains "no changes between base and HEAD"
 	[ ! -s "$ERR" ] || fail "stderr is not empty"
+	# Same policy blob, same apps tree: nothing is parsed twice or compared.
+	echo "readme" >r/README.md
+	commit_all r "readme only"
+	expect_exit 0 "$APPCTL" -C r diff --json base HEAD
+	expect_stdout_contains '"changes": []'
 	on_case r none+reformat
 	expect_exit 0 "$APPCTL" -C r diff base HEAD
 	expect_stdout_contains "no changes"
@@ -362,6 +424,6 @@ test_merge_base_range()
 
 run_tests test_every_kind_golden test_all_kinds_covered test_added_kinds_covered \
 	test_text_and_markdown_golden test_group_followed_into_apps \
-	test_approver_group_is_policy test_no_changes test_fail_on test_at_date \
+	test_blob_cache_same_output test_approver_group_is_policy test_no_changes test_fail_on test_at_date \
 	test_revisions test_invalid_input test_summary \
 	test_markdown_never_too_long test_markdown_long_names test_merge_base_range

@@ -1,0 +1,285 @@
+/* test_model_cache.c: the per-blob cache entry of a parsed app: exact round trips, every damage a miss. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "appctl/model.h"
+#include "appctl/model_cache.h"
+
+#define BLOB "0123456789abcdef0123456789abcdef01234567"
+#define OTHER "1123456789abcdef0123456789abcdef01234567"
+
+typedef struct cache_case {
+	const char *name;
+	const char *dir;
+	const char *file;     /* under APPCTL_SOURCE_DIR, or NULL */
+	const char *json;     /* when file is NULL */
+} cache_case;
+
+static const cache_case cases[] = {
+	{ "example billing-admin", "billing-admin",
+	  "examples/org/apps/billing-admin/app.json", NULL },
+	{ "example ops-dashboard", "ops-dashboard",
+	  "examples/org/apps/ops-dashboard/app.json", NULL },
+	{ "example support-portal", "support-portal",
+	  "examples/org/apps/support-portal/app.json", NULL },
+	{ "fixture app-full", "fuzz", "fuzz/corpus/fuzz_definitions/app-full.json", NULL },
+	{ "fixture app-new-fields", "fuzz",
+	  "fuzz/corpus/fuzz_definitions/app-new-fields.json", NULL },
+	{ "fixture app-dangling", "fuzz",
+	  "fuzz/corpus/fuzz_definitions/app-dangling.json", NULL },
+	{ "fixture members", "fuzz", "fuzz/corpus/fuzz_definitions/members.json", NULL },
+	{ "minimal: no optional section", "shop", NULL,
+	  "{\"name\":\"shop\",\"class\":\"dashboard\"}" },
+	{ "empty collections and lists", "shop", NULL,
+	  "{\"name\":\"shop\",\"class\":\"client_portal\",\"data\":{},\"roles\":{\"A\":"
+	  "{\"members\":[],\"grants\":[]}},\"pages\":{},\"integrations\":{}}" },
+	{ "expiring member, unknown action, ai", "shop", NULL,
+	  "{\"name\":\"shop\",\"class\":\"admin_panel\","
+	  "\"data\":{\"orders\":{\"fields\":{\"email\":{\"sensitivity\":\"pii\"},\"id\":{}}}},"
+	  "\"roles\":{\"Ops\":{\"members\":[\"dan@example.com\",\"group:support\","
+	  "{\"principal\":\"cy@contractor.example\",\"expires\":\"2026-12-31\"}],"
+	  "\"grants\":[{\"resource\":\"orders\",\"actions\":[\"read\",\"launch\"],"
+	  "\"hidden_fields\":[\"email\"]}]}},"
+	  "\"pages\":{\"Orders\":{\"resource\":\"orders\",\"roles\":[\"Ops\"],\"layout\":{\"x\":1}}},"
+	  "\"ai\":{\"reads\":[{\"resource\":\"orders\",\"fields\":[\"id\"]},{\"resource\":\"orders\"}],"
+	  "\"justification\":\"triage\"}}" },
+};
+
+static char *read_source(const char *rel, size_t *len)
+{
+	char path[4096];
+	FILE *f;
+	char *data;
+	long n;
+
+	snprintf(path, sizeof(path), "%s/%s", APPCTL_SOURCE_DIR, rel);
+	f = fopen(path, "rb");
+	assert_non_null(f);
+	assert_int_equal(fseek(f, 0, SEEK_END), 0);
+	n = ftell(f);
+	assert_true(n >= 0);
+	rewind(f);
+	data = malloc((size_t)n + 1);
+	assert_non_null(data);
+	assert_int_equal(fread(data, 1, (size_t)n, f), (size_t)n);
+	data[n] = '\0';
+	fclose(f);
+	*len = (size_t)n;
+	return data;
+}
+
+/* Parses one case as blob BLOB into `arena`. */
+static appctl_app *parse_case(appctl_arena *arena, const cache_case *c)
+{
+	char path[256];
+	appctl_file file;
+	appctl_app *app = NULL;
+	appctl_error *err;
+	char *owned = NULL;
+	size_t len;
+
+	snprintf(path, sizeof(path), "apps/%s/app.json", c->dir);
+	memset(&file, 0, sizeof(file));
+	file.path = path;
+	if (c->file) {
+		owned = read_source(c->file, &len);
+		file.data = owned;
+		file.len = len;
+	} else {
+		file.data = c->json;
+		file.len = strlen(c->json);
+	}
+	memcpy(file.id, BLOB, 41);
+	err = appctl_app_parse(&app, arena, &file, c->dir);
+	if (err) {
+		char *text = appctl_error_format(err);
+
+		fail_msg("%s: %s", c->name, text);
+	}
+	free(owned);
+	return app;
+}
+
+static void test_round_trip(void **state)
+{
+	size_t k;
+
+	(void)state;
+	for (k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+		appctl_arena *arena = appctl_arena_new();
+		appctl_app *app = parse_case(arena, &cases[k]), *back = NULL,
+			*again = NULL;
+		unsigned char *bytes = NULL, *bytes2 = NULL;
+		size_t len = 0, len2 = 0;
+
+		assert_null(appctl_model_cache_encode(&bytes, &len, app));
+		if (appctl_model_cache_decode(&back, arena, bytes, len, BLOB,
+			    cases[k].dir) != 1)
+			fail_msg("%s: no hit", cases[k].name);
+		if (!appctl_model_cache_app_equal(app, back))
+			fail_msg("%s: decoded app differs", cases[k].name);
+		/* Encoding is deterministic: the same facts, the same bytes. */
+		assert_null(appctl_model_cache_encode(&bytes2, &len2, back));
+		assert_int_equal(len, len2);
+		assert_memory_equal(bytes, bytes2, len);
+		/* The equality used above can fail. */
+		if (app->role_count) {
+			assert_int_equal(appctl_model_cache_decode(&again, arena,
+				bytes, len, BLOB, cases[k].dir), 1);
+			again->roles[0].name = "Zz-not-the-same";
+			assert_false(appctl_model_cache_app_equal(app, again));
+		}
+		free(bytes);
+		free(bytes2);
+		appctl_arena_free(arena);
+	}
+}
+
+/* A miss leaves *out NULL and returns 0. */
+static void assert_miss(appctl_arena *arena, const unsigned char *bytes,
+	size_t len, const char *blob, const char *dir, const char *what,
+	size_t at)
+{
+	appctl_app *app = (appctl_app *)&app;
+
+	if (appctl_model_cache_decode(&app, arena, bytes, len, blob, dir) != 0 ||
+	    app)
+		fail_msg("%s at %zu: not a miss", what, at);
+}
+
+static void test_damage_is_a_miss(void **state)
+{
+	size_t k;
+
+	(void)state;
+	for (k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+		appctl_arena *arena = appctl_arena_new();
+		appctl_app *app = parse_case(arena, &cases[k]);
+		unsigned char *bytes = NULL, *copy;
+		size_t len = 0, i, step;
+		unsigned bit;
+
+		assert_null(appctl_model_cache_encode(&bytes, &len, app));
+		copy = malloc(len);
+		assert_non_null(copy);
+		/* Big entries: a prime stride still visits every region. */
+		step = len > 4096 ? 61 : 1;
+		for (i = 0; i < len; i += step)
+			assert_miss(arena, bytes, i, BLOB, cases[k].dir,
+				"truncated", i);
+		for (i = 0; i < len; i += step)
+			for (bit = 0; bit < 8; bit += 3) {
+				memcpy(copy, bytes, len);
+				copy[i] ^= (unsigned char)(1u << bit);
+				assert_miss(arena, copy, len, BLOB, cases[k].dir,
+					"flipped", i);
+			}
+		/* Another version, another blob, another folder, one byte more. */
+		memcpy(copy, bytes, len);
+		copy[8] = (unsigned char)(APPCTL_MODEL_CACHE_VERSION + 1);
+		assert_miss(arena, copy, len, BLOB, cases[k].dir, "version", 8);
+		assert_miss(arena, bytes, len, OTHER, cases[k].dir, "blob", 0);
+		assert_miss(arena, bytes, len, "short", cases[k].dir, "blob", 0);
+		assert_miss(arena, bytes, len, BLOB, "other-app", "dir", 0);
+		free(copy);
+		copy = malloc(len + 1);
+		assert_non_null(copy);
+		memcpy(copy, bytes, len);
+		copy[len] = 0;
+		assert_miss(arena, copy, len + 1, BLOB, cases[k].dir, "longer",
+			len);
+		free(copy);
+		free(bytes);
+		appctl_arena_free(arena);
+	}
+}
+
+/*
+ * Behind a matching checksum, single-byte changes of the structure reach
+ * the decoder's own checks: each is a miss, or an app that encodes again
+ * and decodes to an equal app. Under the sanitizers, a read out of bounds
+ * or a NULL the model never holds would fail here.
+ */
+static void test_sealed_damage(void **state)
+{
+	size_t k;
+
+	(void)state;
+	for (k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+		appctl_arena *arena = appctl_arena_new();
+		appctl_app *app = parse_case(arena, &cases[k]), *back;
+		unsigned char *bytes = NULL, *copy, *again;
+		size_t len = 0, len2, i, step;
+		static const unsigned char values[] = { 0x00, 0x01, 0x02, 0x7f, 0xff };
+		size_t v;
+
+		assert_null(appctl_model_cache_encode(&bytes, &len, app));
+		copy = malloc(len);
+		assert_non_null(copy);
+		step = len > 4096 ? 7 : 1;
+		for (i = 60; i + 8 < len; i += step)
+			for (v = 0; v < sizeof(values); v++) {
+				memcpy(copy, bytes, len);
+				if (copy[i] == values[v])
+					continue;
+				copy[i] = values[v];
+				appctl_model_cache_seal(copy, len);
+				back = NULL;
+				if (appctl_model_cache_decode(&back, arena, copy, len,
+					    BLOB, cases[k].dir) != 1)
+					continue;
+				again = NULL;
+				assert_null(appctl_model_cache_encode(&again, &len2,
+					back));
+				{
+					appctl_app *third = NULL;
+
+					assert_int_equal(appctl_model_cache_decode(
+						&third, arena, again, len2, BLOB,
+						cases[k].dir), 1);
+					assert_true(appctl_model_cache_app_equal(back,
+						third));
+				}
+				free(again);
+			}
+		free(copy);
+		free(bytes);
+		appctl_arena_free(arena);
+	}
+}
+
+/* Hostile, empty and huge-looking inputs: misses, never crashes. */
+static void test_hostile(void **state)
+{
+	static const unsigned char empty[1] = { 0 };
+	unsigned char big[256];
+	appctl_arena *arena = appctl_arena_new();
+
+	(void)state;
+	assert_miss(arena, empty, 0, BLOB, "shop", "empty", 0);
+	memset(big, 0xff, sizeof(big));
+	memcpy(big, "APPCTLM\n", 8);
+	assert_miss(arena, big, sizeof(big), BLOB, "shop", "all ones", 0);
+	memset(big, 0, sizeof(big));
+	assert_miss(arena, big, sizeof(big), BLOB, "shop", "all zeros", 0);
+	appctl_arena_free(arena);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_round_trip),
+		cmocka_unit_test(test_damage_is_a_miss),
+		cmocka_unit_test(test_sealed_damage),
+		cmocka_unit_test(test_hostile),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
