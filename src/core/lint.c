@@ -639,6 +639,44 @@ static int sorted_contains(const char **names, size_t count, const char *name)
 }
 
 /*
+ * Appends to names[n..] the principals `role` holds on ctx->today: its
+ * active direct members and the members of its active groups (names must
+ * have room for every member and group member); returns the new count.
+ */
+static size_t add_role_principals(lint_ctx *ctx, const appctl_role *role,
+	const char **names, size_t n)
+{
+	size_t i, j;
+
+	for (i = 0; i < role->member_count; i++) {
+		const appctl_member *m = &role->members[i];
+		const appctl_group *grp;
+
+		if (!appctl_member_active(m, ctx->today))
+			continue;
+		if (m->kind == APPCTL_MEMBER_PRINCIPAL)
+			names[n++] = m->name;
+		else if ((grp = policy_group(ctx, m->name)) != NULL)
+			for (j = 0; j < grp->member_count; j++)
+				names[n++] = grp->members[j];
+	}
+	return n;
+}
+
+/* Sorts names[0..n) and counts the distinct ones. */
+static size_t count_distinct(const char **names, size_t n)
+{
+	size_t i, distinct = 0;
+
+	if (n)
+		qsort(names, n, sizeof(*names), compare_strings);
+	for (i = 0; i < n; i++)
+		if (i == 0 || strcmp(names[i - 1], names[i]) != 0)
+			distinct++;
+	return distinct;
+}
+
+/*
  * How many distinct principals reach `role` on `today`: exact when the sum
  * of list sizes exceeds `limit`, else that sum (an upper bound is enough to
  * stay silent). The usual shape, one group plus a few people, costs a binary
@@ -649,7 +687,7 @@ static size_t role_reach(lint_ctx *ctx, const appctl_role *role, size_t limit)
 {
 	const appctl_group *only = NULL;
 	const char **names = NULL, **sorted;
-	size_t total = 0, groups = 0, n = 0, distinct = 0, i, j;
+	size_t total = 0, groups = 0, n = 0, distinct = 0, i;
 
 	for (i = 0; i < role->member_count; i++) {
 		const appctl_member *m = &role->members[i];
@@ -687,22 +725,8 @@ static size_t role_reach(lint_ctx *ctx, const appctl_role *role, size_t limit)
 		ctx->err = appctl_error_nomem();
 		goto done;
 	}
-	for (i = 0; i < role->member_count; i++) {
-		const appctl_member *m = &role->members[i];
-		const appctl_group *grp;
-
-		if (!appctl_member_active(m, ctx->today))
-			continue;
-		if (m->kind == APPCTL_MEMBER_PRINCIPAL)
-			names[n++] = m->name;
-		else if ((grp = policy_group(ctx, m->name)) != NULL)
-			for (j = 0; j < grp->member_count; j++)
-				names[n++] = grp->members[j];
-	}
-	qsort(names, n, sizeof(*names), compare_strings);
-	for (i = 0; i < n; i++)
-		if (i == 0 || strcmp(names[i - 1], names[i]) != 0)
-			distinct++;
+	n = add_role_principals(ctx, role, names, n);
+	distinct = count_distinct(names, n);
 done:
 	free(names);
 	return distinct;
@@ -888,7 +912,7 @@ static int role_writes(const appctl_role *role)
 static void check_admin_writers(lint_ctx *ctx, const appctl_app *app)
 {
 	const char **names = NULL;
-	size_t total = 0, n = 0, distinct = 0, r, m, k;
+	size_t total = 0, n = 0, distinct = 0, r, m;
 
 	if (!ctx->policy || !ctx->policy->has_admin_panel_max_writers ||
 		app->app_class != APPCTL_CLASS_ADMIN_PANEL)
@@ -915,29 +939,10 @@ static void check_admin_writers(lint_ctx *ctx, const appctl_app *app)
 		ctx->err = appctl_error_nomem();
 		return;
 	}
-	for (r = 0; r < app->role_count; r++) {
-		const appctl_role *role = &app->roles[r];
-
-		if (!role_writes(role))
-			continue;
-		for (m = 0; m < role->member_count; m++) {
-			const appctl_member *mem = &role->members[m];
-			const appctl_group *grp;
-
-			if (!appctl_member_active(mem, ctx->today))
-				continue;
-			if (mem->kind == APPCTL_MEMBER_PRINCIPAL)
-				names[n++] = mem->name;
-			else if ((grp = policy_group(ctx, mem->name)) != NULL)
-				for (k = 0; k < grp->member_count; k++)
-					names[n++] = grp->members[k];
-		}
-	}
-	if (n)
-		qsort(names, n, sizeof(*names), compare_strings);
-	for (k = 0; k < n; k++)
-		if (k == 0 || strcmp(names[k - 1], names[k]) != 0)
-			distinct++;
+	for (r = 0; r < app->role_count; r++)
+		if (role_writes(&app->roles[r]))
+			n = add_role_principals(ctx, &app->roles[r], names, n);
+	distinct = count_distinct(names, n);
 	free(names);
 	if (distinct <= (uint64_t)ctx->policy->admin_panel_max_writers)
 		return;
