@@ -138,7 +138,8 @@ static void test_kind_table(void **state)
 			fclose(f);
 			for (i = 0; i < n; i++)
 				if (!strstr(text, rows[i].kind))
-					fail_msg("%s lacks %s", pages[p], rows[i].kind);
+					fail_msg("%s lacks %s", pages[p],
+						rows[i].kind);
 			free(text);
 		}
 	}
