@@ -312,6 +312,29 @@ test_zsh_completion()
 FILES" "$got" "zsh: appctl pro<TAB>, appctl promote --key <TAB>"
 }
 
+# table_commands: the commands of the table in src/cli/main.c, sorted.
+table_commands()
+{
+	grep -o '^	{ "[a-z-]*", cmd_' "$APPCTL_SOURCE_DIR/src/cli/main.c" |
+		sed 's/^	{ "\([a-z-]*\)".*/\1/' | sort
+}
+
+# Every command of main.c's table is in the COMMANDS list of appctl(1) and
+# in README's command table, and neither lists a command the table lacks.
+test_commands_listed_in_docs()
+{
+	local table page readme
+	table=$(table_commands)
+	[ "$(echo "$table" | wc -l)" -ge 19 ] || fail "too few commands found in src/cli/main.c: $table"
+	page=$(awk '/^## COMMANDS/ { on = 1; next } on && /^## / { exit }
+		on && /^```/ { block = !block; next } on && block && NF { print $1 }' \
+		"$APPCTL_SOURCE_DIR/docs/commands/appctl.md" | sort)
+	expect_equal "$table" "$page" "COMMANDS of docs/commands/appctl.md vs the table of src/cli/main.c"
+	readme=$(grep -o '^| `appctl [a-z-]*` |' "$APPCTL_SOURCE_DIR/README.md" |
+		sed 's/^| `appctl \([a-z-]*\)` |/\1/' | sort)
+	expect_equal "$table" "$readme" "README's command table vs the table of src/cli/main.c"
+}
+
 test_usage_errors()
 {
 	expect_exit 2 "$APPCTL"
@@ -333,4 +356,4 @@ test_outside_a_repository()
 
 run_tests test_every_command_has_a_page test_help_is_text_not_markdown test_render_constructs \
 	test_pager_only_on_a_terminal test_man_pages test_install test_bash_completion \
-	test_zsh_completion test_usage_errors test_outside_a_repository
+	test_zsh_completion test_commands_listed_in_docs test_usage_errors test_outside_a_repository
