@@ -902,6 +902,33 @@ static const char *page_without_roles(appctl_arena *arena, const appctl_page *p)
 }
 
 /*
+ * The roles of page `from` that page `to` lacks (either may be NULL: a page
+ * that is not there), as page.roles_added (`added`) or page.roles_removed.
+ */
+static appctl_error *page_roles_moved(diff_ctx *d, const char *page,
+	const char *path, const appctl_page *from, const appctl_page *to,
+	int added)
+{
+	appctl_error *err;
+	size_t i;
+
+	for (i = 0; from && i < from->role_count; i++) {
+		appctl_change c = { 0 };
+
+		if (to && contains(to->roles, to->role_count, from->roles[i]))
+			continue;
+		c.kind = added ? "page.roles_added" : "page.roles_removed";
+		c.risk = added ? APPCTL_RISK_MEDIUM : APPCTL_RISK_LOW;
+		c.page = page;
+		c.role = from->roles[i];
+		c.path = path;
+		if ((err = emit(d, &c)))
+			return err;
+	}
+	return NULL;
+}
+
+/*
  * page.roles_added / page.roles_removed for a page on both sides, one per
  * role; *rest_same says whether nothing but the roles differs (else the
  * caller reports the page as other.changed too).
@@ -913,30 +940,13 @@ static appctl_error *diff_page_roles(diff_ctx *d, const appctl_page *pa,
 	const char *rb = page_without_roles(d->scratch, pb);
 	const char *path = path2(d->scratch, "pages", pa->name, "roles");
 	appctl_error *err;
-	size_t i;
-	int pass;
 
 	if (!ra || !rb || !path)
 		return appctl_error_nomem();
 	*rest_same = strcmp(ra, rb) == 0;
-	for (pass = 0; pass < 2; pass++) {
-		const appctl_page *from = pass ? pb : pa, *to = pass ? pa : pb;
-
-		for (i = 0; i < from->role_count; i++) {
-			appctl_change c = { 0 };
-
-			if (contains(to->roles, to->role_count, from->roles[i]))
-				continue;
-			c.kind = pass ? "page.roles_added" : "page.roles_removed";
-			c.risk = pass ? APPCTL_RISK_MEDIUM : APPCTL_RISK_LOW;
-			c.page = pa->name;
-			c.role = from->roles[i];
-			c.path = path;
-			if ((err = emit(d, &c)))
-				return err;
-		}
-	}
-	return NULL;
+	if ((err = page_roles_moved(d, pa->name, path, pa, pb, 0)))
+		return err;
+	return page_roles_moved(d, pa->name, path, pb, pa, 1);
 }
 
 static appctl_error *diff_pages(diff_ctx *d, const appctl_app *a,
@@ -964,6 +974,17 @@ static appctl_error *diff_pages(diff_ctx *d, const appctl_app *a,
 				return err;
 			if (rest_same)
 				continue;
+		} else {
+			/* A page that comes or goes shows to its roles, or stops. */
+			const appctl_page *page = pa ? pa : pb;
+			const char *path = path2(d->scratch, "pages", page->name,
+				"roles");
+
+			if (!path)
+				return appctl_error_nomem();
+			if ((err = page_roles_moved(d, page->name, path, page, NULL,
+					pb != NULL)))
+				return err;
 		}
 		err = other(d, path2(d->scratch, "pages", pa ? pa->name : pb->name,
 				NULL), pa ? pa->canonical : NULL,
@@ -1714,6 +1735,36 @@ static void render_section(appctl_strbuf *b, const appctl_policy *p,
 				appctl_lint_level_name(o->level));
 		}
 		appctl_strbuf_puts(b, "}}");
+	} else if (strcmp(key, "role_templates") == 0) {
+		/* The role model every new app starts from is the organisation's rule. */
+		size_t t;
+		unsigned bit;
+
+		if (!p->has_role_templates)
+			return;
+		appctl_strbuf_putc(b, '{');
+		for (k = 0; k < (int)APPCTL_CLASS_COUNT; k++) {
+			appctl_strbuf_printf(b, "%s\"%s\":{", k ? "," : "",
+				appctl_class_name((appctl_app_class)k));
+			for (t = 0; t < p->role_template_count[k]; t++) {
+				const appctl_role_template *rt = &p->role_templates[k][t];
+				int first = 1;
+
+				if (t)
+					appctl_strbuf_putc(b, ',');
+				appctl_json_quote(b, rt->role);
+				appctl_strbuf_puts(b, ":[");
+				for (bit = 1; bit < (1u << APPCTL_ACTION_COUNT); bit <<= 1)
+					if (rt->actions & bit) {
+						appctl_strbuf_printf(b, "%s\"%s\"",
+							first ? "" : ",", appctl_action_name(bit));
+						first = 0;
+					}
+				appctl_strbuf_putc(b, ']');
+			}
+			appctl_strbuf_putc(b, '}');
+		}
+		appctl_strbuf_putc(b, '}');
 	} else if (strcmp(key, "groups_from") == 0) {
 		/* Where groups come from decides who is in them, approvers included. */
 		if (p->groups_from_count)
@@ -1936,7 +1987,7 @@ appctl_error *appctl_diff_policy(appctl_changes *out,
 {
 	static const char *const sections[] = { "environments", "signers",
 		"approvals", "rollback", "notify", "break_glass", "freeze", "lint",
-		"groups_from", NULL };
+		"groups_from", "role_templates", NULL };
 	appctl_arena *scratch = appctl_arena_new();
 	appctl_error *err = NULL;
 	size_t i;

@@ -1459,6 +1459,13 @@ static int parse_role_template(ctx *c, const cJSON *item, void *elem,
 		return fail(c, "missing required field \"actions\"");
 	if (opt_string_array(c, item, "actions", 1, &actions, &n))
 		return BAD;
+	/* A role that may do nothing is no template: new apps could not use it. */
+	if (n == 0) {
+		size_t mark = push_key(c, "actions");
+
+		bad = fail(c, "must list at least one action");
+		pop(c, mark);
+	}
 	for (i = 0; i < n; i++) {
 		unsigned bit = appctl_action_parse(actions[i]);
 

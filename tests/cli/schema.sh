@@ -268,6 +268,7 @@ policy|unknown lint setting|3:$.lint.max_writers: unknown field|{"appctl":1,"env
 policy|role template for an unknown class|3:$.role_templates.kiosk: unknown class|{"appctl":1,"environments":["dev"],"role_templates":{"kiosk":{}}}
 policy|role template unknown action|3:unknown action "peek"|{"appctl":1,"environments":["dev"],"role_templates":{"dashboard":{"V":{"actions":["peek"]}}}}
 policy|role template without actions|3:missing required field "actions"|{"appctl":1,"environments":["dev"],"role_templates":{"dashboard":{"V":{}}}}
+policy|role template with no action|3:must list at least one action|{"appctl":1,"environments":["dev"],"role_templates":{"dashboard":{"V":{"actions":[]}}}}
 policy|groups_from outside the repository|3:$.groups_from[0]: "/etc/group" must be a path inside the repository|{"appctl":1,"environments":["dev"],"groups_from":["/etc/group"]}
 policy|groups_from a number|3:expected a path or an array of paths|{"appctl":1,"environments":["dev"],"groups_from":3}
 policy|empty $schema|3:must not be empty|{"$schema":"","appctl":1,"environments":["dev"]}

@@ -87,6 +87,14 @@ static const diff_case diff_cases[] = {
 		"'Q':{'resource':'tickets','roles':['Lead']}}"),
 	  "medium page.roles_added P/Lead\n"
 	  "low page.roles_removed Q/Agent\n" },
+	{ "a new page shows to its roles; a removed one stops",
+	  APP("admin_panel", ",'pages':{'Old':{'resource':'customers','roles':['Agent']}}"),
+	  APP("admin_panel", ",'pages':{'New':{'resource':'customers','roles':['Agent','Lead']}}"),
+	  "medium page.roles_added New/Agent\n"
+	  "medium page.roles_added New/Lead\n"
+	  "low other.changed -\n"
+	  "low other.changed -\n"
+	  "low page.roles_removed Old/Agent\n" },
 	{ "page roles reordered: nothing",
 	  APP("admin_panel", ",'pages':{'P':{'roles':['Agent','Lead']}}"),
 	  APP("admin_panel", ",'pages':{'P':{'roles':['Lead','Agent']}}"),
@@ -271,6 +279,44 @@ static void test_expiry_values(void **state)
 }
 
 /*
+ * The role model new apps start from is policy: loosening a template is
+ * policy.changed; a template's description is not part of a diff.
+ */
+static void test_role_templates_are_policy(void **state)
+{
+	static const char *const texts[] = {
+		"{\"appctl\":1,\"environments\":[\"dev\"],\"role_templates\":"
+		"{\"dashboard\":{\"Viewer\":{\"actions\":[\"read\"]}}}}",
+		"{\"appctl\":1,\"environments\":[\"dev\"],\"role_templates\":"
+		"{\"dashboard\":{\"Viewer\":{\"actions\":[\"read\"],"
+		"\"description\":\"reads\"}}}}",
+		"{\"appctl\":1,\"environments\":[\"dev\"],\"role_templates\":"
+		"{\"dashboard\":{\"Viewer\":{\"actions\":[\"read\",\"export\"]}}}}",
+	};
+	appctl_policy *p[3];
+	appctl_arena *arena = appctl_arena_new();
+	appctl_changes changes;
+	size_t i;
+
+	(void)state;
+	assert_non_null(arena);
+	for (i = 0; i < 3; i++) {
+		appctl_file f = { "appctl.json", texts[i], strlen(texts[i]), "" };
+
+		assert_null(appctl_policy_parse(&p[i], arena, &f));
+	}
+	assert_int_equal(appctl_changes_init(&changes), 0);
+	assert_null(appctl_diff_policy(&changes, p[0], "", p[1], ""));
+	assert_int_equal(changes.count, 0);
+	assert_null(appctl_diff_policy(&changes, p[0], "", p[2], ""));
+	assert_int_equal(changes.count, 1);
+	assert_string_equal(changes.items[0].kind, "policy.changed");
+	assert_string_equal(changes.items[0].path, "$.role_templates");
+	appctl_changes_dispose(&changes);
+	appctl_arena_free(arena);
+}
+
+/*
  * A new connector is shown with its owner, scopes and credential
  * references; a literal secret in its place is never repeated.
  */
@@ -305,6 +351,7 @@ int main(void)
 		cmocka_unit_test(test_diff_cases),
 		cmocka_unit_test(test_expiry_values),
 		cmocka_unit_test(test_integration_added_details),
+		cmocka_unit_test(test_role_templates_are_policy),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

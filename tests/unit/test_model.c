@@ -274,6 +274,8 @@ static const policy_case policy_cases[] = {
 	{ "groups_from escapes", P0 "\"groups_from\":[\"/etc/group\"]}", "$.groups_from[0]", "inside the repository" },
 	{ "groups_from wrong type", P0 "\"groups_from\":3}", "$.groups_from", "expected a path or an array" },
 	{ "template unknown class", P0 "\"role_templates\":{\"kiosk\":{}}}", "$.role_templates.kiosk", "unknown class" },
+	{ "template with no action", P0 "\"role_templates\":{\"dashboard\":{\"V\":{\"actions\":[]}}}}",
+	  "$.role_templates.dashboard.V.actions", "must list at least one action" },
 	{ "template unknown action", P0 "\"role_templates\":{\"dashboard\":{\"V\":{\"actions\":[\"peek\"]}}}}",
 	  "$.role_templates.dashboard.V.actions[0]", "unknown action" },
 	{ "lint unknown rule", P0 "\"lint\":{\"rules\":{\"no.such\":{\"severity\":\"off\",\"justification\":\"j\"}}}}",
