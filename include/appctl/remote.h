@@ -171,6 +171,13 @@ typedef struct appctl_push_ref {
 	const char *dst;          /* ref name on the remote */
 	const char *id;           /* the object it is to point at (40 hex digits) */
 	const char *expect;       /* the remote's value the update is built on; "" absent */
+	/*
+	 * NULL: sent by a refspec of its own. Else the pattern refspec
+	 * ("SRC/<star>:DST/<star>", given once for all refs naming it) sending it:
+	 * the caller has made sure the pattern sends nothing else that the
+	 * remote lacks. The lease still names this ref.
+	 */
+	const char *pattern;
 	appctl_push_status status;/* filled */
 	char *reason;             /* filled: git's reason when not accepted, or NULL; caller frees */
 } appctl_push_ref;

@@ -938,6 +938,46 @@ static appctl_error *push_set_send(sync_ctx *s, push_set *p)
 }
 
 /*
+ * Lets the release tags go by one pattern refspec when it sends exactly
+ * them: every other local release tag is one the remote holds where it
+ * is here. git matches each explicit refspec against every ref of both
+ * sides, with a string format per pair, so that thousands of tags made
+ * the push quadratic; a pattern is matched once per ref. Otherwise each
+ * tag keeps its own refspec.
+ */
+static appctl_error *tags_by_pattern(sync_ctx *s, push_set *p)
+{
+	static const char pattern[] = RELEASE_PREFIX "*:" RELEASE_PREFIX "*";
+	appctl_ref_entry *local = NULL;
+	appctl_error *err;
+	size_t n = 0, i, k, tags = 0;
+	int ok = 1;
+
+	for (k = 0; k < p->count; k++)
+		tags += strncmp(p->refs[k].dst, RELEASE_PREFIX,
+			strlen(RELEASE_PREFIX)) == 0;
+	if (tags < 2)
+		return NULL;
+	err = appctl_refs_list(&local, &n, s->cli->repo, RELEASE_PREFIX);
+	for (i = 0; i < n && !err && ok; i++) {
+		const char *theirs = appctl_remote_refs_find(&s->adv, local[i].name);
+
+		if (theirs && strcmp(theirs, local[i].id) == 0)
+			continue;
+		ok = 0;
+		for (k = 0; k < p->count && !ok; k++)
+			ok = strcmp(p->refs[k].dst, local[i].name) == 0 &&
+				strcmp(p->refs[k].id, local[i].id) == 0;
+	}
+	appctl_ref_entries_free(local, n);
+	for (k = 0; k < p->count && !err && ok; k++)
+		if (strncmp(p->refs[k].dst, RELEASE_PREFIX,
+				strlen(RELEASE_PREFIX)) == 0)
+			p->refs[k].pattern = pattern;
+	return err;
+}
+
+/*
  * One push: the log, the protected environment branches and the release
  * tags, atomically, so that the remote's hook judges the log's new events
  * first and the branch moves and tags they back in the same push, and
@@ -956,6 +996,8 @@ static appctl_error *push(sync_ctx *s)
 		err = plan_releases(&p, s, first, sizeof(first));
 	if (!err)
 		err = plan_source(&p, s, first);
+	if (!err)
+		err = tags_by_pattern(s, &p);
 	if (!err && p.count)
 		err = push_set_send(s, &p);
 	if (!err)

@@ -1190,10 +1190,19 @@ static appctl_error *stage_push(char (*stage)[64], appctl_repo *repo,
 	appctl_error *err = NULL;
 	size_t k;
 
+	size_t n = 0;
+
 	(*stage)[0] = '\0';
-	for (k = 0; k < count; k++)
+	for (k = 0; k < count; k++) {
+		if (refs[k].pattern)
+			continue;
 		if (strncmp(refs[k].dst, "refs/", 5) != 0)
 			return NULL;
+		n++;
+	}
+	/* A few refspecs cost little: staging is for many. */
+	if (n <= 8)
+		return NULL;
 	snprintf(*stage, sizeof(*stage), "refs/appctl/push/%ld/",
 		(long)getpid());
 	/* Whatever a process of the same id left behind goes first. */
@@ -1201,15 +1210,18 @@ static appctl_error *stage_push(char (*stage)[64], appctl_repo *repo,
 	if (!err && (!(w = calloc(count + 1, sizeof(*w))) ||
 			!(names = calloc(count + 1, sizeof(*names)))))
 		err = appctl_error_nomem();
-	for (k = 0; k < count && !err; k++) {
-		names[k] = appctl_str_printf("%s%s", *stage, refs[k].dst + 5);
-		if (!names[k])
+	for (k = 0, n = 0; k < count && !err; k++) {
+		if (refs[k].pattern)
+			continue;
+		names[n] = appctl_str_printf("%s%s", *stage, refs[k].dst + 5);
+		if (!names[n])
 			err = appctl_error_nomem();
-		w[k].name = names[k];
-		w[k].id = refs[k].id;
+		w[n].name = names[n];
+		w[n].id = refs[k].id;
+		n++;
 	}
 	if (!err)
-		err = appctl_refs_write(repo, w, count, "appctl sync: to push");
+		err = appctl_refs_write(repo, w, n, "appctl sync: to push");
 	for (k = 0; names && k < count; k++)
 		free(names[k]);
 	free(names);
@@ -1254,9 +1266,19 @@ appctl_error *appctl_remote_push(appctl_repo *repo, const char *remote,
 	args[n++] = "--no-recurse-submodules";
 	/* Each update a compare-and-swap against what sync fetched. */
 	for (k = 0; k < count && !err; k++) {
-		char *lease = appctl_str_printf("--force-with-lease=%s:%s",
-			refs[k].dst, refs[k].expect ? refs[k].expect : "");
+		char *lease;
 
+		/*
+		 * git matches every lease against every pushed ref, with a
+		 * string format per pair: thousands of new tags by pattern
+		 * made that quadratic. A new tag needs none: git never
+		 * replaces a tag the remote has ("already exists", stale).
+		 */
+		if (refs[k].pattern && (!refs[k].expect || !*refs[k].expect) &&
+		    strncmp(refs[k].dst, "refs/tags/", 10) == 0)
+			continue;
+		lease = appctl_str_printf("--force-with-lease=%s:%s",
+			refs[k].dst, refs[k].expect ? refs[k].expect : "");
 		if (!lease)
 			err = appctl_error_nomem();
 		else
@@ -1272,12 +1294,26 @@ appctl_error *appctl_remote_push(appctl_repo *repo, const char *remote,
 		args[n++] = owned[owned_count++] = appctl_str_printf("%s*:refs/*",
 			stage);
 	for (k = 0; k < count && !err && !*stage; k++) {
-		char *spec = appctl_str_printf("%s:%s", refs[k].id, refs[k].dst);
+		char *spec;
 
+		if (refs[k].pattern)
+			continue;
+		spec = appctl_str_printf("%s:%s", refs[k].id, refs[k].dst);
 		if (!spec)
 			err = appctl_error_nomem();
 		else
 			args[n++] = owned[owned_count++] = spec;
+	}
+	for (k = 0; k < count && !err; k++) {
+		size_t j;
+
+		if (!refs[k].pattern)
+			continue;
+		for (j = 0; j < k && !(refs[j].pattern &&
+				strcmp(refs[j].pattern, refs[k].pattern) == 0); j++)
+			;
+		if (j == k)
+			args[n++] = refs[k].pattern;
 	}
 	if (!err && !args[n - 1])
 		err = appctl_error_nomem();
