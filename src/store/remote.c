@@ -1179,8 +1179,9 @@ static appctl_error *unstage_push(appctl_repo *repo, const char *stage)
  * both sides, with a string format per pair, and a sync bringing 2 000
  * release tags spent most of its time there. A pattern is matched once
  * per ref. The leases still name each destination, so each update stays
- * a compare-and-swap. *stage is "" when a destination is not under
- * refs/ (then the explicit refspecs are used).
+ * a compare-and-swap. Refs sent by a pattern of the caller's are left
+ * out. *stage is "" when there are only a few refs to send, or one is
+ * not under refs/: then each keeps its explicit refspec.
  */
 static appctl_error *stage_push(char (*stage)[64], appctl_repo *repo,
 	const appctl_push_ref *refs, size_t count)
@@ -1188,9 +1189,7 @@ static appctl_error *stage_push(char (*stage)[64], appctl_repo *repo,
 	appctl_ref_write *w = NULL;
 	char **names = NULL;
 	appctl_error *err = NULL;
-	size_t k;
-
-	size_t n = 0;
+	size_t k, n = 0;
 
 	(*stage)[0] = '\0';
 	for (k = 0; k < count; k++) {
@@ -1290,9 +1289,10 @@ appctl_error *appctl_remote_push(appctl_repo *repo, const char *remote,
 	}
 	if (!err)
 		err = stage_push(&stage, repo, refs, count);
-	if (!err && *stage)
-		args[n++] = owned[owned_count++] = appctl_str_printf("%s*:refs/*",
-			stage);
+	if (!err && *stage &&
+	    !(args[n++] = owned[owned_count++] = appctl_str_printf("%s*:refs/*",
+			stage)))
+		err = appctl_error_nomem();
 	for (k = 0; k < count && !err && !*stage; k++) {
 		char *spec;
 
@@ -1315,8 +1315,6 @@ appctl_error *appctl_remote_push(appctl_repo *repo, const char *remote,
 		if (j == k)
 			args[n++] = refs[k].pattern;
 	}
-	if (!err && !args[n - 1])
-		err = appctl_error_nomem();
 	if (!err)
 		err = run_git(&r, repo, what.ptr, args, n);
 	if (*stage) {
