@@ -16,7 +16,8 @@
 # timed command is `appctl access dan@example.com --env staging --json
 # --history`; the anchor is the same command without --history, in the
 # same repository. Runs are interleaved; run 0 warms the page cache and
-# is not counted.
+# is not counted. With BEFORE=/path/to/an/older/appctl in the environment,
+# that binary's --history is timed too, on the same repositories.
 set -euo pipefail
 
 build=${1:-/tmp/build-bench}
@@ -37,13 +38,15 @@ mkdir -p "$HOME"
 
 . "$src/bench/lib.sh"
 
-# time_cmd DIR ARGS...: one `appctl -C DIR ARGS`, in ns.
+before=${BEFORE:-}
+
+# time_cmd BINARY DIR ARGS...: one `BINARY -C DIR ARGS`, in ns.
 time_cmd()
 {
-	local dir=$1 t0 t1
-	shift
+	local bin=$1 dir=$2 t0 t1
+	shift 2
 	t0=$(now_ns)
-	"$appctl" -C "$dir" "$@" >"$work/out.json" ||
+	"$bin" -C "$dir" "$@" >"$work/out.json" ||
 		{ echo "access_history.sh: appctl $* failed" >&2; exit 1; }
 	t1=$(now_ns)
 	echo $((t1 - t0))
@@ -60,22 +63,34 @@ for r in small large; do
 			jq '.envs.staging.release') releases" >&2
 done
 
-for v in small-plain small-history large-plain large-history; do : >"$work/$v.ns"; done
+variants="small-plain small-history large-plain large-history"
+[ -z "$before" ] || variants="$variants small-before large-before"
+for v in $variants; do : >"$work/$v.ns"; done
 for i in $(seq 0 "$reps"); do
 	for r in small large; do
-		ns=$(time_cmd "$work/$r" access dan@example.com --env staging --json)
+		ns=$(time_cmd "$appctl" "$work/$r" access dan@example.com --env staging --json)
 		[ "$i" -eq 0 ] || echo "$ns" >>"$work/$r-plain.ns"
-		ns=$(time_cmd "$work/$r" access dan@example.com --env staging --json --history)
+		ns=$(time_cmd "$appctl" "$work/$r" access dan@example.com --env staging --json --history)
 		[ "$i" -eq 0 ] || echo "$ns" >>"$work/$r-history.ns"
+		[ -n "$before" ] || continue
+		ns=$(time_cmd "$before" "$work/$r" access dan@example.com --env staging --json --history)
+		cmp -s "$work/out.json" "$work/$r.json" ||
+			echo "access_history.sh: $before gives another history" >&2
+		[ "$i" -eq 0 ] || echo "$ns" >>"$work/$r-before.ns"
 	done
 done
 {
-	for v in small-plain small-history large-plain large-history; do
+	for v in $variants; do
 		echo "$v $(median "$work/$v.ns")"
 	done
 } | awk -v n="$reps" -v a="$small" -v b="$large" '
 	{ t[$1] = $2 }
 	END {
+		if (t["small-before"]) {
+			printf "%6d releases: before            %9.1f ms: %7.2fx\n", a, t["small-before"] / 1e6, t["small-before"] / t["small-plain"]
+			printf "%6d releases: before            %9.1f ms: %7.2fx\n", b, t["large-before"] / 1e6, t["large-before"] / t["large-plain"]
+			printf "%d / %d releases, before: %.2fx\n", b, a, t["large-before"] / t["small-before"]
+		}
 		printf "%6d releases: access --history %9.1f ms, without %7.1f ms: %7.2fx\n", a, t["small-history"] / 1e6, t["small-plain"] / 1e6, t["small-history"] / t["small-plain"]
 		printf "%6d releases: access --history %9.1f ms, without %7.1f ms: %7.2fx\n", b, t["large-history"] / 1e6, t["large-plain"] / 1e6, t["large-history"] / t["large-plain"]
 		printf "%d / %d releases, access --history: %.2fx (linear: %.0fx)\n", b, a, t["large-history"] / t["small-history"], b / a
