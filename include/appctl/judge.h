@@ -55,7 +55,24 @@ typedef struct appctl_judge_ctx {
 	 * audit --verify refuse them.
 	 */
 	int inert_ok;
+	/*
+	 * What was read at recent commits, kept between the events of one
+	 * stretch (appctl_judge_memo_begin); NULL: every event reads afresh.
+	 */
+	struct appctl_judge_memo *memo;
 } appctl_judge_ctx;
+
+/*
+ * From now until appctl_judge_memo_end, the definitions and listings the
+ * judge reads at a commit are kept for the next events (a few recent
+ * commits): a commit's content never changes, so every verdict stays
+ * what it would be read afresh, and a log that promotes the same commits
+ * over and over reads each once. A ctx that has a memo keeps it.
+ */
+appctl_error *appctl_judge_memo_begin(appctl_judge_ctx *ctx);
+
+/* Frees the memo of appctl_judge_memo_begin; cases built since must be disposed first. */
+void appctl_judge_memo_end(appctl_judge_ctx *ctx);
 
 /*
  * Sets *ctx to judge after `chain` in `mode` by the clock `now`; the
@@ -123,6 +140,7 @@ typedef struct appctl_case {
 	char **missing;                /* every reason it is not allowed */
 	size_t missing_count;
 	int *used;                     /* per approval: relied on */
+	int borrowed;                  /* current and target belong to the ctx's memo */
 } appctl_case;
 
 /*

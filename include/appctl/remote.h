@@ -81,6 +81,24 @@ void appctl_ref_entries_free(appctl_ref_entry *entries, size_t count);
 appctl_error *appctl_ref_set(appctl_repo *repo, const char *name,
 	const char *hex, const char *log_message);
 
+/* One ref of a batch: `name` to `id` (40 hex digits). */
+typedef struct appctl_ref_write {
+	const char *name;
+	const char *id;
+	int create;               /* 1: only if it does not exist (appctl_ref_cas from NULL) */
+} appctl_ref_write;
+
+/*
+ * Writes `count` refs in order, each as appctl_ref_set does, or with
+ * `create` as appctl_ref_cas with no old value (a ref that exists is
+ * APPCTL_ECONFLICT); stops at the first failure, and the refs written
+ * before it stay. They are made durable together, with one flush of the
+ * file system instead of one fsync per ref, so that hundreds of release
+ * tags cost about what one does. Nothing is owned: `w` stays the caller's.
+ */
+appctl_error *appctl_refs_write(appctl_repo *repo, const appctl_ref_write *w,
+	size_t count, const char *log_message);
+
 /* Deletes `name`; a ref that does not exist is not an error. */
 appctl_error *appctl_ref_delete(appctl_repo *repo, const char *name);
 
@@ -153,6 +171,13 @@ typedef struct appctl_push_ref {
 	const char *dst;          /* ref name on the remote */
 	const char *id;           /* the object it is to point at (40 hex digits) */
 	const char *expect;       /* the remote's value the update is built on; "" absent */
+	/*
+	 * NULL: sent by a refspec of its own. Else the pattern refspec
+	 * ("SRC/<star>:DST/<star>", given once for all refs naming it) sending it:
+	 * the caller has made sure the pattern sends nothing else that the
+	 * remote lacks. The lease still names this ref.
+	 */
+	const char *pattern;
 	appctl_push_status status;/* filled */
 	char *reason;             /* filled: git's reason when not accepted, or NULL; caller frees */
 } appctl_push_ref;

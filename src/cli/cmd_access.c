@@ -28,8 +28,19 @@ typedef struct cached_app {
 } cached_app;
 
 typedef struct app_cache {
-	cached_app *items;
+	cached_app *items;       /* the apps of the last listing: views of pool entries */
 	size_t count;
+	/*
+	 * Every app parsed so far, by folder, blob and needles, owning what
+	 * the views point to: a history meets the same files again and again
+	 * (an app changed and changed back, a release rolled back), and each
+	 * is parsed once. `slots` hashes them: pool index + 1, 0 for empty.
+	 */
+	cached_app *pool;
+	size_t pool_count;
+	size_t pool_cap;
+	size_t *slots;
+	size_t nslots;
 } app_cache;
 
 static void cached_app_dispose(cached_app *c)
@@ -44,10 +55,91 @@ static void app_cache_dispose(app_cache *cache)
 {
 	size_t i;
 
-	for (i = 0; i < cache->count; i++)
-		cached_app_dispose(&cache->items[i]);
+	for (i = 0; i < cache->pool_count; i++)
+		cached_app_dispose(&cache->pool[i]);
+	free(cache->pool);
+	free(cache->slots);
 	free(cache->items);
 	memset(cache, 0, sizeof(*cache));
+}
+
+static size_t pool_hash(const char *dir, const char *blob_id, const char *key)
+{
+	const char *parts[3];
+	size_t h = 1469598103934665603u, k;
+	const unsigned char *p;
+
+	parts[0] = dir;
+	parts[1] = blob_id;
+	parts[2] = key;
+	for (k = 0; k < 3; k++) {
+		for (p = (const unsigned char *)parts[k]; *p; p++)
+			h = (h ^ *p) * 1099511628211u;
+		h = (h ^ 0xff) * 1099511628211u;
+	}
+	return h;
+}
+
+/* The pool entry for (dir, blob, needles), or NULL. */
+static const cached_app *pool_find(const app_cache *cache, const char *dir,
+	const char *blob_id, const char *key)
+{
+	size_t i;
+
+	if (!cache->nslots)
+		return NULL;
+	for (i = pool_hash(dir, blob_id, key) % cache->nslots;
+	     cache->slots[i]; i = (i + 1) % cache->nslots) {
+		const cached_app *c = &cache->pool[cache->slots[i] - 1];
+
+		if (strcmp(c->blob_id, blob_id) == 0 && strcmp(c->dir, dir) == 0 &&
+		    strcmp(c->needle_key, key) == 0)
+			return c;
+	}
+	return NULL;
+}
+
+static void pool_slot(app_cache *cache, size_t index)
+{
+	const cached_app *c = &cache->pool[index];
+	size_t i = pool_hash(c->dir, c->blob_id, c->needle_key) % cache->nslots;
+
+	while (cache->slots[i])
+		i = (i + 1) % cache->nslots;
+	cache->slots[i] = index + 1;
+}
+
+/* Takes `c` (and what it owns) into the pool. */
+static appctl_error *pool_add(app_cache *cache, cached_app *c)
+{
+	size_t i;
+
+	if (cache->pool_count == cache->pool_cap) {
+		size_t cap = cache->pool_cap ? cache->pool_cap * 2 : 16;
+		cached_app *grown = realloc(cache->pool, cap * sizeof(*grown));
+
+		if (!grown)
+			return appctl_error_nomem();
+		cache->pool = grown;
+		cache->pool_cap = cap;
+	}
+	/* At most half full, so that probes stay short. */
+	if (2 * (cache->pool_count + 1) > cache->nslots) {
+		size_t n = cache->nslots ? cache->nslots * 2 : 64;
+		size_t *slots = calloc(n, sizeof(*slots));
+
+		if (!slots)
+			return appctl_error_nomem();
+		free(cache->slots);
+		cache->slots = slots;
+		cache->nslots = n;
+		for (i = 0; i < cache->pool_count; i++)
+			pool_slot(cache, i);
+	}
+	cache->pool[cache->pool_count] = *c;
+	memset(c, 0, sizeof(*c));
+	pool_slot(cache, cache->pool_count++);
+	return NULL;
 }
 
 /* The principal, "group:<g>" for each group they are in, and "\u" (an escape may hide either). */
@@ -83,9 +175,9 @@ static appctl_error *principal_needles(const char ***out, size_t *count,
 }
 
 /*
- * Brings `cache` to the apps of `listing`, keeping the parsed apps whose file
- * and needles did not change since the previous commit (history walks
- * mostly see the same files again).
+ * Brings `cache` to the apps of `listing`, parsing only the (folder, blob,
+ * needles) the pool has not seen: a history of 10 000 releases parses each
+ * version of each app once, not once per release it appears in.
  */
 static appctl_error *app_cache_update(app_cache *cache, appctl_repo *repo,
 	const appctl_app_listing *listing, const char *principal)
@@ -95,7 +187,7 @@ static appctl_error *app_cache_update(app_cache *cache, appctl_repo *repo,
 	cached_app *items = NULL;
 	const char **needles = NULL;
 	char *key = NULL;
-	size_t nneedles = 0, i, j = 0;
+	size_t nneedles = 0, i;
 
 	scratch = appctl_arena_new();
 	items = calloc(listing->app_count ? listing->app_count : 1,
@@ -110,44 +202,39 @@ static appctl_error *app_cache_update(app_cache *cache, appctl_repo *repo,
 		goto cleanup;
 	for (i = 0; i < listing->app_count; i++) {
 		const appctl_app_entry *e = &listing->apps[i];
-		cached_app *c = &items[i];
+		const cached_app *seen = pool_find(cache, e->dir, e->blob_id, key);
+		cached_app c;
 
-		/* Both lists are sorted by folder name. */
-		while (j < cache->count && strcmp(cache->items[j].dir, e->dir) < 0)
-			j++;
-		if (j < cache->count && strcmp(cache->items[j].dir, e->dir) == 0 &&
-		    strcmp(cache->items[j].blob_id, e->blob_id) == 0 &&
-		    strcmp(cache->items[j].needle_key, key) == 0) {
-			*c = cache->items[j];
-			memset(&cache->items[j], 0, sizeof(cache->items[j]));
-			j++;
+		if (seen) {
+			items[i] = *seen;
 			continue;
 		}
-		c->dir = strdup(e->dir);
-		c->needle_key = strdup(key);
-		c->arena = appctl_arena_new();
-		if (!c->dir || !c->needle_key || !c->arena) {
+		memset(&c, 0, sizeof(c));
+		c.dir = strdup(e->dir);
+		c.needle_key = strdup(key);
+		c.arena = appctl_arena_new();
+		memcpy(c.blob_id, e->blob_id, sizeof(c.blob_id));
+		if (!c.dir || !c.needle_key || !c.arena)
 			err = appctl_error_nomem();
-			goto cleanup;
+		if (!err) {
+			err = appctl_repo_load_app(&c.app, c.arena, repo, e->blob_id,
+				e->dir, needles, nneedles);
+			if (err)
+				err = appctl_error_wrap(err, "in '%.12s'", listing->commit);
 		}
-		memcpy(c->blob_id, e->blob_id, sizeof(c->blob_id));
-		err = appctl_repo_load_app(&c->app, c->arena, repo, e->blob_id,
-			e->dir, needles, nneedles);
-		if (err) {
-			err = appctl_error_wrap(err, "in '%.12s'", listing->commit);
+		if (!err)
+			err = pool_add(cache, &c);
+		cached_app_dispose(&c);
+		if (err)
 			goto cleanup;
-		}
+		items[i] = cache->pool[cache->pool_count - 1];
 	}
-	app_cache_dispose(cache);
+	free(cache->items);
 	cache->items = items;
 	cache->count = listing->app_count;
 	items = NULL;
 cleanup:
-	if (items) {
-		for (i = 0; i < listing->app_count; i++)
-			cached_app_dispose(&items[i]);
-		free(items);
-	}
+	free(items);
 	free(key);
 	appctl_arena_free(scratch);
 	return err;
@@ -485,7 +572,7 @@ static appctl_error *compute_history(history *h, appctl_repo *repo,
 	appctl_commit_info *commits = NULL;
 	int64_t *numbers = NULL;
 	appctl_app_listing *listing = NULL;
-	app_cache cache = { NULL, 0 };
+	app_cache cache = { 0 };
 	grant_set prev, cur;
 	appctl_date *days = NULL;
 	size_t ncommits = 0, ndays = 0, i, d;
@@ -934,7 +1021,7 @@ appctl_error *cmd_access(appctl_cli *cli, int argc, char **argv)
 		{ 0 }
 	};
 	appctl_app_listing *listing = NULL;
-	app_cache cache = { NULL, 0 };
+	app_cache cache = { 0 };
 	history hist = { NULL, NULL, 0, 0 };
 	access_report rep;
 	appctl_error *err;

@@ -528,30 +528,47 @@ static appctl_error *logged_release(char out[41], int *found, sync_ctx *s,
 /* Takes the remote's release tags this clone lacks, when they match the log. */
 static appctl_error *follow_tags(sync_ctx *s)
 {
+	appctl_ref_write *w = NULL;
+	char (*ids)[41] = NULL;
 	appctl_error *err = NULL;
-	size_t i;
+	size_t i, n = 0;
 
+	/* Written together below: one flush for all, not one fsync per tag. */
+	if (s->adv.count && (!(w = calloc(s->adv.count, sizeof(*w))) ||
+			!(ids = calloc(s->adv.count, sizeof(*ids)))))
+		err = appctl_error_nomem();
 	for (i = 0; i < s->adv.count && !err; i++) {
 		const appctl_ref_entry *r = &s->adv.refs[i];
-		char env[256], at[41], want[41], commit[41];
-		int64_t n = 0;
+		char env[256], at[41], want[41];
+		int64_t n_rel = 0;
 		int found = 0, have = 0;
 
-		if (!tag_release(env, sizeof(env), &n, r->name))
+		if (!tag_release(env, sizeof(env), &n_rel, r->name))
 			continue;
 		err = appctl_ref_read(at, &found, s->cli->repo, r->name);
 		if (err || found)
 			continue;
-		err = appctl_object_commit(commit, &have, s->cli->repo, r->id);
+		err = appctl_object_commit(ids[n], &have, s->cli->repo, r->id);
 		if (!err && have)
-			err = logged_release(want, &found, s, env, n);
-		if (err || !have || !found || strcmp(want, commit) != 0)
+			err = logged_release(want, &found, s, env, n_rel);
+		if (err || !have || !found || strcmp(want, ids[n]) != 0)
 			continue;
-		err = appctl_ref_cas(s->cli->repo, r->name, NULL, commit,
-			"appctl sync: release tag");
-		if (!err)
-			err = say(s, "tagged release/%s/%lld", env, (long long)n);
+		w[n].name = r->name;
+		w[n].id = ids[n];
+		w[n].create = 1;
+		n++;
 	}
+	if (!err && n)
+		err = appctl_refs_write(s->cli->repo, w, n, "appctl sync: release tag");
+	for (i = 0; i < n && !err; i++) {
+		char env[256];
+		int64_t n_rel = 0;
+
+		tag_release(env, sizeof(env), &n_rel, w[i].name);
+		err = say(s, "tagged release/%s/%lld", env, (long long)n_rel);
+	}
+	free(w);
+	free(ids);
 	return err;
 }
 
@@ -861,6 +878,30 @@ static appctl_error *refused_event(sync_ctx *s, appctl_error *err,
 	return err;
 }
 
+/* Records the pushed refs as the remote's, written together (one flush). */
+static appctl_error *track_pushed(sync_ctx *s, const push_set *p)
+{
+	appctl_ref_write *w = calloc(p->count + 1, sizeof(*w));
+	char **names = calloc(p->count + 1, sizeof(*names));
+	appctl_error *err = w && names ? NULL : appctl_error_nomem();
+	size_t i;
+
+	for (i = 0; i < p->count && !err; i++) {
+		if (!(names[i] = track_name(s, p->refs[i].dst)))
+			err = appctl_error_nomem();
+		w[i].name = names[i];
+		w[i].id = p->refs[i].id;
+	}
+	if (!err)
+		err = appctl_refs_write(s->cli->repo, w, p->count,
+			"appctl sync: pushed");
+	for (i = 0; names && i < p->count; i++)
+		free(names[i]);
+	free(names);
+	free(w);
+	return err;
+}
+
 /*
  * Sends the push (one atomic compare-and-swap of every ref) and reads the
  * remote's verdict. Someone else pushing first is APPCTL_ECONFLICT
@@ -888,16 +929,51 @@ static appctl_error *push_set_send(sync_ctx *s, push_set *p)
 	} else if (err) {
 		err = appctl_error_wrap(err, "sync");
 	}
-	for (i = 0; i < p->count && !err; i++) {
-		char *track = track_name(s, p->refs[i].dst);
-
-		err = track ? appctl_ref_set(s->cli->repo, track, p->refs[i].id,
-			"appctl sync: pushed") : appctl_error_nomem();
-		free(track);
-		if (!err)
-			err = say(s, "pushed %s", p->refs[i].dst);
-	}
+	if (!err)
+		err = track_pushed(s, p);
+	for (i = 0; i < p->count && !err; i++)
+		err = say(s, "pushed %s", p->refs[i].dst);
 	free(text);
+	return err;
+}
+
+/*
+ * Lets the release tags go by one pattern refspec when it sends exactly
+ * them: every other local release tag is one the remote holds where it
+ * is here. git matches each explicit refspec against every ref of both
+ * sides, with a string format per pair, so that thousands of tags made
+ * the push quadratic; a pattern is matched once per ref. Otherwise each
+ * tag keeps its own refspec.
+ */
+static appctl_error *tags_by_pattern(sync_ctx *s, push_set *p)
+{
+	static const char pattern[] = RELEASE_PREFIX "*:" RELEASE_PREFIX "*";
+	appctl_ref_entry *local = NULL;
+	appctl_error *err;
+	size_t n = 0, i, k, tags = 0;
+	int ok = 1;
+
+	for (k = 0; k < p->count; k++)
+		tags += strncmp(p->refs[k].dst, RELEASE_PREFIX,
+			strlen(RELEASE_PREFIX)) == 0;
+	if (tags < 2)
+		return NULL;
+	err = appctl_refs_list(&local, &n, s->cli->repo, RELEASE_PREFIX);
+	for (i = 0; i < n && !err && ok; i++) {
+		const char *theirs = appctl_remote_refs_find(&s->adv, local[i].name);
+
+		if (theirs && strcmp(theirs, local[i].id) == 0)
+			continue;
+		ok = 0;
+		for (k = 0; k < p->count && !ok; k++)
+			ok = strcmp(p->refs[k].dst, local[i].name) == 0 &&
+				strcmp(p->refs[k].id, local[i].id) == 0;
+	}
+	appctl_ref_entries_free(local, n);
+	for (k = 0; k < p->count && !err && ok; k++)
+		if (strncmp(p->refs[k].dst, RELEASE_PREFIX,
+				strlen(RELEASE_PREFIX)) == 0)
+			p->refs[k].pattern = pattern;
 	return err;
 }
 
@@ -920,6 +996,8 @@ static appctl_error *push(sync_ctx *s)
 		err = plan_releases(&p, s, first, sizeof(first));
 	if (!err)
 		err = plan_source(&p, s, first);
+	if (!err)
+		err = tags_by_pattern(s, &p);
 	if (!err && p.count)
 		err = push_set_send(s, &p);
 	if (!err)

@@ -23,6 +23,120 @@ void appctl_judge_ctx_init(appctl_judge_ctx *ctx, appctl_repo *repo,
 	ctx->now = now;
 }
 
+/* ---- what was read at recent commits ---- */
+
+#define MEMO_SLOTS 4
+
+/* One commit's snapshot and listing, each read when first asked for. */
+typedef struct memo_slot {
+	char commit[41];
+	appctl_snapshot *snapshot;
+	appctl_app_listing *listing;
+	unsigned long used;            /* for dropping the least recent */
+} memo_slot;
+
+struct appctl_judge_memo {
+	memo_slot slots[MEMO_SLOTS];
+	unsigned long clock;
+};
+
+appctl_error *appctl_judge_memo_begin(appctl_judge_ctx *ctx)
+{
+	if (ctx->memo)
+		return NULL;
+	ctx->memo = calloc(1, sizeof(*ctx->memo));
+	return ctx->memo ? NULL : appctl_error_nomem();
+}
+
+static void slot_clear(memo_slot *s)
+{
+	appctl_snapshot_free(s->snapshot);
+	appctl_app_listing_free(s->listing);
+	memset(s, 0, sizeof(*s));
+}
+
+void appctl_judge_memo_end(appctl_judge_ctx *ctx)
+{
+	size_t i;
+
+	if (!ctx->memo)
+		return;
+	for (i = 0; i < MEMO_SLOTS; i++)
+		slot_clear(&ctx->memo->slots[i]);
+	free(ctx->memo);
+	ctx->memo = NULL;
+}
+
+/*
+ * The slot of `commit`, taking the least recently used one when it has
+ * none. `keep` (a commit, or NULL) is never the one taken: a case holds
+ * two snapshots at once.
+ */
+static memo_slot *memo_slot_for(struct appctl_judge_memo *m,
+	const char *commit, const char *keep)
+{
+	memo_slot *victim = NULL;
+	size_t i;
+
+	m->clock++;
+	for (i = 0; i < MEMO_SLOTS; i++) {
+		memo_slot *s = &m->slots[i];
+
+		if (strcmp(s->commit, commit) == 0) {
+			s->used = m->clock;
+			return s;
+		}
+		if (keep && strcmp(s->commit, keep) == 0)
+			continue;
+		if (!victim || s->used < victim->used)
+			victim = s;
+	}
+	slot_clear(victim);
+	memcpy(victim->commit, commit, sizeof(victim->commit));
+	victim->used = m->clock;
+	return victim;
+}
+
+/* The snapshot at `commit`: the memo's (borrowed), or a new one the caller frees. */
+static appctl_error *snapshot_at(appctl_snapshot **out, appctl_judge_ctx *ctx,
+	const char *commit, const char *keep)
+{
+	memo_slot *s;
+	appctl_error *err;
+
+	if (!ctx->memo)
+		return appctl_repo_load_snapshot(out, ctx->repo, commit);
+	s = memo_slot_for(ctx->memo, commit, keep);
+	if (!s->snapshot &&
+	    (err = appctl_repo_load_snapshot(&s->snapshot, ctx->repo, commit))) {
+		s->commit[0] = '\0';
+		return err;
+	}
+	*out = s->snapshot;
+	return NULL;
+}
+
+/* The listing at `commit`: the memo's (borrowed; *owned 0), or a new one (*owned 1). */
+static appctl_error *listing_at(appctl_app_listing **out, int *owned,
+	appctl_judge_ctx *ctx, const char *commit)
+{
+	memo_slot *s;
+	appctl_error *err;
+
+	*owned = !ctx->memo;
+	if (!ctx->memo)
+		return appctl_repo_list_apps(out, ctx->repo, commit);
+	s = memo_slot_for(ctx->memo, commit, NULL);
+	if (!s->listing &&
+	    (err = appctl_repo_list_apps(&s->listing, ctx->repo, commit))) {
+		if (!s->snapshot)
+			s->commit[0] = '\0';
+		return err;
+	}
+	*out = s->listing;
+	return NULL;
+}
+
 /* Appends a line to the case's list of what is missing. */
 #define add_line(list, count, ...) \
 	(appctl_strlist_add_printf((list), (count), __VA_ARGS__) < 0 \
@@ -353,13 +467,15 @@ static appctl_error *move_facts(appctl_move_facts *f, char source_at[41],
 
 /* ---- the case ---- */
 
-static appctl_error *load_sides(appctl_case *c, appctl_repo *repo)
+static appctl_error *load_sides(appctl_case *c, appctl_judge_ctx *ctx)
 {
-	appctl_error *err = appctl_repo_load_snapshot(&c->current, repo, c->base);
+	appctl_error *err;
 
+	c->borrowed = ctx->memo != NULL;
+	err = snapshot_at(&c->current, ctx, c->base, NULL);
 	if (err)
 		return appctl_error_wrap(err, "%s at %.12s", c->env, c->base);
-	err = appctl_repo_load_snapshot(&c->target, repo, c->commit);
+	err = snapshot_at(&c->target, ctx, c->commit, c->base);
 	if (err)
 		return appctl_error_wrap(err, "%.12s", c->commit);
 	return NULL;
@@ -505,7 +621,7 @@ appctl_error *appctl_case_build(appctl_case *out, appctl_judge_ctx *ctx,
 	if (appctl_changes_init(&out->changes) != 0)
 		return appctl_error_nomem();
 	out->changes_ready = 1;
-	if ((err = load_sides(out, ctx->repo)))
+	if ((err = load_sides(out, ctx)))
 		goto done;
 	err = appctl_diff_snapshots(&out->changes, out->current, out->target, day);
 	if (!err)
@@ -631,8 +747,10 @@ void appctl_case_dispose(appctl_case *c)
 	appctl_findings_dispose(&c->findings);
 	if (c->changes_ready)
 		appctl_changes_dispose(&c->changes);
-	appctl_snapshot_free(c->target);
-	appctl_snapshot_free(c->current);
+	if (!c->borrowed) {
+		appctl_snapshot_free(c->target);
+		appctl_snapshot_free(c->current);
+	}
 	memset(c, 0, sizeof(*c));
 }
 
@@ -680,7 +798,7 @@ static appctl_error *judge_approval_event(char **problem, appctl_judge_ctx *ctx,
 	appctl_app_listing *l = NULL;
 	appctl_error *err;
 	char tree[41];
-	int held = 0;
+	int held = 0, owned = 0;
 	const char *signers_at = e->commit;
 
 	if (ev->type == APPCTL_EV_APPROVE) {
@@ -704,12 +822,13 @@ static appctl_error *judge_approval_event(char **problem, appctl_judge_ctx *ctx,
 		}
 		signers_at = ev->base;
 	}
-	err = appctl_repo_list_apps(&l, ctx->repo, signers_at);
+	err = listing_at(&l, &owned, ctx, signers_at);
 	if (err)
 		return appctl_error_wrap(err, "the policy at %.12s", signers_at);
 	err = signature_problem(problem, NULL, ev, l->signers_text,
 		l->policy->require_signature, sig_at);
-	appctl_app_listing_free(l);
+	if (owned)
+		appctl_app_listing_free(l);
 	return err;
 }
 

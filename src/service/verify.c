@@ -157,15 +157,21 @@ appctl_error *appctl_log_verify_range(appctl_log_problem *p,
 	const char *from = appctl_chain_head(ctx->chain);
 	appctl_error *err;
 	size_t count = 0, i;
-	int reached = 0;
+	int reached = 0, memo = 0;
 
 	memset(p, 0, sizeof(*p));
 	if (!head || !*head || strcmp(head, from) == 0)
 		return NULL;
+	/* Consecutive events mostly read the same few commits: read each once. */
+	if (!ctx->memo) {
+		if ((err = appctl_judge_memo_begin(ctx)))
+			return err;
+		memo = 1;
+	}
 	err = appctl_first_parent_path(&path, &count, &reached, ctx->repo, head,
 		*from ? from : NULL);
 	if (err)
-		return err;
+		goto done;
 	if (!reached) {
 		err = found_problem(p, head, NULL, 0, "not a fast-forward: it does "
 			"not continue the log at %.12s, and the log is append-only",
@@ -178,6 +184,8 @@ appctl_error *appctl_log_verify_range(appctl_log_problem *p,
 			progress(count - i + 1, count, progress_arg);
 	}
 done:
+	if (memo)
+		appctl_judge_memo_end(ctx);
 	free(path);
 	return err;
 }

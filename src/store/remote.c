@@ -1,4 +1,8 @@
 /* remote.c: fetch and push through the system git for `appctl sync`, and the log and ref plumbing sync and the hooks share. */
+#ifdef __linux__
+/* syncfs(2): one flush for a batch of refs (appctl_refs_write). */
+#define _GNU_SOURCE
+#endif
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -314,6 +318,104 @@ appctl_error *appctl_ref_set(appctl_repo *repo, const char *name,
 	if (rc < 0)
 		return store_git_error_rc(rc, name);
 	return NULL;
+}
+
+/*
+ * Makes what was written under the git directory durable in one flush.
+ * Each fsync of a ref (file and directory) is a journal commit, a few ms
+ * on common disks: hundreds of release tags written one by one took
+ * longer than the fetch that brought them. syncfs flushes the file system
+ * once; where there is none, the caller keeps libgit2's fsync per ref.
+ */
+static int can_flush_once(void)
+{
+#ifdef __linux__
+	return 1;
+#else
+	return 0;
+#endif
+}
+
+static appctl_error *flush_once(appctl_repo *repo)
+{
+#ifdef __linux__
+	int fd = open(git_repository_path(repo->git), O_RDONLY | O_DIRECTORY);
+	int rc = fd < 0 ? -1 : syncfs(fd);
+	int saved = errno;
+
+	if (fd >= 0)
+		close(fd);
+	if (rc != 0)
+		return appctl_error_new(APPCTL_ESYSTEM, "cannot flush the refs "
+			"written to %s: %s", git_repository_path(repo->git),
+			strerror(saved));
+#else
+	(void)repo;
+#endif
+	return NULL;
+}
+
+/*
+ * A second handle on the repository whose refs are written without
+ * fsync: libgit2 decides that when a handle first opens its ref
+ * database, so the option is off just for that moment.
+ */
+static appctl_error *open_unsynced(git_repository **out, appctl_repo *repo)
+{
+	git_refdb *refdb = NULL;
+	int rc;
+
+	*out = NULL;
+	git_libgit2_opts(GIT_OPT_ENABLE_FSYNC_GITDIR, 0);
+	rc = git_repository_open(out, git_repository_path(repo->git));
+	if (rc == 0)
+		rc = git_repository_refdb(&refdb, *out);
+	git_libgit2_opts(GIT_OPT_ENABLE_FSYNC_GITDIR, 1);
+	git_refdb_free(refdb);
+	if (rc < 0) {
+		git_repository_free(*out);
+		*out = NULL;
+		return store_git_error_rc(rc, git_repository_path(repo->git));
+	}
+	return NULL;
+}
+
+appctl_error *appctl_refs_write(appctl_repo *repo, const appctl_ref_write *w,
+	size_t count, const char *log_message)
+{
+	git_repository *git = repo->git;
+	appctl_error *err = NULL;
+	size_t k;
+
+	if (count > 1 && can_flush_once())
+		err = open_unsynced(&git, repo);
+	for (k = 0; k < count && !err; k++) {
+		git_reference *ref = NULL;
+		git_oid id;
+		int rc;
+
+		err = oid_of(&id, w[k].id, w[k].name);
+		if (!err && w[k].create) {
+			err = store_ref_create_new(git, w[k].name, &id, log_message);
+		} else if (!err) {
+			rc = git_reference_create(&ref, git, w[k].name, &id, 1,
+				log_message);
+			git_reference_free(ref);
+			if (rc < 0)
+				err = store_git_error_rc(rc, w[k].name);
+		}
+	}
+	if (git != repo->git) {
+		/* Also after a failure: the refs written before it stay. */
+		appctl_error *flushed = k ? flush_once(repo) : NULL;
+
+		git_repository_free(git);
+		if (flushed && !err)
+			err = flushed;
+		else
+			appctl_error_free(flushed);
+	}
+	return err;
 }
 
 appctl_error *appctl_ref_delete(appctl_repo *repo, const char *name)
@@ -1056,12 +1158,86 @@ static char *reasons(const appctl_push_ref *refs, size_t count,
 	return appctl_strbuf_detach(&b);
 }
 
+/* Drops the refs staged under `stage` for a push. */
+static appctl_error *unstage_push(appctl_repo *repo, const char *stage)
+{
+	appctl_ref_entry *left = NULL;
+	appctl_error *err;
+	size_t n = 0, k;
+
+	err = appctl_refs_list(&left, &n, repo, stage);
+	for (k = 0; k < n && !err; k++)
+		err = appctl_ref_delete(repo, left[k].name);
+	appctl_ref_entries_free(left, n);
+	return err;
+}
+
+/*
+ * Stages the refs of a push as local refs under refs/appctl/push/<pid>/
+ * (their names minus "refs/"), so that one pattern refspec sends them
+ * all: git matches every explicit refspec of a push against every ref of
+ * both sides, with a string format per pair, and a sync bringing 2 000
+ * release tags spent most of its time there. A pattern is matched once
+ * per ref. The leases still name each destination, so each update stays
+ * a compare-and-swap. Refs sent by a pattern of the caller's are left
+ * out. *stage is "" when there are only a few refs to send, or one is
+ * not under refs/: then each keeps its explicit refspec.
+ */
+static appctl_error *stage_push(char (*stage)[64], appctl_repo *repo,
+	const appctl_push_ref *refs, size_t count)
+{
+	appctl_ref_write *w = NULL;
+	char **names = NULL;
+	appctl_error *err = NULL;
+	size_t k, n = 0;
+
+	(*stage)[0] = '\0';
+	for (k = 0; k < count; k++) {
+		if (refs[k].pattern)
+			continue;
+		if (strncmp(refs[k].dst, "refs/", 5) != 0)
+			return NULL;
+		n++;
+	}
+	/* A few refspecs cost little: staging is for many. */
+	if (n <= 8)
+		return NULL;
+	snprintf(*stage, sizeof(*stage), "refs/appctl/push/%ld/",
+		(long)getpid());
+	/* Whatever a process of the same id left behind goes first. */
+	err = unstage_push(repo, *stage);
+	if (!err && (!(w = calloc(count + 1, sizeof(*w))) ||
+			!(names = calloc(count + 1, sizeof(*names)))))
+		err = appctl_error_nomem();
+	for (k = 0, n = 0; k < count && !err; k++) {
+		if (refs[k].pattern)
+			continue;
+		names[n] = appctl_str_printf("%s%s", *stage, refs[k].dst + 5);
+		if (!names[n])
+			err = appctl_error_nomem();
+		w[n].name = names[n];
+		w[n].id = refs[k].id;
+		n++;
+	}
+	if (!err)
+		err = appctl_refs_write(repo, w, n, "appctl sync: to push");
+	for (k = 0; names && k < count; k++)
+		free(names[k]);
+	free(names);
+	free(w);
+	if (err) {
+		appctl_error_free(unstage_push(repo, *stage));
+		(*stage)[0] = '\0';
+	}
+	return err;
+}
+
 appctl_error *appctl_remote_push(appctl_repo *repo, const char *remote,
 	appctl_push_ref *refs, size_t count, char **remote_text)
 {
 	appctl_strbuf what = APPCTL_STRBUF_INIT;
 	const char **args = NULL;
-	char **owned = NULL, *why = NULL;
+	char **owned = NULL, *why = NULL, stage[64] = "";
 	appctl_error *err = NULL;
 	size_t n = 0, k, owned_count = 0;
 	int stale = 0, refused = 0, unreported = 0;
@@ -1089,9 +1265,19 @@ appctl_error *appctl_remote_push(appctl_repo *repo, const char *remote,
 	args[n++] = "--no-recurse-submodules";
 	/* Each update a compare-and-swap against what sync fetched. */
 	for (k = 0; k < count && !err; k++) {
-		char *lease = appctl_str_printf("--force-with-lease=%s:%s",
-			refs[k].dst, refs[k].expect ? refs[k].expect : "");
+		char *lease;
 
+		/*
+		 * git matches every lease against every pushed ref, with a
+		 * string format per pair: thousands of new tags by pattern
+		 * made that quadratic. A new tag needs none: git never
+		 * replaces a tag the remote has ("already exists", stale).
+		 */
+		if (refs[k].pattern && (!refs[k].expect || !*refs[k].expect) &&
+		    strncmp(refs[k].dst, "refs/tags/", 10) == 0)
+			continue;
+		lease = appctl_str_printf("--force-with-lease=%s:%s",
+			refs[k].dst, refs[k].expect ? refs[k].expect : "");
 		if (!lease)
 			err = appctl_error_nomem();
 		else
@@ -1101,16 +1287,44 @@ appctl_error *appctl_remote_push(appctl_repo *repo, const char *remote,
 		args[n++] = "--";
 		args[n++] = remote;
 	}
-	for (k = 0; k < count && !err; k++) {
-		char *spec = appctl_str_printf("%s:%s", refs[k].id, refs[k].dst);
+	if (!err)
+		err = stage_push(&stage, repo, refs, count);
+	if (!err && *stage &&
+	    !(args[n++] = owned[owned_count++] = appctl_str_printf("%s*:refs/*",
+			stage)))
+		err = appctl_error_nomem();
+	for (k = 0; k < count && !err && !*stage; k++) {
+		char *spec;
 
+		if (refs[k].pattern)
+			continue;
+		spec = appctl_str_printf("%s:%s", refs[k].id, refs[k].dst);
 		if (!spec)
 			err = appctl_error_nomem();
 		else
 			args[n++] = owned[owned_count++] = spec;
 	}
+	for (k = 0; k < count && !err; k++) {
+		size_t j;
+
+		if (!refs[k].pattern)
+			continue;
+		for (j = 0; j < k && !(refs[j].pattern &&
+				strcmp(refs[j].pattern, refs[k].pattern) == 0); j++)
+			;
+		if (j == k)
+			args[n++] = refs[k].pattern;
+	}
 	if (!err)
 		err = run_git(&r, repo, what.ptr, args, n);
+	if (*stage) {
+		appctl_error *gone = unstage_push(repo, stage);
+
+		if (!err)
+			err = gone;
+		else
+			appctl_error_free(gone);
+	}
 	if (!err)
 		err = read_porcelain(refs, count, &r);
 	if (err)

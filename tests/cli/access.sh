@@ -198,7 +198,51 @@ test_env_and_usage()
 	expect_stderr_contains "not an environment"
 }
 
+# history_normalized DIR PRINCIPAL...: each principal's --history in staging
+# as of 2027-07-01 (the contractor's membership has ended), with commit ids
+# replaced by their place on dev (c0 = the oldest), so that the output does
+# not depend on when the test ran.
+history_normalized()
+{
+	local dir=$1 p map
+	shift
+	map=$(git -C "$dir" rev-list --reverse dev |
+		awk '{ printf "s/%s/c%d/g;", $1, NR - 1 }')
+	for p in "$@"; do
+		APPCTL_NOW=2026-06-20T10:00:00Z expect_exit 0 "$APPCTL" -C "$dir" \
+			access --env staging --json --history --at 2027-07-01 "$p"
+		jq -c '{principal, history}' "$OUT" | sed "$map"
+	done
+}
+
+# Many releases, where the same definitions come back (dan joins Finance,
+# leaves, joins again...): the history is exactly what it was before apps
+# were remembered across releases (tests/access/history_many.json).
+test_history_many_releases()
+{
+	local k
+	# The keys other tests made serve here too.
+	[ -f "$KEYS/rita" ] || make_keys rita ann
+	keyed_org_repo r "rita ann"
+	for k in 1 2 3 4 5 6; do
+		if [ $((k % 2)) = 1 ]; then
+			grant_dan r
+		else
+			edit_app r billing-admin \
+				'.roles.Finance.members -= ["dan@example.com"]' "dan leaves Finance"
+		fi
+		export APPCTL_NOW="2026-06-0$((k + 1))T10:00:00Z"
+		approve r rita staging
+		approve r ann staging
+		expect_exit 0 "$APPCTL" -C r promote staging
+	done
+	unset APPCTL_NOW
+	history_normalized r dan@example.com "$CONTRACTOR" >"$TEST_ROOT/history.json"
+	diff -u "$APPCTL_SOURCE_DIR/tests/access/history_many.json" \
+		"$TEST_ROOT/history.json" || fail "the history changed"
+}
+
 run_tests test_history_follows_releases test_contractor_now test_contractor_after_expiry \
 	test_contractor_expiry_shown \
 	test_contractor_history test_history_before_appctl \
-	test_group_member_and_owner test_env_and_usage
+	test_group_member_and_owner test_env_and_usage test_history_many_releases

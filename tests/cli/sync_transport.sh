@@ -211,6 +211,34 @@ test_two_releases()
 		fail "no copy of the log under refs/appctl/remote-url/"
 }
 
+# Release tags go by one pattern refspec only when it sends nothing else:
+# a release tag made by hand, which the log does not vouch for, stays here.
+test_two_releases_stray_tag()
+{
+	org_repo r
+	server srv.git
+	on_server r "$PWD/srv.git"
+	grant_dan r
+	approve r rita staging
+	approve r ann staging
+	expect_exit 0 "$APPCTL" -C r promote staging
+	edit_app r billing-admin '.roles.Finance.members += ["eve@example.com"]' \
+		"eve joins Finance"
+	expect_exit 0 git -C r push -q origin dev
+	approve r rita staging
+	approve r ann staging
+	expect_exit 0 "$APPCTL" -C r promote staging
+	git -C r tag release/staging/99 dev~1 || fail "git tag"
+	expect_exit 0 "$APPCTL" -C r sync
+	expect_equal "$(ref_id r refs/tags/release/staging/2)" \
+		"$(ref_id srv.git refs/tags/release/staging/2)" "release 2 tag"
+	expect_equal "$(ref_id r refs/tags/release/staging/1)" \
+		"$(ref_id srv.git refs/tags/release/staging/1)" "release 1 tag"
+	git -C srv.git rev-parse -q --verify refs/tags/release/staging/99 >/dev/null &&
+		fail "the stray tag was pushed"
+	[ -z "$(git -C r for-each-ref refs/appctl/push/)" ] || fail "staged refs left"
+}
+
 # A promotion of a commit the server's dev does not hold (dev not
 # pushed): sync sends dev along, up to that commit and no further.
 test_unpushed_source()
@@ -337,4 +365,4 @@ test_stuck_event()
 }
 
 run_tests test_path_remote_hook test_git_ssh_command test_core_ssh_command \
-	test_two_releases test_unpushed_source test_drop_rules test_stuck_event
+	test_two_releases test_two_releases_stray_tag test_unpushed_source test_drop_rules test_stuck_event
