@@ -31,12 +31,8 @@ for tool in "$appctl" "$gen"; do
 	[ -x "$tool" ] || { echo "access_history.sh: $tool is missing; build first" >&2; exit 2; }
 done
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/appctl-bench-access.XXXXXX")
-trap 'rm -rf "$work"' EXIT
-export HOME="$work/home" GIT_CONFIG_NOSYSTEM=1 LC_ALL=C NO_COLOR=1
-mkdir -p "$HOME"
-
 . "$src/bench/lib.sh"
+bench_setup access
 
 before=${BEFORE:-}
 

@@ -24,17 +24,8 @@ appctl="$build/appctl"
 src=$(cd "$(dirname "$0")/.." && pwd)
 [ -x "$appctl" ] || { echo "approvals_push.sh: $appctl is missing; build first" >&2; exit 2; }
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/appctl-bench-approvals.XXXXXX")
-daemon=""
-cleanup()
-{
-	[ -z "$daemon" ] || { kill "$daemon" 2>/dev/null; wait "$daemon" 2>/dev/null || true; }
-	rm -rf "$work" 2>/dev/null || { sleep 1; rm -rf "$work"; }
-}
-trap cleanup EXIT
-export HOME="$work/home" GIT_CONFIG_NOSYSTEM=1 LC_ALL=C NO_COLOR=1
-mkdir -p "$HOME" "$work/srv"
 . "$src/bench/lib.sh"
+bench_setup approvals
 
 repo="$work/org"
 git init -q -b dev "$repo"

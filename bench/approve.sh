@@ -23,12 +23,9 @@ for tool in "$appctl" "$gen"; do
 	[ -x "$tool" ] || { echo "approve.sh: $tool is missing; build first" >&2; exit 2; }
 done
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/appctl-bench.XXXXXX")
-trap 'rm -rf "$work"' EXIT
-export HOME="$work/home" GIT_CONFIG_NOSYSTEM=1 LC_ALL=C NO_COLOR=1
-mkdir -p "$HOME"
 src=$(cd "$(dirname "$0")/.." && pwd)
 . "$src/bench/lib.sh"
+bench_setup approve
 
 repo="$work/org"
 git init -q -b dev "$repo"

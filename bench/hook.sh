@@ -37,18 +37,8 @@ for tool in "$appctl" "$gen"; do
 	[ -x "$tool" ] || { echo "hook.sh: $tool is missing; build first" >&2; exit 2; }
 done
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/appctl-bench-hook.XXXXXX")
-daemon=""
-cleanup()
-{
-	[ -z "$daemon" ] || { kill "$daemon" 2>/dev/null; wait "$daemon" 2>/dev/null || true; }
-	rm -rf "$work" 2>/dev/null || { sleep 1; rm -rf "$work"; }
-}
-trap cleanup EXIT
-export HOME="$work/home" GIT_CONFIG_NOSYSTEM=1 LC_ALL=C NO_COLOR=1
-mkdir -p "$HOME" "$work/srv"
-
 . "$src/bench/lib.sh"
+bench_setup hook
 
 # Keeps only as many release tags as the small repository has.
 prune_tags()

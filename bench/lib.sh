@@ -1,5 +1,22 @@
 # lib.sh: what the benchmarks share (sourced). Expects $src (the source
-# tree), $appctl, $gen (bench/gen_log) and $work (a scratch dir) to be set.
+# tree), $appctl and $gen (bench/gen_log) to be set; bench_setup makes $work.
+
+# bench_setup NAME: a scratch dir $work (removed on exit, with the git
+# daemon start_daemon may have started), a private HOME and git config.
+bench_setup()
+{
+	work=$(mktemp -d "${TMPDIR:-/tmp}/appctl-bench-$1.XXXXXX")
+	daemon=""
+	trap bench_cleanup EXIT
+	export HOME="$work/home" GIT_CONFIG_NOSYSTEM=1 LC_ALL=C NO_COLOR=1
+	mkdir -p "$HOME" "$work/srv"
+}
+
+bench_cleanup()
+{
+	[ -z "$daemon" ] || { kill "$daemon" 2>/dev/null; wait "$daemon" 2>/dev/null || true; }
+	rm -rf "$work" 2>/dev/null || { sleep 1; rm -rf "$work"; }
+}
 
 now_ns() { date +%s%N; }
 median() { sort -n "$1" | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }

@@ -34,12 +34,8 @@ for tool in "$appctl" "$gen"; do
 	[ -x "$tool" ] || { echo "promote.sh: $tool is missing; build first" >&2; exit 2; }
 done
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/appctl-bench.XXXXXX")
-trap 'rm -rf "$work"' EXIT
-export HOME="$work/home" GIT_CONFIG_NOSYSTEM=1 LC_ALL=C NO_COLOR=1
-mkdir -p "$HOME"
-
 . "$src/bench/lib.sh"
+bench_setup promote
 
 # time_once DIR: one promotion of staging, in ns, then the log, the branch
 # and the tag are put back where they were.

@@ -39,14 +39,8 @@ for tool in "$appctl" "$gen"; do
 	[ -x "$tool" ] || { echo "sync.sh: $tool is missing; build first" >&2; exit 2; }
 done
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/appctl-bench-sync.XXXXXX")
-trap 'rm -rf "$work"' EXIT
-export HOME="$work/home" GIT_CONFIG_NOSYSTEM=1 LC_ALL=C NO_COLOR=1
-mkdir -p "$HOME" "$work/srv"
-git config --global user.name bench
-git config --global user.email bench@example.com
-
 . "$src/bench/lib.sh"
+bench_setup sync
 
 # prefix N: $work/srv/preN.git, the full log N events back.
 prefix()
