@@ -350,7 +350,7 @@ char *appctl_signers_without(appctl_arena *arena, const char *text,
 		return NULL;
 	while (p < len) {
 		const char *nl = memchr(text + p, '\n', len - p);
-		size_t end = nl ? (size_t)(nl - text) + 1 : len, s = p, f, q;
+		size_t end = nl ? (size_t)(nl - text) + 1 : len, s = p, f, q, fs;
 		int touched = 0, kept = 0;
 		appctl_strbuf list = APPCTL_STRBUF_INIT;
 
@@ -363,10 +363,23 @@ char *appctl_signers_without(appctl_arena *arena, const char *text,
 			p = end;
 			continue;
 		}
-		/* The principals field: a comma-separated list up to a blank. */
+		/*
+		 * The principals field: a comma-separated list up to a blank,
+		 * or between double quotes, which ssh-keygen accepts too: a
+		 * quoted line must not keep the key of whoever leaves.
+		 */
+		fs = s;
 		for (f = s; f < end && is_principal_char(text[f]);)
 			f++;
-		for (q = s; q < f;) {
+		if (text[s] == '"') {
+			const char *close = memchr(text + s + 1, '"', end - s - 1);
+
+			if (close) {
+				fs = s + 1;
+				f = (size_t)(close - text);
+			}
+		}
+		for (q = fs; q < f;) {
 			size_t e = q;
 
 			while (e < f && text[e] != ',')
@@ -397,7 +410,7 @@ char *appctl_signers_without(appctl_arena *arena, const char *text,
 			}
 			(*removed)[n++] = line;
 			if (kept) {
-				appctl_strbuf_add(&b, text + p, s - p);
+				appctl_strbuf_add(&b, text + p, fs - p);
 				appctl_strbuf_add(&b, list.ptr, list.len);
 				appctl_strbuf_add(&b, text + f, end - f);
 			}

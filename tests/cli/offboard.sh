@@ -225,6 +225,24 @@ test_local_edits_survive()
 	true
 }
 
-run_tests test_contractor_end_to_end test_owner_refused_then_reassigned \
+# ssh-keygen takes a quoted principals field too: offboard must remove the
+# key of whoever leaves from such a line, and keep the others' (control).
+test_quoted_signer_line()
+{
+	org r
+	sed -i -e "s/^rita@example.com /\"rita@example.com\" /" \
+		-e "s/^ann@example.com /\"ann@example.com,sam@example.com\" /" r/allowed_signers
+	commit_all r "quoted principals"
+	expect_exit 0 "$APPCTL" -C r offboard rita@example.com
+	expect_stdout_contains "[allowed_signers]: removed"
+	git -C r show dev:allowed_signers | grep -v '^#' | grep -q 'rita@' && fail "rita's quoted key still there"
+	expect_exit 0 "$APPCTL" -C r offboard sam@example.com
+	git -C r show dev:allowed_signers | grep -q '^"ann@example.com" namespaces' ||
+		fail "ann's key not kept, quoted, without sam"
+	git -C r show dev:allowed_signers | grep -v '^#' | grep -q 'sam@' && fail "sam still there"
+	expect_exit 0 "$APPCTL" -C r validate dev
+}
+
+run_tests test_quoted_signer_line test_contractor_end_to_end test_owner_refused_then_reassigned \
 	test_groups_approvers_signers test_idp_group_reported_not_edited \
 	test_conflict_and_usage test_local_edits_survive
