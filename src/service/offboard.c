@@ -3,6 +3,9 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+
+#include "appctl/allowed_signers.h"
 
 #include "appctl/strbuf.h"
 
@@ -106,20 +109,83 @@ static char *commit_message(const appctl_offboard_request *req,
 	return appctl_strbuf_detach(&b);
 }
 
+/* A place the principal is still named in after the edits, or NULL. */
+static const char *left_in_policy(const appctl_policy *p, const char *who)
+{
+	size_t i, m;
+
+	for (i = 0; i < p->group_count; i++)
+		for (m = 0; m < p->groups[i].member_count; m++)
+			if (strcasecmp(p->groups[i].members[m], who) == 0)
+				return "a group";
+	for (i = 0; i < p->approver_count; i++)
+		if (p->approvers[i].kind == APPCTL_MEMBER_PRINCIPAL &&
+		    strcasecmp(p->approvers[i].name, who) == 0)
+			return "approvals.approvers";
+	return NULL;
+}
+
+static const char *left_in_app(const appctl_app *app, const char *who)
+{
+	size_t r, m;
+
+	for (r = 0; r < app->role_count; r++)
+		for (m = 0; m < app->roles[r].member_count; m++)
+			if (app->roles[r].members[m].kind == APPCTL_MEMBER_PRINCIPAL &&
+			    strcasecmp(app->roles[r].members[m].name, who) == 0)
+				return "a role";
+	return NULL;
+}
+
+/* Whether a plain key line of the signers text still names the principal. */
+static appctl_error *left_in_signers(const char **where, const char *text,
+	size_t len, const char *who)
+{
+	appctl_allowed_signers *list = NULL;
+	appctl_error *err = appctl_allowed_signers_parse(&list, text, len);
+	size_t i;
+
+	*where = NULL;
+	for (i = 0; !err && i < list->count && !*where; i++) {
+		const appctl_signer *e = &list->lines[i];
+		char *names = strdup(e->principals), *cursor, *next;
+
+		if (!names) {
+			err = appctl_error_nomem();
+			break;
+		}
+		/* A certificate authority line trusts a CA, not this person. */
+		for (cursor = e->cert_authority ? NULL : names; cursor; cursor = next) {
+			next = strchr(cursor, ',');
+			if (next)
+				*next++ = '\0';
+			if (strcasecmp(cursor, who) == 0)
+				*where = "a key line";
+		}
+		free(names);
+	}
+	appctl_allowed_signers_free(list);
+	return err;
+}
+
 /*
- * The edited definitions must still parse before they are committed: the
- * edits are exact, and this keeps a mistake in them from ever reaching a
- * branch.
+ * The edited definitions must still parse, and must no longer name the
+ * person anywhere the plan removed them from, before anything is
+ * committed: the edits are exact, and this keeps a mistake in them (or a
+ * spelling the planner did not see) from ever reaching a branch as an
+ * offboarding that left the person in.
  */
-static appctl_error *check_new_texts(const appctl_offboard_result *r)
+static appctl_error *check_new_texts(const appctl_offboard_result *r,
+	const char *who)
 {
 	appctl_error *err = NULL;
 	appctl_arena *scratch = appctl_arena_new();
+	const char *left = NULL, *left_file = NULL;
 	size_t i, k;
 
 	if (!scratch)
 		return appctl_error_nomem();
-	for (i = 0; !err && i < r->plan.file_count; i++) {
+	for (i = 0; !err && !left && i < r->plan.file_count; i++) {
 		const appctl_offboard_file *f = &r->plan.files[i];
 		appctl_file file;
 
@@ -127,24 +193,37 @@ static appctl_error *check_new_texts(const appctl_offboard_result *r)
 		file.path = f->path;
 		file.data = f->text;
 		file.len = f->len;
+		left_file = f->path;
 		if (strcmp(f->path, r->snap->policy->file) == 0) {
 			appctl_policy *p = NULL;
 
-			err = appctl_policy_parse(&p, scratch, &file);
+			if (!(err = appctl_policy_parse(&p, scratch, &file)))
+				left = left_in_policy(p, who);
 			continue;
 		}
-		for (k = 0; k < r->snap->app_count; k++) {
+		if (strcmp(f->path, r->snap->policy->signers) == 0) {
+			err = left_in_signers(&left, f->text, f->len, who);
+			continue;
+		}
+		for (k = 0; !err && k < r->snap->app_count; k++) {
 			const appctl_app *app = r->snap->apps[k];
 			appctl_app *parsed = NULL;
 
-			if (strcmp(app->file, f->path) == 0)
-				err = appctl_app_parse(&parsed, scratch, &file,
-					app->name);
+			if (strcmp(app->file, f->path) == 0 &&
+			    !(err = appctl_app_parse(&parsed, scratch, &file,
+				    app->name)))
+				left = left_in_app(parsed, who);
 		}
 	}
 	appctl_arena_free(scratch);
-	return err ? appctl_error_wrap(err, "the edited definitions do not "
-		"parse; nothing was written") : NULL;
+	if (err)
+		return appctl_error_wrap(err, "the edited definitions do not "
+			"parse; nothing was written");
+	if (left)
+		return appctl_error_new(APPCTL_EINPUT, "%s: %s still names %s "
+			"after the edits; nothing was written (remove it by hand)",
+			left_file, left, who);
+	return NULL;
 }
 
 appctl_error *appctl_offboard(appctl_offboard_result **out, appctl_repo *repo,
@@ -201,7 +280,7 @@ appctl_error *appctl_offboard(appctl_offboard_result **out, appctl_repo *repo,
 		*out = r;
 		return NULL;
 	}
-	err = check_new_texts(r);
+	err = check_new_texts(r, req->principal);
 	if (err)
 		goto fail;
 	updates = calloc(r->plan.file_count, sizeof(*updates));

@@ -243,6 +243,21 @@ test_quoted_signer_line()
 	expect_exit 0 "$APPCTL" -C r validate dev
 }
 
-run_tests test_quoted_signer_line test_contractor_end_to_end test_owner_refused_then_reassigned \
+# A key line whose principal is followed by a tab, not a space, names rita
+# for ssh-keygen too: offboard removes it (and its check that nobody is
+# left in the edited files agrees, or nothing would be committed).
+test_tab_separated_signer_line()
+{
+	org r
+	sed -i -e "s/^rita@example.com /rita@example.com\t/" r/allowed_signers
+	commit_all r "a tab after rita"
+	expect_exit 0 "$APPCTL" -C r offboard rita@example.com
+	expect_stdout_contains "[allowed_signers]: removed"
+	git -C r show dev:allowed_signers | grep -v '^#' | grep -q 'rita@' &&
+		fail "rita's key line still there"
+	true
+}
+
+run_tests test_quoted_signer_line test_tab_separated_signer_line test_contractor_end_to_end test_owner_refused_then_reassigned \
 	test_groups_approvers_signers test_idp_group_reported_not_edited \
 	test_conflict_and_usage test_local_edits_survive
