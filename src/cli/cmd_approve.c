@@ -95,6 +95,14 @@ static appctl_error *sign_event(char **json, char **sig, char **principal,
 	return err;
 }
 
+/* The refusal of a key the target's allowed_signers does not accept, with why. */
+static appctl_error *key_not_accepted(const char *key, const char *env,
+	const char *base, const char *why)
+{
+	return appctl_error_new(APPCTL_EDENIED, "the key '%s' is not accepted by "
+		"the allowed_signers of %s (at %.12s): %s", key, env, base, why);
+}
+
 /*
  * Signs `ev` with `key` as the principal the target's allowed_signers names
  * for that key: the principal is part of the signed bytes. The key's public
@@ -115,9 +123,7 @@ static appctl_error *sign_as_key_holder(char **json, char **sig,
 	err = appctl_ssh_key_principal(&known, &expected, &why, key, signers,
 		appctl_clock_now());
 	if (!err && known && !expected)
-		err = appctl_error_new(APPCTL_EDENIED, "the key '%s' is not accepted "
-			"by the allowed_signers of %s (at %.12s): %s", key, env, base,
-			why);
+		err = key_not_accepted(key, env, base, why);
 	/* Round 0 signs as the expected principal or a probe; round 1 as the one learned. */
 	for (round = 0; !err && round < 2; round++) {
 		ev->principal = expected ? expected : email &&
@@ -131,9 +137,7 @@ static appctl_error *sign_as_key_holder(char **json, char **sig,
 		if (err)
 			break;
 		if (!found) {
-			err = appctl_error_new(APPCTL_EDENIED, "the key '%s' is not "
-				"accepted by the allowed_signers of %s (at %.12s): %s",
-				key, env, base, why);
+			err = key_not_accepted(key, env, base, why);
 			break;
 		}
 		/* Signed as who the signature says: done (a probe by user.email too). */
