@@ -189,7 +189,7 @@ static void describe_http(send_result *r, CURL *curl, const capped_body *body)
 
 	body_snippet(snippet, sizeof(snippet), body);
 	if (r->status >= 300 && r->status < 400 &&
-	    curl_easy_getinfo(curl, CURLINFO_REDIRECT_URL, &location) == CURLE_OK &&
+	    notify_curl.easy_getinfo(curl, CURLINFO_REDIRECT_URL, &location) == CURLE_OK &&
 	    location) {
 		snprintf(r->error, sizeof(r->error),
 			"HTTP %ld: redirect to '%s' not followed", r->status,
@@ -215,27 +215,27 @@ static int harden(CURL *curl, CURLU *url, int loopback, int64_t timeout_ms)
 	long ms = (long)(timeout_ms < 1 ? 1 : timeout_ms);
 	int bad = 0;
 
-	bad |= curl_easy_setopt(curl, CURLOPT_CURLU, url) != CURLE_OK;
-	bad |= curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR,
+	bad |= notify_curl.easy_setopt(curl, CURLOPT_CURLU, url) != CURLE_OK;
+	bad |= notify_curl.easy_setopt(curl, CURLOPT_PROTOCOLS_STR,
 		loopback ? "http,https" : "https") != CURLE_OK;
-	bad |= curl_easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS_STR,
+	bad |= notify_curl.easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS_STR,
 		"https") != CURLE_OK;
-	bad |= curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L) != CURLE_OK;
-	bad |= curl_easy_setopt(curl, CURLOPT_MAXREDIRS, 0L) != CURLE_OK;
-	bad |= curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L) != CURLE_OK;
-	bad |= curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 2L) != CURLE_OK;
-	bad |= curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L) != CURLE_OK;
-	bad |= curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, ms) != CURLE_OK;
-	bad |= curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, ms) != CURLE_OK;
-	bad |= curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION,
+	bad |= notify_curl.easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L) != CURLE_OK;
+	bad |= notify_curl.easy_setopt(curl, CURLOPT_MAXREDIRS, 0L) != CURLE_OK;
+	bad |= notify_curl.easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L) != CURLE_OK;
+	bad |= notify_curl.easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 2L) != CURLE_OK;
+	bad |= notify_curl.easy_setopt(curl, CURLOPT_NOSIGNAL, 1L) != CURLE_OK;
+	bad |= notify_curl.easy_setopt(curl, CURLOPT_TIMEOUT_MS, ms) != CURLE_OK;
+	bad |= notify_curl.easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, ms) != CURLE_OK;
+	bad |= notify_curl.easy_setopt(curl, CURLOPT_WRITEFUNCTION,
 		write_capped) != CURLE_OK;
-	bad |= curl_easy_setopt(curl, CURLOPT_MAXFILESIZE_LARGE,
+	bad |= notify_curl.easy_setopt(curl, CURLOPT_MAXFILESIZE_LARGE,
 		(curl_off_t)APPCTL_NOTIFY_RESPONSE_MAX) != CURLE_OK;
-	bad |= curl_easy_setopt(curl, CURLOPT_USERAGENT,
+	bad |= notify_curl.easy_setopt(curl, CURLOPT_USERAGENT,
 		"appctl/" APPCTL_VERSION) != CURLE_OK;
 	/* A loopback receiver must never be reached through a proxy. */
 	if (loopback)
-		bad |= curl_easy_setopt(curl, CURLOPT_NOPROXY, "*") != CURLE_OK;
+		bad |= notify_curl.easy_setopt(curl, CURLOPT_NOPROXY, "*") != CURLE_OK;
 	return bad ? -1 : 0;
 }
 
@@ -273,7 +273,7 @@ static appctl_error *send_once(send_result *r, const appctl_outbox_entry *e,
 			goto cleanup;
 	}
 	body = calloc(1, sizeof(*body));
-	curl = curl_easy_init();
+	curl = notify_curl.easy_init();
 	if (!body || !curl) {
 		err = appctl_error_nomem();
 		goto cleanup;
@@ -292,7 +292,7 @@ static appctl_error *send_once(send_result *r, const appctl_outbox_entry *e,
 		/* No "Expect: 100-continue" round trip before the body. */
 		lines[n++] = "Expect:";
 		for (i = 0; i < n; i++) {
-			grown = curl_slist_append(headers, lines[i]);
+			grown = notify_curl.slist_append(headers, lines[i]);
 			if (!grown) {
 				err = appctl_error_nomem();
 				goto cleanup;
@@ -301,7 +301,7 @@ static appctl_error *send_once(send_result *r, const appctl_outbox_entry *e,
 		}
 		if (signature) {
 			appctl_strbuf_printf(&h, "webhook-signature: %s", signature);
-			grown = h.failed ? NULL : curl_slist_append(headers, h.ptr);
+			grown = h.failed ? NULL : notify_curl.slist_append(headers, h.ptr);
 			if (!grown) {
 				err = appctl_error_nomem();
 				goto cleanup;
@@ -310,20 +310,20 @@ static appctl_error *send_once(send_result *r, const appctl_outbox_entry *e,
 		}
 	}
 	if (harden(curl, url, loopback, timeout_ms) != 0 ||
-	    curl_easy_setopt(curl, CURLOPT_POST, 1L) != CURLE_OK ||
-	    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, e->body) != CURLE_OK ||
-	    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE,
+	    notify_curl.easy_setopt(curl, CURLOPT_POST, 1L) != CURLE_OK ||
+	    notify_curl.easy_setopt(curl, CURLOPT_POSTFIELDS, e->body) != CURLE_OK ||
+	    notify_curl.easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE,
 		(curl_off_t)e->body_len) != CURLE_OK ||
-	    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers) != CURLE_OK ||
-	    curl_easy_setopt(curl, CURLOPT_WRITEDATA, body) != CURLE_OK ||
-	    curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf) != CURLE_OK) {
+	    notify_curl.easy_setopt(curl, CURLOPT_HTTPHEADER, headers) != CURLE_OK ||
+	    notify_curl.easy_setopt(curl, CURLOPT_WRITEDATA, body) != CURLE_OK ||
+	    notify_curl.easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf) != CURLE_OK) {
 		err = appctl_error_new(APPCTL_ESYSTEM,
 			"libcurl refused a required option (libcurl too old?)");
 		goto cleanup;
 	}
-	rc = curl_easy_perform(curl);
-	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &r->status);
-	if (curl_easy_getinfo(curl, CURLINFO_RETRY_AFTER, &retry_after) == CURLE_OK &&
+	rc = notify_curl.easy_perform(curl);
+	notify_curl.easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &r->status);
+	if (notify_curl.easy_getinfo(curl, CURLINFO_RETRY_AFTER, &retry_after) == CURLE_OK &&
 	    retry_after > 0)
 		r->retry_after_ms = (int64_t)retry_after * 1000;
 	if (rc == CURLE_OUT_OF_MEMORY) {
@@ -348,11 +348,11 @@ static appctl_error *send_once(send_result *r, const appctl_outbox_entry *e,
 	r->verdict = curl_error_is_permanent(rc) ? SEND_FAILED : SEND_RETRY;
 	r->retry_after_ms = 0;
 	snprintf(r->error, sizeof(r->error), "%s",
-		*errbuf ? errbuf : curl_easy_strerror(rc));
+		*errbuf ? errbuf : notify_curl.easy_strerror(rc));
 cleanup:
-	curl_easy_cleanup(curl);
-	curl_slist_free_all(headers);
-	curl_url_cleanup(url);
+	notify_curl.easy_cleanup(curl);
+	notify_curl.slist_free_all(headers);
+	notify_curl.url_cleanup(url);
 	free(body);
 	free(signature);
 	appctl_strbuf_dispose(&h);
@@ -734,6 +734,9 @@ appctl_error *appctl_notify_deliver(appctl_notify_report **out,
 	int curl_ready = 0;
 
 	*out = NULL;
+	/* Every entry's URL is checked with libcurl's parser. */
+	if (policy->notify_count && (err = notify_curl_load()))
+		return err;
 	err = report_new(&report, policy->notify_count);
 	if (err)
 		return err;
@@ -759,7 +762,7 @@ appctl_error *appctl_notify_deliver(appctl_notify_report **out,
 	for (i = 0; i < n && !curl_ready; i++) {
 		if (!jobs[i].active)
 			continue;
-		if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		if (notify_curl.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 			break;
 		curl_ready = 1;
 	}
@@ -777,7 +780,7 @@ appctl_error *appctl_notify_deliver(appctl_notify_report **out,
 	report = NULL;
 cleanup:
 	if (curl_ready)
-		curl_global_cleanup();
+		notify_curl.global_cleanup();
 	appctl_error_free(payload_err);
 	appctl_error_free(read_err);
 	appctl_outbox_free(box);
@@ -839,7 +842,9 @@ appctl_error *appctl_notify_flush(appctl_notify_report **out,
 	int lock = -1, curl_ready = 0;
 
 	*out = NULL;
-	err = flush_lock(&lock, gitdir);
+	err = notify_curl_load();
+	if (!err)
+		err = flush_lock(&lock, gitdir);
 	if (!err)
 		err = appctl_outbox_read(&box, gitdir);
 	if (!err)
@@ -883,7 +888,7 @@ appctl_error *appctl_notify_flush(appctl_notify_report **out,
 			report->results[i].error = j->entry.last_error
 				? j->entry.last_error : report->results[i].error;
 	}
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+	if (notify_curl.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 		err = appctl_error_new(APPCTL_ESYSTEM, "cannot initialize libcurl");
 		goto cleanup;
 	}
@@ -896,7 +901,7 @@ appctl_error *appctl_notify_flush(appctl_notify_report **out,
 	report = NULL;
 cleanup:
 	if (curl_ready)
-		curl_global_cleanup();
+		notify_curl.global_cleanup();
 	if (lock >= 0)
 		close(lock);
 	appctl_notify_report_free(report);

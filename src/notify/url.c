@@ -44,17 +44,19 @@ appctl_error *notify_url_parse(CURLU **out, int *loopback, const char *url)
 
 	*out = NULL;
 	*loopback = 0;
-	h = curl_url();
+	if ((err = notify_curl_load()))
+		return err;
+	h = notify_curl.url();
 	if (!h)
 		return appctl_error_nomem();
 	/* Unknown schemes parse too, so the message can name them. */
-	rc = curl_url_set(h, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME);
+	rc = notify_curl.url_set(h, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME);
 	if (rc != CURLUE_OK) {
 		err = appctl_error_new(APPCTL_EINPUT, "notify url '%s': %s", url,
-			curl_url_strerror(rc));
+			notify_curl.url_strerror(rc));
 		goto cleanup;
 	}
-	if (curl_url_get(h, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK) {
+	if (notify_curl.url_get(h, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK) {
 		err = appctl_error_new(APPCTL_EINPUT,
 			"notify url '%s' has no scheme", url);
 		goto cleanup;
@@ -65,7 +67,7 @@ appctl_error *notify_url_parse(CURLU **out, int *loopback, const char *url)
 			url, scheme);
 		goto cleanup;
 	}
-	if (curl_url_get(h, CURLUPART_HOST, &host, 0) != CURLUE_OK || !*host) {
+	if (notify_curl.url_get(h, CURLUPART_HOST, &host, 0) != CURLUE_OK || !*host) {
 		err = appctl_error_new(APPCTL_EINPUT,
 			"notify url '%s' has no host", url);
 		goto cleanup;
@@ -80,9 +82,9 @@ appctl_error *notify_url_parse(CURLU **out, int *loopback, const char *url)
 	*out = h;
 	h = NULL;
 cleanup:
-	curl_free(host);
-	curl_free(scheme);
-	curl_url_cleanup(h);
+	notify_curl.free(host);
+	notify_curl.free(scheme);
+	notify_curl.url_cleanup(h);
 	return err;
 }
 
@@ -92,6 +94,6 @@ appctl_error *appctl_notify_url_check(const char *url)
 	int loopback;
 	appctl_error *err = notify_url_parse(&h, &loopback, url);
 
-	curl_url_cleanup(h);
+	notify_curl.url_cleanup(h);
 	return err;
 }
