@@ -47,7 +47,6 @@ appctl_error *appctl_repo_commit_files(char out[41], char **note,
 	git_tree *old_tree = NULL, *new_tree = NULL;
 	git_index *index = NULL;
 	git_signature *who = NULL;
-	git_reference *ref = NULL;
 	git_oid tree_id, commit_id, expected_id;
 	appctl_strbuf ref_name = APPCTL_STRBUF_INIT;
 	size_t i;
@@ -104,8 +103,7 @@ appctl_error *appctl_repo_commit_files(char out[41], char **note,
 		err = store_git_error("cannot write the commit");
 		goto cleanup;
 	}
-	rc = git_reference_create_matching(&ref, git, ref_name.ptr, &commit_id,
-		1, &expected_id, message);
+	rc = store_ref_swap(git, ref_name.ptr, &commit_id, &expected_id, message);
 	if (rc == GIT_EMODIFIED || rc == GIT_ELOCKED || rc == GIT_EEXISTS) {
 		err = appctl_error_new(APPCTL_ECONFLICT, "%s moved while the "
 			"change was prepared; nothing was changed, retry", branch);
@@ -118,7 +116,6 @@ appctl_error *appctl_repo_commit_files(char out[41], char **note,
 	git_oid_tostr(out, 41, &commit_id);
 	follow_in_worktree(git, ref_name.ptr, old_tree, new_tree, note);
 cleanup:
-	git_reference_free(ref);
 	git_signature_free(who);
 	git_index_free(index);
 	git_tree_free(new_tree);

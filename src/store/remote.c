@@ -1,8 +1,4 @@
 /* remote.c: fetch and push through the system git for `appctl sync`, and the log and ref plumbing sync and the hooks share. */
-#ifdef __linux__
-/* syncfs(2): one flush for a batch of refs (appctl_refs_write). */
-#define _GNU_SOURCE
-#endif
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -321,41 +317,6 @@ appctl_error *appctl_ref_set(appctl_repo *repo, const char *name,
 }
 
 /*
- * Makes what was written under the git directory durable in one flush.
- * Each fsync of a ref (file and directory) is a journal commit, a few ms
- * on common disks: hundreds of release tags written one by one took
- * longer than the fetch that brought them. syncfs flushes the file system
- * once; where there is none, the caller keeps libgit2's fsync per ref.
- */
-static int can_flush_once(void)
-{
-#ifdef __linux__
-	return 1;
-#else
-	return 0;
-#endif
-}
-
-static appctl_error *flush_once(appctl_repo *repo)
-{
-#ifdef __linux__
-	int fd = open(git_repository_path(repo->git), O_RDONLY | O_DIRECTORY);
-	int rc = fd < 0 ? -1 : syncfs(fd);
-	int saved = errno;
-
-	if (fd >= 0)
-		close(fd);
-	if (rc != 0)
-		return appctl_error_new(APPCTL_ESYSTEM, "cannot flush the refs "
-			"written to %s: %s", git_repository_path(repo->git),
-			strerror(saved));
-#else
-	(void)repo;
-#endif
-	return NULL;
-}
-
-/*
  * A second handle on the repository whose refs are written without
  * fsync: libgit2 decides that when a handle first opens its ref
  * database, so the option is off just for that moment.
@@ -387,7 +348,7 @@ appctl_error *appctl_refs_write(appctl_repo *repo, const appctl_ref_write *w,
 	appctl_error *err = NULL;
 	size_t k;
 
-	if (count > 1 && can_flush_once())
+	if (count > 1 && store_can_flush_once())
 		err = open_unsynced(&git, repo);
 	for (k = 0; k < count && !err; k++) {
 		git_reference *ref = NULL;
@@ -407,7 +368,7 @@ appctl_error *appctl_refs_write(appctl_repo *repo, const appctl_ref_write *w,
 	}
 	if (git != repo->git) {
 		/* Also after a failure: the refs written before it stay. */
-		appctl_error *flushed = k ? flush_once(repo) : NULL;
+		appctl_error *flushed = k ? store_flush_once(repo->git) : NULL;
 
 		git_repository_free(git);
 		if (flushed && !err)

@@ -1,5 +1,10 @@
 /* repo.c: opening a repository (with git's rule about who owns it), resolving revisions and reading config through libgit2. */
+#ifdef __linux__
+/* syncfs(2): one flush for many files (store_flush_once). */
+#define _GNU_SOURCE
+#endif
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <pwd.h>
 #include <stdio.h>
@@ -595,27 +600,79 @@ const char *appctl_repo_workdir(const appctl_repo *repo)
 	return repo->workdir;
 }
 
+int store_can_flush_once(void)
+{
+#ifdef __linux__
+	return 1;
+#else
+	return 0;
+#endif
+}
+
+appctl_error *store_flush_once(git_repository *git)
+{
+#ifdef __linux__
+	int fd = open(git_repository_path(git), O_RDONLY | O_DIRECTORY);
+	int rc = fd < 0 ? -1 : syncfs(fd);
+	int saved = errno;
+
+	if (fd >= 0)
+		close(fd);
+	if (rc != 0)
+		return appctl_error_new(APPCTL_ESYSTEM, "cannot flush what was "
+			"written to %s: %s", git_repository_path(git),
+			strerror(saved));
+#else
+	(void)git;
+#endif
+	return NULL;
+}
+
+int store_ref_swap(git_repository *git, const char *name, const git_oid *id,
+	const git_oid *expected, const char *log_message)
+{
+	git_transaction *tx = NULL;
+	git_reference *cur = NULL;
+	int rc;
+
+	if ((rc = git_transaction_new(&tx, git)) < 0)
+		return rc;
+	if ((rc = git_transaction_lock_ref(tx, name)) < 0)
+		goto done;
+	/* Read under the lock: no writer can move the ref until commit. */
+	rc = git_reference_lookup(&cur, git, name);
+	if (rc == GIT_ENOTFOUND)
+		rc = expected ? GIT_EMODIFIED : 0;
+	else if (rc == 0 && !expected)
+		rc = GIT_EEXISTS;
+	else if (rc == 0 && (git_reference_type(cur) != GIT_REFERENCE_DIRECT ||
+			 !git_oid_equal(git_reference_target(cur), expected)))
+		rc = GIT_EMODIFIED;
+	if (rc == GIT_EMODIFIED || rc == GIT_EEXISTS)
+		git_error_set_str(GIT_ERROR_REFERENCE, "old reference value does not match");
+	if (rc < 0)
+		goto done;
+	if ((rc = git_transaction_set_target(tx, name, id, NULL, log_message)) < 0)
+		goto done;
+	rc = git_transaction_commit(tx);
+done:
+	git_reference_free(cur);
+	git_transaction_free(tx);
+	return rc;
+}
+
 appctl_error *store_ref_create_new(git_repository *git, const char *name,
 	const git_oid *id, const char *log_message)
 {
-	git_reference *ref = NULL;
-	git_oid zero;
-	int rc;
+	int rc = store_ref_swap(git, name, id, NULL, log_message);
 
-	/*
-	 * force=0 alone checks existence before taking the lock, so two writers
-	 * could both pass it; the zero expected id is checked again under the
-	 * lock, which makes this a real compare-and-swap.
-	 */
-	memset(&zero, 0, sizeof(zero));
-	rc = git_reference_create_matching(&ref, git, name, id, 0, &zero,
-		log_message);
-	git_reference_free(ref);
-	if (rc == GIT_EEXISTS || rc == GIT_EMODIFIED || rc == GIT_ELOCKED)
+	if (rc == GIT_EEXISTS || rc == GIT_EMODIFIED || rc == GIT_ELOCKED) {
+		git_error_clear();
 		return appctl_error_new(APPCTL_ECONFLICT,
 			"'%s' was created or is being updated by someone else; "
 			"try again",
 			name);
+	}
 	if (rc < 0)
 		return store_git_error(name);
 	return NULL;

@@ -156,8 +156,33 @@ void store_cache_prune(appctl_repo *repo);
 appctl_error *store_git_error_rc(int rc, const char *what);
 
 /*
- * Creates `name` at `id` only if it does not exist, as one compare-and-swap
- * under the ref's lock (a zero expected id means "must not exist"). A ref
+ * Makes what was written under the git directory durable in one flush.
+ * Each fsync (a file, then its directory) is a journal commit, a few ms on
+ * common disks: hundreds of release tags written one by one took longer
+ * than the fetch that brought them, and the five objects of a log entry
+ * most of an approval. syncfs flushes the file system once, where there is
+ * one (store_can_flush_once); elsewhere callers keep libgit2's fsync each.
+ */
+int store_can_flush_once(void);
+appctl_error *store_flush_once(git_repository *git);
+
+/*
+ * Moves `name` to `id` if it is at `expected` (NULL: if it does not exist),
+ * as one compare-and-swap: the ref's lock is taken first and its value read
+ * under it, the lock git and libgit2 both honour. Returns 0, GIT_EMODIFIED
+ * (another value, or missing), GIT_EEXISTS (exists where none was expected),
+ * GIT_ELOCKED (another writer holds the lock) or a libgit2 error.
+ *
+ * Not git_reference_create_matching: that checks the name against every
+ * packed ref, parsing all of packed-refs, on each write, which with tens of
+ * thousands of release tags costs more than the rest of a promotion. A
+ * lookup here is a loose file or a binary search of the sorted packed-refs.
+ */
+int store_ref_swap(git_repository *git, const char *name, const git_oid *id,
+	const git_oid *expected, const char *log_message);
+
+/*
+ * Creates `name` at `id` only if it does not exist (store_ref_swap). A ref
  * that exists, or a lock held by someone else, is APPCTL_ECONFLICT.
  */
 appctl_error *store_ref_create_new(git_repository *git, const char *name,

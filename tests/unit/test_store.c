@@ -12,6 +12,7 @@
 
 #include <cmocka.h>
 
+#include "appctl/log.h"
 #include "appctl/store.h"
 #include "appctl/strbuf.h"
 
@@ -310,6 +311,71 @@ static void test_load_snapshot(void **state)
 	appctl_repo_free(repo);
 }
 
+/*
+ * Expects appctl_ref_cas to refuse with a conflict, and `name` to stay at
+ * `at` (NULL: to stay missing).
+ */
+static void expect_cas_refused(appctl_repo *repo, const fixture *f,
+	const char *name, const char *old_hex, const char *new_hex,
+	const char *at)
+{
+	appctl_strbuf cmd = APPCTL_STRBUF_INIT;
+	appctl_error *err;
+	char now[64];
+
+	err = appctl_ref_cas(repo, name, old_hex, new_hex, "test");
+	assert_non_null(err);
+	assert_int_equal(err->code, APPCTL_ECONFLICT);
+	appctl_error_free(err);
+	if (!at) {
+		shell(f, "! git rev-parse -q --verify '%s'", name);
+		return;
+	}
+	appctl_strbuf_printf(&cmd, "git rev-parse '%s'", name);
+	assert_false(cmd.failed);
+	shell_line(f, now, sizeof(now), cmd.ptr);
+	appctl_strbuf_dispose(&cmd);
+	assert_string_equal(now, at);
+}
+
+/*
+ * A compare-and-swap reads the ref under its lock, whether the ref is a
+ * loose file or only a line of packed-refs (after `git gc`, every ref is):
+ * a wrong old value, a ref that exists where none is expected, a missing
+ * ref and a lock held by someone else all refuse, and change nothing.
+ */
+static void test_ref_cas_packed(void **state)
+{
+	fixture *f = *state;
+	appctl_repo *repo = NULL;
+	char one[64], two[64], now[64];
+
+	make_repo(f);
+	shell(f, "git tag release/dev/4 HEAD && git pack-refs --all && "
+		"test ! -e .git/refs/heads/dev && test ! -e .git/refs/tags/release/dev/4");
+	shell_line(f, one, sizeof(one), "git rev-parse HEAD~1");
+	shell_line(f, two, sizeof(two), "git rev-parse HEAD");
+	assert_null(appctl_repo_open(&repo, f->root));
+
+	expect_cas_refused(repo, f, "refs/heads/dev", one, two, two);
+	expect_cas_refused(repo, f, "refs/tags/release/dev/4", NULL, one, two);
+	expect_cas_refused(repo, f, "refs/tags/release/dev/5", two, one, NULL);
+	shell(f, "touch .git/refs/heads/dev.lock");
+	expect_cas_refused(repo, f, "refs/heads/dev", two, one, two);
+	shell(f, "rm .git/refs/heads/dev.lock");
+
+	/* The control: the right old values are accepted. */
+	assert_null(appctl_ref_cas(repo, "refs/heads/dev", two, one, "test"));
+	shell_line(f, now, sizeof(now), "git rev-parse refs/heads/dev");
+	assert_string_equal(now, one);
+	assert_null(appctl_ref_cas(repo, "refs/tags/release/dev/5", NULL, two, "test"));
+	shell_line(f, now, sizeof(now), "git rev-parse refs/tags/release/dev/5");
+	assert_string_equal(now, two);
+	/* git agrees that the refs are well formed. */
+	shell(f, "git for-each-ref >/dev/null && git fsck --no-dangling 2>/dev/null");
+	appctl_repo_free(repo);
+}
+
 static void test_config_string(void **state)
 {
 	fixture *f = *state;
@@ -347,6 +413,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_worktree_table, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_resolve, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_load_snapshot, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ref_cas_packed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_config_string, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_open_errors, setup, teardown),
 	};
