@@ -490,6 +490,27 @@ cleanup:
 	return err;
 }
 
+/*
+ * libgit2 1.5 as Debian builds it (with mbedTLS) parses the whole system CA
+ * bundle inside git_libgit2_init: 4-9 ms, more than half of what starting
+ * any command costs, and no option of that version turns it off. appctl
+ * never lets libgit2 talk to a remote (the system git does, remote.c), so
+ * those certificates would never be used. The executable exports this
+ * definition (--export-dynamic-symbol in CMakeLists.txt), and the dynamic
+ * linker binds libgit2's call to it instead of mbedTLS's: the bundle loads
+ * as an empty chain. Only libgit2 links mbedTLS in this process; webhooks
+ * go through libcurl, which verifies with OpenSSL and its own CA store. A
+ * libgit2 built with OpenSSL never calls it. tests/cli/startup.sh checks
+ * the binding.
+ */
+int mbedtls_x509_crt_parse_file(void *chain, const char *path);
+int mbedtls_x509_crt_parse_file(void *chain, const char *path)
+{
+	(void)chain;
+	(void)path;
+	return 0;
+}
+
 /* Opens with git_repository_open_ext `flags`; `dir` may be NULL with FROM_ENV. */
 static appctl_error *repo_open(appctl_repo **out, const char *dir,
 	unsigned flags)
