@@ -10,9 +10,7 @@
 /* What to run and how long to wait. */
 typedef struct appctl_proc_spec {
 	const char *const *argv;   /* argv[0] is looked up in PATH; NULL-terminated */
-	const char *stdin_path;    /* NULL: /dev/null (unless stdin_data) */
-	const char *stdin_data;    /* when set, these stdin_len bytes are its stdin */
-	size_t stdin_len;
+	const char *stdin_path;    /* NULL: /dev/null */
 	int timeout_ms;            /* then SIGTERM, grace_ms, SIGKILL */
 	int grace_ms;              /* 0: SIGKILL at once */
 	size_t out_cap;            /* stdout kept; the rest is read and dropped */

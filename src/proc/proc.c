@@ -78,49 +78,21 @@ static int wait_until(pid_t pid, int *wstatus, int64_t deadline)
 	}
 }
 
-/*
- * Writes what the pipe takes of the rest of spec->stdin_data to `*in_fd`
- * (non-blocking), closing it at the end or when the program has closed
- * its side (EPIPE: SIGPIPE is ignored meanwhile).
- */
-static void feed_some(const appctl_proc_spec *spec, int *in_fd, size_t *off)
-{
-	size_t left = spec->stdin_len - *off;
-	ssize_t n = left ? write(*in_fd, spec->stdin_data + *off, left) : 0;
-
-	if (n > 0)
-		*off += (size_t)n;
-	if ((n < 0 && errno != EINTR && errno != EAGAIN) ||
-	    *off == spec->stdin_len) {
-		close(*in_fd);
-		*in_fd = -1;
-	}
-}
-
-/*
- * Collects stdout and stderr until both close or `deadline` passes,
- * feeding stdin meanwhile when there is any.
- */
+/* Collects stdout and stderr until both close or `deadline` passes. */
 static appctl_error *collect(appctl_proc_result *r, const appctl_proc_spec *spec,
-	int *in_fd, int *out_fd, int *err_fd, int64_t deadline)
+	int *out_fd, int *err_fd, int64_t deadline)
 {
 	const char *name = spec->argv[0];
-	size_t fed = 0;
 
 	while (*out_fd >= 0 || *err_fd >= 0) {
-		struct pollfd fds[3];
-		int *which[3];
+		struct pollfd fds[2];
+		int *which[2];
 		nfds_t n = 0, j;
 		int64_t left = deadline - now_ms();
 		int rc;
 
 		if (left <= 0)
 			return NULL;
-		if (*in_fd >= 0) {
-			fds[n].fd = *in_fd;
-			fds[n].events = POLLOUT;
-			which[n++] = in_fd;
-		}
 		if (*out_fd >= 0) {
 			fds[n].fd = *out_fd;
 			fds[n].events = POLLIN;
@@ -140,11 +112,6 @@ static appctl_error *collect(appctl_proc_result *r, const appctl_proc_spec *spec
 		for (j = 0; j < n; j++) {
 			int is_out = which[j] == out_fd;
 
-			if (which[j] == in_fd) {
-				if (fds[j].revents & (POLLOUT | POLLHUP | POLLERR))
-					feed_some(spec, in_fd, &fed);
-				continue;
-			}
 			if (!(fds[j].revents & (POLLIN | POLLHUP | POLLERR)))
 				continue;
 			if (!drain(*which[j], is_out ? &r->out : &r->err,
@@ -162,12 +129,8 @@ appctl_error *appctl_proc_run(appctl_proc_result *r,
 	const appctl_proc_spec *spec)
 {
 	posix_spawn_file_actions_t actions;
-	posix_spawnattr_t attr;
-	struct sigaction ignore, old_pipe;
-	sigset_t defaults;
 	const char *name = spec->argv[0];
-	int in_pipe[2] = { -1, -1 }, out_pipe[2] = { -1, -1 };
-	int err_pipe[2] = { -1, -1 }, attr_ready = 0, pipe_ignored = 0;
+	int out_pipe[2] = { -1, -1 }, err_pipe[2] = { -1, -1 };
 	int actions_ready = 0, rc, wstatus = 0, reaped = 0, i;
 	appctl_error *err = NULL;
 	int64_t deadline;
@@ -177,10 +140,7 @@ appctl_error *appctl_proc_run(appctl_proc_result *r,
 	r->status = -1;
 	if (pipe(out_pipe) != 0 || pipe(err_pipe) != 0 ||
 	    set_cloexec(out_pipe[0]) < 0 || set_cloexec(out_pipe[1]) < 0 ||
-	    set_cloexec(err_pipe[0]) < 0 || set_cloexec(err_pipe[1]) < 0 ||
-	    (spec->stdin_data && (pipe(in_pipe) != 0 ||
-		set_cloexec(in_pipe[0]) < 0 || set_cloexec(in_pipe[1]) < 0 ||
-		fcntl(in_pipe[1], F_SETFL, O_NONBLOCK) < 0))) {
+	    set_cloexec(err_pipe[0]) < 0 || set_cloexec(err_pipe[1]) < 0) {
 		err = appctl_error_new(APPCTL_ESYSTEM, "cannot run %s: %s", name,
 			strerror(errno));
 		goto done;
@@ -190,39 +150,16 @@ appctl_error *appctl_proc_run(appctl_proc_result *r,
 		goto done;
 	}
 	actions_ready = 1;
-	if (posix_spawnattr_init(&attr) != 0) {
-		err = appctl_error_nomem();
-		goto done;
-	}
-	attr_ready = 1;
-	/* SIGPIPE is ignored here while stdin is fed; not in the program. */
-	sigemptyset(&defaults);
-	sigaddset(&defaults, SIGPIPE);
-	rc = posix_spawnattr_setsigdefault(&attr, &defaults);
-	if (!rc)
-		rc = posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF);
-	if (!rc && spec->stdin_data)
-		rc = posix_spawn_file_actions_adddup2(&actions, in_pipe[0],
-			STDIN_FILENO);
-	else if (!rc)
-		rc = posix_spawn_file_actions_addopen(&actions, STDIN_FILENO,
-			spec->stdin_path ? spec->stdin_path : "/dev/null",
-			O_RDONLY, 0);
+	rc = posix_spawn_file_actions_addopen(&actions, STDIN_FILENO,
+		spec->stdin_path ? spec->stdin_path : "/dev/null", O_RDONLY, 0);
 	if (!rc)
 		rc = posix_spawn_file_actions_adddup2(&actions, out_pipe[1],
 			STDOUT_FILENO);
 	if (!rc)
 		rc = posix_spawn_file_actions_adddup2(&actions, err_pipe[1],
 			STDERR_FILENO);
-	if (!rc && spec->stdin_data) {
-		memset(&ignore, 0, sizeof(ignore));
-		ignore.sa_handler = SIG_IGN;
-		sigemptyset(&ignore.sa_mask);
-		sigaction(SIGPIPE, &ignore, &old_pipe);
-		pipe_ignored = 1;
-	}
 	if (!rc)
-		rc = posix_spawnp(&pid, name, &actions, &attr,
+		rc = posix_spawnp(&pid, name, &actions, NULL,
 			(char *const *)spec->argv, environ);
 	if (rc) {
 		pid = -1;
@@ -233,14 +170,9 @@ appctl_error *appctl_proc_run(appctl_proc_result *r,
 	close(out_pipe[1]);
 	close(err_pipe[1]);
 	out_pipe[1] = err_pipe[1] = -1;
-	if (in_pipe[0] >= 0) {
-		close(in_pipe[0]);
-		in_pipe[0] = -1;
-	}
 
 	deadline = now_ms() + spec->timeout_ms;
-	err = collect(r, spec, &in_pipe[1], &out_pipe[0], &err_pipe[0],
-		deadline);
+	err = collect(r, spec, &out_pipe[0], &err_pipe[0], deadline);
 	if (err)
 		goto done;
 	if (out_pipe[0] < 0 && err_pipe[0] < 0)
@@ -283,15 +215,9 @@ done:
 		while (waitpid(pid, &wstatus, 0) < 0 && errno == EINTR)
 			;
 	}
-	if (pipe_ignored)
-		sigaction(SIGPIPE, &old_pipe, NULL);
-	if (attr_ready)
-		posix_spawnattr_destroy(&attr);
 	if (actions_ready)
 		posix_spawn_file_actions_destroy(&actions);
 	for (i = 0; i < 2; i++) {
-		if (in_pipe[i] >= 0)
-			close(in_pipe[i]);
 		if (out_pipe[i] >= 0)
 			close(out_pipe[i]);
 		if (err_pipe[i] >= 0)

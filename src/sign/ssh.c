@@ -1,4 +1,4 @@
-/* ssh.c: SSH signatures by running ssh-keygen -Y (signing through its standard input, and verifying what sshsig.c leaves to it, with private temp files) (through appctl/proc.h) with explicit argv and a timeout. */
+/* ssh.c: SSH signatures by running ssh-keygen -Y (signing, and verifying what sshsig.c leaves to it) (through appctl/proc.h) with explicit argv, private temp files and a timeout. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -207,85 +207,49 @@ static char *messages_line(const appctl_strbuf *text, const tmpdir *t)
 	return appctl_strbuf_detach(&line);
 }
 
-/*
- * Whether `armored` is a signature over `data` by the key it carries, when
- * that key is one checked in-process (else it is taken as ssh-keygen gave
- * it). ssh-keygen reads a security key's PIN from its standard input when
- * there is no terminal, which is where the event is: what it signed then
- * is not the event, and the approval would only be refused later.
- */
-static appctl_error *check_own_signature(const char *armored,
-	const char *data, size_t len, const char *key_file)
-{
-	appctl_sshsig sig;
-	const char *why = NULL;
-	int good;
-
-	if (appctl_sshsig_parse(&sig, armored, strlen(armored), &why) != 0)
-		return appctl_error_new(APPCTL_ESYSTEM, "cannot sign with '%s': "
-			"ssh-keygen gave no signature (%s)", key_file, why);
-	good = sig.kind == APPCTL_SSHKEY_OTHER ? 1 :
-		appctl_sshsig_check(&sig, APPCTL_SIGN_NAMESPACE, data, len, &why);
-	appctl_sshsig_dispose(&sig);
-	if (good < 0)
-		return appctl_error_nomem();
-	if (!good)
-		return appctl_error_new(APPCTL_ESYSTEM, "cannot sign with '%s': "
-			"the signature ssh-keygen gave is not over the event (%s); "
-			"if the key asks for a PIN, sign from a terminal",
-			key_file, why);
-	return NULL;
-}
-
 appctl_error *appctl_ssh_sign(char **out, const char *key_file,
 	const char *data, size_t len)
 {
-	appctl_proc_spec spec;
+	tmpdir t;
+	char data_path[4200], sig_path[4300];
 	run_result r;
-	tmpdir none = { "", 0 };
+	int have_result = 0;
 	appctl_error *err;
-	/*
-	 * With no file named, ssh-keygen signs its standard input and writes
-	 * the signature to its standard output: no temporary files to create,
-	 * read back and remove (a third of an approval's file-system work).
-	 */
-	char *argv[] = { (char *)"ssh-keygen", (char *)"-Y", (char *)"sign",
-		(char *)"-n", (char *)APPCTL_SIGN_NAMESPACE, (char *)"-f",
-		(char *)key_file, NULL };
 
 	*out = NULL;
 	if (!key_file || !*key_file)
 		return appctl_error_new(APPCTL_EUSAGE, "no signing key given");
-	memset(&spec, 0, sizeof(spec));
-	spec.argv = (const char *const *)argv;
-	spec.stdin_data = data;
-	spec.stdin_len = len;
-	spec.timeout_ms = SIGN_TIMEOUT_MS;
-	spec.out_cap = OUTPUT_CAP;
-	spec.err_cap = OUTPUT_CAP;
-	err = appctl_proc_run(&r, &spec);
-	if (err) {
-		run_result_dispose(&r);
+	err = tmpdir_make(&t);
+	if (err)
 		return err;
+	tmpdir_file(data_path, sizeof(data_path), &t, "event.json");
+	snprintf(sig_path, sizeof(sig_path), "%s.sig", data_path);
+	err = write_new_file(data_path, data, len);
+	if (err)
+		goto done;
+	{
+		char *argv[] = { (char *)"ssh-keygen", (char *)"-Y", (char *)"sign",
+			(char *)"-n", (char *)APPCTL_SIGN_NAMESPACE, (char *)"-f",
+			(char *)key_file, data_path, NULL };
+
+		err = run_ssh_keygen(&r, argv, NULL, SIGN_TIMEOUT_MS);
 	}
+	if (err)
+		goto done;
+	have_result = 1;
 	if (!r.exited || r.status != 0) {
-		char *why = messages_line(&r.err, &none);
+		char *why = messages_line(&r.err, &t);
 
 		err = appctl_error_new(APPCTL_ESYSTEM, "cannot sign with '%s': %s",
 			key_file, why ? why : "out of memory");
 		free(why);
-	} else if (r.out_clipped || !r.out.ptr) {
-		err = appctl_error_new(APPCTL_ESYSTEM, "cannot sign with '%s': "
-			"ssh-keygen gave no signature", key_file);
-	} else {
-		err = check_own_signature(r.out.ptr, data, len, key_file);
+		goto done;
 	}
-	if (!err) {
-		*out = appctl_strbuf_detach(&r.out);
-		if (!*out)
-			err = appctl_error_nomem();
-	}
-	run_result_dispose(&r);
+	err = read_small_file(out, sig_path);
+done:
+	if (have_result)
+		run_result_dispose(&r);
+	tmpdir_remove(&t);
 	return err;
 }
 
