@@ -144,15 +144,51 @@ cleanup:
 	return err;
 }
 
+appctl_error *store_groups_from_paths_of(char ***out, size_t *count,
+	const appctl_policy *parsed, const char *policy_path)
+{
+	appctl_error *err = NULL;
+	char **paths = NULL;
+	size_t i, n = 0;
+
+	*out = NULL;
+	*count = 0;
+	if (!parsed->groups_from_count)
+		return NULL;
+	paths = calloc(parsed->groups_from_count, sizeof(*paths));
+	if (!paths)
+		return appctl_error_nomem();
+	for (i = 0; i < parsed->groups_from_count; i++) {
+		const char *p = parsed->groups_from[i];
+
+		if (!repo_path_is_safe(p)) {
+			err = appctl_error_input(policy_path, "$.groups_from",
+				"'%s' is not a file path inside the repository", p);
+			break;
+		}
+		paths[n] = strdup(p);
+		if (!paths[n]) {
+			err = appctl_error_nomem();
+			break;
+		}
+		n++;
+	}
+	if (err) {
+		store_paths_free(paths, n);
+		return err;
+	}
+	*out = paths;
+	*count = n;
+	return NULL;
+}
+
 appctl_error *store_groups_from_paths(char ***out, size_t *count,
 	const store_file *policy)
 {
-	appctl_error *err = NULL;
+	appctl_error *err;
 	appctl_arena *scratch = NULL;
 	appctl_policy *parsed = NULL;
 	appctl_file file;
-	char **paths = NULL;
-	size_t i, n = 0;
 
 	*out = NULL;
 	*count = 0;
@@ -164,36 +200,8 @@ appctl_error *store_groups_from_paths(char ***out, size_t *count,
 	file.data = policy->data;
 	file.len = policy->len;
 	err = appctl_policy_parse(&parsed, scratch, &file);
-	if (err || !parsed->groups_from_count)
-		goto cleanup;
-	paths = calloc(parsed->groups_from_count, sizeof(*paths));
-	if (!paths) {
-		err = appctl_error_nomem();
-		goto cleanup;
-	}
-	for (i = 0; i < parsed->groups_from_count; i++) {
-		const char *p = parsed->groups_from[i];
-
-		if (!repo_path_is_safe(p)) {
-			err = appctl_error_input(policy->path, "$.groups_from",
-				"'%s' is not a file path inside the repository", p);
-			goto cleanup;
-		}
-		paths[n] = strdup(p);
-		if (!paths[n]) {
-			err = appctl_error_nomem();
-			goto cleanup;
-		}
-		n++;
-	}
-cleanup:
-	if (err) {
-		store_paths_free(paths, n);
-		paths = NULL;
-		n = 0;
-	}
-	*out = paths;
-	*count = n;
+	if (!err)
+		err = store_groups_from_paths_of(out, count, parsed, policy->path);
 	appctl_arena_free(scratch);
 	return err;
 }

@@ -34,7 +34,7 @@ static appctl_error *under_apps(appctl_error *err)
  * access read listings, so they see the same groups as a snapshot.
  */
 static appctl_error *merge_groups_from(appctl_app_listing *listing,
-	git_repository *git, const git_tree *root, const store_file *policy)
+	git_repository *git, const git_tree *root, const char *policy_path)
 {
 	appctl_error *err = NULL;
 	store_files read = STORE_FILES_INIT;
@@ -42,7 +42,9 @@ static appctl_error *merge_groups_from(appctl_app_listing *listing,
 	char **paths = NULL;
 	size_t count = 0, i;
 
-	err = store_groups_from_paths(&paths, &count, policy);
+	/* The listing's own parse says which files: no second parse. */
+	err = store_groups_from_paths_of(&paths, &count, listing->policy,
+		policy_path);
 	for (i = 0; !err && i < count; i++) {
 		store_file f;
 
@@ -125,7 +127,7 @@ static appctl_error *list_policy(appctl_app_listing *listing,
 		err = appctl_error_nomem();
 		goto cleanup;
 	}
-	err = merge_groups_from(listing, git, root, &policy);
+	err = merge_groups_from(listing, git, root, policy.path);
 cleanup:
 	free(signers_path);
 	store_file_dispose(&signers);

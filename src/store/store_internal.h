@@ -82,6 +82,10 @@ appctl_error *store_signers_path_of(char **out, const appctl_policy *parsed);
 appctl_error *store_groups_from_paths(char ***out, size_t *count,
 	const store_file *policy);
 
+/* The same from `parsed`, a parse of the file at `policy_path`. */
+appctl_error *store_groups_from_paths_of(char ***out, size_t *count,
+	const appctl_policy *parsed, const char *policy_path);
+
 /* Frees what store_groups_from_paths returned. */
 void store_paths_free(char **paths, size_t count);
 
