@@ -653,7 +653,8 @@ static appctl_error *job_init(job *j, appctl_notify_result *result,
 static appctl_error *deliver_jobs(job *jobs, size_t *count,
 	appctl_notify_report *report, const char *gitdir,
 	const appctl_policy *policy, const appctl_notify_event *ev,
-	const char *payload, const char *payload_error, const appctl_outbox *box)
+	const char *payload, const char *payload_error, const appctl_outbox *box,
+	int have_curl)
 {
 	appctl_arena *arena = report->arena;
 	char now[21];
@@ -688,8 +689,11 @@ static appctl_error *deliver_jobs(job *jobs, size_t *count,
 			res->error = payload_error;
 			continue;
 		}
-		/* Nor anything for a URL that no flush could ever send to. */
-		err = appctl_notify_url_check(entry->url);
+		/*
+		 * Nor anything for a URL that no flush could ever send to. Without
+		 * libcurl the URL is checked when a flush sends it.
+		 */
+		err = have_curl ? appctl_notify_url_check(entry->url) : NULL;
 		if (err) {
 			if (err == appctl_error_nomem())
 				return err;
@@ -728,15 +732,22 @@ appctl_error *appctl_notify_deliver(appctl_notify_report **out,
 	appctl_notify_report *report = NULL;
 	appctl_outbox *box = NULL;
 	appctl_error *err, *payload_err = NULL, *read_err = NULL;
+	appctl_error *load_err = NULL;
 	char *payload = NULL;
 	job *jobs = NULL;
 	size_t i, n = 0;
 	int curl_ready = 0;
 
 	*out = NULL;
-	/* Every entry's URL is checked with libcurl's parser. */
-	if (policy->notify_count && (err = notify_curl_load()))
-		return err;
+	/*
+	 * libcurl that cannot be loaded (a broken installation) sends nothing
+	 * and loses nothing: every delivery is kept in the outbox, with the
+	 * reason, for a flush once it loads again.
+	 */
+	if (policy->notify_count)
+		load_err = notify_curl_load();
+	if (load_err == appctl_error_nomem())
+		return load_err;
 	err = report_new(&report, policy->notify_count);
 	if (err)
 		return err;
@@ -756,10 +767,10 @@ appctl_error *appctl_notify_deliver(appctl_notify_report **out,
 	}
 	err = deliver_jobs(jobs, &n, report, gitdir, policy, ev, payload,
 		payload_err ? keep(report->arena, payload_err->message) : NULL,
-		box);
+		box, !load_err);
 	if (err)
 		goto cleanup;
-	for (i = 0; i < n && !curl_ready; i++) {
+	for (i = 0; i < n && !curl_ready && !load_err; i++) {
 		if (!jobs[i].active)
 			continue;
 		if (notify_curl.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
@@ -768,8 +779,13 @@ appctl_error *appctl_notify_deliver(appctl_notify_report **out,
 	}
 	/* Without libcurl everything stays in the outbox, reported as kept. */
 	for (i = 0; i < n && !curl_ready; i++)
-		if (jobs[i].active && !report->results[i].error)
-			report->results[i].error = "cannot initialize libcurl";
+		if (jobs[i].active && !report->results[i].error &&
+		    !(report->results[i].error = load_err
+			    ? keep(report->arena, load_err->message)
+			    : "cannot initialize libcurl")) {
+			err = appctl_error_nomem();
+			goto cleanup;
+		}
 	if (curl_ready) {
 		err = run_jobs(gitdir, jobs, n, report->arena, progress);
 		if (err)
@@ -783,6 +799,7 @@ cleanup:
 		notify_curl.global_cleanup();
 	appctl_error_free(payload_err);
 	appctl_error_free(read_err);
+	appctl_error_free(load_err);
 	appctl_outbox_free(box);
 	appctl_notify_report_free(report);
 	free(jobs);

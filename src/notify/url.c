@@ -94,6 +94,8 @@ appctl_error *appctl_notify_url_check(const char *url)
 	int loopback;
 	appctl_error *err = notify_url_parse(&h, &loopback, url);
 
-	notify_curl.url_cleanup(h);
+	/* Not when libcurl could not be loaded: then there is nothing to free. */
+	if (h)
+		notify_curl.url_cleanup(h);
 	return err;
 }

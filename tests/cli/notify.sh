@@ -422,10 +422,46 @@ test_promote_stands_when_receiver_down()
 	export APPCTL_NOTIFY_BUDGET_S=6
 }
 
+# A libcurl that cannot be loaded (a broken installation: here a file
+# that is no library, found first through LD_LIBRARY_PATH) sends nothing
+# and loses nothing: the promotion stands, the delivery waits in the
+# outbox with the reason, and a flush with the real libcurl sends it.
+test_libcurl_missing_kept()
+{
+	local head broken="$TEST_ROOT/broken-lib"
+	make_keys
+	start_receiver
+	hook_repo r
+	ready_to_promote r staging
+	head=$(ref_id r dev)
+	mkdir -p "$broken"
+	echo "not a shared library" >"$broken/libcurl.so.4"
+	LD_LIBRARY_PATH="$broken" expect_exit 0 "$APPCTL" -C r promote staging
+	expect_stderr_contains "cannot load libcurl"
+	expect_equal "$head" "$(ref_id r staging)" "the promotion stands"
+	expect_equal 0 "$(received)" "nothing sent"
+	expect_equal 1 "$(outbox_count r)" "kept in the outbox"
+	# The same for a flush: refused with the reason, the entry kept.
+	LD_LIBRARY_PATH="$broken" expect_exit 4 "$APPCTL" -C r notify flush
+	expect_stderr_contains "cannot load libcurl"
+	expect_equal 1 "$(outbox_count r)" "still kept"
+	# A library without curl's functions is refused by name.
+	cc -shared -fPIC -o "$broken/libcurl.so.4" -x c /dev/null ||
+		fail "cannot build the empty library"
+	LD_LIBRARY_PATH="$broken" expect_exit 4 "$APPCTL" -C r notify flush
+	expect_stderr_contains "has no curl_global_init"
+	# The control: with the real libcurl the kept delivery goes out.
+	expect_exit 0 "$APPCTL" -C r notify flush
+	expect_equal 1 "$(received)" "delivered by the flush"
+	expect_equal promote "$(field 5 | jq -r .type)" "type"
+	expect_equal 0 "$(outbox_count r)" "outbox after the flush"
+}
+
 tests="test_delivered_and_verified test_receiver_down_flush_once
 	test_retry_after_honoured test_retry_progress_on_tty test_gone_disables_endpoint
 	test_hostile_receivers_bounded test_redirect_not_followed
 	test_unsafe_urls_refused test_missing_secret_kept test_usage
-	test_promote_delivers test_promote_stands_when_receiver_down"
+	test_promote_delivers test_promote_stands_when_receiver_down
+	test_libcurl_missing_kept"
 # shellcheck disable=SC2086
 run_tests $tests
