@@ -157,7 +157,7 @@ tags_pruned=$(git -C "$work/pruned" for-each-ref refs/tags | wc -l)
 		printf "the hook alone,      %6d events:                    %7.1f ms\n", b, t["large-alone"] / 1e6
 		printf "hook / no hook, %d events:                 %.2f (target <= 1.5)\n", a, t["small-hook"] / t["small-plain"]
 		printf "hook / no hook, %d events:               %.2f (target <= 1.5)\n", b, t["large-hook"] / t["large-plain"]
-		printf "%d / %d events, push with the hook:    %.2f (target <= 1.2)\n", b, a, t["large-hook"] / t["small-hook"]
+		printf "%d / %d events, push with the hook:    %.2f (without: %.2f; git advertises every tag)\n", b, a, t["large-hook"] / t["small-hook"], t["large-plain"] / t["small-plain"]
 		printf "%d / %d events, same tag count:        %.2f\n", b, a, t["pruned-hook"] / t["small-hook"]
 		printf "%d / %d events, the hook alone:        %.2f\n", b, a, t["large-alone"] / t["small-alone"]
 	}'
