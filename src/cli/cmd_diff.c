@@ -7,6 +7,7 @@
 
 #include "appctl/access.h"
 #include "appctl/diff.h"
+#include "appctl/diff_revisions.h"
 #include "appctl/diff_summary.h"
 #include "appctl/json.h"
 #include "appctl/strbuf.h"
@@ -23,170 +24,6 @@ typedef struct diff_sides {
 	char to[41];
 	appctl_date at;
 } diff_sides;
-
-/* True when `app` names one of the groups whose members moved. */
-static int uses_moved_group(const appctl_app *app, const char *const *groups,
-	size_t count)
-{
-	size_t i;
-
-	for (i = 0; i < count; i++)
-		if (appctl_app_uses_group(app, groups[i]))
-			return 1;
-	return 0;
-}
-
-/*
- * The needles that let an unchanged app be skipped unparsed: it can only be
- * concerned by a group move if its text says "group:<name>" for a moved
- * group. A "\u" escape could spell that name in disguise, so any escape
- * means "parse to be sure".
- */
-static appctl_error *moved_group_needles(const char ***out, size_t *count,
-	appctl_arena *arena, const char *const *groups, size_t group_count)
-{
-	const char **needles;
-	size_t i;
-
-	needles = appctl_arena_calloc(arena, group_count + 1, sizeof(*needles));
-	if (!needles)
-		return appctl_error_nomem();
-	for (i = 0; i < group_count; i++)
-		if (!(needles[i] = appctl_arena_printf(arena, "group:%s", groups[i])))
-			return appctl_error_nomem();
-	needles[group_count] = "\\u";
-	*out = needles;
-	*count = group_count + 1;
-	return NULL;
-}
-
-/* What every app's diff needs to know about the run. */
-typedef struct diff_run {
-	appctl_repo *repo;
-	const diff_sides *sides;
-	const appctl_app_listing *a;
-	const appctl_app_listing *b;
-	const char **moved;       /* principals whose group membership moved */
-	size_t nmoved;
-	const char **groups;      /* the groups concerned */
-	size_t ngroups;
-	const char **needles;
-	size_t nneedles;
-} diff_run;
-
-static appctl_error *load_side(appctl_app **out, appctl_arena *arena,
-	const diff_run *run, const appctl_app_entry *e, const char *rev,
-	int filtered)
-{
-	appctl_error *err = appctl_repo_load_app_cached(out, arena, run->repo,
-		e->blob_id, e->dir, filtered ? (const char *const *)run->needles : NULL,
-		filtered ? run->nneedles : 0);
-
-	return err ? appctl_error_wrap(err, "in '%s'", rev) : NULL;
-}
-
-/*
- * One app folder present on either side (`x` old, `y` new, one may be NULL).
- * Its models live in a scratch arena freed right after its diff, so the
- * peak memory stays near that of the largest app, whatever the org's size.
- */
-static appctl_error *diff_one_app(appctl_changes *out, const diff_run *run,
-	const appctl_app_entry *x, const appctl_app_entry *y)
-{
-	appctl_error *err = NULL;
-	appctl_arena *arena = NULL;
-	appctl_app *old_app = NULL, *new_app = NULL;
-	int same = x && y && strcmp(x->blob_id, y->blob_id) == 0;
-
-	/* Same file on both sides: only group moves can change anyone's access. */
-	if (same && !run->nmoved)
-		return NULL;
-	arena = appctl_arena_new();
-	if (!arena) {
-		err = appctl_error_nomem();
-		goto cleanup;
-	}
-	if (same) {
-		err = load_side(&old_app, arena, run, y, run->sides->to_rev, 1);
-		if (err || !old_app ||
-		    !uses_moved_group(old_app, (const char *const *)run->groups,
-			    run->ngroups))
-			goto cleanup;
-		err = appctl_diff_app(out, old_app, run->a->policy, old_app,
-			run->b->policy, (const char *const *)run->moved, run->nmoved,
-			run->sides->at);
-		goto cleanup;
-	}
-	if (x && (err = load_side(&old_app, arena, run, x,
-			run->sides->from_rev, 0)))
-		goto cleanup;
-	if (y && (err = load_side(&new_app, arena, run, y,
-			run->sides->to_rev, 0)))
-		goto cleanup;
-	err = appctl_diff_app(out, old_app, run->a->policy, new_app,
-		run->b->policy, NULL, 0, run->sides->at);
-cleanup:
-	appctl_arena_free(arena);
-	return err;
-}
-
-/*
- * The whole diff of two listings, like appctl_diff_snapshots but reading
- * only the apps whose file changed, or that use a group whose members moved.
- */
-static appctl_error *diff_listings(appctl_changes *out, appctl_repo *repo,
-	const diff_sides *sides, const appctl_app_listing *a,
-	const appctl_app_listing *b, const appctl_progress *progress)
-{
-	appctl_error *err = NULL;
-	appctl_arena *scratch = NULL;
-	diff_run run;
-	size_t i = 0, j = 0;
-
-	memset(&run, 0, sizeof(run));
-	run.repo = repo;
-	run.sides = sides;
-	run.a = a;
-	run.b = b;
-	scratch = appctl_arena_new();
-	if (!scratch) {
-		err = appctl_error_nomem();
-		goto cleanup;
-	}
-	/* One parse of one policy and the same signers: nothing to compare. */
-	if (a->policy != b->policy || a->signers_len != b->signers_len ||
-	    memcmp(a->signers_text, b->signers_text, a->signers_len) != 0) {
-		err = appctl_diff_policy(out, a->policy, a->signers_text,
-			b->policy, b->signers_text);
-		if (!err)
-			err = appctl_diff_group_moves(&run.moved, &run.nmoved,
-				&run.groups, &run.ngroups, scratch, a->policy,
-				b->policy);
-	}
-	if (!err)
-		err = moved_group_needles(&run.needles, &run.nneedles, scratch,
-			(const char *const *)run.groups, run.ngroups);
-	/* Both listings are sorted by folder name: one merge pass. */
-	while (!err && (i < a->app_count || j < b->app_count)) {
-		int c = i >= a->app_count ? 1 : j >= b->app_count ? -1
-			: strcmp(a->apps[i].dir, b->apps[j].dir);
-		const appctl_app_entry *x = c <= 0 ? &a->apps[i] : NULL;
-		const appctl_app_entry *y = c >= 0 ? &b->apps[j] : NULL;
-
-		if (c <= 0)
-			i++;
-		if (c >= 0)
-			j++;
-		err = diff_one_app(out, &run, x, y);
-		appctl_progress_step(progress, i + j,
-			a->app_count + b->app_count);
-	}
-	if (!err)
-		appctl_changes_sort(out);
-cleanup:
-	appctl_arena_free(scratch);
-	return err;
-}
 
 /* ---- output ---- */
 
@@ -919,15 +756,6 @@ static appctl_error *print_text_summary(const appctl_cli *cli,
 
 /* ---- the command ---- */
 
-/* `like`: the other side, already listed (it is freed after this one). */
-static appctl_error *list_side(appctl_app_listing **out, appctl_repo *repo,
-	const char *commit, const char *rev, const appctl_app_listing *like)
-{
-	appctl_error *err = appctl_repo_list_apps_like(out, repo, commit, like);
-
-	return err ? appctl_error_wrap(err, "in '%s'", rev) : NULL;
-}
-
 /* --max-chars: MD_MIN_LIMIT..MD_HARD_LIMIT; a comment is never allowed more. */
 static int parse_md_limit(size_t *out, const char *text)
 {
@@ -1002,7 +830,6 @@ appctl_error *cmd_diff(appctl_cli *cli, int argc, char **argv)
 		{ "at", 0, APPCTL_OPT_STRING, &at, "DATE" },
 		{ 0 }
 	};
-	appctl_app_listing *from = NULL, *to = NULL;
 	appctl_diff_summary *sum = NULL;
 	char *range_from = NULL;
 	appctl_changes changes;
@@ -1066,10 +893,8 @@ appctl_error *cmd_diff(appctl_cli *cli, int argc, char **argv)
 	}
 	have_changes = 1;
 	if ((err = resolve_sides(&sides, cli->repo)) ||
-	    (err = list_side(&from, cli->repo, sides.from, sides.from_rev,
-		    NULL)) ||
-	    (err = list_side(&to, cli->repo, sides.to, sides.to_rev, from)) ||
-	    (err = diff_listings(&changes, cli->repo, &sides, from, to,
+	    (err = appctl_diff_revisions(&changes, cli->repo, sides.from,
+		    sides.from_rev, sides.to, sides.to_rev, sides.at,
 		    &progress.hooks)))
 		goto cleanup;
 	cli_progress_end(&progress);
@@ -1099,8 +924,6 @@ cleanup:
 		cli_progress_end(&progress);
 		appctl_changes_dispose(&changes);
 	}
-	appctl_app_listing_free(to);
-	appctl_app_listing_free(from);
 	free(range_from);
 	return err;
 }

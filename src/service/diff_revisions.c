@@ -1,0 +1,189 @@
+/* diff_revisions.c: `appctl diff` of two commits, reading only the apps that can differ. */
+#include "appctl/diff_revisions.h"
+
+#include <string.h>
+
+#include "appctl/access.h"
+#include "appctl/strbuf.h"
+
+/* What every app's diff needs to know about the run. */
+typedef struct diff_run {
+	appctl_repo *repo;
+	const char *from_rev;
+	const char *to_rev;
+	appctl_date at;
+	const appctl_app_listing *a;
+	const appctl_app_listing *b;
+	const char **moved;       /* principals whose group membership moved */
+	size_t nmoved;
+	const char **groups;      /* the groups concerned */
+	size_t ngroups;
+	const char **needles;
+	size_t nneedles;
+} diff_run;
+
+/* True when `app` names one of the groups whose members moved. */
+static int uses_moved_group(const appctl_app *app, const char *const *groups,
+	size_t count)
+{
+	size_t i;
+
+	for (i = 0; i < count; i++)
+		if (appctl_app_uses_group(app, groups[i]))
+			return 1;
+	return 0;
+}
+
+/*
+ * The needles that let an unchanged app be skipped unparsed: it can only be
+ * concerned by a group move if its text says "group:<name>" for a moved
+ * group. A "\u" escape could spell that name in disguise, so any escape
+ * means "parse to be sure".
+ */
+static appctl_error *moved_group_needles(diff_run *run, appctl_arena *arena)
+{
+	const char **needles;
+	size_t i;
+
+	needles = appctl_arena_calloc(arena, run->ngroups + 1, sizeof(*needles));
+	if (!needles)
+		return appctl_error_nomem();
+	for (i = 0; i < run->ngroups; i++)
+		if (!(needles[i] = appctl_arena_printf(arena, "group:%s",
+			      run->groups[i])))
+			return appctl_error_nomem();
+	needles[run->ngroups] = "\\u";
+	run->needles = needles;
+	run->nneedles = run->ngroups + 1;
+	return NULL;
+}
+
+static appctl_error *load_side(appctl_app **out, appctl_arena *arena,
+	const diff_run *run, const appctl_app_entry *e, const char *rev,
+	int filtered)
+{
+	appctl_error *err = appctl_repo_load_app_cached(out, arena, run->repo,
+		e->blob_id, e->dir, filtered ? (const char *const *)run->needles : NULL,
+		filtered ? run->nneedles : 0);
+
+	return err ? appctl_error_wrap(err, "in '%s'", rev) : NULL;
+}
+
+/*
+ * One app folder present on either side (`x` old, `y` new, one may be NULL).
+ * Its models live in a scratch arena freed right after its diff, so the
+ * peak memory stays near that of the largest app, whatever the org's size.
+ */
+static appctl_error *diff_one_app(appctl_changes *out, const diff_run *run,
+	const appctl_app_entry *x, const appctl_app_entry *y)
+{
+	appctl_error *err = NULL;
+	appctl_arena *arena = NULL;
+	appctl_app *old_app = NULL, *new_app = NULL;
+	int same = x && y && strcmp(x->blob_id, y->blob_id) == 0;
+
+	/* Same file on both sides: only group moves can change anyone's access. */
+	if (same && !run->nmoved)
+		return NULL;
+	arena = appctl_arena_new();
+	if (!arena)
+		return appctl_error_nomem();
+	if (same) {
+		err = load_side(&old_app, arena, run, y, run->to_rev, 1);
+		if (err || !old_app ||
+		    !uses_moved_group(old_app, (const char *const *)run->groups,
+			    run->ngroups))
+			goto cleanup;
+		err = appctl_diff_app(out, old_app, run->a->policy, old_app,
+			run->b->policy, (const char *const *)run->moved, run->nmoved,
+			run->at);
+		goto cleanup;
+	}
+	if (x && (err = load_side(&old_app, arena, run, x, run->from_rev, 0)))
+		goto cleanup;
+	if (y && (err = load_side(&new_app, arena, run, y, run->to_rev, 0)))
+		goto cleanup;
+	err = appctl_diff_app(out, old_app, run->a->policy, new_app,
+		run->b->policy, NULL, 0, run->at);
+cleanup:
+	appctl_arena_free(arena);
+	return err;
+}
+
+/* The whole diff of two listings, like appctl_diff_snapshots. */
+static appctl_error *diff_listings(appctl_changes *out, diff_run *run,
+	const appctl_progress *progress)
+{
+	const appctl_app_listing *a = run->a, *b = run->b;
+	appctl_error *err = NULL;
+	appctl_arena *scratch = NULL;
+	size_t i = 0, j = 0;
+
+	scratch = appctl_arena_new();
+	if (!scratch)
+		return appctl_error_nomem();
+	/* One parse of one policy and the same signers: nothing to compare. */
+	if (a->policy != b->policy || a->signers_len != b->signers_len ||
+	    memcmp(a->signers_text, b->signers_text, a->signers_len) != 0) {
+		err = appctl_diff_policy(out, a->policy, a->signers_text,
+			b->policy, b->signers_text);
+		if (!err)
+			err = appctl_diff_group_moves(&run->moved, &run->nmoved,
+				&run->groups, &run->ngroups, scratch, a->policy,
+				b->policy);
+	}
+	if (!err)
+		err = moved_group_needles(run, scratch);
+	/* Both listings are sorted by folder name: one merge pass. */
+	while (!err && (i < a->app_count || j < b->app_count)) {
+		int c = i >= a->app_count ? 1 : j >= b->app_count ? -1
+			: strcmp(a->apps[i].dir, b->apps[j].dir);
+		const appctl_app_entry *x = c <= 0 ? &a->apps[i] : NULL;
+		const appctl_app_entry *y = c >= 0 ? &b->apps[j] : NULL;
+
+		if (c <= 0)
+			i++;
+		if (c >= 0)
+			j++;
+		err = diff_one_app(out, run, x, y);
+		appctl_progress_step(progress, i + j,
+			a->app_count + b->app_count);
+	}
+	if (!err)
+		appctl_changes_sort(out);
+	appctl_arena_free(scratch);
+	return err;
+}
+
+/* `like`: the other side, already listed (it is freed after this one). */
+static appctl_error *list_side(appctl_app_listing **out, appctl_repo *repo,
+	const char *commit, const char *rev, const appctl_app_listing *like)
+{
+	appctl_error *err = appctl_repo_list_apps_like(out, repo, commit, like);
+
+	return err ? appctl_error_wrap(err, "in '%s'", rev) : NULL;
+}
+
+appctl_error *appctl_diff_revisions(appctl_changes *out, appctl_repo *repo,
+	const char *from, const char *from_rev, const char *to,
+	const char *to_rev, appctl_date at, const appctl_progress *progress)
+{
+	appctl_app_listing *a = NULL, *b = NULL;
+	appctl_error *err;
+	diff_run run;
+
+	memset(&run, 0, sizeof(run));
+	run.repo = repo;
+	run.from_rev = from_rev;
+	run.to_rev = to_rev;
+	run.at = at;
+	if (!(err = list_side(&a, repo, from, from_rev, NULL)) &&
+	    !(err = list_side(&b, repo, to, to_rev, a))) {
+		run.a = a;
+		run.b = b;
+		err = diff_listings(out, &run, progress);
+	}
+	appctl_app_listing_free(b);
+	appctl_app_listing_free(a);
+	return err;
+}
