@@ -210,7 +210,8 @@ appctl_error *appctl_access_of(appctl_principal_access *out,
 					ra->until[k] = v->until;
 				}
 			for (f = 0; ra->resource && f < ra->resource->field_count; f++)
-				if (!is_hidden(grant, ra->resource->fields[f].name))
+				if (!ra->visible[f] &&
+				    !is_hidden(grant, ra->resource->fields[f].name))
 					ra->visible[f] = 1;
 		}
 	}

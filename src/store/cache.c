@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -56,6 +55,23 @@ static void entry_name(char *out, size_t size, const char *blob_id)
 	snprintf(out, size, "%.40s.v%u", blob_id, APPCTL_MODEL_CACHE_VERSION);
 }
 
+/* Exactly `len` bytes from `fd`, 0; -1 on an error or a short file. */
+static int read_all(int fd, unsigned char *buf, size_t len)
+{
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t n = read(fd, buf + done, len - done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		done += (size_t)n;
+	}
+	return 0;
+}
+
 appctl_error *store_cache_load_app(appctl_app **out, appctl_arena *arena,
 	appctl_repo *repo, const char *blob_id, const char *file_path,
 	const char *dir)
@@ -63,7 +79,6 @@ appctl_error *store_cache_load_app(appctl_app **out, appctl_arena *arena,
 	appctl_strbuf path = APPCTL_STRBUF_INIT;
 	char name[64];
 	const unsigned char *data;
-	void *map = NULL;
 	size_t got = 0;
 	struct stat st;
 	int fd = -1, rc = 0;
@@ -79,20 +94,23 @@ appctl_error *store_cache_load_app(appctl_app **out, appctl_arena *arena,
 	    st.st_size <= 0 || st.st_size > CACHE_MAX_ENTRY)
 		goto done;
 	/*
-	 * Mapped, not read: the decoder copies what it keeps into the arena,
-	 * and a read() into a fresh buffer cost more than the decoding. An
-	 * entry is replaced by rename, never rewritten in place, so the
-	 * mapping cannot change under the decoder (only someone truncating
-	 * the file in place during the decode could, and a fault then stops
-	 * the command; it never changes a result).
+	 * Read into one buffer the repository keeps, neither mapped nor read
+	 * into a fresh one: unmapping (or freeing a buffer large enough for
+	 * malloc to map) flushes the TLB, and on a virtual machine that cost
+	 * more than decoding the entry. The decoder copies what it keeps.
 	 */
 	got = (size_t)st.st_size;
-	map = mmap(NULL, got, PROT_READ, MAP_PRIVATE, fd, 0);
-	if (map == MAP_FAILED) {
-		map = NULL;
-		goto done;
+	if (got > repo->cache_cap) {
+		unsigned char *grown = realloc(repo->cache_buf, got);
+
+		if (!grown)
+			goto done;
+		repo->cache_buf = grown;
+		repo->cache_cap = got;
 	}
-	data = map;
+	if (read_all(fd, repo->cache_buf, got) != 0)
+		goto done;
+	data = repo->cache_buf;
 	rc = appctl_model_cache_decode(out, arena, data, got, blob_id, dir);
 	if (rc == 1 && (!(*out)->file || strcmp((*out)->file, file_path) != 0)) {
 		/* Decoded into the arena, but not this path: a miss all the same. */
@@ -102,8 +120,6 @@ appctl_error *store_cache_load_app(appctl_app **out, appctl_arena *arena,
 	if (rc == 1 && time(NULL) - st.st_mtime > TOUCH_AFTER_S)
 		(void)futimens(fd, NULL);
 done:
-	if (map)
-		munmap(map, got);
 	if (fd >= 0)
 		close(fd);
 	appctl_strbuf_dispose(&path);

@@ -629,6 +629,7 @@ void appctl_repo_free(appctl_repo *repo)
 		store_cache_prune(repo);
 	free(repo->workdir);
 	git_repository_free(repo->git);
+	free(repo->cache_buf);
 	free(repo);
 	git_libgit2_shutdown();
 }

@@ -16,6 +16,8 @@ struct appctl_repo {
 	git_repository *git;
 	char *workdir; /* with a trailing '/', NULL when bare */
 	size_t cache_writes; /* entries cache.c added: prune on free */
+	unsigned char *cache_buf; /* cache.c reads every entry into this one */
+	size_t cache_cap;
 };
 
 /* Regular git file modes; everything else (links, submodules) is refused. */
