@@ -1,10 +1,11 @@
-/* fuzz_model_cache.c: libFuzzer target for the decoder of the per-blob cache of parsed apps. */
+/* fuzz_model_cache.c: libFuzzer target for the decoders of .git/appctl/cache: parsed apps and an app's facts. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "appctl/access.h"
+#include "appctl/diff.h"
 #include "appctl/model.h"
 #include "appctl/model_cache.h"
 
@@ -18,6 +19,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
  * an equal app: a hit is exactly the facts it stored.
  */
 static void one(const uint8_t *data, size_t size);
+static void facts(const uint8_t *data, size_t size, const char *key);
 
 /*
  * Each input twice: as it is (the header and checksum checks), then with
@@ -69,4 +71,45 @@ static void one(const uint8_t *data, size_t size)
 		free(bytes);
 	}
 	appctl_arena_free(arena);
+	facts(data, size, blob_id);
+}
+
+/*
+ * The same input as an app's facts entry (key from its header, app
+ * "fuzz"): a hit appends only changes the encoder would store again, and
+ * those decode to the same changes; a miss appends nothing.
+ */
+static void facts(const uint8_t *data, size_t size, const char *key)
+{
+	appctl_changes got, again;
+	unsigned char *bytes = NULL;
+	size_t len = 0, i;
+	appctl_error *err;
+	int rc;
+
+	if (appctl_changes_init(&got) != 0)
+		return;
+	if (appctl_changes_init(&again) != 0) {
+		appctl_changes_dispose(&got);
+		return;
+	}
+	rc = appctl_facts_cache_decode(&got, data, size, key, "fuzz");
+	if (rc != 1 && got.count != 0)
+		abort();
+	if (rc == 1) {
+		err = appctl_facts_cache_encode(&bytes, &len, key, "fuzz",
+			got.items, got.count);
+		if (!err && !bytes)
+			abort();
+		if (bytes && (appctl_facts_cache_decode(&again, bytes, len, key,
+				      "fuzz") != 1 || again.count != got.count))
+			abort();
+		for (i = 0; bytes && i < got.count; i++)
+			if (!appctl_change_equal(&got.items[i], &again.items[i]))
+				abort();
+		appctl_error_free(err);
+		free(bytes);
+	}
+	appctl_changes_dispose(&again);
+	appctl_changes_dispose(&got);
 }

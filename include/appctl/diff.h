@@ -61,10 +61,23 @@ int appctl_changes_init(appctl_changes *changes);
 void appctl_changes_dispose(appctl_changes *changes);
 
 /*
+ * Room for `more` changes after the last: returns the first free slot, or
+ * NULL when out of memory. The caller fills slots (strings that live as
+ * long as changes->arena: in it, or static) and then adds to ->count.
+ */
+appctl_change *appctl_changes_reserve(appctl_changes *changes, size_t more);
+
+/*
  * Sorts into the stable output order: by app (policy-level changes first),
  * risk (high first), kind, then the subject fields.
  */
 void appctl_changes_sort(appctl_changes *changes);
+
+/* Sorts the changes from index `start` on alone, in the same order. */
+void appctl_changes_sort_range(appctl_changes *changes, size_t start);
+
+/* 1 when two changes say the same (every field, NULL told apart), else 0. */
+int appctl_change_equal(const appctl_change *a, const appctl_change *b);
 
 /* Counts by risk into counts[APPCTL_RISK_*]. */
 void appctl_changes_summary(const appctl_changes *changes, size_t counts[3]);

@@ -13,9 +13,10 @@
  * `at`, appended to `out` and sorted: what appctl_diff_snapshots gives for
  * the two snapshots, reading only the apps whose file changed or that name
  * a group whose members moved. `from_rev` and `to_rev` are the revisions as
- * the user named them, for errors ("in 'B'"). Reads through the cache of
- * .git/appctl/cache (appctl_repo_load_app_cached), so it is for reports,
- * never for a verdict: the hook and the judge read git objects only.
+ * the user named them, for errors ("in 'B'"). Reads through the caches of
+ * .git/appctl/cache (appctl_repo_load_app_cached and the facts memo), so it
+ * is for reports, never for a verdict: the hook and the judge read git
+ * objects only.
  */
 appctl_error *appctl_diff_revisions(appctl_changes *out, appctl_repo *repo,
 	const char *from, const char *from_rev, const char *to,

@@ -1,10 +1,11 @@
-/* model_cache.h: a parsed app in a compact binary form, for the per-blob cache (pure, no I/O). */
+/* model_cache.h: a parsed app, and an unchanged app's access facts, in a compact binary form for .git/appctl/cache (pure, no I/O). */
 #ifndef APPCTL_MODEL_CACHE_H
 #define APPCTL_MODEL_CACHE_H
 
 #include <stddef.h>
 
 #include "appctl/arena.h"
+#include "appctl/diff.h"
 #include "appctl/error.h"
 #include "appctl/model.h"
 
@@ -52,5 +53,28 @@ void appctl_model_cache_seal(unsigned char *data, size_t len);
  * apart), else 0: what a cache round trip must preserve. For tests.
  */
 int appctl_model_cache_app_equal(const appctl_app *a, const appctl_app *b);
+
+/*
+ * The access facts of one app whose file is the same blob on both sides of
+ * a diff that moves group members (appctl_diff_app with principals), as an
+ * entry named `key` (40 characters: the caller's hash of everything those
+ * facts depend on). Only access.granted/revoked and field.exposed/hidden of
+ * app `app` can be stored: *out is NULL (and nothing an error) when `items`
+ * hold anything else. The caller frees *out with free().
+ */
+appctl_error *appctl_facts_cache_encode(unsigned char **out, size_t *len,
+	const char *key, const char *app, const appctl_change *items,
+	size_t count);
+
+/*
+ * Appends the facts of an entry made by appctl_facts_cache_encode to `out`
+ * (strings in out->arena). Untrusted bytes, as for the model entry: a
+ * frame that does not hold, another key or app, or a change access_facts
+ * could not have made (a kind, action, date or sensitivity it never
+ * writes, a field it leaves out) is a miss and appends nothing. 1 on a
+ * hit, 0 on a miss, -1 when out of memory.
+ */
+int appctl_facts_cache_decode(appctl_changes *out, const unsigned char *data,
+	size_t len, const char *key, const char *app);
 
 #endif

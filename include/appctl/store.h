@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 
+#include "appctl/diff.h"
 #include "appctl/error.h"
 #include "appctl/model.h"
 #include "appctl/progress.h"
@@ -251,6 +252,10 @@ typedef struct appctl_app_listing {
 	size_t app_count;
 	char policy_id[41];           /* blob of appctl.json */
 	char apps_tree_id[41];        /* tree "apps", "" when absent */
+	char policy_key[41];          /* a hash of the blob ids of appctl.json
+	                                 and of each file it names in
+	                                 "groups_from": equal keys, equal
+	                                 policies */
 } appctl_app_listing;
 
 /*
@@ -305,6 +310,24 @@ appctl_error *appctl_repo_load_app(appctl_app **out, appctl_arena *arena,
 appctl_error *appctl_repo_load_app_cached(appctl_app **out,
 	appctl_arena *arena, appctl_repo *repo, const char *blob_id,
 	const char *dir, const char *const *needles, size_t needle_count);
+
+/*
+ * The per-app facts memo of `diff`, in the same folder as the parsed apps.
+ * appctl_repo_facts_key names an entry after everything its facts depend
+ * on: `material` (the caller's list of inputs) and the build of this
+ * program. 0, or -1 when the program carries no build id: then nothing is
+ * memoized. appctl_repo_cache_load_facts appends the facts of entry `key`
+ * for app `app` to `out`: 1 on a hit, 0 on a miss (missing, damaged or not
+ * for this key and app: nothing appended), -1 out of memory.
+ * appctl_repo_cache_store_facts stores them, best effort (kinds other than
+ * access and field facts are never stored). APPCTL_NO_CACHE=1 bypasses
+ * both. For read-only reports, as appctl_repo_load_app_cached.
+ */
+int appctl_repo_facts_key(char out[41], const char *material, size_t len);
+int appctl_repo_cache_load_facts(appctl_changes *out, appctl_repo *repo,
+	const char *key, const char *app);
+void appctl_repo_cache_store_facts(appctl_repo *repo, const char *key,
+	const char *app, const appctl_change *items, size_t count);
 
 /* A commit as history walks see it. */
 typedef struct appctl_commit_info {

@@ -1,6 +1,8 @@
 /* diff.c: semantic diff of two revisions — who gained what, what got connected (SPEC §2). */
 #include "appctl/diff.h"
 
+#include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -53,20 +55,40 @@ void appctl_changes_summary(const appctl_changes *changes, size_t counts[3])
 		counts[changes->items[i].risk]++;
 }
 
+/* Room for `more` changes after the last; 0, or -1 out of memory. */
+static int reserve(appctl_changes *out, size_t more)
+{
+	size_t cap = out->cap ? out->cap : 64;
+	appctl_change *items;
+
+	if (out->cap - out->count >= more)
+		return 0;
+	while (cap - out->count < more) {
+		if (cap > SIZE_MAX / 2 / sizeof(*items))
+			return -1;
+		cap *= 2;
+	}
+	items = realloc(out->items, cap * sizeof(*items));
+	if (!items)
+		return -1;
+	out->items = items;
+	out->cap = cap;
+	return 0;
+}
+
+appctl_change *appctl_changes_reserve(appctl_changes *changes, size_t more)
+{
+	return reserve(changes, more) == 0 ? changes->items + changes->count
+		: NULL;
+}
+
 /* Copies every string of `c` into the list's arena, so callers may free their models. */
 static appctl_error *add(appctl_changes *out, const appctl_change *c)
 {
 	appctl_change *slot, *prev;
 
-	if (out->count == out->cap) {
-		size_t cap = out->cap ? out->cap * 2 : 64;
-		appctl_change *items = realloc(out->items, cap * sizeof(*items));
-
-		if (!items)
-			return appctl_error_nomem();
-		out->items = items;
-		out->cap = cap;
-	}
+	if (reserve(out, 1) != 0)
+		return appctl_error_nomem();
 	slot = &out->items[out->count];
 	prev = out->count ? slot - 1 : NULL;
 	*slot = *c;
@@ -118,6 +140,32 @@ static int strcmp_null(const char *a, const char *b)
 	return strcmp(a, b);
 }
 
+int appctl_change_equal(const appctl_change *a, const appctl_change *b)
+{
+	static const size_t fields[] = {
+#define F(f) offsetof(appctl_change, f)
+		F(kind), F(app), F(principal), F(role), F(group), F(member),
+		F(resource), F(action), F(field), F(integration), F(scope),
+		F(env), F(path), F(via), F(before), F(after), F(page),
+		F(expires), F(owner), F(scopes), F(credentials)
+#undef F
+	};
+	size_t i;
+
+	if (a->risk != b->risk)
+		return 0;
+	for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+		const char *x = *(const char *const *)(const void *)
+			((const char *)a + fields[i]);
+		const char *y = *(const char *const *)(const void *)
+			((const char *)b + fields[i]);
+
+		if (!x != !y || strcmp_null(x, y) != 0)
+			return 0;
+	}
+	return 1;
+}
+
 static int change_cmp(const void *pa, const void *pb)
 {
 	const appctl_change *a = pa, *b = pb;
@@ -145,7 +193,7 @@ static int change_cmp(const void *pa, const void *pb)
 	return strcmp_null(a->after, b->after);
 }
 
-/* Sorts n changes; a run that is in order already costs n compares. */
+/* Sorts n changes; a run that is in order already (a memoized one) costs n compares. */
 static void sort_run(appctl_change *items, size_t n)
 {
 	size_t i;
@@ -155,6 +203,12 @@ static void sort_run(appctl_change *items, size_t n)
 			qsort(items, n, sizeof(*items), change_cmp);
 			return;
 		}
+}
+
+void appctl_changes_sort_range(appctl_changes *changes, size_t start)
+{
+	if (start < changes->count)
+		sort_run(changes->items + start, changes->count - start);
 }
 
 void appctl_changes_sort(appctl_changes *changes)

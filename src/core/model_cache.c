@@ -1,4 +1,4 @@
-/* model_cache.c: a parsed app to bytes and back, so a diff re-parses only blobs it has not seen. */
+/* model_cache.c: a parsed app (and an app's facts) to bytes and back, so a diff re-reads only what it has not seen. */
 #include "appctl/model_cache.h"
 
 #include <stdint.h>
@@ -355,41 +355,42 @@ static void put_app(encoder *e, const appctl_app *app)
 	put_str(e, app->ai_description);
 }
 
-appctl_error *appctl_model_cache_encode(unsigned char **out, size_t *len,
-	const appctl_app *app)
+/*
+ * The whole entry around what `e` holds: header (`magic`, `version`, `id`),
+ * string table, structure, checksum. Frees e's buffers.
+ */
+static appctl_error *seal_entry(unsigned char **out, size_t *len, encoder *e,
+	const char *magic, uint32_t version, const char *id)
 {
-	encoder e;
 	bytes whole = { 0 };
 	unsigned char header[HEADER_LEN];
-	size_t id_len = strnlen(app->blob_id, sizeof(app->blob_id));
+	size_t id_len = strnlen(id, 40);
 
 	*out = NULL;
 	*len = 0;
-	memset(&e, 0, sizeof(e));
-	put_app(&e, app);
-	if (!e.body.failed && !e.strings.failed && e.strings.len < NO_REF &&
-	    e.body.len < NO_REF) {
-		memcpy(header, MAGIC, 8);
-		put_le(header + 8, APPCTL_MODEL_CACHE_VERSION, 4);
+	if (!e->body.failed && !e->strings.failed && e->strings.len < NO_REF &&
+	    e->body.len < NO_REF) {
+		memcpy(header, magic, 8);
+		put_le(header + 8, version, 4);
 		memset(header + 12, '0', 40);
-		memcpy(header + 12, app->blob_id, id_len > 40 ? 40 : id_len);
-		put_le(header + 52, e.strings.len, 4);
-		put_le(header + 56, e.body.len, 4);
-		b_reserve(&whole, HEADER_LEN + e.strings.len + e.body.len +
+		memcpy(header + 12, id, id_len);
+		put_le(header + 52, e->strings.len, 4);
+		put_le(header + 56, e->body.len, 4);
+		b_reserve(&whole, HEADER_LEN + e->strings.len + e->body.len +
 			TRAILER_LEN);
 		b_add(&whole, header, HEADER_LEN);
-		if (e.strings.len)
-			b_add(&whole, e.strings.p, e.strings.len);
-		if (e.body.len)
-			b_add(&whole, e.body.p, e.body.len);
+		if (e->strings.len)
+			b_add(&whole, e->strings.p, e->strings.len);
+		if (e->body.len)
+			b_add(&whole, e->body.p, e->body.len);
 		if (!whole.failed)
 			b_le(&whole, checksum(whole.p, whole.len), 8);
 	} else {
 		whole.failed = 1;
 	}
-	free(e.strings.p);
-	free(e.body.p);
-	free(e.slots);
+	free(e->strings.p);
+	free(e->body.p);
+	free(e->slots);
 	if (whole.failed) {
 		free(whole.p);
 		return appctl_error_nomem();
@@ -397,6 +398,17 @@ appctl_error *appctl_model_cache_encode(unsigned char **out, size_t *len,
 	*out = whole.p;
 	*len = whole.len;
 	return NULL;
+}
+
+appctl_error *appctl_model_cache_encode(unsigned char **out, size_t *len,
+	const appctl_app *app)
+{
+	encoder e;
+
+	memset(&e, 0, sizeof(e));
+	put_app(&e, app);
+	return seal_entry(out, len, &e, MAGIC, APPCTL_MODEL_CACHE_VERSION,
+		app->blob_id);
 }
 
 /* ---- decoding ---- */
@@ -684,20 +696,21 @@ static void get_app(decoder *d, appctl_app *app)
 	app->ai_description = get_str(d);
 }
 
-int appctl_model_cache_decode(appctl_app **out, appctl_arena *arena,
-	const unsigned char *data, size_t len, const char *blob_id,
-	const char *dir)
+/*
+ * Checks an entry's frame (magic, version, id, lengths, checksum) and points
+ * `d` at its structure, with the string table copied into `arena`. 1 when
+ * the frame holds, 0 when not (a miss), -1 when out of memory.
+ */
+static int open_entry(decoder *d, appctl_arena *arena,
+	const unsigned char *data, size_t len, const char *magic,
+	uint32_t version, const char *id)
 {
-	decoder d;
-	appctl_app *app;
 	size_t s, t;
 	char *strings;
 
-	*out = NULL;
-	if (len < HEADER_LEN + TRAILER_LEN || memcmp(data, MAGIC, 8) != 0 ||
-	    get_le(data + 8, 4) != APPCTL_MODEL_CACHE_VERSION ||
-	    !blob_id || strlen(blob_id) != 40 ||
-	    memcmp(data + 12, blob_id, 40) != 0)
+	if (len < HEADER_LEN + TRAILER_LEN || memcmp(data, magic, 8) != 0 ||
+	    get_le(data + 8, 4) != version || !id || strlen(id) != 40 ||
+	    memcmp(data + 12, id, 40) != 0)
 		return 0;
 	s = (size_t)get_le(data + 52, 4);
 	t = (size_t)get_le(data + 56, 4);
@@ -709,18 +722,36 @@ int appctl_model_cache_decode(appctl_app **out, appctl_arena *arena,
 		return 0;
 	if (s && data[HEADER_LEN + s - 1] != '\0')
 		return 0;
-	memset(&d, 0, sizeof(d));
-	d.arena = arena;
-	d.p = data + HEADER_LEN + s;
-	d.end = d.p + t;
+	memset(d, 0, sizeof(*d));
+	d->arena = arena;
+	d->p = data + HEADER_LEN + s;
+	d->end = d->p + t;
 	strings = appctl_arena_calloc(arena, s ? s : 1, 1);
-	app = appctl_arena_calloc(arena, 1, sizeof(*app));
-	if (!strings || !app)
+	if (!strings)
 		return -1;
 	if (s)
 		memcpy(strings, data + HEADER_LEN, s);
-	d.strings = strings;
-	d.strings_len = s;
+	d->strings = strings;
+	d->strings_len = s;
+	return 1;
+}
+
+int appctl_model_cache_decode(appctl_app **out, appctl_arena *arena,
+	const unsigned char *data, size_t len, const char *blob_id,
+	const char *dir)
+{
+	decoder d;
+	appctl_app *app;
+	int rc;
+
+	*out = NULL;
+	rc = open_entry(&d, arena, data, len, MAGIC,
+		APPCTL_MODEL_CACHE_VERSION, blob_id);
+	if (rc <= 0)
+		return rc;
+	app = appctl_arena_calloc(arena, 1, sizeof(*app));
+	if (!app)
+		return -1;
 	get_app(&d, app);
 	if (d.nomem)
 		return -1;
@@ -901,5 +932,185 @@ int appctl_model_cache_app_equal(const appctl_app *a, const appctl_app *b)
 		    !x->all_fields != !y->all_fields || x->index != y->index)
 			return 0;
 	}
+	return 1;
+}
+
+/* ---- an unchanged app's access facts under a group move ---- */
+
+/*
+ * Same frame, magic "APPCTLF\n", the entry's key in place of a blob id.
+ * Structure: the app's name, a count, then per change its kind and risk
+ * (u32), principal, resource, action, field, via and expires (string refs)
+ * and the field's sensitivity (u32, NO_REF when none). Only the four kinds
+ * access_facts makes can be stored, so the decoder can check each change
+ * against what that function could have produced.
+ */
+#define FACTS_MAGIC "APPCTLF\n"
+
+static const char *const fact_kinds[] = {
+	"access.granted", "access.revoked", "field.exposed", "field.hidden"
+};
+#define FACT_KIND_COUNT (sizeof(fact_kinds) / sizeof(fact_kinds[0]))
+
+/* A field's sensitivity as access_facts writes it: a JSON string. */
+static const char *const sens_json[] = {
+	"\"public\"", "\"internal\"", "\"pii\"", "\"restricted\""
+};
+#define SENS_COUNT (sizeof(sens_json) / sizeof(sens_json[0]))
+
+static int fact_kind(const char *kind)
+{
+	size_t i;
+
+	for (i = 0; kind && i < FACT_KIND_COUNT; i++)
+		if (strcmp(kind, fact_kinds[i]) == 0)
+			return (int)i;
+	return -1;
+}
+
+static int sens_of(const char *json)
+{
+	size_t i;
+
+	for (i = 0; json && i < SENS_COUNT; i++)
+		if (strcmp(json, sens_json[i]) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* 1 when `c` is one access_facts could make for `app`: kind 0-1 access, 2-3 field. */
+static int fact_storable(const appctl_change *c, const char *app, int kind)
+{
+	int field = kind >= 2;
+	const char *value = kind == 2 ? c->after : c->before;
+	const char *other = kind == 2 ? c->before : c->after;
+
+	if (kind < 0 || (unsigned)c->risk > APPCTL_RISK_HIGH || !c->app ||
+	    strcmp(c->app, app) != 0 || !c->principal || !c->resource ||
+	    c->role || c->group || c->member || c->integration || c->scope ||
+	    c->env || c->path || c->page || c->owner || c->scopes ||
+	    c->credentials)
+		return 0;
+	if ((kind % 2 == 1) != (c->risk == APPCTL_RISK_LOW))
+		return 0;
+	if (!field)
+		return c->action && !c->field && !c->before && !c->after &&
+			(!c->expires || kind == 0);
+	return c->field && !c->action && !c->expires && !other &&
+		sens_of(value) > (int)APPCTL_SENS_PUBLIC && (kind == 3 ||
+			(c->risk == APPCTL_RISK_HIGH) ==
+			(sens_of(value) >= (int)APPCTL_SENS_PII));
+}
+
+appctl_error *appctl_facts_cache_encode(unsigned char **out, size_t *len,
+	const char *key, const char *app, const appctl_change *items,
+	size_t count)
+{
+	encoder e;
+	size_t i;
+
+	*out = NULL;
+	*len = 0;
+	for (i = 0; i < count; i++)
+		if (!fact_storable(&items[i], app, fact_kind(items[i].kind)))
+			return NULL;
+	memset(&e, 0, sizeof(e));
+	put_str(&e, app);
+	put_u32(&e, count);
+	for (i = 0; i < count; i++) {
+		const appctl_change *c = &items[i];
+		int kind = fact_kind(c->kind);
+
+		put_u32(&e, (uint64_t)kind);
+		put_u32(&e, (uint64_t)c->risk);
+		put_str(&e, c->principal);
+		put_str(&e, c->resource);
+		put_str(&e, c->action);
+		put_str(&e, c->field);
+		put_str(&e, c->via);
+		put_str(&e, c->expires);
+		if (kind >= 2)
+			put_u32(&e, (uint64_t)sens_of(kind == 2 ? c->after
+				: c->before));
+		else
+			b_le(&e.body, NO_REF, 4);
+	}
+	return seal_entry(out, len, &e, FACTS_MAGIC,
+		APPCTL_MODEL_CACHE_VERSION, key);
+}
+
+/* One change as fact_storable would accept it, or d->bad. */
+static void get_fact(decoder *d, appctl_change *c, const char *app)
+{
+	uint32_t kind = get_enum(d, FACT_KIND_COUNT), sens;
+	appctl_date day;
+
+	memset(c, 0, sizeof(*c));
+	c->kind = fact_kinds[kind < FACT_KIND_COUNT ? kind : 0];
+	c->risk = (appctl_risk)get_enum(d, APPCTL_RISK_HIGH + 1);
+	c->app = app;
+	c->principal = get_name(d);
+	c->resource = get_name(d);
+	c->action = get_str(d);
+	c->field = get_str(d);
+	c->via = get_str(d);
+	c->expires = get_str(d);
+	sens = get_u32(d);
+	if (d->bad)
+		return;
+	/* Risks as access_facts grades them: a loss is low, a gain is not. */
+	if ((kind % 2 == 1) != (c->risk == APPCTL_RISK_LOW)) {
+		d->bad = 1;
+		return;
+	}
+	if (kind < 2) {
+		if (!c->action || !appctl_action_parse(c->action) || c->field ||
+		    sens != NO_REF || (c->expires && (kind != 0 ||
+			    appctl_date_parse(&day, c->expires) != 0)))
+			d->bad = 1;
+		return;
+	}
+	/* Public fields ride on access and are never reported alone. */
+	if (!c->field || c->action || c->expires || sens >= SENS_COUNT ||
+	    sens == APPCTL_SENS_PUBLIC || (kind == 2 && (c->risk ==
+		    APPCTL_RISK_HIGH) != (sens >= APPCTL_SENS_PII))) {
+		d->bad = 1;
+		return;
+	}
+	if (kind == 2)
+		c->after = sens_json[sens];
+	else
+		c->before = sens_json[sens];
+}
+
+int appctl_facts_cache_decode(appctl_changes *out, const unsigned char *data,
+	size_t len, const char *key, const char *app)
+{
+	decoder d;
+	appctl_change *items;
+	const char *name;
+	size_t count, i;
+	int rc;
+
+	rc = open_entry(&d, out->arena, data, len, FACTS_MAGIC,
+		APPCTL_MODEL_CACHE_VERSION, key);
+	if (rc <= 0)
+		return rc;
+	name = get_name(&d);
+	if (d.bad || !app || strcmp(name, app) != 0)
+		return 0;
+	/* A change takes 36 bytes of input: a hostile count allocates nothing. */
+	count = get_u32(&d);
+	if (d.bad || count == NO_REF || (size_t)(d.end - d.p) / 36 < count)
+		return 0;
+	items = appctl_changes_reserve(out, count);
+	if (!items)
+		return -1;
+	/* Filled past the end; counted only once every change checked out. */
+	for (i = 0; i < count && !d.bad; i++)
+		get_fact(&d, &items[i], name);
+	if (d.bad || d.p != d.end)
+		return 0;
+	out->count += count;
 	return 1;
 }

@@ -70,6 +70,64 @@ static appctl_error *load_side(appctl_app **out, appctl_arena *arena,
 }
 
 /*
+ * The memo key of an unchanged app's facts: they depend on its file, its
+ * folder, both policies (appctl.json and its groups_from files, which also
+ * say whose membership moved) and the day, when temporary memberships end.
+ */
+static int facts_key(char key[41], const diff_run *run,
+	const appctl_app_entry *e)
+{
+	appctl_strbuf m = APPCTL_STRBUF_INIT;
+	char day[11];
+	int rc;
+
+	appctl_date_format(day, run->at);
+	appctl_strbuf_printf(&m, "app %s\nblob %s\nfrom %s\nto %s\nat %s\n",
+		e->dir, e->blob_id, run->a->policy_key, run->b->policy_key, day);
+	rc = m.failed ? -1 : appctl_repo_facts_key(key, m.ptr, m.len);
+	appctl_strbuf_dispose(&m);
+	return rc;
+}
+
+/*
+ * An app whose file is the same blob on both sides, while group members
+ * moved: only the moved principals' access can differ. The facts are
+ * memoized, so the next diff of the same change (status, diff, review
+ * comments) neither decodes the app nor recomputes any access.
+ */
+static appctl_error *diff_unchanged_app(appctl_changes *out,
+	const diff_run *run, const appctl_app_entry *e, appctl_arena *arena)
+{
+	appctl_error *err;
+	appctl_app *app = NULL;
+	size_t start = out->count;
+	char key[41];
+	int keyed = facts_key(key, run, e) == 0, rc;
+
+	if (keyed) {
+		rc = appctl_repo_cache_load_facts(out, run->repo, key, e->dir);
+		if (rc != 0)
+			return rc < 0 ? appctl_error_nomem() : NULL;
+	}
+	err = load_side(&app, arena, run, e, run->to_rev, 1);
+	if (!err && app && uses_moved_group(app,
+		    (const char *const *)run->groups, run->ngroups))
+		err = appctl_diff_app(out, app, run->a->policy, app,
+			run->b->policy, (const char *const *)run->moved,
+			run->nmoved, run->at);
+	/*
+	 * Stored in their final order: the whole list is sorted app by app,
+	 * and a run already in order is only checked.
+	 */
+	if (!err && keyed) {
+		appctl_changes_sort_range(out, start);
+		appctl_repo_cache_store_facts(run->repo, key, e->dir,
+			out->items + start, out->count - start);
+	}
+	return err;
+}
+
+/*
  * One app folder present on either side (`x` old, `y` new, one may be NULL).
  * Its models live in a scratch arena freed right after its diff, so the
  * peak memory stays near that of the largest app, whatever the org's size.
@@ -89,14 +147,7 @@ static appctl_error *diff_one_app(appctl_changes *out, const diff_run *run,
 	if (!arena)
 		return appctl_error_nomem();
 	if (same) {
-		err = load_side(&old_app, arena, run, y, run->to_rev, 1);
-		if (err || !old_app ||
-		    !uses_moved_group(old_app, (const char *const *)run->groups,
-			    run->ngroups))
-			goto cleanup;
-		err = appctl_diff_app(out, old_app, run->a->policy, old_app,
-			run->b->policy, (const char *const *)run->moved, run->nmoved,
-			run->at);
+		err = diff_unchanged_app(out, run, y, arena);
 		goto cleanup;
 	}
 	if (x && (err = load_side(&old_app, arena, run, x, run->from_rev, 0)))

@@ -34,7 +34,8 @@ static appctl_error *under_apps(appctl_error *err)
  * access read listings, so they see the same groups as a snapshot.
  */
 static appctl_error *merge_groups_from(appctl_app_listing *listing,
-	git_repository *git, const git_tree *root, const char *policy_path)
+	git_repository *git, const git_tree *root, const char *policy_path,
+	appctl_strbuf *inputs)
 {
 	appctl_error *err = NULL;
 	store_files read = STORE_FILES_INIT;
@@ -50,8 +51,10 @@ static appctl_error *merge_groups_from(appctl_app_listing *listing,
 
 		err = store_read_required(&f, git, root, paths[i],
 			" (appctl.json names it in \"groups_from\")");
-		if (!err)
+		if (!err) {
+			appctl_strbuf_printf(inputs, "%s %s\n", f.path, f.id);
 			err = store_files_add_groups_from(&read, &f);
+		}
 	}
 	if (err || !count)
 		goto cleanup;
@@ -81,8 +84,10 @@ static appctl_error *list_policy(appctl_app_listing *listing,
 {
 	appctl_error *err = NULL;
 	store_file policy = { 0 }, signers = { 0 };
+	appctl_strbuf inputs = APPCTL_STRBUF_INIT;
 	appctl_file file;
 	char *signers_path = NULL;
+	git_oid key;
 
 	err = store_read_required(&policy, git, root, "appctl.json", "");
 	if (err)
@@ -127,8 +132,17 @@ static appctl_error *list_policy(appctl_app_listing *listing,
 		err = appctl_error_nomem();
 		goto cleanup;
 	}
-	err = merge_groups_from(listing, git, root, policy.path);
+	/* Every file the policy was made of, by blob: see policy_key. */
+	appctl_strbuf_printf(&inputs, "%s %s\n", policy.path, policy.id);
+	err = merge_groups_from(listing, git, root, policy.path, &inputs);
+	if (!err && (inputs.failed || git_odb_hash(&key, inputs.ptr,
+			inputs.len, GIT_OBJECT_BLOB) < 0))
+		err = appctl_error_nomem();
+	if (!err)
+		git_oid_tostr(listing->policy_key, sizeof(listing->policy_key),
+			&key);
 cleanup:
+	appctl_strbuf_dispose(&inputs);
 	free(signers_path);
 	store_file_dispose(&signers);
 	store_file_dispose(&policy);

@@ -159,12 +159,14 @@ test_blob_cache_same_output()
 	n=$(find "$cache" -name '*.v*' | wc -l)
 	[ "$n" -ge 3 ] || fail "expected 3 or more cache entries, found $n"
 	find "$cache" -name 'tmp-*' | grep -q . && fail "a temporary file was left"
-	mkdir "$TEST_ROOT/saved" && cp "$cache"/* "$TEST_ROOT/saved/"
+	mkdir "$TEST_ROOT/saved" && cp "$cache"/*.v1 "$TEST_ROOT/saved/"
 	expect_exit 0 "$APPCTL" -C r diff --json base HEAD
 	cmp -s "$OUT" "$TEST_ROOT/plain" || fail "warm cache: output differs"
+	# The parsed apps alone: without the facts memo every app is read.
+	rm -f "$cache"/*.f1
 	# Damage: one truncated, one byte flipped, one garbage, one empty.
 	n=0
-	for entry in "$cache"/*; do
+	for entry in "$cache"/*.v1; do
 		case $n in
 		0) head -c 100 "$TEST_ROOT/saved/$(basename "$entry")" >"$entry" ;;
 		1) printf 'X' | dd of="$entry" bs=1 seek=200 conv=notrunc 2>/dev/null ;;
@@ -181,7 +183,8 @@ test_blob_cache_same_output()
 			fail "entry $(basename "$entry") was not rewritten"
 	done
 	# An entry of another app's blob under this blob's name is refused too.
-	set -- "$cache"/*
+	rm -f "$cache"/*.f1
+	set -- "$cache"/*.v1
 	cp "$1" "$TEST_ROOT/one" && cp "$2" "$1"
 	expect_exit 0 "$APPCTL" -C r diff --json base HEAD
 	cmp -s "$OUT" "$TEST_ROOT/plain" || fail "swapped entry: output differs"
@@ -190,6 +193,86 @@ test_blob_cache_same_output()
 	rm -rf "$cache"
 	expect_exit 0 "$APPCTL" -C r diff --json base HEAD
 	cmp -s "$OUT" "$TEST_ROOT/plain" || fail "deleted cache: output differs"
+}
+
+# The memo of an unchanged app's facts (.git/appctl/cache/<key>.f1) is
+# keyed by both policies and the day: it never answers for another group
+# change, nor on a day when a temporary membership has ended. Each output is
+# checked against the same diff made with no cache at all.
+test_facts_memo_keyed_by_policy_and_day()
+{
+	local cache day n
+	base_repo r
+	cache=r/.git/appctl/cache
+	# cy holds portal's Agent role directly until 2027-06-30; adding cy to
+	# "support" (which Agent also names) gains portal access only after it.
+	sed 's/"support": \["dan@example.com", "dora@example.com"\]/"support": ["dan@example.com", "dora@example.com", "cy@contractor.example"]/' \
+		r/appctl.json >r/appctl.json.new && mv r/appctl.json.new r/appctl.json
+	grep -q '"cy@contractor.example"\]' r/appctl.json || fail "fixture edit"
+	commit_all r "cy joins support"
+	git -C r tag cy
+	git -C r checkout -q -f --detach base
+	git -C r apply --index "$FIXTURES/cases/group.member_added.patch" || fail "apply"
+	git -C r commit -q -m "eve joins support" || fail "commit"
+	git -C r tag eve
+	for day in 2027-06-01 2027-07-01; do
+		APPCTL_NO_CACHE=1 expect_exit 0 "$APPCTL" -C r diff --json --at "$day" base cy
+		cp "$OUT" "$TEST_ROOT/plain-cy-$day"
+	done
+	cmp -s "$TEST_ROOT/plain-cy-2027-06-01" "$TEST_ROOT/plain-cy-2027-07-01" &&
+		fail "the fixture does not depend on the day"
+	APPCTL_NO_CACHE=1 expect_exit 0 "$APPCTL" -C r diff --json --at 2027-06-01 base eve
+	cp "$OUT" "$TEST_ROOT/plain-eve"
+	[ ! -e "$cache" ] || fail "APPCTL_NO_CACHE=1 wrote a cache"
+	# Filled, then read: the same bytes on each day, in either order.
+	for day in 2027-06-01 2027-06-01 2027-07-01 2027-07-01 2027-06-01; do
+		expect_exit 0 "$APPCTL" -C r diff --json --at "$day" base cy
+		cmp -s "$OUT" "$TEST_ROOT/plain-cy-$day" || fail "cy on $day: output differs"
+	done
+	n=$(find "$cache" -name '*.f1' | wc -l)
+	[ "$n" -ge 2 ] || fail "expected facts entries, found $n"
+	# Another group change over the same app files: other entries.
+	expect_exit 0 "$APPCTL" -C r diff --json --at 2027-06-01 base eve
+	cmp -s "$OUT" "$TEST_ROOT/plain-eve" || fail "eve: output differs"
+	expect_stdout_contains '"principal": "eve@example.com"'
+	expect_stdout_lacks '"principal": "cy@contractor.example"'
+	expect_exit 0 "$APPCTL" -C r diff --json --at 2027-06-01 base eve
+	cmp -s "$OUT" "$TEST_ROOT/plain-eve" || fail "eve, warm: output differs"
+	# Damaged facts: truncated, a byte flipped, garbage, empty; each a
+	# miss, computed again and rewritten whole.
+	mkdir "$TEST_ROOT/facts" && cp "$cache"/*.f1 "$TEST_ROOT/facts/"
+	n=0
+	for entry in "$cache"/*.f1; do
+		case $((n % 4)) in
+		0) head -c 70 "$TEST_ROOT/facts/$(basename "$entry")" >"$entry" ;;
+		1) printf 'X' | dd of="$entry" bs=1 seek=64 conv=notrunc 2>/dev/null ;;
+		2) printf 'APPCTLF\ngarbage' >"$entry" ;;
+		3) : >"$entry" ;;
+		esac
+		n=$((n + 1))
+	done
+	expect_exit 0 "$APPCTL" -C r diff --json --at 2027-06-01 base eve
+	cmp -s "$OUT" "$TEST_ROOT/plain-eve" || fail "damaged facts: output differs"
+	expect_exit 0 "$APPCTL" -C r diff --json --at 2027-07-01 base cy
+	cmp -s "$OUT" "$TEST_ROOT/plain-cy-2027-07-01" || fail "damaged facts, cy: output differs"
+	expect_exit 0 "$APPCTL" -C r diff --json --at 2027-06-01 base cy
+	for entry in "$TEST_ROOT/facts"/*; do
+		cmp -s "$entry" "$cache/$(basename "$entry")" ||
+			fail "facts entry $(basename "$entry") was not rewritten"
+	done
+	# Every entry holding another key's facts: each refused and rewritten.
+	set -- $(find "$cache" -name '*.f1' | sort)
+	for entry in "$@"; do cp "$2" "$entry"; done
+	expect_exit 0 "$APPCTL" -C r diff --json --at 2027-06-01 base cy
+	cmp -s "$OUT" "$TEST_ROOT/plain-cy-2027-06-01" || fail "swapped facts: output differs"
+	expect_exit 0 "$APPCTL" -C r diff --json --at 2027-07-01 base cy
+	cmp -s "$OUT" "$TEST_ROOT/plain-cy-2027-07-01" || fail "swapped facts, cy: output differs"
+	expect_exit 0 "$APPCTL" -C r diff --json --at 2027-06-01 base eve
+	cmp -s "$OUT" "$TEST_ROOT/plain-eve" || fail "swapped facts, eve: output differs"
+	for entry in "$TEST_ROOT/facts"/*; do
+		cmp -s "$entry" "$cache/$(basename "$entry")" ||
+			fail "swapped facts entry $(basename "$entry") was not rewritten"
+	done
 }
 
 # Members of a group that approvals names decide who may approve: that is policy.
@@ -424,6 +507,7 @@ test_merge_base_range()
 
 run_tests test_every_kind_golden test_all_kinds_covered test_added_kinds_covered \
 	test_text_and_markdown_golden test_group_followed_into_apps \
-	test_blob_cache_same_output test_approver_group_is_policy test_no_changes test_fail_on test_at_date \
+	test_blob_cache_same_output test_facts_memo_keyed_by_policy_and_day \
+	test_approver_group_is_policy test_no_changes test_fail_on test_at_date \
 	test_revisions test_invalid_input test_summary \
 	test_markdown_never_too_long test_markdown_long_names test_merge_base_range

@@ -9,6 +9,7 @@
 
 #include <cmocka.h>
 
+#include "appctl/diff.h"
 #include "appctl/model.h"
 #include "appctl/model_cache.h"
 
@@ -272,6 +273,212 @@ static void test_hostile(void **state)
 	appctl_arena_free(arena);
 }
 
+/* ---- an app's facts (the diff's memo of an unchanged app) ---- */
+
+#define KEY "89abcdef0123456789abcdef0123456789abcdef"
+
+/* One of each kind access_facts makes, with and without optional fields. */
+static const appctl_change facts_in[] = {
+	{ .kind = "access.granted", .risk = APPCTL_RISK_HIGH, .app = "shop",
+	  .principal = "eve@example.com", .resource = "orders",
+	  .action = "export", .via = "Ops (group:support)",
+	  .expires = "2027-01-31" },
+	{ .kind = "access.granted", .risk = APPCTL_RISK_MEDIUM, .app = "shop",
+	  .principal = "eve@example.com", .resource = "orders",
+	  .action = "read" },
+	{ .kind = "access.revoked", .risk = APPCTL_RISK_LOW, .app = "shop",
+	  .principal = "dan@example.com", .resource = "orders",
+	  .action = "delete", .via = "Admin" },
+	{ .kind = "field.exposed", .risk = APPCTL_RISK_HIGH, .app = "shop",
+	  .principal = "eve@example.com", .resource = "orders",
+	  .field = "email", .via = "Ops (group:support)",
+	  .after = "\"pii\"" },
+	{ .kind = "field.exposed", .risk = APPCTL_RISK_MEDIUM, .app = "shop",
+	  .principal = "eve@example.com", .resource = "orders",
+	  .field = "note", .after = "\"internal\"" },
+	{ .kind = "field.hidden", .risk = APPCTL_RISK_LOW, .app = "shop",
+	  .principal = "dan@example.com", .resource = "orders",
+	  .field = "card", .before = "\"restricted\"" },
+};
+#define FACTS_COUNT (sizeof(facts_in) / sizeof(facts_in[0]))
+
+static void encode_facts(unsigned char **data, size_t *len)
+{
+	appctl_error *err = appctl_facts_cache_encode(data, len, KEY, "shop",
+		facts_in, FACTS_COUNT);
+
+	assert_null(err);
+	assert_non_null(*data);
+}
+
+/* Decodes into a list holding one change already: a miss must leave it alone. */
+static int decode_facts(const unsigned char *data, size_t len,
+	const char *key, const char *app, appctl_changes *out)
+{
+	appctl_change *slot;
+
+	assert_int_equal(appctl_changes_init(out), 0);
+	slot = appctl_changes_reserve(out, 1);
+	assert_non_null(slot);
+	*slot = facts_in[1];
+	out->count = 1;
+	return appctl_facts_cache_decode(out, data, len, key, app);
+}
+
+static void test_facts_round_trip(void **state)
+{
+	unsigned char *data = NULL;
+	appctl_changes got;
+	size_t len = 0, i;
+
+	(void)state;
+	encode_facts(&data, &len);
+	assert_int_equal(decode_facts(data, len, KEY, "shop", &got), 1);
+	assert_int_equal(got.count, 1 + FACTS_COUNT);
+	for (i = 0; i < FACTS_COUNT; i++)
+		assert_true(appctl_change_equal(&got.items[1 + i], &facts_in[i]));
+	appctl_changes_dispose(&got);
+	/* No facts is an entry too: the app does not use a moved group. */
+	free(data);
+	assert_null(appctl_facts_cache_encode(&data, &len, KEY, "shop", NULL, 0));
+	assert_non_null(data);
+	assert_int_equal(decode_facts(data, len, KEY, "shop", &got), 1);
+	assert_int_equal(got.count, 1);
+	appctl_changes_dispose(&got);
+	free(data);
+}
+
+/* What access_facts never makes is never stored: the decoder could not check it. */
+static void test_facts_only_what_access_makes(void **state)
+{
+	appctl_change c, bad[8];
+	unsigned char *data;
+	size_t len, i;
+
+	(void)state;
+	for (i = 0; i < 8; i++)
+		bad[i] = facts_in[i % 2 ? 3 : 0];
+	bad[0].kind = "role.added";
+	bad[1].app = "other";
+	bad[2].risk = APPCTL_RISK_LOW;            /* a gain graded low */
+	bad[3].after = "\"public\"";              /* public fields ride on access */
+	bad[4].role = "Ops";                      /* a field access facts leave out */
+	bad[5].risk = APPCTL_RISK_MEDIUM;         /* pii exposed, not high */
+	bad[6].action = NULL;
+	bad[7].after = "\"secret\"";              /* not a sensitivity */
+	for (i = 0; i < 8; i++) {
+		c = bad[i];
+		data = NULL;
+		len = 0;
+		assert_null(appctl_facts_cache_encode(&data, &len, KEY, "shop",
+			&c, 1));
+		if (data)
+			fail_msg("bad change %zu was stored", i);
+	}
+}
+
+static void assert_facts_miss(const unsigned char *data, size_t len,
+	const char *key, const char *app, const char *what)
+{
+	appctl_changes got;
+	int rc = decode_facts(data, len, key, app, &got);
+
+	if (rc != 0 || got.count != 1)
+		fail_msg("%s: rc %d, %zu changes; expected a miss", what, rc,
+			got.count);
+	appctl_changes_dispose(&got);
+}
+
+/* Another key or app, any truncation, any flipped byte: a miss, nothing appended. */
+static void test_facts_damage(void **state)
+{
+	unsigned char *data = NULL, *copy;
+	size_t len = 0, i;
+
+	(void)state;
+	encode_facts(&data, &len);
+	assert_facts_miss(data, len, OTHER "89abcdef", "shop", "longer key");
+	assert_facts_miss(data, len, "99abcdef0123456789abcdef0123456789abcdef",
+		"shop", "other key");
+	assert_facts_miss(data, len, KEY, "shop2", "other app");
+	assert_facts_miss(data, len, KEY, NULL, "no app");
+	copy = malloc(len);
+	assert_non_null(copy);
+	for (i = 0; i < len; i++)
+		assert_facts_miss(data, i, KEY, "shop", "truncated");
+	for (i = 0; i < len; i++) {
+		memcpy(copy, data, len);
+		copy[i] ^= 0x20;
+		assert_facts_miss(copy, len, KEY, "shop", "flipped byte");
+	}
+	free(copy);
+	free(data);
+}
+
+/*
+ * Behind a checksum made to match, every single-byte change of the
+ * structure is either a miss or decodes to changes the encoder would store
+ * again: the decoder checks each against what access_facts can make.
+ */
+static void test_facts_sealed_damage(void **state)
+{
+	unsigned char *data = NULL, *copy, *again;
+	size_t len = 0, again_len, i, k;
+	static const unsigned char values[] = { 0x00, 0x01, 0x02, 0x03, 0x04,
+		0xff };
+	appctl_changes got;
+	int rc;
+
+	(void)state;
+	encode_facts(&data, &len);
+	copy = malloc(len);
+	assert_non_null(copy);
+	for (i = 60; i + 8 < len; i++)
+		for (k = 0; k < sizeof(values); k++) {
+			memcpy(copy, data, len);
+			if (copy[i] == values[k])
+				continue;
+			copy[i] = values[k];
+			appctl_model_cache_seal(copy, len);
+			rc = decode_facts(copy, len, KEY, "shop", &got);
+			assert_true(rc == 0 || rc == 1);
+			if (rc == 0) {
+				assert_int_equal(got.count, 1);
+			} else {
+				again = NULL;
+				assert_null(appctl_facts_cache_encode(&again,
+					&again_len, KEY, "shop", got.items + 1,
+					got.count - 1));
+				if (!again)
+					fail_msg("byte %zu = %u decoded to a change "
+						"the encoder refuses", i,
+						(unsigned)values[k]);
+				free(again);
+			}
+			appctl_changes_dispose(&got);
+		}
+	free(copy);
+	free(data);
+}
+
+/* A count no input could fill allocates nothing. */
+static void test_facts_hostile_count(void **state)
+{
+	unsigned char *data = NULL;
+	size_t len = 0, at;
+
+	(void)state;
+	assert_null(appctl_facts_cache_encode(&data, &len, KEY, "shop", NULL, 0));
+	assert_non_null(data);
+	/* The body is the app name's ref (4 bytes), then the count. */
+	at = len - 8 - 4;
+	data[at] = data[at + 1] = data[at + 2] = 0xfe;
+	data[at + 3] = 0x7f;
+	appctl_model_cache_seal(data, len);
+	assert_facts_miss(data, len, KEY, "shop", "huge count");
+	free(data);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -279,6 +486,11 @@ int main(void)
 		cmocka_unit_test(test_damage_is_a_miss),
 		cmocka_unit_test(test_sealed_damage),
 		cmocka_unit_test(test_hostile),
+		cmocka_unit_test(test_facts_round_trip),
+		cmocka_unit_test(test_facts_only_what_access_makes),
+		cmocka_unit_test(test_facts_damage),
+		cmocka_unit_test(test_facts_sealed_damage),
+		cmocka_unit_test(test_facts_hostile_count),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
