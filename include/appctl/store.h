@@ -269,6 +269,10 @@ typedef struct appctl_app_listing {
 appctl_error *appctl_repo_list_apps(appctl_app_listing **out,
 	appctl_repo *repo, const char *commit_hex);
 
+/* The root tree of commit `commit_hex`: equal trees, equal definitions. */
+appctl_error *appctl_repo_commit_tree(char out[41], appctl_repo *repo,
+	const char *commit_hex);
+
 /*
  * appctl_repo_list_apps for a commit compared with `like` (or NULL): when
  * its appctl.json is the same blob, *out shares like's parsed policy; when

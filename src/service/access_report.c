@@ -11,6 +11,87 @@
 #include "appctl/rules.h"
 #include "appctl/strbuf.h"
 
+/*
+ * An index of the entries of an array by a hash their owner computes:
+ * open addressing, slot = entry index + 1 (0: empty), at most half full so
+ * that probes stay short. It keeps each entry's hash to re-place it when
+ * it grows. The pool of parsed apps and the history's trees use it.
+ */
+typedef struct hash_index {
+	size_t *slots;
+	size_t nslots;
+	size_t *hashes;          /* by entry index */
+	size_t count;
+	size_t cap;
+} hash_index;
+
+static void hash_index_dispose(hash_index *ix)
+{
+	free(ix->slots);
+	free(ix->hashes);
+	memset(ix, 0, sizeof(*ix));
+}
+
+static void hash_index_place(hash_index *ix, size_t entry)
+{
+	size_t i = ix->hashes[entry] % ix->nslots;
+
+	while (ix->slots[i])
+		i = (i + 1) % ix->nslots;
+	ix->slots[i] = entry + 1;
+}
+
+/* Indexes entry `ix->count` (the next one) under `hash`. */
+static appctl_error *hash_index_add(hash_index *ix, size_t hash)
+{
+	size_t i;
+
+	if (ix->count == ix->cap) {
+		size_t cap = ix->cap ? ix->cap * 2 : 16;
+		size_t *grown = realloc(ix->hashes, cap * sizeof(*grown));
+
+		if (!grown)
+			return appctl_error_nomem();
+		ix->hashes = grown;
+		ix->cap = cap;
+	}
+	if (2 * (ix->count + 1) > ix->nslots) {
+		size_t n = ix->nslots ? ix->nslots * 2 : 64;
+		size_t *slots = calloc(n, sizeof(*slots));
+
+		if (!slots)
+			return appctl_error_nomem();
+		free(ix->slots);
+		ix->slots = slots;
+		ix->nslots = n;
+		for (i = 0; i < ix->count; i++)
+			hash_index_place(ix, i);
+	}
+	ix->hashes[ix->count] = hash;
+	hash_index_place(ix, ix->count++);
+	return NULL;
+}
+
+/*
+ * The entries that may hold `hash`, one per call: entry index + 1, or 0
+ * when there are no more. *probe starts at 0.
+ */
+static size_t hash_index_next(const hash_index *ix, size_t hash,
+	size_t *probe)
+{
+	size_t i, e;
+
+	if (!ix->nslots)
+		return 0;
+	for (i = (hash + *probe) % ix->nslots; (e = ix->slots[i]);
+	     i = (i + 1) % ix->nslots) {
+		(*probe)++;
+		if (ix->hashes[e - 1] == hash)
+			return e;
+	}
+	return 0;
+}
+
 typedef struct app_cache {
 	appctl_access_app *items;       /* the apps of the last listing: views of pool entries */
 	size_t count;
@@ -23,8 +104,7 @@ typedef struct app_cache {
 	appctl_access_app *pool;
 	size_t pool_count;
 	size_t pool_cap;
-	size_t *slots;
-	size_t nslots;
+	hash_index index;
 } app_cache;
 
 static void access_app_dispose(appctl_access_app *c)
@@ -42,7 +122,7 @@ static void app_cache_dispose(app_cache *cache)
 	for (i = 0; i < cache->pool_count; i++)
 		access_app_dispose(&cache->pool[i]);
 	free(cache->pool);
-	free(cache->slots);
+	hash_index_dispose(&cache->index);
 	free(cache->items);
 	memset(cache, 0, sizeof(*cache));
 }
@@ -68,13 +148,10 @@ static size_t pool_hash(const char *dir, const char *blob_id, const char *key)
 static const appctl_access_app *pool_find(const app_cache *cache, const char *dir,
 	const char *blob_id, const char *key)
 {
-	size_t i;
+	size_t h = pool_hash(dir, blob_id, key), probe = 0, e;
 
-	if (!cache->nslots)
-		return NULL;
-	for (i = pool_hash(dir, blob_id, key) % cache->nslots;
-	     cache->slots[i]; i = (i + 1) % cache->nslots) {
-		const appctl_access_app *c = &cache->pool[cache->slots[i] - 1];
+	while ((e = hash_index_next(&cache->index, h, &probe))) {
+		const appctl_access_app *c = &cache->pool[e - 1];
 
 		if (strcmp(c->blob_id, blob_id) == 0 && strcmp(c->dir, dir) == 0 &&
 		    strcmp(c->needle_key, key) == 0)
@@ -83,20 +160,10 @@ static const appctl_access_app *pool_find(const app_cache *cache, const char *di
 	return NULL;
 }
 
-static void pool_slot(app_cache *cache, size_t index)
-{
-	const appctl_access_app *c = &cache->pool[index];
-	size_t i = pool_hash(c->dir, c->blob_id, c->needle_key) % cache->nslots;
-
-	while (cache->slots[i])
-		i = (i + 1) % cache->nslots;
-	cache->slots[i] = index + 1;
-}
-
 /* Takes `c` (and what it owns) into the pool. */
 static appctl_error *pool_add(app_cache *cache, appctl_access_app *c)
 {
-	size_t i;
+	appctl_error *err;
 
 	if (cache->pool_count == cache->pool_cap) {
 		size_t cap = cache->pool_cap ? cache->pool_cap * 2 : 16;
@@ -107,22 +174,11 @@ static appctl_error *pool_add(app_cache *cache, appctl_access_app *c)
 		cache->pool = grown;
 		cache->pool_cap = cap;
 	}
-	/* At most half full, so that probes stay short. */
-	if (2 * (cache->pool_count + 1) > cache->nslots) {
-		size_t n = cache->nslots ? cache->nslots * 2 : 64;
-		size_t *slots = calloc(n, sizeof(*slots));
-
-		if (!slots)
-			return appctl_error_nomem();
-		free(cache->slots);
-		cache->slots = slots;
-		cache->nslots = n;
-		for (i = 0; i < cache->pool_count; i++)
-			pool_slot(cache, i);
-	}
-	cache->pool[cache->pool_count] = *c;
+	if ((err = hash_index_add(&cache->index,
+			pool_hash(c->dir, c->blob_id, c->needle_key))))
+		return err;
+	cache->pool[cache->pool_count++] = *c;
 	memset(c, 0, sizeof(*c));
-	pool_slot(cache, cache->pool_count++);
 	return NULL;
 }
 
@@ -398,54 +454,164 @@ static int date_cmp(const void *a, const void *b)
 }
 
 /*
- * The days after the principal's temporary memberships end, within
- * [from, to): the points between two commits where access can go without
- * anyone committing anything.
+ * What the history keeps of each root tree it met: the last days of the
+ * principal's temporary memberships in its apps (sorted, distinct), and
+ * the principal's grants for each stretch between them. The day changes
+ * the grants only through those memberships (groups do not expire), so
+ * sets[k] holds for every day after exactly k of them ended: a release of
+ * a tree already seen (a rollback, an environment going back and forth)
+ * costs neither a listing nor an evaluation.
  */
-static appctl_error *expiry_points(appctl_date **out, size_t *count,
-	const app_cache *cache, const char *principal, appctl_date from,
-	appctl_date to)
-{
-	appctl_date *days = NULL;
-	size_t n = 0, cap = 0, i, r, m;
+typedef struct tree_seen {
+	char tree[41];
+	appctl_date *ends;
+	size_t end_count;
+	grant_set *sets;          /* end_count + 1 */
+} tree_seen;
 
-	*out = NULL;
-	*count = 0;
+typedef struct tree_memo {
+	tree_seen *items;
+	size_t count;
+	size_t cap;
+	hash_index index;
+	appctl_arena *arena;      /* the kept grant sets */
+} tree_memo;
+
+static void tree_memo_dispose(tree_memo *m)
+{
+	size_t i;
+
+	for (i = 0; i < m->count; i++) {
+		free(m->items[i].sets);
+		free(m->items[i].ends);
+	}
+	free(m->items);
+	hash_index_dispose(&m->index);
+	appctl_arena_free(m->arena);
+	memset(m, 0, sizeof(*m));
+}
+
+static size_t tree_hash(const char *tree)
+{
+	size_t h = 1469598103934665603u;
+
+	for (; *tree; tree++)
+		h = (h ^ (unsigned char)*tree) * 1099511628211u;
+	return h;
+}
+
+static const tree_seen *tree_memo_find(const tree_memo *m, const char *tree)
+{
+	size_t probe = 0, e, h = tree_hash(tree);
+
+	while ((e = hash_index_next(&m->index, h, &probe)))
+		if (strcmp(m->items[e - 1].tree, tree) == 0)
+			return &m->items[e - 1];
+	return NULL;
+}
+
+/* A copy of `from`'s items in `arena`: what the memo keeps of a grant set. */
+static appctl_error *keep_set(grant_set *out, const grant_set *from,
+	appctl_arena *arena)
+{
+	size_t i;
+
+	memset(out, 0, sizeof(*out));
+	out->items = appctl_arena_calloc(arena, from->count ? from->count : 1,
+		sizeof(*out->items));
+	if (!out->items)
+		return appctl_error_nomem();
+	for (i = 0; i < from->count; i++)
+		if (!(out->items[i] = appctl_arena_strdup(arena, from->items[i])))
+			return appctl_error_nomem();
+	out->count = out->cap = from->count;
+	return NULL;
+}
+
+/* The grants on day `day`: the set after the memberships ended before it. */
+static const grant_set *tree_grants(const tree_seen *t, appctl_date day)
+{
+	size_t k = 0;
+
+	while (k < t->end_count && t->ends[k] < day)
+		k++;
+	return &t->sets[k];
+}
+
+/*
+ * Records tree `tree` as the apps of `cache` under `policy` make it: the
+ * principal's membership ends, and the grants for each stretch between
+ * them (evaluated on the last day each membership still holds, and after
+ * the last).
+ */
+static appctl_error *tree_memo_add(const tree_seen **out, tree_memo *m,
+	const char *tree, const app_cache *cache, const appctl_policy *policy,
+	const char *principal)
+{
+	tree_seen *t;
+	appctl_error *err;
+	size_t n = 0, cap = 0, i, r, mm, k;
+
+	if (!m->arena && !(m->arena = appctl_arena_new()))
+		return appctl_error_nomem();
+	if (m->count == m->cap) {
+		size_t grown_cap = m->cap ? m->cap * 2 : 16;
+		tree_seen *grown = realloc(m->items, grown_cap * sizeof(*grown));
+
+		if (!grown)
+			return appctl_error_nomem();
+		m->items = grown;
+		m->cap = grown_cap;
+	}
+	if ((err = hash_index_add(&m->index, tree_hash(tree))))
+		return err;
+	t = &m->items[m->count++];
+	memset(t, 0, sizeof(*t));
+	memcpy(t->tree, tree, sizeof(t->tree));
 	for (i = 0; i < cache->count; i++) {
 		const appctl_app *app = cache->items[i].app;
 
 		for (r = 0; app && r < app->role_count; r++)
-			for (m = 0; m < app->roles[r].member_count; m++) {
-				const appctl_member *mem = &app->roles[r].members[m];
-				appctl_date after;
+			for (mm = 0; mm < app->roles[r].member_count; mm++) {
+				const appctl_member *mem = &app->roles[r].members[mm];
 
 				if (mem->kind != APPCTL_MEMBER_PRINCIPAL ||
 				    !mem->has_expires ||
 				    strcmp(mem->name, principal) != 0)
 					continue;
-				after = mem->expires + 1;
-				if (after <= from || after >= to)
-					continue;
 				if (n == cap) {
 					size_t grown_cap = cap ? cap * 2 : 8;
-					appctl_date *grown = realloc(days,
+					appctl_date *grown = realloc(t->ends,
 						grown_cap * sizeof(*grown));
 
-					if (!grown) {
-						free(days);
+					if (!grown)
 						return appctl_error_nomem();
-					}
-					days = grown;
+					t->ends = grown;
 					cap = grown_cap;
 				}
-				days[n++] = after;
+				t->ends[n++] = mem->expires;
 			}
 	}
 	if (n)
-		qsort(days, n, sizeof(*days), date_cmp);
-	*out = days;
-	*count = n;
-	return NULL;
+		qsort(t->ends, n, sizeof(*t->ends), date_cmp);
+	for (i = 0, k = 0; i < n; i++)
+		if (k == 0 || t->ends[k - 1] != t->ends[i])
+			t->ends[k++] = t->ends[i];
+	t->end_count = k;
+	t->sets = calloc(k + 1, sizeof(*t->sets));
+	if (!t->sets)
+		return appctl_error_nomem();
+	for (i = 0; !err && i <= k; i++) {
+		grant_set once;
+
+		err = grant_set_compute(&once, cache, policy, principal,
+			i == 0 ? (k ? t->ends[0] : 0) : t->ends[i - 1] + 1);
+		if (!err)
+			err = keep_set(&t->sets[i], &once, m->arena);
+		appctl_arena_free(once.arena);
+	}
+	*out = t;
+	return err;
 }
 
 /* The releases of one environment, gathered from the log newest first. */
@@ -546,20 +712,16 @@ static appctl_error *compute_history(history *h, appctl_repo *repo,
 	int64_t *numbers = NULL;
 	appctl_app_listing *listing = NULL;
 	app_cache cache = { 0 };
-	grant_set prev, cur;
-	appctl_date *days = NULL;
-	size_t ncommits = 0, ndays = 0, i, d;
+	tree_memo memo = { 0 };
+	grant_set none;
+	const grant_set *prev = &none;
+	size_t ncommits = 0, i, d;
 	appctl_error *absent = NULL;      /* reading appctl.json alone, after a listing failed */
 	char *policy_text = NULL;
 	size_t policy_len = 0;
+	char tree[41];
 
-	memset(&prev, 0, sizeof(prev));
-	memset(&cur, 0, sizeof(cur));
-	prev.arena = appctl_arena_new();
-	if (!prev.arena) {
-		err = appctl_error_nomem();
-		goto cleanup;
-	}
+	memset(&none, 0, sizeof(none));
 	if (released)
 		err = release_history(&commits, &numbers, &ncommits, repo, env);
 	if (!err && !ncommits) {
@@ -574,67 +736,57 @@ static appctl_error *compute_history(history *h, appctl_repo *repo,
 		appctl_date day = appctl_date_from_unix(commits[i].time);
 		appctl_date end = i + 1 < ncommits
 			? appctl_date_from_unix(commits[i + 1].time) : at + 1;
+		int64_t release = numbers ? numbers[i] : -1;
+		const tree_seen *seen;
 
-		appctl_app_listing_free(listing);
-		listing = NULL;
-		err = appctl_repo_list_apps(&listing, repo, commits[i].id);
-		if (err && !(absent = appctl_repo_read_path(&policy_text,
-				&policy_len, repo, commits[i].id, "appctl.json")) &&
-		    !policy_text) {
-			/* Before the repository had an appctl.json, nobody had access. */
-			appctl_error_free(err);
-			err = NULL;
-			if (!(cur.arena = appctl_arena_new())) {
-				err = appctl_error_nomem();
+		if ((err = appctl_repo_commit_tree(tree, repo, commits[i].id)))
+			break;
+		seen = tree_memo_find(&memo, tree);
+		if (!seen) {
+			appctl_app_listing_free(listing);
+			listing = NULL;
+			err = appctl_repo_list_apps(&listing, repo, commits[i].id);
+			if (err && !(absent = appctl_repo_read_path(&policy_text,
+					&policy_len, repo, commits[i].id, "appctl.json")) &&
+			    !policy_text) {
+				/* Before the repository had an appctl.json, nobody had access. */
+				appctl_error_free(err);
+				err = history_step(h, prev, &none, commits[i].id,
+					release, commits[i].time, 0);
+				prev = &none;
+				continue;
+			}
+			free(policy_text);
+			policy_text = NULL;
+			appctl_error_free(absent);
+			absent = NULL;
+			if (err) {
+				err = appctl_error_wrap(err, "in '%.12s'", commits[i].id);
 				break;
 			}
-			if ((err = history_step(h, &prev, &cur, commits[i].id,
-					numbers ? numbers[i] : -1, commits[i].time, 0)))
+			if ((err = app_cache_update(&cache, repo, listing,
+					principal)) ||
+			    (err = tree_memo_add(&seen, &memo, tree, &cache,
+					listing->policy, principal)))
 				break;
-			appctl_arena_free(prev.arena);
-			prev = cur;
-			memset(&cur, 0, sizeof(cur));
-			continue;
 		}
-		free(policy_text);
-		policy_text = NULL;
-		appctl_error_free(absent);
-		absent = NULL;
-		if (err) {
-			err = appctl_error_wrap(err, "in '%.12s'", commits[i].id);
-			break;
-		}
-		if ((err = app_cache_update(&cache, repo, listing, principal)) ||
-		    (err = grant_set_compute(&cur, &cache, listing->policy,
-				principal, day)) ||
-		    (err = history_step(h, &prev, &cur, commits[i].id,
-				numbers ? numbers[i] : -1, commits[i].time, 0)))
-			break;
-		appctl_arena_free(prev.arena);
-		prev = cur;
-		memset(&cur, 0, sizeof(cur));
-		free(days);
-		days = NULL;
-		err = expiry_points(&days, &ndays, &cache, principal, day, end);
-		for (d = 0; !err && d < ndays; d++) {
-			if (d && days[d] == days[d - 1])
+		err = history_step(h, prev, tree_grants(seen, day), commits[i].id,
+			release, commits[i].time, 0);
+		prev = tree_grants(seen, day);
+		/* Memberships ending before the next release: access goes by itself. */
+		for (d = 0; !err && d < seen->end_count; d++) {
+			appctl_date after = seen->ends[d] + 1;
+
+			if (after <= day || after >= end)
 				continue;
-			if ((err = grant_set_compute(&cur, &cache, listing->policy,
-					principal, days[d])) ||
-			    (err = history_step(h, &prev, &cur, commits[i].id,
-					numbers ? numbers[i] : -1, (int64_t)days[d] * 86400, 1)))
-				break;
-			appctl_arena_free(prev.arena);
-			prev = cur;
-			memset(&cur, 0, sizeof(cur));
+			err = history_step(h, prev, tree_grants(seen, after),
+				commits[i].id, release, (int64_t)after * 86400, 1);
+			prev = tree_grants(seen, after);
 		}
 	}
-cleanup:
-	free(days);
 	free(policy_text);
 	appctl_error_free(absent);
-	appctl_arena_free(cur.arena);
-	appctl_arena_free(prev.arena);
+	tree_memo_dispose(&memo);
 	app_cache_dispose(&cache);
 	appctl_app_listing_free(listing);
 	free(numbers);

@@ -265,6 +265,18 @@ cleanup:
 	return err;
 }
 
+appctl_error *appctl_repo_commit_tree(char out[41], appctl_repo *repo,
+	const char *commit_hex)
+{
+	git_commit *commit = NULL;
+	appctl_error *err = store_lookup_commit(&commit, repo->git, commit_hex);
+
+	if (!err)
+		git_oid_tostr(out, 41, git_commit_tree_id(commit));
+	git_commit_free(commit);
+	return err;
+}
+
 appctl_error *appctl_repo_list_apps(appctl_app_listing **out,
 	appctl_repo *repo, const char *commit_hex)
 {
