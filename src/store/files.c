@@ -114,33 +114,22 @@ appctl_error *store_signers_path_of(char **out, const appctl_policy *parsed)
 	return *out ? NULL : appctl_error_nomem();
 }
 
-appctl_error *store_signers_path(char **out, const store_file *policy)
+appctl_error *store_policy_scratch(appctl_policy **out, appctl_arena **arena,
+	const store_file *policy)
 {
-	appctl_error *err = NULL;
-	appctl_arena *scratch = NULL;
-	appctl_policy *parsed = NULL;
+	appctl_error *err;
 	appctl_file file;
 
 	*out = NULL;
-	/*
-	 * A scratch parse: the snapshot parse needs the signers file's bytes, and
-	 * only the policy says where that file is.
-	 */
-	scratch = appctl_arena_new();
-	if (!scratch) {
-		err = appctl_error_nomem();
-		goto cleanup;
-	}
+	*arena = appctl_arena_new();
+	if (!*arena)
+		return appctl_error_nomem();
 	memset(&file, 0, sizeof(file));
 	file.path = policy->path;
 	file.data = policy->data;
 	file.len = policy->len;
 	memcpy(file.id, policy->id, sizeof(file.id));
-	err = appctl_policy_parse(&parsed, scratch, &file);
-	if (!err)
-		err = store_signers_path_of(out, parsed);
-cleanup:
-	appctl_arena_free(scratch);
+	err = appctl_policy_parse(out, *arena, &file);
 	return err;
 }
 
@@ -180,30 +169,6 @@ appctl_error *store_groups_from_paths_of(char ***out, size_t *count,
 	*out = paths;
 	*count = n;
 	return NULL;
-}
-
-appctl_error *store_groups_from_paths(char ***out, size_t *count,
-	const store_file *policy)
-{
-	appctl_error *err;
-	appctl_arena *scratch = NULL;
-	appctl_policy *parsed = NULL;
-	appctl_file file;
-
-	*out = NULL;
-	*count = 0;
-	scratch = appctl_arena_new();
-	if (!scratch)
-		return appctl_error_nomem();
-	memset(&file, 0, sizeof(file));
-	file.path = policy->path;
-	file.data = policy->data;
-	file.len = policy->len;
-	err = appctl_policy_parse(&parsed, scratch, &file);
-	if (!err)
-		err = store_groups_from_paths_of(out, count, parsed, policy->path);
-	appctl_arena_free(scratch);
-	return err;
 }
 
 void store_paths_free(char **paths, size_t count)

@@ -203,6 +203,8 @@ appctl_error *store_read_commit_files(store_files *files, git_repository *git,
 	const git_tree_entry *apps_entry;
 	appctl_strbuf why = APPCTL_STRBUF_INIT;
 	char *signers = NULL, **scim_paths = NULL;
+	appctl_arena *scratch = NULL;
+	appctl_policy *where = NULL;
 	size_t i, scim_count = 0;
 
 	if (git_commit_tree(&root, commit) < 0) {
@@ -212,7 +214,10 @@ appctl_error *store_read_commit_files(store_files *files, git_repository *git,
 	err = store_read_required(&files->policy, git, root, "appctl.json", "");
 	if (err)
 		goto cleanup;
-	err = store_signers_path(&signers, &files->policy);
+	/* One scratch parse says where the signers and groups_from files are. */
+	err = store_policy_scratch(&where, &scratch, &files->policy);
+	if (!err)
+		err = store_signers_path_of(&signers, where);
 	if (err)
 		goto cleanup;
 	appctl_strbuf_puts(&why, " (appctl.json names it in \"signers\")");
@@ -220,7 +225,8 @@ appctl_error *store_read_commit_files(store_files *files, git_repository *git,
 		why.failed ? "" : why.ptr);
 	if (err)
 		goto cleanup;
-	err = store_groups_from_paths(&scim_paths, &scim_count, &files->policy);
+	err = store_groups_from_paths_of(&scim_paths, &scim_count, where,
+		files->policy.path);
 	for (i = 0; !err && i < scim_count; i++) {
 		store_file f;
 
@@ -253,6 +259,7 @@ appctl_error *store_read_commit_files(store_files *files, git_repository *git,
 	}
 cleanup:
 	store_paths_free(scim_paths, scim_count);
+	appctl_arena_free(scratch);
 	appctl_strbuf_dispose(&why);
 	free(signers);
 	git_tree_free(apps);

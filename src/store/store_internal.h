@@ -67,13 +67,17 @@ appctl_error *store_files_add_app(store_files *files, const char *dir,
 	char *path, char *data, size_t len, unsigned mode, const char *id);
 
 /*
- * Parses the policy file alone to learn the path of the signers file it
- * names, and checks that the path stays inside the repository.
- * The caller frees *out.
+ * A parse of the policy file alone, into *arena (the caller frees it with
+ * appctl_arena_free), to learn where the files it names are before the
+ * snapshot is parsed: one parse serves the signers and groups_from paths.
  */
-appctl_error *store_signers_path(char **out, const store_file *policy);
+appctl_error *store_policy_scratch(appctl_policy **out, appctl_arena **arena,
+	const store_file *policy);
 
-/* The same for a policy already parsed. The caller frees *out. */
+/*
+ * The path of the signers file `parsed` names, checked to stay inside the
+ * repository. The caller frees *out.
+ */
 appctl_error *store_signers_path_of(char **out, const appctl_policy *parsed);
 
 /*
@@ -81,9 +85,6 @@ appctl_error *store_signers_path_of(char **out, const appctl_policy *parsed);
  * the repository (as the signers path is). The caller frees each string and
  * the array (*out may be NULL when *count is 0).
  */
-appctl_error *store_groups_from_paths(char ***out, size_t *count,
-	const store_file *policy);
-
 /* The same from `parsed`, a parse of the file at `policy_path`. */
 appctl_error *store_groups_from_paths_of(char ***out, size_t *count,
 	const appctl_policy *parsed, const char *policy_path);

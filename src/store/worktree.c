@@ -343,6 +343,8 @@ appctl_error *store_read_worktree_files(store_files *files, const char *dir)
 	appctl_error *err = NULL;
 	appctl_strbuf why = APPCTL_STRBUF_INIT;
 	char *signers = NULL, **names = NULL, **scim_paths = NULL;
+	appctl_arena *scratch = NULL;
+	appctl_policy *where = NULL;
 	size_t count = 0, i, scim_count = 0;
 	struct stat st;
 	int exists;
@@ -350,7 +352,10 @@ appctl_error *store_read_worktree_files(store_files *files, const char *dir)
 	err = read_required(&files->policy, dir, "appctl.json", "");
 	if (err)
 		goto cleanup;
-	err = store_signers_path(&signers, &files->policy);
+	/* One scratch parse says where the signers and groups_from files are. */
+	err = store_policy_scratch(&where, &scratch, &files->policy);
+	if (!err)
+		err = store_signers_path_of(&signers, where);
 	if (err)
 		goto cleanup;
 	appctl_strbuf_puts(&why, " (appctl.json names it in \"signers\")");
@@ -358,7 +363,8 @@ appctl_error *store_read_worktree_files(store_files *files, const char *dir)
 		why.failed ? "" : why.ptr);
 	if (err)
 		goto cleanup;
-	err = store_groups_from_paths(&scim_paths, &scim_count, &files->policy);
+	err = store_groups_from_paths_of(&scim_paths, &scim_count, where,
+		files->policy.path);
 	for (i = 0; !err && i < scim_count; i++) {
 		store_file f;
 
@@ -385,6 +391,7 @@ cleanup:
 		free(names[i]);
 	free(names);
 	store_paths_free(scim_paths, scim_count);
+	appctl_arena_free(scratch);
 	free(signers);
 	appctl_strbuf_dispose(&why);
 	return err;
