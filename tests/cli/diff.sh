@@ -135,6 +135,24 @@ test_group_followed_into_apps()
 	expect_stdout_lacks '"app": "ledger"'
 }
 
+# damage_entries MAGIC ENTRY...: damages each cache entry in turn, one of
+# four ways: truncated, a byte flipped, garbage after the right magic,
+# emptied. Each must then be a miss, computed again and rewritten whole.
+damage_entries()
+{
+	local magic=$1 n=0 entry
+	shift
+	for entry in "$@"; do
+		case $((n % 4)) in
+		0) head -c 70 "$entry" >"$entry.cut" && mv "$entry.cut" "$entry" ;;
+		1) printf 'X' | dd of="$entry" bs=1 seek=64 conv=notrunc 2>/dev/null ;;
+		2) printf '%s\ngarbage' "$magic" >"$entry" ;;
+		3) : >"$entry" ;;
+		esac
+		n=$((n + 1))
+	done
+}
+
 # The per-blob cache of parsed apps (.git/appctl/cache) changes no byte of
 # the output: without it, filling it, reading it, and after each kind of
 # damage to its entries (each then a miss, re-parsed and written again).
@@ -164,17 +182,7 @@ test_blob_cache_same_output()
 	cmp -s "$OUT" "$TEST_ROOT/plain" || fail "warm cache: output differs"
 	# The parsed apps alone: without the facts memo every app is read.
 	rm -f "$cache"/*.f1
-	# Damage: one truncated, one byte flipped, one garbage, one empty.
-	n=0
-	for entry in "$cache"/*.v1; do
-		case $n in
-		0) head -c 100 "$TEST_ROOT/saved/$(basename "$entry")" >"$entry" ;;
-		1) printf 'X' | dd of="$entry" bs=1 seek=200 conv=notrunc 2>/dev/null ;;
-		2) printf 'APPCTLM\ngarbage' >"$entry" ;;
-		3) : >"$entry" ;;
-		esac
-		n=$((n + 1))
-	done
+	damage_entries APPCTLM "$cache"/*.v1
 	expect_exit 0 "$APPCTL" -C r diff --json base HEAD
 	cmp -s "$OUT" "$TEST_ROOT/plain" || fail "damaged cache: output differs"
 	# Every damaged entry was a miss, parsed again and rewritten whole.
@@ -241,16 +249,7 @@ test_facts_memo_keyed_by_policy_and_day()
 	# Damaged facts: truncated, a byte flipped, garbage, empty; each a
 	# miss, computed again and rewritten whole.
 	mkdir "$TEST_ROOT/facts" && cp "$cache"/*.f1 "$TEST_ROOT/facts/"
-	n=0
-	for entry in "$cache"/*.f1; do
-		case $((n % 4)) in
-		0) head -c 70 "$TEST_ROOT/facts/$(basename "$entry")" >"$entry" ;;
-		1) printf 'X' | dd of="$entry" bs=1 seek=64 conv=notrunc 2>/dev/null ;;
-		2) printf 'APPCTLF\ngarbage' >"$entry" ;;
-		3) : >"$entry" ;;
-		esac
-		n=$((n + 1))
-	done
+	damage_entries APPCTLF "$cache"/*.f1
 	expect_exit 0 "$APPCTL" -C r diff --json --at 2027-06-01 base eve
 	cmp -s "$OUT" "$TEST_ROOT/plain-eve" || fail "damaged facts: output differs"
 	expect_exit 0 "$APPCTL" -C r diff --json --at 2027-07-01 base cy
