@@ -305,11 +305,12 @@ appctl_error *appctl_repo_load_app(appctl_app **out, appctl_arena *arena,
  * is stored for next time. On a hit the app is returned even when its
  * bytes hold none of `needles`: the needles only spare parsing, callers
  * still check what they need. Only facts read from git objects are cached
- * (content-addressed, never the working tree), and a damaged, truncated or
- * other-version entry is a miss, so the result is the same with or without
- * the cache. Setting APPCTL_NO_CACHE=1 bypasses it. For read-only reports
- * (`diff`); the hook and the judge keep appctl_repo_load_app, so that no
- * file outside the object store can change a verdict.
+ * (content-addressed, never the working tree), and a damaged or truncated
+ * entry, or one of another build, is a miss, so the result is the same
+ * with or without the cache. Setting APPCTL_NO_CACHE=1 bypasses it. For
+ * read-only reports (`diff`); the hook and the judge keep
+ * appctl_repo_load_app, so that no file outside the object store can
+ * change a verdict.
  */
 appctl_error *appctl_repo_load_app_cached(appctl_app **out,
 	appctl_arena *arena, appctl_repo *repo, const char *blob_id,

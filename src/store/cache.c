@@ -18,10 +18,10 @@
 #include "store_internal.h"
 
 /*
- * Entries are named <blob id>.v<format version>: content-addressed, so an
- * entry can only ever describe the one blob its name says, and an appctl of
- * another format version neither reads nor overwrites it (pruning removes
- * it in time). Everything here is best effort: a cache that cannot be read
+ * Entries are named <blob id>.<build>.v<format version> (entry_name):
+ * content-addressed, so an entry can only ever describe the one blob its
+ * name says, and another build of appctl neither reads nor overwrites it
+ * (pruning removes it in time). Everything here is best effort: a cache that cannot be read
  * or written is a miss, never an error, and deleting the folder is always
  * safe.
  */
@@ -88,10 +88,85 @@ static int cache_path(appctl_strbuf *b, appctl_repo *repo, const char *name)
 	return b->failed ? -1 : 0;
 }
 
-/* <id>.v<version> for a parsed app, <key>.f<version> for an app's facts. */
-static void entry_name(char *out, size_t size, const char *id, char kind)
+/* ---- which build wrote an entry ---- */
+
+typedef struct build_id {
+	char hex[2 * 64 + 1];
+	int found;
+} build_id;
+
+/* Takes the GNU build id note of the executable (the first object listed). */
+static int find_build_id(struct dl_phdr_info *info, size_t size, void *arg)
 {
-	snprintf(out, size, "%.40s.%c%u", id, kind, APPCTL_MODEL_CACHE_VERSION);
+	build_id *out = arg;
+	size_t i, k;
+
+	(void)size;
+	for (i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		const unsigned char *p, *end;
+
+		if (ph->p_type != PT_NOTE)
+			continue;
+		p = (const unsigned char *)(info->dlpi_addr + ph->p_vaddr);
+		end = p + ph->p_memsz;
+		while ((size_t)(end - p) >= sizeof(ElfW(Nhdr))) {
+			const ElfW(Nhdr) *n = (const void *)p;
+			size_t name = (n->n_namesz + 3u) & ~3u;
+			size_t desc = (n->n_descsz + 3u) & ~3u;
+			const unsigned char *d = p + sizeof(*n) + name;
+
+			if ((size_t)(end - p) - sizeof(*n) < name + desc)
+				break;
+			if (n->n_type == NT_GNU_BUILD_ID && n->n_namesz == 4 &&
+			    memcmp(p + sizeof(*n), "GNU", 4) == 0 &&
+			    n->n_descsz >= 8 && n->n_descsz <= 64) {
+				for (k = 0; k < n->n_descsz; k++)
+					snprintf(out->hex + 2 * k, 3, "%02x", d[k]);
+				out->found = 1;
+				return 1;
+			}
+			p += sizeof(*n) + name + desc;
+		}
+	}
+	return 1;
+}
+
+/*
+ * The GNU build id of this program in hex, or NULL when it carries none.
+ * Entries are facts this very build's parser, diff and access code made,
+ * which a format version cannot follow: keyed by the build, any other
+ * build, even of one line more, never reads them.
+ */
+static const char *this_build(void)
+{
+	static build_id id;
+	static int looked;
+
+	if (!looked) {
+		looked = 1;
+		dl_iterate_phdr(find_build_id, &id);
+	}
+	return id.found ? id.hex : NULL;
+}
+
+/*
+ * <blob id>.<build>.v<version> for a parsed app, <key>.f<version> for an
+ * app's facts (its key covers the build). 0, or -1 when this program
+ * carries no build id: then nothing is cached.
+ */
+static int entry_name(char *out, size_t size, const char *id, char kind)
+{
+	const char *build = this_build();
+
+	if (!build)
+		return -1;
+	if (kind == 'v')
+		snprintf(out, size, "%.40s.%.16s.v%u", id, build,
+			APPCTL_MODEL_CACHE_VERSION);
+	else
+		snprintf(out, size, "%.40s.f%u", id, APPCTL_MODEL_CACHE_VERSION);
+	return 0;
 }
 
 /*
@@ -155,7 +230,8 @@ appctl_error *store_cache_load_app(appctl_app **out, appctl_arena *arena,
 	int fd, rc;
 
 	*out = NULL;
-	entry_name(name, sizeof(name), blob_id, 'v');
+	if (entry_name(name, sizeof(name), blob_id, 'v') < 0)
+		return NULL;
 	fd = read_entry(repo, name, &len, &mtime);
 	if (fd < 0)
 		return NULL;
@@ -180,7 +256,8 @@ int appctl_repo_cache_load_facts(appctl_changes *out, appctl_repo *repo,
 	time_t mtime = 0;
 	int fd, rc;
 
-	entry_name(name, sizeof(name), key, 'f');
+	if (entry_name(name, sizeof(name), key, 'f') < 0)
+		return 0;
 	fd = read_entry(repo, name, &len, &mtime);
 	if (fd < 0)
 		return 0;
@@ -324,8 +401,8 @@ void store_cache_store_app(appctl_repo *repo, const appctl_app *app)
 	appctl_error_free(appctl_model_cache_encode(&data, &len, app));
 	if (!data)
 		return;
-	entry_name(name, sizeof(name), app->blob_id, 'v');
-	write_entry(repo, name, data, len);
+	if (entry_name(name, sizeof(name), app->blob_id, 'v') == 0)
+		write_entry(repo, name, data, len);
 	free(data);
 }
 
@@ -342,76 +419,22 @@ void appctl_repo_cache_store_facts(appctl_repo *repo, const char *key,
 		items, count));
 	if (!data)
 		return;
-	entry_name(name, sizeof(name), key, 'f');
-	write_entry(repo, name, data, len);
+	if (entry_name(name, sizeof(name), key, 'f') == 0)
+		write_entry(repo, name, data, len);
 	free(data);
-}
-
-/* ---- the key of an app's facts ---- */
-
-typedef struct build_id {
-	char hex[2 * 64 + 1];
-	int found;
-} build_id;
-
-/* Takes the GNU build id note of the executable (the first object listed). */
-static int find_build_id(struct dl_phdr_info *info, size_t size, void *arg)
-{
-	build_id *out = arg;
-	size_t i, k;
-
-	(void)size;
-	for (i = 0; i < info->dlpi_phnum; i++) {
-		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-		const unsigned char *p, *end;
-
-		if (ph->p_type != PT_NOTE)
-			continue;
-		p = (const unsigned char *)(info->dlpi_addr + ph->p_vaddr);
-		end = p + ph->p_memsz;
-		while ((size_t)(end - p) >= sizeof(ElfW(Nhdr))) {
-			const ElfW(Nhdr) *n = (const void *)p;
-			size_t name = (n->n_namesz + 3u) & ~3u;
-			size_t desc = (n->n_descsz + 3u) & ~3u;
-			const unsigned char *d = p + sizeof(*n) + name;
-
-			if ((size_t)(end - p) - sizeof(*n) < name + desc)
-				break;
-			if (n->n_type == NT_GNU_BUILD_ID && n->n_namesz == 4 &&
-			    memcmp(p + sizeof(*n), "GNU", 4) == 0 &&
-			    n->n_descsz >= 8 && n->n_descsz <= 64) {
-				for (k = 0; k < n->n_descsz; k++)
-					snprintf(out->hex + 2 * k, 3, "%02x", d[k]);
-				out->found = 1;
-				return 1;
-			}
-			p += sizeof(*n) + name + desc;
-		}
-	}
-	return 1;
 }
 
 int appctl_repo_facts_key(char out[41], const char *material, size_t len)
 {
-	static build_id id;
-	static int looked;
+	const char *build = this_build();
 	appctl_strbuf b = APPCTL_STRBUF_INIT;
 	git_oid oid;
 	int rc = -1;
 
-	/*
-	 * The facts come from this very program's diff and access code, which
-	 * a format version cannot follow: keyed by the build, any other
-	 * build, even of one line more, never reads them.
-	 */
-	if (!looked) {
-		looked = 1;
-		dl_iterate_phdr(find_build_id, &id);
-	}
-	if (!id.found)
+	if (!build)
 		return -1;
 	appctl_strbuf_printf(&b, "appctl facts %u\nbuild %s\n",
-		APPCTL_MODEL_CACHE_VERSION, id.hex);
+		APPCTL_MODEL_CACHE_VERSION, build);
 	appctl_strbuf_add(&b, material, len);
 	if (!b.failed &&
 	    git_odb_hash(&oid, b.ptr, b.len, GIT_OBJECT_BLOB) == 0) {
