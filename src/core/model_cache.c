@@ -958,32 +958,40 @@ static const char *const sens_json[] = {
 };
 #define SENS_COUNT (sizeof(sens_json) / sizeof(sens_json[0]))
 
-static int fact_kind(const char *kind)
+/* Where `s` stands in `table`, or -1 (and for NULL). */
+static int table_index(const char *const *table, size_t n, const char *s)
 {
 	size_t i;
 
-	for (i = 0; kind && i < FACT_KIND_COUNT; i++)
-		if (strcmp(kind, fact_kinds[i]) == 0)
+	for (i = 0; s && i < n; i++)
+		if (strcmp(s, table[i]) == 0)
 			return (int)i;
 	return -1;
+}
+
+static int fact_kind(const char *kind)
+{
+	return table_index(fact_kinds, FACT_KIND_COUNT, kind);
 }
 
 static int sens_of(const char *json)
 {
-	size_t i;
-
-	for (i = 0; json && i < SENS_COUNT; i++)
-		if (strcmp(json, sens_json[i]) == 0)
-			return (int)i;
-	return -1;
+	return table_index(sens_json, SENS_COUNT, json);
 }
 
-/* 1 when `c` is one access_facts could make for `app`: kind 0-1 access, 2-3 field. */
-static int fact_storable(const appctl_change *c, const char *app, int kind)
+/*
+ * 1 when `c` is one access_facts could make for `app` (kind 0-1 access,
+ * 2-3 field): the one rule the encoder stores by and the decoder accepts
+ * by. Risks as it grades them (a loss is low, a gain is not; a field
+ * exposed is high from pii up), a known action, a real date, a field's
+ * sensitivity other than public (public fields ride on access).
+ */
+static int fact_valid(const appctl_change *c, const char *app, int kind)
 {
-	int field = kind >= 2;
 	const char *value = kind == 2 ? c->after : c->before;
 	const char *other = kind == 2 ? c->before : c->after;
+	appctl_date day;
+	int sens;
 
 	if (kind < 0 || (unsigned)c->risk > APPCTL_RISK_HIGH || !c->app ||
 	    strcmp(c->app, app) != 0 || !c->principal || !c->resource ||
@@ -993,13 +1001,15 @@ static int fact_storable(const appctl_change *c, const char *app, int kind)
 		return 0;
 	if ((kind % 2 == 1) != (c->risk == APPCTL_RISK_LOW))
 		return 0;
-	if (!field)
-		return c->action && !c->field && !c->before && !c->after &&
-			(!c->expires || kind == 0);
+	if (kind < 2)
+		return c->action && appctl_action_parse(c->action) && !c->field &&
+			!c->before && !c->after && (!c->expires || (kind == 0 &&
+				appctl_date_parse(&day, c->expires) == 0));
+	sens = sens_of(value);
 	return c->field && !c->action && !c->expires && !other &&
-		sens_of(value) > (int)APPCTL_SENS_PUBLIC && (kind == 3 ||
+		sens > (int)APPCTL_SENS_PUBLIC && (kind == 3 ||
 			(c->risk == APPCTL_RISK_HIGH) ==
-			(sens_of(value) >= (int)APPCTL_SENS_PII));
+			(sens >= (int)APPCTL_SENS_PII));
 }
 
 appctl_error *appctl_facts_cache_encode(unsigned char **out, size_t *len,
@@ -1012,7 +1022,7 @@ appctl_error *appctl_facts_cache_encode(unsigned char **out, size_t *len,
 	*out = NULL;
 	*len = 0;
 	for (i = 0; i < count; i++)
-		if (!fact_storable(&items[i], app, fact_kind(items[i].kind)))
+		if (!fact_valid(&items[i], app, fact_kind(items[i].kind)))
 			return NULL;
 	memset(&e, 0, sizeof(e));
 	put_str(&e, app);
@@ -1039,11 +1049,10 @@ appctl_error *appctl_facts_cache_encode(unsigned char **out, size_t *len,
 		APPCTL_MODEL_CACHE_VERSION, key);
 }
 
-/* One change as fact_storable would accept it, or d->bad. */
+/* One change as fact_valid accepts it, or d->bad. */
 static void get_fact(decoder *d, appctl_change *c, const char *app)
 {
 	uint32_t kind = get_enum(d, FACT_KIND_COUNT), sens;
-	appctl_date day;
 
 	memset(c, 0, sizeof(*c));
 	c->kind = fact_kinds[kind < FACT_KIND_COUNT ? kind : 0];
@@ -1058,29 +1067,17 @@ static void get_fact(decoder *d, appctl_change *c, const char *app)
 	sens = get_u32(d);
 	if (d->bad)
 		return;
-	/* Risks as access_facts grades them: a loss is low, a gain is not. */
-	if ((kind % 2 == 1) != (c->risk == APPCTL_RISK_LOW)) {
-		d->bad = 1;
-		return;
-	}
-	if (kind < 2) {
-		if (!c->action || !appctl_action_parse(c->action) || c->field ||
-		    sens != NO_REF || (c->expires && (kind != 0 ||
-			    appctl_date_parse(&day, c->expires) != 0)))
-			d->bad = 1;
-		return;
-	}
-	/* Public fields ride on access and are never reported alone. */
-	if (!c->field || c->action || c->expires || sens >= SENS_COUNT ||
-	    sens == APPCTL_SENS_PUBLIC || (kind == 2 && (c->risk ==
-		    APPCTL_RISK_HIGH) != (sens >= APPCTL_SENS_PII))) {
+	/* A sensitivity for field facts only, written back as access_facts does. */
+	if ((kind >= 2) != (sens != NO_REF) || (kind >= 2 && sens >= SENS_COUNT)) {
 		d->bad = 1;
 		return;
 	}
 	if (kind == 2)
 		c->after = sens_json[sens];
-	else
+	else if (kind == 3)
 		c->before = sens_json[sens];
+	if (!fact_valid(c, app, (int)kind))
+		d->bad = 1;
 }
 
 int appctl_facts_cache_decode(appctl_changes *out, const unsigned char *data,
