@@ -29,7 +29,18 @@ static void facts(const uint8_t *data, size_t size, const char *key);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	unsigned char *copy;
+	char kind, id[41];
+	size_t len;
 
+	/* A pack is walked by its headers: what one says must be sane. */
+	if (appctl_model_cache_frame(data, size, &kind, id, &len) == 0) {
+		if ((kind != 'M' && kind != 'F') || strlen(id) != 40 ||
+		    strspn(id, "0123456789abcdef") != 40 ||
+		    len < APPCTL_MODEL_CACHE_HEADER_LEN + 8)
+			abort();
+		if (len <= size)
+			(void)appctl_model_cache_intact(data, len);
+	}
 	one(data, size);
 	copy = malloc(size ? size : 1);
 	if (!copy)

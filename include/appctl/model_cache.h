@@ -49,6 +49,21 @@ int appctl_model_cache_decode(appctl_app **out, appctl_arena *arena,
 void appctl_model_cache_seal(unsigned char *data, size_t len);
 
 /*
+ * Reads the header of the entry at the head of `data` (`avail` bytes):
+ * its kind ('M' a parsed app, 'F' an app's facts), its id (40 lowercase
+ * hex digits and a NUL) and its whole length, which may exceed `avail`.
+ * 0, or -1 when the header is not one of this version. Whether the rest
+ * holds is for appctl_model_cache_intact and the decoders: this is what
+ * lets many entries share one file and be found again by walking it.
+ */
+#define APPCTL_MODEL_CACHE_HEADER_LEN 60u
+int appctl_model_cache_frame(const unsigned char *data, size_t avail,
+	char *kind, char id[41], size_t *len);
+
+/* 1 when the checksum ending the `len` bytes of `data` holds, else 0. */
+int appctl_model_cache_intact(const unsigned char *data, size_t len);
+
+/*
  * 1 when two apps hold the same facts (every field, NULL and empty told
  * apart), else 0: what a cache round trip must preserve. For tests.
  */

@@ -24,7 +24,8 @@
  */
 
 #define MAGIC "APPCTLM\n"
-#define HEADER_LEN 60u
+#define FACTS_MAGIC "APPCTLF\n"
+#define HEADER_LEN APPCTL_MODEL_CACHE_HEADER_LEN
 #define TRAILER_LEN 8u
 #define NO_REF 0xffffffffu
 
@@ -764,6 +765,43 @@ int appctl_model_cache_decode(appctl_app **out, appctl_arena *arena,
 	return 1;
 }
 
+int appctl_model_cache_frame(const unsigned char *data, size_t avail,
+	char *kind, char id[41], size_t *len)
+{
+	uint64_t s, t;
+	size_t i;
+
+	if (avail < HEADER_LEN || get_le(data + 8, 4) != APPCTL_MODEL_CACHE_VERSION)
+		return -1;
+	if (memcmp(data, MAGIC, 8) == 0)
+		*kind = 'M';
+	else if (memcmp(data, FACTS_MAGIC, 8) == 0)
+		*kind = 'F';
+	else
+		return -1;
+	for (i = 0; i < 40; i++) {
+		char c = (char)data[12 + i];
+
+		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+			return -1;
+		id[i] = c;
+	}
+	id[40] = '\0';
+	s = get_le(data + 52, 4);
+	t = get_le(data + 56, 4);
+	if (s + t > (uint64_t)SIZE_MAX - HEADER_LEN - TRAILER_LEN)
+		return -1;
+	*len = (size_t)(HEADER_LEN + s + t + TRAILER_LEN);
+	return 0;
+}
+
+int appctl_model_cache_intact(const unsigned char *data, size_t len)
+{
+	return len >= HEADER_LEN + TRAILER_LEN &&
+		get_le(data + len - TRAILER_LEN, 8) ==
+		checksum(data, len - TRAILER_LEN);
+}
+
 void appctl_model_cache_seal(unsigned char *data, size_t len)
 {
 	if (len < HEADER_LEN + TRAILER_LEN)
@@ -945,7 +983,6 @@ int appctl_model_cache_app_equal(const appctl_app *a, const appctl_app *b)
  * access_facts makes can be stored, so the decoder can check each change
  * against what that function could have produced.
  */
-#define FACTS_MAGIC "APPCTLF\n"
 
 static const char *const fact_kinds[] = {
 	"access.granted", "access.revoked", "field.exposed", "field.hidden"

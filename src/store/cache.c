@@ -18,28 +18,71 @@
 #include "store_internal.h"
 
 /*
- * Entries are named <blob id>.<build>.v<format version> (entry_name):
- * content-addressed, so an entry can only ever describe the one blob its
- * name says, and another build of appctl neither reads nor overwrites it
- * (pruning removes it in time). Everything here is best effort: a cache that cannot be read
- * or written is a miss, never an error, and deleting the folder is always
- * safe.
+ * Entries are sealed by model_cache.c: each says in its header what it is
+ * (a parsed app or an app's facts), which blob or key it describes and how
+ * long it is, and ends with a checksum. Many of them are written back to
+ * back into one pack, <cache>/pack-<random>.<build>.p<format version>, one
+ * per command that computed anything: a cold diff of a large org computes
+ * hundreds of entries, and creating a file for each cost more than the
+ * entries themselves. A pack is found again by walking its headers.
+ *
+ * A pack holds only what this very build parsed and computed (its name
+ * says which build), so another build neither reads nor extends it; the
+ * pruning removes it in time. Everything here is best effort: a pack that
+ * cannot be read or written is a miss, never an error, and deleting the
+ * folder is always safe.
  */
 
-/* Above this many bytes, the oldest entries go until 3/4 of it is left. */
+/* Above this many bytes, the oldest packs go until 3/4 of it is left. */
 #define CACHE_MAX_BYTES (256ull * 1024 * 1024)
 /* No entry of a 16 MiB definition comes near this: larger is damage. */
 #define CACHE_MAX_ENTRY (64 * 1024 * 1024)
-/* A hit refreshes the entry's time at most this often (pruning is LRU-ish). */
+/* A hit refreshes its pack's time at most this often (pruning is LRU-ish). */
 #define TOUCH_AFTER_S (24 * 3600)
+/*
+ * Packs read at most, the newest first. A command that writes while this
+ * many or more are there merges them into one, so that looking an entry up
+ * stays a handful of reads however many commands ran.
+ */
+#define MAX_PACKS 8
 
-/* Exactly `len` bytes from `fd`, 0; -1 on an error or a short file. */
-static int read_all(int fd, unsigned char *buf, size_t len)
+/* One pack of this build, open for reading. */
+typedef struct pack {
+	int fd;
+	time_t mtime;
+	char name[64];
+} pack;
+
+/* Where one entry is: its pack (newest first) and its bytes there. */
+typedef struct location {
+	char kind;   /* 'M' a parsed app, 'F' an app's facts */
+	char id[41];
+	unsigned pack;
+	off_t offset;
+	size_t len;
+} location;
+
+struct store_cache {
+	int listed;           /* the packs were looked for */
+	pack packs[MAX_PACKS];
+	size_t pack_count;
+	location *at;         /* sorted by kind, id, then pack */
+	size_t at_count;
+	unsigned char *buf;   /* every entry read is read into this one */
+	size_t cap;
+	unsigned char *pending; /* entries made by this command, sealed */
+	size_t pending_len, pending_cap;
+	int wrote;            /* a pack was written: prune */
+};
+
+/* Exactly `len` bytes of `fd` from `offset`; 0, or -1 on an error or a short file. */
+static int read_at(int fd, unsigned char *buf, size_t len, off_t offset)
 {
 	size_t done = 0;
 
 	while (done < len) {
-		ssize_t n = read(fd, buf + done, len - done);
+		ssize_t n = pread(fd, buf + done, len - done,
+			offset + (off_t)done);
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -150,121 +193,259 @@ static const char *this_build(void)
 	return id.found ? id.hex : NULL;
 }
 
-/*
- * <blob id>.<build>.v<version> for a parsed app, <key>.f<version> for an
- * app's facts (its key covers the build). 0, or -1 when this program
- * carries no build id: then nothing is cached.
- */
-static int entry_name(char *out, size_t size, const char *id, char kind)
-{
-	const char *build = this_build();
+/* ---- reading ---- */
 
-	if (!build)
-		return -1;
-	if (kind == 'v')
-		snprintf(out, size, "%.40s.%.16s.v%u", id, build,
-			APPCTL_MODEL_CACHE_VERSION);
-	else
-		snprintf(out, size, "%.40s.f%u", id, APPCTL_MODEL_CACHE_VERSION);
+/* "pack-XXXXXX.<build>.p<version>": a pack this build wrote. */
+static int is_own_pack(const char *name, const char *build)
+{
+	char want[64];
+	size_t n = strlen(name);
+
+	snprintf(want, sizeof(want), ".%.16s.p%u", build,
+		APPCTL_MODEL_CACHE_VERSION);
+	return strncmp(name, "pack-", 5) == 0 && n == 5 + 6 + strlen(want) &&
+		strcmp(name + 11, want) == 0;
+}
+
+static int location_cmp(const void *a, const void *b)
+{
+	const location *x = a, *y = b;
+	int c = x->kind - y->kind;
+
+	if (!c)
+		c = strcmp(x->id, y->id);
+	if (!c)
+		c = x->pack < y->pack ? -1 : x->pack > y->pack;
+	return c;
+}
+
+static int pack_newer(const void *a, const void *b)
+{
+	const pack *x = a, *y = b;
+
+	return x->mtime > y->mtime ? -1 : x->mtime < y->mtime;
+}
+
+/* Appends where each entry of pack `index` is; stops at the first header that does not hold. */
+static int walk_pack(struct store_cache *c, unsigned index, off_t size)
+{
+	unsigned char header[APPCTL_MODEL_CACHE_HEADER_LEN];
+	off_t offset = 0;
+	size_t cap = c->at_count;
+
+	while (size - offset >= (off_t)sizeof(header)) {
+		location l;
+
+		if (read_at(c->packs[index].fd, header, sizeof(header),
+			    offset) != 0 ||
+		    appctl_model_cache_frame(header, sizeof(header), &l.kind,
+			    l.id, &l.len) != 0 ||
+		    l.len > CACHE_MAX_ENTRY || (off_t)l.len > size - offset)
+			break;
+		if (c->at_count == cap) {
+			size_t grown_cap = cap ? cap * 2 : 256;
+			location *grown = realloc(c->at,
+				grown_cap * sizeof(*grown));
+
+			if (!grown)
+				return -1;
+			c->at = grown;
+			cap = grown_cap;
+		}
+		l.pack = index;
+		l.offset = offset;
+		c->at[c->at_count++] = l;
+		offset += (off_t)l.len;
+	}
 	return 0;
 }
 
+/* Opens the newest packs of this build and indexes their entries, once. */
+static void list_packs(struct store_cache *c, appctl_repo *repo)
+{
+	const char *build = this_build();
+	appctl_strbuf path = APPCTL_STRBUF_INIT;
+	pack found[MAX_PACKS];
+	size_t n = 0, i;
+	struct dirent *de;
+	DIR *dir;
+
+	c->listed = 1;
+	if (!build || cache_path(&path, repo, NULL) < 0 ||
+	    !(dir = opendir(path.ptr))) {
+		appctl_strbuf_dispose(&path);
+		return;
+	}
+	while ((de = readdir(dir))) {
+		struct stat st;
+		int fd;
+
+		if (!is_own_pack(de->d_name, build) ||
+		    cache_path(&path, repo, de->d_name) < 0)
+			continue;
+		fd = open(path.ptr, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+		if (fd < 0)
+			continue;
+		if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+		    (unsigned long long)st.st_size > CACHE_MAX_BYTES) {
+			close(fd);
+			continue;
+		}
+		/* Past MAX_PACKS, the oldest found so far gives way. */
+		if (n == MAX_PACKS) {
+			size_t oldest = 0;
+
+			for (i = 1; i < n; i++)
+				if (found[i].mtime < found[oldest].mtime)
+					oldest = i;
+			if (found[oldest].mtime > st.st_mtime) {
+				close(fd);
+				continue;
+			}
+			close(found[oldest].fd);
+			found[oldest] = found[--n];
+		}
+		found[n].fd = fd;
+		found[n].mtime = st.st_mtime;
+		/* Shorter than the name field: is_own_pack checked its length. */
+		memcpy(found[n].name, de->d_name, strlen(de->d_name) + 1);
+		n++;
+	}
+	closedir(dir);
+	appctl_strbuf_dispose(&path);
+	qsort(found, n, sizeof(*found), pack_newer);
+	for (i = 0; i < n; i++) {
+		size_t before = c->at_count;
+		struct stat st;
+
+		c->packs[c->pack_count] = found[i];
+		if (fstat(found[i].fd, &st) != 0 ||
+		    walk_pack(c, (unsigned)c->pack_count, st.st_size) != 0) {
+			/* None of its locations may name the next pack's slot. */
+			c->at_count = before;
+			close(found[i].fd);
+			continue;
+		}
+		c->pack_count++;
+	}
+	if (c->at_count)
+		qsort(c->at, c->at_count, sizeof(*c->at), location_cmp);
+}
+
+static struct store_cache *cache_of(appctl_repo *repo)
+{
+	if (cache_disabled() || !this_build())
+		return NULL;
+	if (!repo->cache && !(repo->cache = calloc(1, sizeof(*repo->cache))))
+		return NULL;
+	if (!repo->cache->listed)
+		list_packs(repo->cache, repo);
+	return repo->cache;
+}
+
+/* The first location of (kind, id), or NULL. */
+static const location *first_location(const struct store_cache *c, char kind,
+	const char *id)
+{
+	size_t lo = 0, hi = c->at_count;
+	location key;
+
+	key.kind = kind;
+	snprintf(key.id, sizeof(key.id), "%.40s", id);
+	key.pack = 0;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (location_cmp(&c->at[mid], &key) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < c->at_count && c->at[lo].kind == kind &&
+		strcmp(c->at[lo].id, key.id) == 0 ? &c->at[lo] : NULL;
+}
+
 /*
- * Opens entry `name` and reads it whole into repo->cache_buf: its length in
- * *len and its time in *mtime. Returns the open descriptor (the caller
- * closes it), or -1 on any miss.
+ * Reads the entry at `l` into c->buf: 0, or -1.
  *
- * Read into one buffer the repository keeps, neither mapped nor read into
- * a fresh one: unmapping (or freeing a buffer large enough for malloc to
+ * Read into one buffer the cache keeps, neither mapped nor read into a
+ * fresh one: unmapping (or freeing a buffer large enough for malloc to
  * map) flushes the TLB, and on a virtual machine that cost more than
  * decoding the entry. Decoders copy what they keep.
  */
-static int read_entry(appctl_repo *repo, const char *name, size_t *len,
-	time_t *mtime)
+static int read_location(struct store_cache *c, const location *l)
 {
-	appctl_strbuf path = APPCTL_STRBUF_INIT;
-	struct stat st;
-	int fd = -1;
-
-	if (cache_disabled() || cache_path(&path, repo, name) < 0)
-		goto miss;
-	fd = open(path.ptr, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
-	    st.st_size <= 0 || st.st_size > CACHE_MAX_ENTRY)
-		goto miss;
-	*len = (size_t)st.st_size;
-	*mtime = st.st_mtime;
-	if (*len > repo->cache_cap) {
-		unsigned char *grown = realloc(repo->cache_buf, *len);
+	if (l->len > c->cap) {
+		unsigned char *grown = realloc(c->buf, l->len);
 
 		if (!grown)
-			goto miss;
-		repo->cache_buf = grown;
-		repo->cache_cap = *len;
+			return -1;
+		c->buf = grown;
+		c->cap = l->len;
 	}
-	if (read_all(fd, repo->cache_buf, *len) != 0)
-		goto miss;
-	appctl_strbuf_dispose(&path);
-	return fd;
-miss:
-	if (fd >= 0)
-		close(fd);
-	appctl_strbuf_dispose(&path);
-	return -1;
+	return read_at(c->packs[l->pack].fd, c->buf, l->len, l->offset);
 }
 
-/* A hit keeps its entry young for pruning, at most once a day. */
-static void touch(int fd, time_t mtime)
+/* A hit keeps its pack young for pruning, at most once a day. */
+static void touch(pack *p)
 {
-	if (time(NULL) - mtime > TOUCH_AFTER_S)
-		(void)futimens(fd, NULL);
+	if (time(NULL) - p->mtime > TOUCH_AFTER_S) {
+		(void)futimens(p->fd, NULL);
+		p->mtime = time(NULL);
+	}
 }
 
 appctl_error *store_cache_load_app(appctl_app **out, appctl_arena *arena,
 	appctl_repo *repo, const char *blob_id, const char *file_path,
 	const char *dir)
 {
-	char name[64];
-	size_t len = 0;
-	time_t mtime = 0;
-	int fd, rc;
+	struct store_cache *c = cache_of(repo);
+	const location *l;
+	int rc = 0;
 
 	*out = NULL;
-	if (entry_name(name, sizeof(name), blob_id, 'v') < 0)
+	if (!c)
 		return NULL;
-	fd = read_entry(repo, name, &len, &mtime);
-	if (fd < 0)
-		return NULL;
-	rc = appctl_model_cache_decode(out, arena, repo->cache_buf, len,
-		blob_id, dir);
-	if (rc == 1 && (!(*out)->file || strcmp((*out)->file, file_path) != 0)) {
-		/* Decoded into the arena, but not this path: a miss all the same. */
-		*out = NULL;
-		rc = 0;
+	/* The same blob may be cached for several paths, and damaged in one pack. */
+	for (l = first_location(c, 'M', blob_id);
+	     l && l < c->at + c->at_count && l->kind == 'M' &&
+	     strcmp(l->id, blob_id) == 0 && rc != 1; l++) {
+		if (read_location(c, l) != 0)
+			continue;
+		rc = appctl_model_cache_decode(out, arena, c->buf, l->len,
+			blob_id, dir);
+		if (rc < 0)
+			return appctl_error_nomem();
+		if (rc == 1 && (!(*out)->file ||
+				strcmp((*out)->file, file_path) != 0)) {
+			/* Decoded into the arena, but not this path: a miss all the same. */
+			*out = NULL;
+			rc = 0;
+		}
+		if (rc == 1)
+			touch(&c->packs[l->pack]);
 	}
-	if (rc == 1)
-		touch(fd, mtime);
-	close(fd);
-	return rc < 0 ? appctl_error_nomem() : NULL;
+	return NULL;
 }
 
 int appctl_repo_cache_load_facts(appctl_changes *out, appctl_repo *repo,
 	const char *key, const char *app)
 {
-	char name[64];
-	size_t len = 0;
-	time_t mtime = 0;
-	int fd, rc;
+	struct store_cache *c = cache_of(repo);
+	const location *l;
+	int rc = 0;
 
-	if (entry_name(name, sizeof(name), key, 'f') < 0)
+	if (!c)
 		return 0;
-	fd = read_entry(repo, name, &len, &mtime);
-	if (fd < 0)
-		return 0;
-	rc = appctl_facts_cache_decode(out, repo->cache_buf, len, key, app);
-	if (rc == 1)
-		touch(fd, mtime);
-	close(fd);
+	for (l = first_location(c, 'F', key);
+	     l && l < c->at + c->at_count && l->kind == 'F' &&
+	     strcmp(l->id, key) == 0 && rc == 0; l++) {
+		if (read_location(c, l) != 0)
+			continue;
+		rc = appctl_facts_cache_decode(out, c->buf, l->len, key, app);
+		if (rc == 1)
+			touch(&c->packs[l->pack]);
+	}
 	return rc;
 }
 
@@ -350,25 +531,116 @@ static int make_dirs(appctl_strbuf *b, appctl_repo *repo)
 	return 0;
 }
 
-/* Writes entry `name` whole under a private name, then renames it: readers see all or nothing. */
-static void write_entry(appctl_repo *repo, const char *name,
-	const unsigned char *data, size_t len)
+/* Keeps a sealed entry for the pack this command writes when it ends. */
+static void keep(appctl_repo *repo, unsigned char *data, size_t len)
+{
+	struct store_cache *c = cache_of(repo);
+
+	if (!c || !data || len > CACHE_MAX_ENTRY)
+		goto done;
+	/* More than a pack may hold is not worth keeping at all. */
+	if (c->pending_len + len > CACHE_MAX_BYTES / 2)
+		goto done;
+	if (c->pending_len + len > c->pending_cap) {
+		size_t cap = c->pending_cap ? c->pending_cap : 1u << 20;
+		unsigned char *grown;
+
+		while (cap < c->pending_len + len)
+			cap *= 2;
+		if (!(grown = realloc(c->pending, cap)))
+			goto done;
+		c->pending = grown;
+		c->pending_cap = cap;
+	}
+	memcpy(c->pending + c->pending_len, data, len);
+	c->pending_len += len;
+done:
+	free(data);
+}
+
+void store_cache_store_app(appctl_repo *repo, const appctl_app *app)
+{
+	unsigned char *data = NULL;
+	size_t len = 0;
+
+	if (strlen(app->blob_id) != 40 || !cache_of(repo))
+		return;
+	appctl_error_free(appctl_model_cache_encode(&data, &len, app));
+	keep(repo, data, len);
+}
+
+void appctl_repo_cache_store_facts(appctl_repo *repo, const char *key,
+	const char *app, const appctl_change *items, size_t count)
+{
+	unsigned char *data = NULL;
+	size_t len = 0;
+
+	if (strlen(key) != 40 || !cache_of(repo))
+		return;
+	appctl_error_free(appctl_facts_cache_encode(&data, &len, key, app,
+		items, count));
+	keep(repo, data, len);
+}
+
+/* ---- writing ---- */
+
+/*
+ * Copies every entry of the packs read whose checksum holds, one copy of
+ * each, after this command's own: what a merge keeps. 0, or -1.
+ */
+static int append_packed(struct store_cache *c, int fd)
+{
+	char last_kind = 0, last_id[41] = "";
+	unsigned char last_sum[8];
+	size_t last_len = 0, i;
+
+	for (i = 0; i < c->at_count; i++) {
+		const location *l = &c->at[i];
+
+		if (read_location(c, l) != 0 ||
+		    !appctl_model_cache_intact(c->buf, l->len))
+			continue;
+		/* The same entry twice (sorted, so side by side): keep one. */
+		if (l->kind == last_kind && l->len == last_len &&
+		    strcmp(l->id, last_id) == 0 &&
+		    memcmp(c->buf + l->len - 8, last_sum, 8) == 0)
+			continue;
+		if (write_all(fd, c->buf, l->len) != 0)
+			return -1;
+		last_kind = l->kind;
+		last_len = l->len;
+		memcpy(last_id, l->id, sizeof(last_id));
+		memcpy(last_sum, c->buf + l->len - 8, 8);
+	}
+	return 0;
+}
+
+/*
+ * Writes this command's entries as one pack, under a private name first:
+ * readers see a whole pack or none. With MAX_PACKS packs already read, the
+ * new one holds theirs too and they go.
+ */
+static void write_pack(struct store_cache *c, appctl_repo *repo)
 {
 	appctl_strbuf dir = APPCTL_STRBUF_INIT, tmp = APPCTL_STRBUF_INIT,
 		path = APPCTL_STRBUF_INIT;
-	int fd = -1, ok = 0, created = 0;
+	int fd = -1, ok = 0, created = 0, merge = c->pack_count >= MAX_PACKS;
+	size_t i;
 
 	if (make_dirs(&dir, repo) < 0)
 		goto cleanup;
 	appctl_strbuf_printf(&tmp, "%s/tmp-XXXXXX", dir.ptr);
-	appctl_strbuf_printf(&path, "%s/%s", dir.ptr, name);
-	if (tmp.failed || path.failed)
+	if (tmp.failed)
 		goto cleanup;
 	fd = mkstemp(tmp.ptr);
 	if (fd < 0)
 		goto cleanup;
 	created = 1;
-	if (write_all(fd, data, len) != 0)
+	/* The random part of the private name makes the pack's. */
+	appctl_strbuf_printf(&path, "%s/pack-%s.%.16s.p%u", dir.ptr,
+		tmp.ptr + tmp.len - 6, this_build(), APPCTL_MODEL_CACHE_VERSION);
+	if (path.failed || write_all(fd, c->pending, c->pending_len) != 0 ||
+	    (merge && append_packed(c, fd) != 0))
 		goto cleanup;
 	/* mkstemp makes 0600; the cache is as readable as the objects it mirrors. */
 	(void)fchmod(fd, 0644);
@@ -377,51 +649,27 @@ static void write_entry(appctl_repo *repo, const char *name,
 		goto cleanup;
 	}
 	fd = -1;
-	ok = rename(tmp.ptr, path.ptr) == 0;
+	/*
+	 * link, not rename: never replaces a pack that has the same name. A
+	 * file system without hard links gets the rename.
+	 */
+	ok = link(tmp.ptr, path.ptr) == 0 ||
+		((errno == EPERM || errno == ENOSYS || errno == EOPNOTSUPP) &&
+		 rename(tmp.ptr, path.ptr) == 0);
 	if (ok)
-		repo->cache_writes++;
+		c->wrote = 1;
+	if (ok && merge)
+		for (i = 0; i < c->pack_count; i++)
+			if (cache_path(&path, repo, c->packs[i].name) == 0)
+				(void)unlink(path.ptr);
 cleanup:
 	if (fd >= 0)
 		close(fd);
-	if (!ok && created)
+	if (created)
 		(void)unlink(tmp.ptr);
 	appctl_strbuf_dispose(&tmp);
 	appctl_strbuf_dispose(&path);
 	appctl_strbuf_dispose(&dir);
-}
-
-void store_cache_store_app(appctl_repo *repo, const appctl_app *app)
-{
-	unsigned char *data = NULL;
-	size_t len = 0;
-	char name[64];
-
-	if (cache_disabled() || strlen(app->blob_id) != 40)
-		return;
-	appctl_error_free(appctl_model_cache_encode(&data, &len, app));
-	if (!data)
-		return;
-	if (entry_name(name, sizeof(name), app->blob_id, 'v') == 0)
-		write_entry(repo, name, data, len);
-	free(data);
-}
-
-void appctl_repo_cache_store_facts(appctl_repo *repo, const char *key,
-	const char *app, const appctl_change *items, size_t count)
-{
-	unsigned char *data = NULL;
-	size_t len = 0;
-	char name[64];
-
-	if (cache_disabled() || strlen(key) != 40)
-		return;
-	appctl_error_free(appctl_facts_cache_encode(&data, &len, key, app,
-		items, count));
-	if (!data)
-		return;
-	if (entry_name(name, sizeof(name), key, 'f') == 0)
-		write_entry(repo, name, data, len);
-	free(data);
 }
 
 int appctl_repo_facts_key(char out[41], const char *material, size_t len)
@@ -445,11 +693,25 @@ int appctl_repo_facts_key(char out[41], const char *material, size_t len)
 	return rc;
 }
 
-void store_cache_prune(appctl_repo *repo)
+void store_cache_close(appctl_repo *repo)
 {
+	struct store_cache *c = repo->cache;
 	appctl_strbuf dir = APPCTL_STRBUF_INIT;
+	size_t i;
 
-	if (!cache_disabled() && cache_path(&dir, repo, NULL) == 0)
+	if (!c)
+		return;
+	if (c->pending_len)
+		write_pack(c, repo);
+	/* Once per command, and only when it grew the cache. */
+	if (c->wrote && cache_path(&dir, repo, NULL) == 0)
 		prune(dir.ptr);
 	appctl_strbuf_dispose(&dir);
+	for (i = 0; i < c->pack_count; i++)
+		close(c->packs[i].fd);
+	free(c->at);
+	free(c->buf);
+	free(c->pending);
+	free(c);
+	repo->cache = NULL;
 }

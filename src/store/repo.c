@@ -624,12 +624,9 @@ void appctl_repo_free(appctl_repo *repo)
 {
 	if (!repo)
 		return;
-	/* Once per command, and only when it grew the cache. */
-	if (repo->cache_writes)
-		store_cache_prune(repo);
+	store_cache_close(repo);
 	free(repo->workdir);
 	git_repository_free(repo->git);
-	free(repo->cache_buf);
 	free(repo);
 	git_libgit2_shutdown();
 }

@@ -15,9 +15,7 @@
 struct appctl_repo {
 	git_repository *git;
 	char *workdir; /* with a trailing '/', NULL when bare */
-	size_t cache_writes; /* entries cache.c added: prune on free */
-	unsigned char *cache_buf; /* cache.c reads every entry into this one */
-	size_t cache_cap;
+	struct store_cache *cache; /* cache.c's, opened on first use */
 };
 
 /* Regular git file modes; everything else (links, submodules) is refused. */
@@ -146,15 +144,16 @@ appctl_error *store_git_error(const char *what);
 /*
  * The per-blob cache of parsed apps (cache.c), best effort. Load: *out is
  * the cached app of `blob_id` at `file_path` in `arena`, or NULL on any
- * miss; errors: out of memory only. Store: writes `app` (from git blob
- * app->blob_id) atomically, silently giving up on any failure. Prune:
- * removes the oldest entries when the cache is over its size.
+ * miss; errors: out of memory only. Store: keeps `app` (from git blob
+ * app->blob_id) for the pack written when the repository is freed. Close:
+ * writes that pack (atomically, silently giving up on any failure), then
+ * removes the oldest packs when the cache is over its size.
  */
 appctl_error *store_cache_load_app(appctl_app **out, appctl_arena *arena,
 	appctl_repo *repo, const char *blob_id, const char *file_path,
 	const char *dir);
 void store_cache_store_app(appctl_repo *repo, const appctl_app *app);
-void store_cache_prune(appctl_repo *repo);
+void store_cache_close(appctl_repo *repo);
 
 /*
  * The same for a failed call that returned `rc`: a lock held by another

@@ -135,30 +135,93 @@ test_group_followed_into_apps()
 	expect_stdout_lacks '"app": "ledger"'
 }
 
-# damage_entries MAGIC ENTRY...: damages each cache entry in turn, one of
-# four ways: truncated, a byte flipped, garbage after the right magic,
-# emptied. Each must then be a miss, computed again and rewritten whole.
-damage_entries()
+# pack_entries PACK: one line per entry the pack's headers chain, as
+# appctl walks them: offset, length, kind (M a parsed app, F facts), id.
+pack_entries()
 {
-	local magic=$1 n=0 entry
-	shift
-	for entry in "$@"; do
-		case $((n % 4)) in
-		0) head -c 70 "$entry" >"$entry.cut" && mv "$entry.cut" "$entry" ;;
-		1) printf 'X' | dd of="$entry" bs=1 seek=64 conv=notrunc 2>/dev/null ;;
-		2) printf '%s\ngarbage' "$magic" >"$entry" ;;
-		3) : >"$entry" ;;
-		esac
-		n=$((n + 1))
+	local pack=$1 size off=0 magic len id
+	size=$(stat -c %s "$pack")
+	while [ $((size - off)) -ge 60 ]; do
+		magic=$(dd if="$pack" bs=1 skip="$off" count=7 2>/dev/null)
+		case $magic in APPCTLM | APPCTLF) ;; *) break ;; esac
+		id=$(dd if="$pack" bs=1 skip=$((off + 12)) count=40 2>/dev/null)
+		# The string table's and the structure's lengths, u32 each.
+		set -- $(od -An -tu4 -j $((off + 52)) -N 8 "$pack")
+		len=$((60 + $1 + $2 + 8))
+		[ $((off + len)) -le "$size" ] || break
+		echo "$off $len ${magic#APPCTL} $id"
+		off=$((off + len))
 	done
 }
 
+# entry_sums PACK...: kind, id and the sha1 of each entry the packs hold, sorted.
+entry_sums()
+{
+	local pack off len kind id
+	for pack in "$@"; do
+		pack_entries "$pack" | while read -r off len kind id; do
+			echo "$kind $id $(tail -c +$((off + 1)) "$pack" | head -c "$len" | sha1sum | cut -c1-40)"
+		done
+	done | sort
+}
+
+# pack_keep KIND PACK: rewrites PACK with its entries of KIND (M or F) only.
+pack_keep()
+{
+	local kind=$1 pack=$2 off len k id
+	pack_entries "$pack" | while read -r off len k id; do
+		[ "$k" = "$kind" ] && tail -c +$((off + 1)) "$pack" | head -c "$len"
+	done >"$pack.new"
+	mv "$pack.new" "$pack"
+}
+
+# damage_pack WAY PACK: damages PACK from its second entry on, one of four
+# ways: cut inside that entry, one byte of it changed, garbage after the
+# right magic, emptied.
+damage_pack()
+{
+	local second
+	second=$(pack_entries "$2" | sed -n 2p | cut -d' ' -f1)
+	[ -n "$second" ] || fail "damage_pack: $2 holds fewer than 2 entries"
+	case $1 in
+	0) head -c $((second + 70)) "$2" >"$2.cut" && mv "$2.cut" "$2" ;;
+	1) printf 'X' | dd of="$2" bs=1 seek=$((second + 64)) conv=notrunc 2>/dev/null ;;
+	2) printf 'APPCTLM\ngarbage' >"$2" ;;
+	3) : >"$2" ;;
+	esac
+}
+
+# recomputed_after_damage CACHE SAVED CHECK: for each way of damage_pack,
+# CACHE holds only a damaged copy of pack SAVED; the function CHECK runs the
+# diffs (each output compared with one made without a cache) and every
+# damaged entry must then be a miss, computed again and written whole into
+# a new pack.
+recomputed_after_damage()
+{
+	local cache=$1 saved=$2 check=$3 way missing name
+	# A pack's name says which build wrote it: take one this build wrote.
+	name=$(find "$cache" -name 'pack-*' -printf '%f\n' | head -n 1)
+	[ -n "$name" ] || fail "no pack in $cache"
+	for way in 0 1 2 3; do
+		rm -f "$cache"/*
+		cp "$saved" "$cache/$name"
+		damage_pack "$way" "$cache/$name"
+		"$check" "damage $way"
+		missing=$(comm -23 <(entry_sums "$saved") <(entry_sums "$cache"/pack-*))
+		[ -z "$missing" ] || fail "damage $way: entries not written again: $missing"
+	done
+}
+
+# pack_count CACHE: how many packs CACHE holds.
+pack_count() { find "$1" -name 'pack-*' 2>/dev/null | wc -l; }
+
 # The per-blob cache of parsed apps (.git/appctl/cache) changes no byte of
 # the output: without it, filling it, reading it, and after each kind of
-# damage to its entries (each then a miss, re-parsed and written again).
+# damage to its pack (each damaged entry then a miss, parsed again and
+# written again).
 test_blob_cache_same_output()
 {
-	local cache entry n
+	local cache n pack
 	base_repo r
 	git -C r checkout -q -f --detach base
 	git -C r apply --index "$FIXTURES/cases/group.member_added.patch" || fail "apply"
@@ -174,39 +237,36 @@ test_blob_cache_same_output()
 	expect_stdout_contains '"principal": "eve@example.com"'
 	expect_exit 0 "$APPCTL" -C r diff --json base HEAD
 	cmp -s "$OUT" "$TEST_ROOT/plain" || fail "cold cache: output differs"
-	n=$(find "$cache" -name '*.v*' | wc -l)
-	[ "$n" -ge 3 ] || fail "expected 3 or more cache entries, found $n"
+	# One pack for everything the command computed.
+	[ "$(pack_count "$cache")" = 1 ] || fail "expected one pack: $(ls "$cache")"
+	pack=$(find "$cache" -name 'pack-*')
+	n=$(pack_entries "$pack" | grep -c ' M ')
+	[ "$n" -ge 3 ] || fail "expected 3 or more parsed apps in the pack, found $n"
 	find "$cache" -name 'tmp-*' | grep -q . && fail "a temporary file was left"
-	mkdir "$TEST_ROOT/saved" && cp "$cache"/*.v1 "$TEST_ROOT/saved/"
+	# Warm: the same bytes, and nothing new to write.
 	expect_exit 0 "$APPCTL" -C r diff --json base HEAD
 	cmp -s "$OUT" "$TEST_ROOT/plain" || fail "warm cache: output differs"
+	[ "$(pack_count "$cache")" = 1 ] || fail "a warm diff wrote a pack"
 	# The parsed apps alone: without the facts memo every app is read.
-	rm -f "$cache"/*.f1
-	damage_entries APPCTLM "$cache"/*.v1
-	expect_exit 0 "$APPCTL" -C r diff --json base HEAD
-	cmp -s "$OUT" "$TEST_ROOT/plain" || fail "damaged cache: output differs"
-	# Every damaged entry was a miss, parsed again and rewritten whole.
-	for entry in "$TEST_ROOT/saved"/*; do
-		cmp -s "$entry" "$cache/$(basename "$entry")" ||
-			fail "entry $(basename "$entry") was not rewritten"
-	done
-	# An entry of another app's blob under this blob's name is refused too.
-	rm -f "$cache"/*.f1
-	set -- "$cache"/*.v1
-	cp "$1" "$TEST_ROOT/one" && cp "$2" "$1"
-	expect_exit 0 "$APPCTL" -C r diff --json base HEAD
-	cmp -s "$OUT" "$TEST_ROOT/plain" || fail "swapped entry: output differs"
-	cmp -s "$1" "$TEST_ROOT/one" || fail "swapped entry was not rewritten"
+	cp "$pack" "$TEST_ROOT/saved" && pack_keep M "$TEST_ROOT/saved"
+	recomputed_after_damage "$cache" "$TEST_ROOT/saved" blob_cache_check
 	# Deleting the cache is always safe.
 	rm -rf "$cache"
 	expect_exit 0 "$APPCTL" -C r diff --json base HEAD
 	cmp -s "$OUT" "$TEST_ROOT/plain" || fail "deleted cache: output differs"
 }
 
-# The memo of an unchanged app's facts (.git/appctl/cache/<key>.f1) is
-# keyed by both policies and the day: it never answers for another group
-# change, nor on a day when a temporary membership has ended. Each output is
-# checked against the same diff made with no cache at all.
+blob_cache_check()
+{
+	expect_exit 0 "$APPCTL" -C r diff --json base HEAD
+	cmp -s "$OUT" "$TEST_ROOT/plain" || fail "$1: output differs"
+}
+
+# The memo of an unchanged app's facts (entries of kind F in the packs of
+# .git/appctl/cache) is keyed by both policies and the day: it never
+# answers for another group change, nor on a day when a temporary
+# membership has ended. Each output is checked against the same diff made
+# with no cache at all.
 test_facts_memo_keyed_by_policy_and_day()
 {
 	local cache day n
@@ -237,7 +297,7 @@ test_facts_memo_keyed_by_policy_and_day()
 		expect_exit 0 "$APPCTL" -C r diff --json --at "$day" base cy
 		cmp -s "$OUT" "$TEST_ROOT/plain-cy-$day" || fail "cy on $day: output differs"
 	done
-	n=$(find "$cache" -name '*.f1' | wc -l)
+	n=$(entry_sums "$cache"/pack-* | grep -c '^F ')
 	[ "$n" -ge 2 ] || fail "expected facts entries, found $n"
 	# Another group change over the same app files: other entries.
 	expect_exit 0 "$APPCTL" -C r diff --json --at 2027-06-01 base eve
@@ -246,32 +306,55 @@ test_facts_memo_keyed_by_policy_and_day()
 	expect_stdout_lacks '"principal": "cy@contractor.example"'
 	expect_exit 0 "$APPCTL" -C r diff --json --at 2027-06-01 base eve
 	cmp -s "$OUT" "$TEST_ROOT/plain-eve" || fail "eve, warm: output differs"
-	# Damaged facts: truncated, a byte flipped, garbage, empty; each a
-	# miss, computed again and rewritten whole.
-	mkdir "$TEST_ROOT/facts" && cp "$cache"/*.f1 "$TEST_ROOT/facts/"
-	damage_entries APPCTLF "$cache"/*.f1
+	# Damaged facts: each a miss, computed again and written whole.
+	cat "$cache"/pack-* >"$TEST_ROOT/facts"
+	pack_keep F "$TEST_ROOT/facts"
+	recomputed_after_damage "$cache" "$TEST_ROOT/facts" facts_check
+}
+
+facts_check()
+{
 	expect_exit 0 "$APPCTL" -C r diff --json --at 2027-06-01 base eve
-	cmp -s "$OUT" "$TEST_ROOT/plain-eve" || fail "damaged facts: output differs"
+	cmp -s "$OUT" "$TEST_ROOT/plain-eve" || fail "$1, eve: output differs"
 	expect_exit 0 "$APPCTL" -C r diff --json --at 2027-07-01 base cy
-	cmp -s "$OUT" "$TEST_ROOT/plain-cy-2027-07-01" || fail "damaged facts, cy: output differs"
+	cmp -s "$OUT" "$TEST_ROOT/plain-cy-2027-07-01" || fail "$1, cy on 2027-07-01: output differs"
 	expect_exit 0 "$APPCTL" -C r diff --json --at 2027-06-01 base cy
-	for entry in "$TEST_ROOT/facts"/*; do
-		cmp -s "$entry" "$cache/$(basename "$entry")" ||
-			fail "facts entry $(basename "$entry") was not rewritten"
+	cmp -s "$OUT" "$TEST_ROOT/plain-cy-2027-06-01" || fail "$1, cy on 2027-06-01: output differs"
+}
+
+# Each command that computes something writes one pack; once MAX_PACKS (8)
+# are there, the next one merges them all into its own, and lookups stay a
+# handful of reads. Nothing is lost in the merge.
+test_cache_packs_merge()
+{
+	local cache day days="" before
+	base_repo r
+	on_case r group.member_added
+	cache=r/.git/appctl/cache
+	# A new day is a new facts key: one pack per diff.
+	for day in 01 02 03 04 05 06 07 08 09; do
+		days="$days 2027-03-$day"
 	done
-	# Every entry holding another key's facts: each refused and rewritten.
-	set -- $(find "$cache" -name '*.f1' | sort)
-	for entry in "$@"; do cp "$2" "$entry"; done
-	expect_exit 0 "$APPCTL" -C r diff --json --at 2027-06-01 base cy
-	cmp -s "$OUT" "$TEST_ROOT/plain-cy-2027-06-01" || fail "swapped facts: output differs"
-	expect_exit 0 "$APPCTL" -C r diff --json --at 2027-07-01 base cy
-	cmp -s "$OUT" "$TEST_ROOT/plain-cy-2027-07-01" || fail "swapped facts, cy: output differs"
-	expect_exit 0 "$APPCTL" -C r diff --json --at 2027-06-01 base eve
-	cmp -s "$OUT" "$TEST_ROOT/plain-eve" || fail "swapped facts, eve: output differs"
-	for entry in "$TEST_ROOT/facts"/*; do
-		cmp -s "$entry" "$cache/$(basename "$entry")" ||
-			fail "swapped facts entry $(basename "$entry") was not rewritten"
+	for day in $days; do
+		APPCTL_NO_CACHE=1 expect_exit 0 "$APPCTL" -C r diff --json --at "$day" base HEAD
+		cp "$OUT" "$TEST_ROOT/plain-$day"
 	done
+	for day in $days; do
+		before=$(pack_count "$cache")
+		expect_exit 0 "$APPCTL" -C r diff --json --at "$day" base HEAD
+		cmp -s "$OUT" "$TEST_ROOT/plain-$day" || fail "$day: output differs"
+	done
+	[ "$before" = 8 ] || fail "expected 8 packs before the last diff, found $before"
+	[ "$(pack_count "$cache")" = 1 ] || fail "the ninth pack did not merge: $(ls "$cache")"
+	entry_sums "$cache"/pack-* >"$TEST_ROOT/merged"
+	[ "$(grep -c '^F ' "$TEST_ROOT/merged")" -ge 9 ] || fail "the merge lost facts"
+	# Everything is there: warm on every day, and nothing new is written.
+	for day in $days; do
+		expect_exit 0 "$APPCTL" -C r diff --json --at "$day" base HEAD
+		cmp -s "$OUT" "$TEST_ROOT/plain-$day" || fail "$day after the merge: output differs"
+	done
+	[ "$(pack_count "$cache")" = 1 ] || fail "a warm diff wrote a pack"
+	entry_sums "$cache"/pack-* | cmp -s - "$TEST_ROOT/merged" || fail "warm diffs changed the pack"
 }
 
 # Members of a group that approvals names decide who may approve: that is policy.
@@ -507,6 +590,7 @@ test_merge_base_range()
 run_tests test_every_kind_golden test_all_kinds_covered test_added_kinds_covered \
 	test_text_and_markdown_golden test_group_followed_into_apps \
 	test_blob_cache_same_output test_facts_memo_keyed_by_policy_and_day \
+	test_cache_packs_merge \
 	test_approver_group_is_policy test_no_changes test_fail_on test_at_date \
 	test_revisions test_invalid_input test_summary \
 	test_markdown_never_too_long test_markdown_long_names test_merge_base_range

@@ -479,6 +479,56 @@ static void test_facts_hostile_count(void **state)
 	free(data);
 }
 
+/*
+ * Entries share a pack and are found again by their headers alone: the
+ * header says the kind, the id and the whole length of either kind, and
+ * anything another version or a damaged header would say is refused.
+ */
+static void test_frame(void **state)
+{
+	appctl_arena *arena = appctl_arena_new();
+	appctl_app *app = parse_case(arena, &cases[0]);
+	unsigned char *m = NULL, *f = NULL;
+	size_t mlen = 0, flen = 0, len = 0;
+	char kind = 0, id[41];
+
+	(void)state;
+	assert_null(appctl_model_cache_encode(&m, &mlen, app));
+	encode_facts(&f, &flen);
+	assert_int_equal(appctl_model_cache_frame(m, mlen, &kind, id, &len), 0);
+	assert_int_equal(kind, 'M');
+	assert_string_equal(id, BLOB);
+	assert_int_equal(len, mlen);
+	assert_true(appctl_model_cache_intact(m, mlen));
+	/* The header is enough: the length may run past what was read. */
+	assert_int_equal(appctl_model_cache_frame(f,
+		APPCTL_MODEL_CACHE_HEADER_LEN, &kind, id, &len), 0);
+	assert_int_equal(kind, 'F');
+	assert_string_equal(id, KEY);
+	assert_int_equal(len, flen);
+	assert_true(appctl_model_cache_intact(f, flen));
+	/* Too short for a header, another version, a non-hex id, another magic. */
+	assert_int_equal(appctl_model_cache_frame(m,
+		APPCTL_MODEL_CACHE_HEADER_LEN - 1, &kind, id, &len), -1);
+	m[8]++;
+	assert_int_equal(appctl_model_cache_frame(m, mlen, &kind, id, &len), -1);
+	m[8]--;
+	m[12] = 'A';
+	assert_int_equal(appctl_model_cache_frame(m, mlen, &kind, id, &len), -1);
+	m[12] = BLOB[0];
+	m[6] = 'X';
+	assert_int_equal(appctl_model_cache_frame(m, mlen, &kind, id, &len), -1);
+	m[6] = 'M';
+	/* A changed byte past the header: the frame holds, the checksum does not. */
+	m[mlen / 2] ^= 1;
+	assert_int_equal(appctl_model_cache_frame(m, mlen, &kind, id, &len), 0);
+	assert_false(appctl_model_cache_intact(m, mlen));
+	assert_false(appctl_model_cache_intact(m, 8));
+	free(m);
+	free(f);
+	appctl_arena_free(arena);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -491,6 +541,7 @@ int main(void)
 		cmocka_unit_test(test_facts_damage),
 		cmocka_unit_test(test_facts_sealed_damage),
 		cmocka_unit_test(test_facts_hostile_count),
+		cmocka_unit_test(test_frame),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
