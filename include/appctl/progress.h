@@ -9,7 +9,8 @@
  * may the struct: then nothing is reported. `step` says `done` of `total`
  * units (apps read, events judged); `note` is one line of its own (a
  * webhook retry), without a trailing newline. The callbacks must not fail
- * the operation: progress is a courtesy, never a result.
+ * the operation: progress is a courtesy, never a result. Work spread over
+ * threads may call them from any of its threads, never two at once.
  */
 typedef struct appctl_progress {
 	void (*step)(void *arg, size_t done, size_t total);

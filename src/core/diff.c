@@ -61,7 +61,8 @@ static int reserve(appctl_changes *out, size_t more)
 	size_t cap = out->cap ? out->cap : 64;
 	appctl_change *items;
 
-	if (out->cap - out->count >= more)
+	/* Room for none still gives a slot pointer: a list with no items gets some. */
+	if (out->items && out->cap - out->count >= more)
 		return 0;
 	while (cap - out->count < more) {
 		if (cap > SIZE_MAX / 2 / sizeof(*items))
@@ -129,6 +130,19 @@ static appctl_error *add(appctl_changes *out, const appctl_change *c)
 #undef COPY
 	out->count++;
 	return NULL;
+}
+
+appctl_error *appctl_changes_append(appctl_changes *out,
+	const appctl_changes *from)
+{
+	appctl_error *err = NULL;
+	size_t i;
+
+	if (from->count && reserve(out, from->count) != 0)
+		return appctl_error_nomem();
+	for (i = 0; i < from->count && !err; i++)
+		err = add(out, &from->items[i]);
+	return err;
 }
 
 static int strcmp_null(const char *a, const char *b)

@@ -1,14 +1,25 @@
 /* diff_revisions.c: `appctl diff` of two commits, reading only the apps that can differ. */
 #include "appctl/diff_revisions.h"
 
+#include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "appctl/access.h"
 #include "appctl/strbuf.h"
 
+/*
+ * Apps are diffed on up to this many threads, one repository handle each.
+ * A cold diff of a large org is mostly parsing apps, one at a time and
+ * each on its own: it scales with the cores.
+ */
+#define MAX_THREADS 8
+/* Below this many apps per thread, a thread costs more than it saves. */
+#define APPS_PER_THREAD 8
+
 /* What every app's diff needs to know about the run. */
 typedef struct diff_run {
-	appctl_repo *repo;
 	const char *from_rev;
 	const char *to_rev;
 	appctl_date at;
@@ -59,10 +70,10 @@ static appctl_error *moved_group_needles(diff_run *run, appctl_arena *arena)
 }
 
 static appctl_error *load_side(appctl_app **out, appctl_arena *arena,
-	const diff_run *run, const appctl_app_entry *e, const char *rev,
-	int filtered)
+	appctl_repo *repo, const diff_run *run, const appctl_app_entry *e,
+	const char *rev, int filtered)
 {
-	appctl_error *err = appctl_repo_load_app_cached(out, arena, run->repo,
+	appctl_error *err = appctl_repo_load_app_cached(out, arena, repo,
 		e->blob_id, e->dir, filtered ? (const char *const *)run->needles : NULL,
 		filtered ? run->nneedles : 0);
 
@@ -96,7 +107,8 @@ static int facts_key(char key[41], const diff_run *run,
  * comments) neither decodes the app nor recomputes any access.
  */
 static appctl_error *diff_unchanged_app(appctl_changes *out,
-	const diff_run *run, const appctl_app_entry *e, appctl_arena *arena)
+	appctl_repo *repo, const diff_run *run, const appctl_app_entry *e,
+	appctl_arena *arena)
 {
 	appctl_error *err;
 	appctl_app *app = NULL;
@@ -105,11 +117,11 @@ static appctl_error *diff_unchanged_app(appctl_changes *out,
 	int keyed = facts_key(key, run, e) == 0, rc;
 
 	if (keyed) {
-		rc = appctl_repo_cache_load_facts(out, run->repo, key, e->dir);
+		rc = appctl_repo_cache_load_facts(out, repo, key, e->dir);
 		if (rc != 0)
 			return rc < 0 ? appctl_error_nomem() : NULL;
 	}
-	err = load_side(&app, arena, run, e, run->to_rev, 1);
+	err = load_side(&app, arena, repo, run, e, run->to_rev, 1);
 	if (!err && app && uses_moved_group(app,
 		    (const char *const *)run->groups, run->ngroups))
 		err = appctl_diff_app(out, app, run->a->policy, app,
@@ -121,7 +133,7 @@ static appctl_error *diff_unchanged_app(appctl_changes *out,
 	 */
 	if (!err && keyed) {
 		appctl_changes_sort_range(out, start);
-		appctl_repo_cache_store_facts(run->repo, key, e->dir,
+		appctl_repo_cache_store_facts(repo, key, e->dir,
 			out->items + start, out->count - start);
 	}
 	return err;
@@ -132,27 +144,26 @@ static appctl_error *diff_unchanged_app(appctl_changes *out,
  * Its models live in a scratch arena freed right after its diff, so the
  * peak memory stays near that of the largest app, whatever the org's size.
  */
-static appctl_error *diff_one_app(appctl_changes *out, const diff_run *run,
-	const appctl_app_entry *x, const appctl_app_entry *y)
+static appctl_error *diff_one_app(appctl_changes *out, appctl_repo *repo,
+	const diff_run *run, const appctl_app_entry *x,
+	const appctl_app_entry *y)
 {
 	appctl_error *err = NULL;
 	appctl_arena *arena = NULL;
 	appctl_app *old_app = NULL, *new_app = NULL;
-	int same = x && y && strcmp(x->blob_id, y->blob_id) == 0;
 
-	/* Same file on both sides: only group moves can change anyone's access. */
-	if (same && !run->nmoved)
-		return NULL;
 	arena = appctl_arena_new();
 	if (!arena)
 		return appctl_error_nomem();
-	if (same) {
-		err = diff_unchanged_app(out, run, y, arena);
+	if (x && y && strcmp(x->blob_id, y->blob_id) == 0) {
+		err = diff_unchanged_app(out, repo, run, y, arena);
 		goto cleanup;
 	}
-	if (x && (err = load_side(&old_app, arena, run, x, run->from_rev, 0)))
+	if (x && (err = load_side(&old_app, arena, repo, run, x,
+			  run->from_rev, 0)))
 		goto cleanup;
-	if (y && (err = load_side(&new_app, arena, run, y, run->to_rev, 0)))
+	if (y && (err = load_side(&new_app, arena, repo, run, y,
+			  run->to_rev, 0)))
 		goto cleanup;
 	err = appctl_diff_app(out, old_app, run->a->policy, new_app,
 		run->b->policy, NULL, 0, run->at);
@@ -161,15 +172,168 @@ cleanup:
 	return err;
 }
 
+/* One app folder present on either side (`x` old, `y` new, one may be NULL). */
+typedef struct app_job {
+	const appctl_app_entry *x, *y;
+	appctl_changes changes;   /* its own, until joined to the result */
+	appctl_error *err;
+	int finished;
+} app_job;
+
+/* The jobs, shared by the threads; `lock` guards the fields after it. */
+typedef struct job_queue {
+	const diff_run *run;
+	app_job *jobs;
+	size_t count;
+	const appctl_progress *progress;
+	pthread_mutex_t lock;
+	appctl_changes *out;
+	size_t next;      /* the next job to take */
+	size_t joined;    /* jobs before this one are in `out` */
+	size_t failed_at; /* the first job known to have failed, or count */
+	appctl_error *err; /* the result's error, once known */
+} job_queue;
+
+typedef struct worker {
+	job_queue *q;
+	appctl_repo *repo; /* this thread's own handle */
+	pthread_t thread;
+} worker;
+
+/*
+ * Joins finished jobs to the result in job order, as far as they go, and
+ * frees them: a job's memory is reused at once, not held to the end.
+ * Stops at the first failure, whose error is the result. Under q->lock.
+ */
+static void join_finished(job_queue *q)
+{
+	while (!q->err && q->joined < q->count && q->jobs[q->joined].finished) {
+		app_job *job = &q->jobs[q->joined++];
+
+		q->err = job->err;
+		job->err = NULL;
+		if (!q->err)
+			q->err = appctl_changes_append(q->out, &job->changes);
+		appctl_changes_dispose(&job->changes);
+	}
+}
+
+/*
+ * Takes jobs in order until none is left. Jobs past one that failed are
+ * not started: the result is that failure, as if the apps were diffed one
+ * after the other, and every job before it still runs to completion.
+ */
+static void *work(void *arg)
+{
+	worker *w = arg;
+	job_queue *q = w->q;
+
+	for (;;) {
+		app_job *job;
+		size_t k;
+
+		pthread_mutex_lock(&q->lock);
+		k = q->next < q->failed_at ? q->next++ : q->count;
+		pthread_mutex_unlock(&q->lock);
+		if (k >= q->count)
+			return NULL;
+		job = &q->jobs[k];
+		job->err = appctl_changes_init(&job->changes) != 0
+			? appctl_error_nomem()
+			: diff_one_app(&job->changes, w->repo, q->run, job->x,
+				  job->y);
+		pthread_mutex_lock(&q->lock);
+		if (job->err && k < q->failed_at)
+			q->failed_at = k;
+		job->finished = 1;
+		join_finished(q);
+		/* One step at a time, from whichever thread finished. */
+		appctl_progress_step(q->progress, k + 1, q->count);
+		pthread_mutex_unlock(&q->lock);
+	}
+}
+
+/*
+ * How many threads: one per core, while each has enough apps to read.
+ * APPCTL_THREADS=<n> sets it (1 to MAX_THREADS), for tests and benchmarks.
+ */
+static size_t thread_count(size_t jobs)
+{
+	const char *env = getenv("APPCTL_THREADS");
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t n = cores > 1 ? (size_t)cores : 1;
+
+	if (env && *env >= '1' && *env <= '9' && !env[1])
+		return (size_t)(*env - '0') > MAX_THREADS ? MAX_THREADS
+							  : (size_t)(*env - '0');
+	if (n > MAX_THREADS)
+		n = MAX_THREADS;
+	if (n > jobs / APPS_PER_THREAD)
+		n = jobs / APPS_PER_THREAD;
+	return n ? n : 1;
+}
+
+/*
+ * Runs every job, on this thread and as many others as thread_count
+ * allows (each with a twin of `repo`; none when no twin can be made), and
+ * joins their changes to `out` in job order: the same list, the same
+ * first error and the same cache contents as one thread would give.
+ */
+static appctl_error *run_jobs(appctl_changes *out, appctl_repo *repo,
+	job_queue *q)
+{
+	worker workers[MAX_THREADS];
+	size_t n = thread_count(q->count), started = 0, k;
+	appctl_error *err;
+
+	if (pthread_mutex_init(&q->lock, NULL) != 0)
+		return appctl_error_nomem();
+	q->out = out;
+	q->failed_at = q->count;
+	/* Twins are made here, before any thread runs: see appctl_repo_twin. */
+	for (k = 1; k < n; k++) {
+		workers[k].q = q;
+		workers[k].repo = appctl_repo_twin(repo);
+		if (!workers[k].repo)
+			break;
+		if (pthread_create(&workers[k].thread, NULL, work,
+			    &workers[k]) != 0) {
+			appctl_repo_free(workers[k].repo);
+			break;
+		}
+		started++;
+	}
+	workers[0].q = q;
+	workers[0].repo = repo;
+	work(&workers[0]);
+	for (k = 1; k <= started; k++) {
+		pthread_join(workers[k].thread, NULL);
+		appctl_repo_free(workers[k].repo);
+	}
+	pthread_mutex_destroy(&q->lock);
+	err = q->err;
+	/* What the first failure left unjoined. */
+	for (k = q->joined; k < q->count; k++) {
+		appctl_error_free(q->jobs[k].err);
+		if (q->jobs[k].changes.arena)
+			appctl_changes_dispose(&q->jobs[k].changes);
+	}
+	return err;
+}
+
 /* The whole diff of two listings, like appctl_diff_snapshots. */
-static appctl_error *diff_listings(appctl_changes *out, diff_run *run,
-	const appctl_progress *progress)
+static appctl_error *diff_listings(appctl_changes *out, appctl_repo *repo,
+	diff_run *run, const appctl_progress *progress)
 {
 	const appctl_app_listing *a = run->a, *b = run->b;
 	appctl_error *err = NULL;
 	appctl_arena *scratch = NULL;
+	job_queue q;
 	size_t i = 0, j = 0;
 
+	memset(&q, 0, sizeof(q));
+	q.run = run;
+	q.progress = progress;
 	scratch = appctl_arena_new();
 	if (!scratch)
 		return appctl_error_nomem();
@@ -185,6 +349,9 @@ static appctl_error *diff_listings(appctl_changes *out, diff_run *run,
 	}
 	if (!err)
 		err = moved_group_needles(run, scratch);
+	if (!err && !(q.jobs = appctl_arena_calloc(scratch,
+			      a->app_count + b->app_count, sizeof(*q.jobs))))
+		err = appctl_error_nomem();
 	/* Both listings are sorted by folder name: one merge pass. */
 	while (!err && (i < a->app_count || j < b->app_count)) {
 		int c = i >= a->app_count ? 1 : j >= b->app_count ? -1
@@ -196,10 +363,15 @@ static appctl_error *diff_listings(appctl_changes *out, diff_run *run,
 			i++;
 		if (c >= 0)
 			j++;
-		err = diff_one_app(out, run, x, y);
-		appctl_progress_step(progress, i + j,
-			a->app_count + b->app_count);
+		/* Same file on both sides: only group moves can change anyone's access. */
+		if (x && y && strcmp(x->blob_id, y->blob_id) == 0 && !run->nmoved)
+			continue;
+		q.jobs[q.count].x = x;
+		q.jobs[q.count].y = y;
+		q.count++;
 	}
+	if (!err)
+		err = run_jobs(out, repo, &q);
 	if (!err)
 		appctl_changes_sort(out);
 	appctl_arena_free(scratch);
@@ -224,7 +396,6 @@ appctl_error *appctl_diff_revisions(appctl_changes *out, appctl_repo *repo,
 	diff_run run;
 
 	memset(&run, 0, sizeof(run));
-	run.repo = repo;
 	run.from_rev = from_rev;
 	run.to_rev = to_rev;
 	run.at = at;
@@ -232,7 +403,7 @@ appctl_error *appctl_diff_revisions(appctl_changes *out, appctl_repo *repo,
 	    !(err = list_side(&b, repo, to, to_rev, a))) {
 		run.a = a;
 		run.b = b;
-		err = diff_listings(out, &run, progress);
+		err = diff_listings(out, repo, &run, progress);
 	}
 	appctl_app_listing_free(b);
 	appctl_app_listing_free(a);

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <link.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,6 +64,12 @@ typedef struct location {
 } location;
 
 struct store_cache {
+	/*
+	 * A twin's (appctl_repo_twin) reads through its parent's packs and
+	 * index, which are not changed once listed, into a buffer of its own,
+	 * and writes into its parent's pack.
+	 */
+	struct store_cache *root;
 	int listed;           /* the packs were looked for */
 	pack packs[MAX_PACKS];
 	size_t pack_count;
@@ -70,8 +77,16 @@ struct store_cache {
 	size_t at_count;
 	unsigned char *buf;   /* every entry read is read into this one */
 	size_t cap;
-	unsigned char *pending; /* entries made by this command, sealed */
-	size_t pending_len, pending_cap;
+	/*
+	 * The pack this command writes: its entries go to a private file as
+	 * they are made (a twin's too, under the lock), which becomes the pack
+	 * when the repository is freed.
+	 */
+	pthread_mutex_t lock;
+	int fd;               /* the private file, -1 before the first entry */
+	appctl_strbuf tmp;    /* its path */
+	size_t written;       /* bytes in it */
+	int failed;           /* writing failed: no pack this time */
 	int wrote;            /* a pack was written: prune */
 };
 
@@ -334,13 +349,30 @@ static void list_packs(struct store_cache *c, appctl_repo *repo)
 
 static struct store_cache *cache_of(appctl_repo *repo)
 {
+	struct store_cache *c = repo->cache;
+
 	if (cache_disabled() || !this_build())
 		return NULL;
-	if (!repo->cache && !(repo->cache = calloc(1, sizeof(*repo->cache))))
-		return NULL;
-	if (!repo->cache->listed)
-		list_packs(repo->cache, repo);
-	return repo->cache;
+	if (!c) {
+		/* A twin's parent opened its cache before any twin ran. */
+		if (repo->parent && !repo->parent->cache)
+			return NULL;
+		if (!(c = calloc(1, sizeof(*c))))
+			return NULL;
+		if (pthread_mutex_init(&c->lock, NULL) != 0) {
+			free(c);
+			return NULL;
+		}
+		c->fd = -1;
+		if (repo->parent) {
+			c->root = repo->parent->cache;
+			c->listed = 1;
+		}
+		repo->cache = c;
+	}
+	if (!c->listed)
+		list_packs(c, repo);
+	return c;
 }
 
 /* The first location of (kind, id), or NULL. */
@@ -365,6 +397,16 @@ static const location *first_location(const struct store_cache *c, char kind,
 		strcmp(c->at[lo].id, key.id) == 0 ? &c->at[lo] : NULL;
 }
 
+/* The next location of the same entry as `l` (another copy), or NULL. */
+static const location *next_location(const struct store_cache *c,
+	const location *l)
+{
+	const location *n = l + 1;
+
+	return n < c->at + c->at_count && n->kind == l->kind &&
+		strcmp(n->id, l->id) == 0 ? n : NULL;
+}
+
 /*
  * Reads the entry at `l` into c->buf: 0, or -1.
  *
@@ -375,6 +417,8 @@ static const location *first_location(const struct store_cache *c, char kind,
  */
 static int read_location(struct store_cache *c, const location *l)
 {
+	const struct store_cache *ix = c->root ? c->root : c;
+
 	if (l->len > c->cap) {
 		unsigned char *grown = realloc(c->buf, l->len);
 
@@ -383,33 +427,35 @@ static int read_location(struct store_cache *c, const location *l)
 		c->buf = grown;
 		c->cap = l->len;
 	}
-	return read_at(c->packs[l->pack].fd, c->buf, l->len, l->offset);
+	return read_at(ix->packs[l->pack].fd, c->buf, l->len, l->offset);
 }
 
 /* A hit keeps its pack young for pruning, at most once a day. */
-static void touch(pack *p)
+static void touch(struct store_cache *ix, pack *p)
 {
+	pthread_mutex_lock(&ix->lock);
 	if (time(NULL) - p->mtime > TOUCH_AFTER_S) {
 		(void)futimens(p->fd, NULL);
 		p->mtime = time(NULL);
 	}
+	pthread_mutex_unlock(&ix->lock);
 }
 
 appctl_error *store_cache_load_app(appctl_app **out, appctl_arena *arena,
 	appctl_repo *repo, const char *blob_id, const char *file_path,
 	const char *dir)
 {
-	struct store_cache *c = cache_of(repo);
+	struct store_cache *c = cache_of(repo), *ix;
 	const location *l;
 	int rc = 0;
 
 	*out = NULL;
 	if (!c)
 		return NULL;
+	ix = c->root ? c->root : c;
 	/* The same blob may be cached for several paths, and damaged in one pack. */
-	for (l = first_location(c, 'M', blob_id);
-	     l && l < c->at + c->at_count && l->kind == 'M' &&
-	     strcmp(l->id, blob_id) == 0 && rc != 1; l++) {
+	for (l = first_location(ix, 'M', blob_id); l && rc != 1;
+	     l = next_location(ix, l)) {
 		if (read_location(c, l) != 0)
 			continue;
 		rc = appctl_model_cache_decode(out, arena, c->buf, l->len,
@@ -423,7 +469,7 @@ appctl_error *store_cache_load_app(appctl_app **out, appctl_arena *arena,
 			rc = 0;
 		}
 		if (rc == 1)
-			touch(&c->packs[l->pack]);
+			touch(ix, &ix->packs[l->pack]);
 	}
 	return NULL;
 }
@@ -431,20 +477,20 @@ appctl_error *store_cache_load_app(appctl_app **out, appctl_arena *arena,
 int appctl_repo_cache_load_facts(appctl_changes *out, appctl_repo *repo,
 	const char *key, const char *app)
 {
-	struct store_cache *c = cache_of(repo);
+	struct store_cache *c = cache_of(repo), *ix;
 	const location *l;
 	int rc = 0;
 
 	if (!c)
 		return 0;
-	for (l = first_location(c, 'F', key);
-	     l && l < c->at + c->at_count && l->kind == 'F' &&
-	     strcmp(l->id, key) == 0 && rc == 0; l++) {
+	ix = c->root ? c->root : c;
+	for (l = first_location(ix, 'F', key); l && rc == 0;
+	     l = next_location(ix, l)) {
 		if (read_location(c, l) != 0)
 			continue;
 		rc = appctl_facts_cache_decode(out, c->buf, l->len, key, app);
 		if (rc == 1)
-			touch(&c->packs[l->pack]);
+			touch(ix, &ix->packs[l->pack]);
 	}
 	return rc;
 }
@@ -531,31 +577,41 @@ static int make_dirs(appctl_strbuf *b, appctl_repo *repo)
 	return 0;
 }
 
-/* Keeps a sealed entry for the pack this command writes when it ends. */
+/*
+ * Adds a sealed entry to the pack this command writes; a twin's go to its
+ * parent's, so that one command writes one pack whatever its threads.
+ */
 static void keep(appctl_repo *repo, unsigned char *data, size_t len)
 {
 	struct store_cache *c = cache_of(repo);
+	appctl_strbuf dir = APPCTL_STRBUF_INIT;
 
 	if (!c || !data || len > CACHE_MAX_ENTRY)
 		goto done;
-	/* More than a pack may hold is not worth keeping at all. */
-	if (c->pending_len + len > CACHE_MAX_BYTES / 2)
-		goto done;
-	if (c->pending_len + len > c->pending_cap) {
-		size_t cap = c->pending_cap ? c->pending_cap : 1u << 20;
-		unsigned char *grown;
-
-		while (cap < c->pending_len + len)
-			cap *= 2;
-		if (!(grown = realloc(c->pending, cap)))
-			goto done;
-		c->pending = grown;
-		c->pending_cap = cap;
+	if (c->root)
+		c = c->root;
+	pthread_mutex_lock(&c->lock);
+	if (c->fd < 0 && !c->failed) {
+		if (make_dirs(&dir, repo) == 0)
+			appctl_strbuf_printf(&c->tmp, "%s/tmp-XXXXXX", dir.ptr);
+		if (dir.ptr && !c->tmp.failed)
+			c->fd = mkstemp(c->tmp.ptr);
+		c->failed = c->fd < 0;
 	}
-	memcpy(c->pending + c->pending_len, data, len);
-	c->pending_len += len;
+	/* More than a pack may hold is not worth keeping at all. */
+	if (!c->failed && c->written + len <= CACHE_MAX_BYTES / 2) {
+		c->failed = write_all(c->fd, data, len) != 0;
+		c->written += len;
+	}
+	pthread_mutex_unlock(&c->lock);
 done:
+	appctl_strbuf_dispose(&dir);
 	free(data);
+}
+
+void store_cache_open(appctl_repo *repo)
+{
+	(void)cache_of(repo);
 }
 
 void store_cache_store_app(appctl_repo *repo, const appctl_app *app)
@@ -616,46 +672,33 @@ static int append_packed(struct store_cache *c, int fd)
 }
 
 /*
- * Writes this command's entries as one pack, under a private name first:
- * readers see a whole pack or none. With MAX_PACKS packs already read, the
- * new one holds theirs too and they go.
+ * Makes this command's private file a pack, whole: readers see a whole
+ * pack or none. With MAX_PACKS packs already read, the new one holds
+ * theirs too and they go.
  */
 static void write_pack(struct store_cache *c, appctl_repo *repo)
 {
-	appctl_strbuf dir = APPCTL_STRBUF_INIT, tmp = APPCTL_STRBUF_INIT,
-		path = APPCTL_STRBUF_INIT;
-	int fd = -1, ok = 0, created = 0, merge = c->pack_count >= MAX_PACKS;
-	size_t i;
+	appctl_strbuf path = APPCTL_STRBUF_INIT;
+	int ok = 0, merge = c->pack_count >= MAX_PACKS;
+	size_t i, dir_len = c->tmp.len - strlen("/tmp-XXXXXX");
 
-	if (make_dirs(&dir, repo) < 0)
-		goto cleanup;
-	appctl_strbuf_printf(&tmp, "%s/tmp-XXXXXX", dir.ptr);
-	if (tmp.failed)
-		goto cleanup;
-	fd = mkstemp(tmp.ptr);
-	if (fd < 0)
-		goto cleanup;
-	created = 1;
 	/* The random part of the private name makes the pack's. */
-	appctl_strbuf_printf(&path, "%s/pack-%s.%.16s.p%u", dir.ptr,
-		tmp.ptr + tmp.len - 6, this_build(), APPCTL_MODEL_CACHE_VERSION);
-	if (path.failed || write_all(fd, c->pending, c->pending_len) != 0 ||
-	    (merge && append_packed(c, fd) != 0))
+	appctl_strbuf_printf(&path, "%.*s/pack-%s.%.16s.p%u", (int)dir_len,
+		c->tmp.ptr, c->tmp.ptr + c->tmp.len - 6, this_build(),
+		APPCTL_MODEL_CACHE_VERSION);
+	if (c->failed || path.failed || (merge && append_packed(c, c->fd) != 0))
 		goto cleanup;
 	/* mkstemp makes 0600; the cache is as readable as the objects it mirrors. */
-	(void)fchmod(fd, 0644);
-	if (close(fd) != 0) {
-		fd = -1;
-		goto cleanup;
-	}
-	fd = -1;
+	(void)fchmod(c->fd, 0644);
+	ok = close(c->fd) == 0;
+	c->fd = -1;
 	/*
 	 * link, not rename: never replaces a pack that has the same name. A
 	 * file system without hard links gets the rename.
 	 */
-	ok = link(tmp.ptr, path.ptr) == 0 ||
+	ok = ok && (link(c->tmp.ptr, path.ptr) == 0 ||
 		((errno == EPERM || errno == ENOSYS || errno == EOPNOTSUPP) &&
-		 rename(tmp.ptr, path.ptr) == 0);
+		 rename(c->tmp.ptr, path.ptr) == 0));
 	if (ok)
 		c->wrote = 1;
 	if (ok && merge)
@@ -663,13 +706,11 @@ static void write_pack(struct store_cache *c, appctl_repo *repo)
 			if (cache_path(&path, repo, c->packs[i].name) == 0)
 				(void)unlink(path.ptr);
 cleanup:
-	if (fd >= 0)
-		close(fd);
-	if (created)
-		(void)unlink(tmp.ptr);
-	appctl_strbuf_dispose(&tmp);
+	if (c->fd >= 0)
+		close(c->fd);
+	c->fd = -1;
+	(void)unlink(c->tmp.ptr);
 	appctl_strbuf_dispose(&path);
-	appctl_strbuf_dispose(&dir);
 }
 
 int appctl_repo_facts_key(char out[41], const char *material, size_t len)
@@ -701,17 +742,19 @@ void store_cache_close(appctl_repo *repo)
 
 	if (!c)
 		return;
-	if (c->pending_len)
+	if (c->fd >= 0)
 		write_pack(c, repo);
 	/* Once per command, and only when it grew the cache. */
 	if (c->wrote && cache_path(&dir, repo, NULL) == 0)
 		prune(dir.ptr);
 	appctl_strbuf_dispose(&dir);
+	/* A twin's pack_count is 0: the packs are its parent's. */
 	for (i = 0; i < c->pack_count; i++)
 		close(c->packs[i].fd);
 	free(c->at);
 	free(c->buf);
-	free(c->pending);
+	appctl_strbuf_dispose(&c->tmp);
+	pthread_mutex_destroy(&c->lock);
 	free(c);
 	repo->cache = NULL;
 }

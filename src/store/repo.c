@@ -598,11 +598,43 @@ static appctl_error *repo_open(appctl_repo **out, const char *dir,
 			repo->workdir[len + 1] = '\0';
 		}
 	}
+	repo->from_env = (flags & GIT_REPOSITORY_OPEN_FROM_ENV) != 0;
 	*out = repo;
 	repo = NULL;
 cleanup:
 	appctl_repo_free(repo);
 	return err;
+}
+
+appctl_repo *appctl_repo_twin(appctl_repo *repo)
+{
+	appctl_repo *twin;
+	git_odb *odb = NULL;
+	int rc;
+
+	if (repo->from_env || git_libgit2_init() < 0)
+		return NULL;
+	twin = calloc(1, sizeof(*twin));
+	if (!twin) {
+		git_libgit2_shutdown();
+		return NULL;
+	}
+	/*
+	 * The same object database: libgit2's is safe to read from several
+	 * threads, and its cache of delta bases then serves them all (the
+	 * apps of a packed org are deltas of one another).
+	 */
+	twin->parent = repo;
+	store_cache_open(repo);
+	rc = git_repository_odb(&odb, repo->git);
+	if (rc == 0)
+		rc = git_repository_wrap_odb(&twin->git, odb);
+	git_odb_free(odb);
+	if (rc < 0) {
+		appctl_repo_free(twin);
+		return NULL;
+	}
+	return twin;
 }
 
 appctl_error *appctl_repo_open(appctl_repo **out, const char *dir)

@@ -16,6 +16,8 @@ struct appctl_repo {
 	git_repository *git;
 	char *workdir; /* with a trailing '/', NULL when bare */
 	struct store_cache *cache; /* cache.c's, opened on first use */
+	int from_env; /* opened by appctl_repo_open_env: no twins */
+	appctl_repo *parent; /* a twin's (appctl_repo_twin): its git dir */
 };
 
 /* Regular git file modes; everything else (links, submodules) is refused. */
@@ -154,6 +156,11 @@ appctl_error *store_cache_load_app(appctl_app **out, appctl_arena *arena,
 	const char *dir);
 void store_cache_store_app(appctl_repo *repo, const appctl_app *app);
 void store_cache_close(appctl_repo *repo);
+/*
+ * Opens the cache now, on this thread: twins (appctl_repo_twin) add their
+ * entries to their parent's pack from other threads.
+ */
+void store_cache_open(appctl_repo *repo);
 
 /*
  * The same for a failed call that returned `rc`: a lock held by another

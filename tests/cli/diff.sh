@@ -357,6 +357,71 @@ test_cache_packs_merge()
 	entry_sums "$cache"/pack-* | cmp -s - "$TEST_ROOT/merged" || fail "warm diffs changed the pack"
 }
 
+# many_apps DIR N: N more apps, copies of dash and portal under other
+# names (each using group support), committed and tagged "many".
+many_apps()
+{
+	local i src name
+	for i in $(seq -w 1 "$2"); do
+		for src in dash portal; do
+			name=$src-$i
+			mkdir -p "$1/apps/$name"
+			sed "s/\"name\": \"$src\"/\"name\": \"$name\"/" \
+				"$1/apps/$src/app.json" >"$1/apps/$name/app.json"
+		done
+	done
+	commit_all "$1" "many apps"
+	git -C "$1" tag many
+}
+
+# Apps are diffed on several threads when there are many: the output,
+# the first error and what the cache holds do not depend on how many.
+test_threads_same_result()
+{
+	local cache th n
+	base_repo r
+	many_apps r 12
+	cache=r/.git/appctl/cache
+	git -C r apply --index "$FIXTURES/cases/group.member_added.patch" || fail "apply"
+	git -C r commit -q -m "eve joins support" || fail "commit"
+	APPCTL_NO_CACHE=1 APPCTL_THREADS=1 expect_exit 0 "$APPCTL" -C r diff --json many HEAD
+	cp "$OUT" "$TEST_ROOT/one"
+	expect_stdout_contains '"app": "portal-12", "principal": "eve@example.com"'
+	for th in 2 4 8; do
+		APPCTL_NO_CACHE=1 APPCTL_THREADS=$th expect_exit 0 "$APPCTL" -C r diff --json many HEAD
+		cmp -s "$OUT" "$TEST_ROOT/one" || fail "$th threads: output differs"
+	done
+	# Cold and warm with 4 threads: one pack, the same output.
+	APPCTL_THREADS=4 expect_exit 0 "$APPCTL" -C r diff --json many HEAD
+	cmp -s "$OUT" "$TEST_ROOT/one" || fail "4 threads, cold cache: output differs"
+	[ "$(pack_count "$cache")" = 1 ] || fail "4 threads wrote more than one pack: $(ls "$cache")"
+	n=$(pack_entries "$cache"/pack-* | grep -c ' F ')
+	# Every app is unchanged: 27 facts entries (ledger's empty, it does not use support).
+	[ "$n" = 27 ] || fail "expected the facts of 27 unchanged apps, found $n"
+	entry_sums "$cache"/pack-* | cut -d' ' -f1,2 >"$TEST_ROOT/threaded"
+	APPCTL_THREADS=4 expect_exit 0 "$APPCTL" -C r diff --json many HEAD
+	cmp -s "$OUT" "$TEST_ROOT/one" || fail "4 threads, warm cache: output differs"
+	[ "$(pack_count "$cache")" = 1 ] || fail "a warm diff wrote a pack"
+	# One thread caches the very same entries.
+	rm -rf "$cache"
+	APPCTL_THREADS=1 expect_exit 0 "$APPCTL" -C r diff --json many HEAD
+	entry_sums "$cache"/pack-* | cut -d' ' -f1,2 | cmp -s - "$TEST_ROOT/threaded" ||
+		fail "one thread and four cached other entries"
+	# Two broken apps: the error is the first one's, whatever the threads.
+	sed -i 's/"class": "dashboard"/"class": "spreadsheet"/' r/apps/dash-03/app.json r/apps/dash-11/app.json
+	# The first one slow to read (4 MB of blanks), so that the second one's
+	# error is known first in time.
+	head -c 4000000 /dev/zero | tr '\0' ' ' >>r/apps/dash-03/app.json
+	commit_all r "two bad apps"
+	APPCTL_NO_CACHE=1 APPCTL_THREADS=1 expect_exit 3 "$APPCTL" -C r diff many HEAD
+	expect_stderr_contains "apps/dash-03/app.json"
+	cp "$ERR" "$TEST_ROOT/one.err"
+	for th in 2 4 8 2 4 8; do
+		APPCTL_NO_CACHE=1 APPCTL_THREADS=$th expect_exit 3 "$APPCTL" -C r diff many HEAD
+		cmp -s "$ERR" "$TEST_ROOT/one.err" || fail "$th threads: another error: $(cat "$ERR")"
+	done
+}
+
 # Members of a group that approvals names decide who may approve: that is policy.
 test_approver_group_is_policy()
 {
@@ -590,7 +655,7 @@ test_merge_base_range()
 run_tests test_every_kind_golden test_all_kinds_covered test_added_kinds_covered \
 	test_text_and_markdown_golden test_group_followed_into_apps \
 	test_blob_cache_same_output test_facts_memo_keyed_by_policy_and_day \
-	test_cache_packs_merge \
+	test_cache_packs_merge test_threads_same_result \
 	test_approver_group_is_policy test_no_changes test_fail_on test_at_date \
 	test_revisions test_invalid_input test_summary \
 	test_markdown_never_too_long test_markdown_long_names test_merge_base_range
