@@ -7,6 +7,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "appctl/arena.h"
 #include "appctl/error.h"
 #include "appctl/strbuf.h"
 
@@ -25,6 +26,21 @@
  */
 appctl_error *appctl_json_parse(cJSON **out, const char *file,
 	const char *data, size_t len);
+
+/*
+ * appctl_json_parse's contract (the same texts accepted, the same trees, the
+ * same errors), with every node and string of the tree allocated in `arena`
+ * instead of by cJSON's malloc: free the arena to free the tree, never call
+ * cJSON_Delete on it, and treat it as read-only (cJSON's editing functions
+ * would free or realloc arena memory). The nodes read exactly as cJSON's
+ * (types, values, keys, and `prev` of a first child pointing at the last).
+ * On error *out is NULL and the caller frees the error. Texts outside strict
+ * RFC 8259 that cJSON still takes ("01", raw tabs in strings) are parsed by
+ * appctl_json_parse and copied in; then, as after an error, the arena also
+ * holds the nodes of the abandoned strict attempt until it is freed.
+ */
+appctl_error *appctl_json_parse_arena(cJSON **out, appctl_arena *arena,
+	const char *file, const char *data, size_t len);
 
 /*
  * The case-sensitive member lookup (cJSON_GetObjectItem ignores case).

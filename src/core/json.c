@@ -1,5 +1,6 @@
 /* json.c: strict JSON parsing over cJSON, JSON paths, canonical serialisation. */
 #include "appctl/json.h"
+#include "json_internal.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -97,6 +98,17 @@ static appctl_error *error_at(const char *file, const char *data,
 		column, what);
 }
 
+static int is_hex4(const char *p)
+{
+	int k;
+
+	for (k = 0; k < 4; k++)
+		if (!((p[k] >= '0' && p[k] <= '9') || (p[k] >= 'a' && p[k] <= 'f') ||
+		      (p[k] >= 'A' && p[k] <= 'F')))
+			return 0;
+	return 1;
+}
+
 /*
  * One pass over the raw text before cJSON sees it: cJSON recurses once per
  * nesting level and lets "\u0000" through, so depth and NUL escapes are
@@ -117,6 +129,14 @@ static appctl_error *prescan(const char *file, const char *data, size_t len)
 
 		if (in_string) {
 			if (c == '\\') {
+				/*
+				 * cJSON reads a bad hex digit as a zero and ends the
+				 * string there: "roles\uZZZZx" would be the key "roles".
+				 */
+				if (i + 1 < len && data[i + 1] == 'u' &&
+				    (len - i < 6 || !is_hex4(data + i + 2)))
+					return error_at(file, data, i,
+						"\\u not followed by four hex digits");
 				if (i + 5 < len && data[i + 1] == 'u' &&
 				    strncmp(data + i + 2, "0000", 4) == 0)
 					return error_at(file, data, i,
@@ -243,20 +263,34 @@ done:
 	return err;
 }
 
+appctl_error *appctl_json_precheck(const char *file, const char *data,
+	size_t len)
+{
+	if (len > APPCTL_JSON_MAX_BYTES)
+		return appctl_error_input(file, NULL,
+			"file is %zu bytes, over the 16 MiB limit", len);
+	return prescan(file, data, len);
+}
+
+appctl_error *appctl_json_check_duplicates(const char *file,
+	const cJSON *root)
+{
+	const cJSON *stack[APPCTL_JSON_MAX_DEPTH + 2];
+
+	stack[0] = root;
+	return check_duplicates(file, stack, 1);
+}
+
 appctl_error *appctl_json_parse(cJSON **out, const char *file,
 	const char *data, size_t len)
 {
-	const cJSON *stack[APPCTL_JSON_MAX_DEPTH + 2];
 	const char *end = NULL;
 	appctl_error *err;
 	cJSON *root = NULL;
 	char *copy = NULL;
 
 	*out = NULL;
-	if (len > APPCTL_JSON_MAX_BYTES)
-		return appctl_error_input(file, NULL,
-			"file is %zu bytes, over the 16 MiB limit", len);
-	err = prescan(file, data, len);
+	err = appctl_json_precheck(file, data, len);
 	if (err)
 		return err;
 	/* cJSON needs a NUL-terminated buffer; blobs are not. */
@@ -280,8 +314,7 @@ appctl_error *appctl_json_parse(cJSON **out, const char *file,
 				 : "malformed JSON");
 		goto done;
 	}
-	stack[0] = root;
-	err = check_duplicates(file, stack, 1);
+	err = appctl_json_check_duplicates(file, root);
 	if (err)
 		goto done;
 	*out = root;

@@ -37,6 +37,12 @@ static const parse_case parse_cases[] = {
 	{ "NUL byte", "{\"a\":\"x\0y\"}", 11, 0, NULL, "NUL byte" },
 	{ "escaped NUL", S("{\"a\":\"x\\u0000\"}"), 0, NULL, "\\u0000" },
 	{ "escaped backslash then u0000 text", S("{\"a\":\"x\\\\u0000\"}"), 1, NULL, NULL },
+	/* cJSON would end the key at the bad digit: "roles". */
+	{ "bad hex in an escape", S("{\"roles\\uZZZZx\":1}"), 0, NULL, "four hex digits" },
+	{ "one bad hex digit", S("{\"a\":\"x\\u12G4\"}"), 0, NULL, "four hex digits" },
+	{ "escape cut short", S("{\"a\":\"x\\u12\"}"), 0, NULL, "four hex digits" },
+	{ "escape at the end", S("[\"\\u"), 0, NULL, "four hex digits" },
+	{ "upper-case hex", S("{\"a\":\"\\u00E9\"}"), 1, NULL, NULL },
 	{ "invalid UTF-8", S("{\"a\":\"\xff\"}"), 0, NULL, "invalid UTF-8" },
 	{ "overlong UTF-8", S("{\"a\":\"\xc0\xaf\"}"), 0, NULL, "invalid UTF-8" },
 	{ "surrogate in UTF-8", S("{\"a\":\"\xed\xa0\x80\"}"), 0, NULL, "invalid UTF-8" },
