@@ -1,4 +1,5 @@
 /* main.c: global options, the command table, and the one place errors become exit codes. */
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -157,6 +158,23 @@ static void cli_release(appctl_cli *cli)
 	cli->repo = NULL;
 }
 
+/*
+ * A command lives a second or so and frees in bursts (a parsed app, its
+ * tree, its diff, hundreds of times over). glibc's defaults give memory
+ * back to the kernel each time the top of the heap frees 128 KiB and map
+ * every buffer from 128 KiB up afresh: each round trip costs page faults,
+ * and on a virtual machine unmapping costs a TLB flush on every core the
+ * process runs on. Measured on a cold diff of a large org: a fifth of its
+ * CPU time with two threads. Memory still goes back when the process ends.
+ */
+static void keep_freed_memory(void)
+{
+#if defined(M_TRIM_THRESHOLD) && defined(M_MMAP_THRESHOLD)
+	mallopt(M_TRIM_THRESHOLD, 32 * 1024 * 1024);
+	mallopt(M_MMAP_THRESHOLD, 4 * 1024 * 1024);
+#endif
+}
+
 int main(int argc, char **argv)
 {
 	appctl_cli cli;
@@ -164,6 +182,7 @@ int main(int argc, char **argv)
 	const command *cmd;
 	int i, no_color = 0, help_only = 0;
 
+	keep_freed_memory();
 	memset(&cli, 0, sizeof(cli));
 	if (argc > 1 && strcmp(argv[1], "__complete") == 0)
 		return complete(argc - 2, argv + 2);
