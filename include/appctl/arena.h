@@ -24,6 +24,14 @@ void *appctl_arena_calloc(appctl_arena *arena, size_t n, size_t size);
 char *appctl_arena_strdup(appctl_arena *arena, const char *s);
 char *appctl_arena_strndup(appctl_arena *arena, const char *s, size_t n);
 
+/*
+ * Hands everything allocated from `from` to `into` and frees `from`: what
+ * lived as long as `from` now lives as long as `into`. NULL `from` is a
+ * no-op. Work done in an arena of its own (on another thread, say) joins
+ * a result without being copied.
+ */
+void appctl_arena_adopt(appctl_arena *into, appctl_arena *from);
+
 /* printf into arena memory, or NULL. */
 char *appctl_arena_printf(appctl_arena *arena, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

@@ -68,13 +68,6 @@ void appctl_changes_dispose(appctl_changes *changes);
 appctl_change *appctl_changes_reserve(appctl_changes *changes, size_t more);
 
 /*
- * Copies every change of `from` to the end of `out`, strings into out's
- * arena: `from` may be disposed after. Errors: out of memory only.
- */
-appctl_error *appctl_changes_append(appctl_changes *out,
-	const appctl_changes *from);
-
-/*
  * Sorts into the stable output order: by app (policy-level changes first),
  * risk (high first), kind, then the subject fields.
  */

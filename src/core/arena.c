@@ -39,6 +39,26 @@ void appctl_arena_free(appctl_arena *arena)
 	free(arena);
 }
 
+void appctl_arena_adopt(appctl_arena *into, appctl_arena *from)
+{
+	struct block *last;
+
+	if (!from)
+		return;
+	if (from->head) {
+		/* Behind into's head, which goes on taking small requests. */
+		for (last = from->head; last->next; last = last->next)
+			;
+		if (into->head) {
+			last->next = into->head->next;
+			into->head->next = from->head;
+		} else {
+			into->head = from->head;
+		}
+	}
+	free(from);
+}
+
 static void *arena_alloc(appctl_arena *arena, size_t n)
 {
 	struct block *b = arena->head;

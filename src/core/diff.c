@@ -132,19 +132,6 @@ static appctl_error *add(appctl_changes *out, const appctl_change *c)
 	return NULL;
 }
 
-appctl_error *appctl_changes_append(appctl_changes *out,
-	const appctl_changes *from)
-{
-	appctl_error *err = NULL;
-	size_t i;
-
-	if (from->count && reserve(out, from->count) != 0)
-		return appctl_error_nomem();
-	for (i = 0; i < from->count && !err; i++)
-		err = add(out, &from->items[i]);
-	return err;
-}
-
 static int strcmp_null(const char *a, const char *b)
 {
 	if (a == b)

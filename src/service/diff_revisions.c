@@ -175,9 +175,9 @@ cleanup:
 /* One app folder present on either side (`x` old, `y` new, one may be NULL). */
 typedef struct app_job {
 	const appctl_app_entry *x, *y;
-	appctl_changes changes;   /* its own, until joined to the result */
+	size_t worker;      /* the thread whose list holds its changes, */
+	size_t start, end;  /* and where in it */
 	appctl_error *err;
-	int finished;
 } app_job;
 
 /* The jobs, shared by the threads; `lock` guards the fields after it. */
@@ -187,36 +187,18 @@ typedef struct job_queue {
 	size_t count;
 	const appctl_progress *progress;
 	pthread_mutex_t lock;
-	appctl_changes *out;
 	size_t next;      /* the next job to take */
-	size_t joined;    /* jobs before this one are in `out` */
 	size_t failed_at; /* the first job known to have failed, or count */
-	appctl_error *err; /* the result's error, once known */
+	size_t done;
 } job_queue;
 
 typedef struct worker {
 	job_queue *q;
-	appctl_repo *repo; /* this thread's own handle */
+	size_t index;
+	appctl_repo *repo;       /* this thread's own handle */
+	appctl_changes changes;  /* the changes of every job it ran, in turn */
 	pthread_t thread;
 } worker;
-
-/*
- * Joins finished jobs to the result in job order, as far as they go, and
- * frees them: a job's memory is reused at once, not held to the end.
- * Stops at the first failure, whose error is the result. Under q->lock.
- */
-static void join_finished(job_queue *q)
-{
-	while (!q->err && q->joined < q->count && q->jobs[q->joined].finished) {
-		app_job *job = &q->jobs[q->joined++];
-
-		q->err = job->err;
-		job->err = NULL;
-		if (!q->err)
-			q->err = appctl_changes_append(q->out, &job->changes);
-		appctl_changes_dispose(&job->changes);
-	}
-}
 
 /*
  * Takes jobs in order until none is left. Jobs past one that failed are
@@ -238,19 +220,49 @@ static void *work(void *arg)
 		if (k >= q->count)
 			return NULL;
 		job = &q->jobs[k];
-		job->err = appctl_changes_init(&job->changes) != 0
-			? appctl_error_nomem()
-			: diff_one_app(&job->changes, w->repo, q->run, job->x,
-				  job->y);
+		job->worker = w->index;
+		job->start = w->changes.count;
+		job->err = diff_one_app(&w->changes, w->repo, q->run, job->x,
+			job->y);
+		job->end = w->changes.count;
 		pthread_mutex_lock(&q->lock);
 		if (job->err && k < q->failed_at)
 			q->failed_at = k;
-		job->finished = 1;
-		join_finished(q);
 		/* One step at a time, from whichever thread finished. */
-		appctl_progress_step(q->progress, k + 1, q->count);
+		appctl_progress_step(q->progress, ++q->done, q->count);
 		pthread_mutex_unlock(&q->lock);
 	}
+}
+
+/*
+ * Appends every job's changes to `out` in job order: the items are copied,
+ * the strings stay where they are (each thread's arena joins out's).
+ */
+static appctl_error *gather(appctl_changes *out, const job_queue *q,
+	worker *workers, size_t n)
+{
+	appctl_change *slot;
+	size_t total = 0, k;
+
+	for (k = 0; k < q->count; k++)
+		total += q->jobs[k].end - q->jobs[k].start;
+	if (!(slot = appctl_changes_reserve(out, total)))
+		return appctl_error_nomem();
+	for (k = 0; k < q->count; k++) {
+		const app_job *job = &q->jobs[k];
+
+		if (job->end == job->start)
+			continue;
+		memcpy(slot, workers[job->worker].changes.items + job->start,
+			(job->end - job->start) * sizeof(*slot));
+		slot += job->end - job->start;
+	}
+	out->count += total;
+	for (k = 0; k < n; k++) {
+		appctl_arena_adopt(out->arena, workers[k].changes.arena);
+		workers[k].changes.arena = NULL;
+	}
+	return NULL;
 }
 
 /*
@@ -276,48 +288,58 @@ static size_t thread_count(size_t jobs)
 /*
  * Runs every job, on this thread and as many others as thread_count
  * allows (each with a twin of `repo`; none when no twin can be made), and
- * joins their changes to `out` in job order: the same list, the same
- * first error and the same cache contents as one thread would give.
+ * adds their changes to `out` in job order: the same list, the same first
+ * error and the same cache contents as one thread would give.
  */
 static appctl_error *run_jobs(appctl_changes *out, appctl_repo *repo,
 	job_queue *q)
 {
 	worker workers[MAX_THREADS];
-	size_t n = thread_count(q->count), started = 0, k;
-	appctl_error *err;
+	size_t n = thread_count(q->count), ready = 0, k;
+	appctl_error *err = NULL;
 
+	memset(workers, 0, sizeof(workers));
 	if (pthread_mutex_init(&q->lock, NULL) != 0)
 		return appctl_error_nomem();
-	q->out = out;
 	q->failed_at = q->count;
 	/* Twins are made here, before any thread runs: see appctl_repo_twin. */
-	for (k = 1; k < n; k++) {
+	for (k = 0; k < n; k++) {
 		workers[k].q = q;
-		workers[k].repo = appctl_repo_twin(repo);
-		if (!workers[k].repo)
-			break;
-		if (pthread_create(&workers[k].thread, NULL, work,
-			    &workers[k]) != 0) {
-			appctl_repo_free(workers[k].repo);
+		workers[k].index = k;
+		workers[k].repo = k ? appctl_repo_twin(repo) : repo;
+		if (!workers[k].repo ||
+		    appctl_changes_init(&workers[k].changes) != 0 ||
+		    (k && pthread_create(&workers[k].thread, NULL, work,
+				  &workers[k]) != 0)) {
+			if (k)
+				appctl_repo_free(workers[k].repo);
+			if (workers[k].changes.arena)
+				appctl_changes_dispose(&workers[k].changes);
+			if (!k)
+				err = appctl_error_nomem();
 			break;
 		}
-		started++;
+		ready++;
 	}
-	workers[0].q = q;
-	workers[0].repo = repo;
-	work(&workers[0]);
-	for (k = 1; k <= started; k++) {
+	if (!err)
+		work(&workers[0]);
+	for (k = 1; k < ready; k++) {
 		pthread_join(workers[k].thread, NULL);
 		appctl_repo_free(workers[k].repo);
 	}
 	pthread_mutex_destroy(&q->lock);
-	err = q->err;
-	/* What the first failure left unjoined. */
-	for (k = q->joined; k < q->count; k++) {
-		appctl_error_free(q->jobs[k].err);
-		if (q->jobs[k].changes.arena)
-			appctl_changes_dispose(&q->jobs[k].changes);
+	if (!err && q->failed_at < q->count) {
+		err = q->jobs[q->failed_at].err;
+		q->jobs[q->failed_at].err = NULL;
 	}
+	/* Jobs past the first failure that had started already. */
+	for (k = 0; k < q->count; k++)
+		appctl_error_free(q->jobs[k].err);
+	if (!err)
+		err = gather(out, q, workers, ready);
+	/* Their strings live on in out's arena; the rest goes. */
+	for (k = 0; k < ready; k++)
+		appctl_changes_dispose(&workers[k].changes);
 	return err;
 }
 
