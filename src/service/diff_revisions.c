@@ -196,7 +196,8 @@ typedef struct worker {
 	job_queue *q;
 	size_t index;
 	appctl_repo *repo;       /* this thread's own handle */
-	appctl_changes changes;  /* the changes of every job it ran, in turn */
+	appctl_changes *list;    /* the changes of every job it ran, in turn: */
+	appctl_changes own;      /* its own list, or the result when alone */
 	pthread_t thread;
 } worker;
 
@@ -221,10 +222,10 @@ static void *work(void *arg)
 			return NULL;
 		job = &q->jobs[k];
 		job->worker = w->index;
-		job->start = w->changes.count;
-		job->err = diff_one_app(&w->changes, w->repo, q->run, job->x,
+		job->start = w->list->count;
+		job->err = diff_one_app(w->list, w->repo, q->run, job->x,
 			job->y);
-		job->end = w->changes.count;
+		job->end = w->list->count;
 		pthread_mutex_lock(&q->lock);
 		if (job->err && k < q->failed_at)
 			q->failed_at = k;
@@ -253,14 +254,14 @@ static appctl_error *gather(appctl_changes *out, const job_queue *q,
 
 		if (job->end == job->start)
 			continue;
-		memcpy(slot, workers[job->worker].changes.items + job->start,
+		memcpy(slot, workers[job->worker].list->items + job->start,
 			(job->end - job->start) * sizeof(*slot));
 		slot += job->end - job->start;
 	}
 	out->count += total;
 	for (k = 0; k < n; k++) {
-		appctl_arena_adopt(out->arena, workers[k].changes.arena);
-		workers[k].changes.arena = NULL;
+		appctl_arena_adopt(out->arena, workers[k].own.arena);
+		workers[k].own.arena = NULL;
 	}
 	return NULL;
 }
@@ -307,19 +308,25 @@ static appctl_error *run_jobs(appctl_changes *out, appctl_repo *repo,
 		workers[k].q = q;
 		workers[k].index = k;
 		workers[k].repo = k ? appctl_repo_twin(repo) : repo;
+		workers[k].list = &workers[k].own;
 		if (!workers[k].repo ||
-		    appctl_changes_init(&workers[k].changes) != 0 ||
+		    appctl_changes_init(&workers[k].own) != 0 ||
 		    (k && pthread_create(&workers[k].thread, NULL, work,
 				  &workers[k]) != 0)) {
 			if (k)
 				appctl_repo_free(workers[k].repo);
-			if (workers[k].changes.arena)
-				appctl_changes_dispose(&workers[k].changes);
+			if (workers[k].own.arena)
+				appctl_changes_dispose(&workers[k].own);
 			if (!k)
 				err = appctl_error_nomem();
 			break;
 		}
 		ready++;
+	}
+	/* Alone, this thread writes straight into the result: nothing to gather. */
+	if (ready == 1) {
+		appctl_changes_dispose(&workers[0].own);
+		workers[0].list = out;
 	}
 	if (!err)
 		work(&workers[0]);
@@ -335,11 +342,12 @@ static appctl_error *run_jobs(appctl_changes *out, appctl_repo *repo,
 	/* Jobs past the first failure that had started already. */
 	for (k = 0; k < q->count; k++)
 		appctl_error_free(q->jobs[k].err);
-	if (!err)
+	if (!err && ready > 1)
 		err = gather(out, q, workers, ready);
 	/* Their strings live on in out's arena; the rest goes. */
 	for (k = 0; k < ready; k++)
-		appctl_changes_dispose(&workers[k].changes);
+		if (workers[k].list != out)
+			appctl_changes_dispose(&workers[k].own);
 	return err;
 }
 
