@@ -38,13 +38,15 @@ void appctl_repo_free(appctl_repo *repo);
 /*
  * Another handle on the same repository, for another thread: libgit2
  * objects are used from one thread at a time, so each thread reads
- * objects through its own handle (all share one object database, which
- * libgit2 lets several threads read). What a twin adds to the cache goes
- * into `repo`'s pack: one command still writes one. Call it on the
- * thread that owns `repo`, before other threads use twins; free the twin
- * (appctl_repo_free) before `repo`. NULL when none can be made (out of
- * memory, or `repo` came from appctl_repo_open_env): then the caller
- * stays on one thread. For reading app definitions and the cache only.
+ * objects through a handle of its own. What a twin adds to the cache goes
+ * into `repo`'s pack: one command still writes one. Make every twin on
+ * the thread that owns `repo` before any other thread starts (opening
+ * one sets libgit2's global options for a moment); free them
+ * (appctl_repo_free) after those threads end and before `repo`. NULL
+ * when none can be made (out of memory, or `repo` came from
+ * appctl_repo_open_env, whose object directories the environment names):
+ * then the caller stays on one thread. For reading app definitions and
+ * the cache only.
  */
 appctl_repo *appctl_repo_twin(appctl_repo *repo);
 

@@ -303,25 +303,34 @@ static appctl_error *run_jobs(appctl_changes *out, appctl_repo *repo,
 	if (pthread_mutex_init(&q->lock, NULL) != 0)
 		return appctl_error_nomem();
 	q->failed_at = q->count;
-	/* Twins are made here, before any thread runs: see appctl_repo_twin. */
+	/* Every twin before any thread runs: see appctl_repo_twin. */
 	for (k = 0; k < n; k++) {
 		workers[k].q = q;
 		workers[k].index = k;
 		workers[k].repo = k ? appctl_repo_twin(repo) : repo;
 		workers[k].list = &workers[k].own;
 		if (!workers[k].repo ||
-		    appctl_changes_init(&workers[k].own) != 0 ||
-		    (k && pthread_create(&workers[k].thread, NULL, work,
-				  &workers[k]) != 0)) {
+		    appctl_changes_init(&workers[k].own) != 0) {
 			if (k)
 				appctl_repo_free(workers[k].repo);
-			if (workers[k].own.arena)
-				appctl_changes_dispose(&workers[k].own);
 			if (!k)
 				err = appctl_error_nomem();
 			break;
 		}
 		ready++;
+	}
+	if (!err) {
+		size_t started = 1; /* this thread */
+
+		while (started < ready && pthread_create(&workers[started].thread,
+			    NULL, work, &workers[started]) == 0)
+			started++;
+		/* Twins whose thread did not start. */
+		for (k = started; k < ready; k++) {
+			appctl_repo_free(workers[k].repo);
+			appctl_changes_dispose(&workers[k].own);
+		}
+		ready = started;
 	}
 	/* Alone, this thread writes straight into the result: nothing to gather. */
 	if (ready == 1) {

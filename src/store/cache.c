@@ -196,16 +196,20 @@ static int find_build_id(struct dl_phdr_info *info, size_t size, void *arg)
  * which a format version cannot follow: keyed by the build, any other
  * build, even of one line more, never reads them.
  */
+static build_id the_build;
+
+static void find_the_build(void)
+{
+	dl_iterate_phdr(find_build_id, &the_build);
+}
+
 static const char *this_build(void)
 {
-	static build_id id;
-	static int looked;
+	/* Once per process, whichever thread of a diff asks first. */
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
 
-	if (!looked) {
-		looked = 1;
-		dl_iterate_phdr(find_build_id, &id);
-	}
-	return id.found ? id.hex : NULL;
+	pthread_once(&once, find_the_build);
+	return the_build.found ? the_build.hex : NULL;
 }
 
 /* ---- reading ---- */

@@ -609,8 +609,7 @@ cleanup:
 appctl_repo *appctl_repo_twin(appctl_repo *repo)
 {
 	appctl_repo *twin;
-	git_odb *odb = NULL;
-	int rc;
+	int validating = 1, rc;
 
 	if (repo->from_env || git_libgit2_init() < 0)
 		return NULL;
@@ -620,16 +619,18 @@ appctl_repo *appctl_repo_twin(appctl_repo *repo)
 		return NULL;
 	}
 	/*
-	 * The same object database: libgit2's is safe to read from several
-	 * threads, and its cache of delta bases then serves them all (the
-	 * apps of a packed org are deltas of one another).
+	 * A repository of its own, object database included: libgit2 1.5
+	 * makes a repository wrapping a shared database that database's
+	 * owner, whose caches every thread would then reach through it.
+	 * The ownership was checked when `repo` was opened: the same folder.
 	 */
 	twin->parent = repo;
 	store_cache_open(repo);
-	rc = git_repository_odb(&odb, repo->git);
-	if (rc == 0)
-		rc = git_repository_wrap_odb(&twin->git, odb);
-	git_odb_free(odb);
+	git_libgit2_opts(GIT_OPT_GET_OWNER_VALIDATION, &validating);
+	git_libgit2_opts(GIT_OPT_SET_OWNER_VALIDATION, 0);
+	rc = git_repository_open_ext(&twin->git, git_repository_path(repo->git),
+		GIT_REPOSITORY_OPEN_NO_SEARCH, NULL);
+	git_libgit2_opts(GIT_OPT_SET_OWNER_VALIDATION, validating);
 	if (rc < 0) {
 		appctl_repo_free(twin);
 		return NULL;
