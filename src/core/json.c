@@ -98,13 +98,23 @@ static appctl_error *error_at(const char *file, const char *data,
 		column, what);
 }
 
+int appctl_json_hex_value(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
 static int is_hex4(const char *p)
 {
 	int k;
 
 	for (k = 0; k < 4; k++)
-		if (!((p[k] >= '0' && p[k] <= '9') || (p[k] >= 'a' && p[k] <= 'f') ||
-		      (p[k] >= 'A' && p[k] <= 'F')))
+		if (appctl_json_hex_value((unsigned char)p[k]) < 0)
 			return 0;
 	return 1;
 }

@@ -78,17 +78,6 @@ static int word_needs_care(uint64_t w)
 		((w - ONES * 0x20) & ~w)) & HIGHS) != 0;
 }
 
-static int hex_digit(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* The value of the four hex digits at `s` (the caller checked they exist), or -1. */
 static long hex4(const unsigned char *s)
 {
@@ -96,7 +85,7 @@ static long hex4(const unsigned char *s)
 	int i, d;
 
 	for (i = 0; i < 4; i++) {
-		d = hex_digit(s[i]);
+		d = appctl_json_hex_value(s[i]);
 		if (d < 0)
 			return -1;
 		v = v << 4 | d;
@@ -106,11 +95,11 @@ static long hex4(const unsigned char *s)
 
 /*
  * Decodes the escapes of the string body `s` (NUL-terminated, `n` bytes) in
- * place: every escape is at least as long as the bytes it stands for, so the
- * writer never passes the reader. Produces cJSON's bytes (surrogate pairs joined, code
- * points as UTF-8); returns -1 for what strict JSON or cJSON refuses, and for
- * cJSON's own leniency (a bad hex digit reads as 0 there): the fallback
- * decides those.
+ * place: every escape is at least as long as the bytes it stands for, so
+ * the writer never passes the reader. Produces cJSON's bytes (surrogate
+ * pairs joined, code points as UTF-8); returns -1 for what strict JSON or
+ * cJSON refuses (a bad hex digit, which the precheck refuses first): the
+ * fallback decides those.
  */
 static int decode_escapes(char *s, size_t n)
 {

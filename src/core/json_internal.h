@@ -18,6 +18,9 @@
 appctl_error *appctl_json_precheck(const char *file, const char *data,
 	size_t len);
 
+/* The value of hex digit `c` (either case), or -1: for every \u escape. */
+int appctl_json_hex_value(int c);
+
 /*
  * The duplicate-key check appctl_json_parse runs on the tree it parsed:
  * returns the error naming the first duplicate and its JSON path (the caller

@@ -1,5 +1,6 @@
 /* json_locate.c: find the lines of JSON paths in the original text, for findings. */
 #include "appctl/json.h"
+#include "json_internal.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -36,17 +37,6 @@ static void skip_ws(scanner *sc)
 		sc->pos++;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 static void put_utf8(appctl_strbuf *b, unsigned long cp)
 {
 	if (cp < 0x80) {
@@ -74,7 +64,7 @@ static int read_hex4(const char *s, size_t len, size_t at, unsigned long *cp)
 	if (at + 4 > len)
 		return -1;
 	for (k = 0; k < 4; k++) {
-		h = hexval(s[at + k]);
+		h = appctl_json_hex_value((unsigned char)s[at + k]);
 		if (h < 0)
 			return -1;
 		*cp = (*cp << 4) | (unsigned long)h;
