@@ -596,9 +596,10 @@ static void keep(appctl_repo *repo, unsigned char *data, size_t len)
 		c = c->root;
 	pthread_mutex_lock(&c->lock);
 	if (c->fd < 0 && !c->failed) {
-		if (make_dirs(&dir, repo) == 0)
+		c->failed = make_dirs(&dir, repo) != 0;
+		if (!c->failed)
 			appctl_strbuf_printf(&c->tmp, "%s/tmp-XXXXXX", dir.ptr);
-		if (dir.ptr && !c->tmp.failed)
+		if (!c->failed && !c->tmp.failed)
 			c->fd = mkstemp(c->tmp.ptr);
 		c->failed = c->fd < 0;
 	}

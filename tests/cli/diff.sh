@@ -254,6 +254,16 @@ test_blob_cache_same_output()
 	rm -rf "$cache"
 	expect_exit 0 "$APPCTL" -C r diff --json base HEAD
 	cmp -s "$OUT" "$TEST_ROOT/plain" || fail "deleted cache: output differs"
+	# A cache that cannot be written is no cache, not an error: a file
+	# where its folder or its parent should be.
+	rm -rf "$cache" && echo "not a folder" >"$cache"
+	expect_exit 0 "$APPCTL" -C r diff --json base HEAD
+	cmp -s "$OUT" "$TEST_ROOT/plain" || fail "unwritable cache: output differs"
+	[ "$(cat "$cache")" = "not a folder" ] || fail "the file in the cache's place changed"
+	rm -rf r/.git/appctl && echo "not a folder" >r/.git/appctl
+	expect_exit 0 "$APPCTL" -C r diff --json base HEAD
+	cmp -s "$OUT" "$TEST_ROOT/plain" || fail "unwritable appctl folder: output differs"
+	rm -f r/.git/appctl
 }
 
 blob_cache_check()
