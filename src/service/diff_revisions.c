@@ -4,6 +4,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "appctl/access.h"
@@ -17,6 +18,13 @@
 #define MAX_THREADS 8
 /* Below this many apps per thread, a thread costs more than it saves. */
 #define APPS_PER_THREAD 8
+/*
+ * More threads start only once apps prove slow to diff: this many in a row
+ * took this long on the first thread. With a warm cache an app takes a
+ * fraction of a millisecond, and threads would cost more than they save.
+ */
+#define PROBE_APPS 8
+#define PROBE_NS 4000000L
 
 /* What every app's diff needs to know about the run. */
 typedef struct diff_run {
@@ -180,26 +188,99 @@ typedef struct app_job {
 	appctl_error *err;
 } app_job;
 
-/* The jobs, shared by the threads; `lock` guards the fields after it. */
+typedef struct worker worker;
+
+/*
+ * The jobs and the threads that run them. The first thread (the caller's)
+ * alone touches the fields up to `lock`, and writes its changes straight
+ * into the result; `lock` guards the fields after it.
+ */
 typedef struct job_queue {
 	const diff_run *run;
 	app_job *jobs;
 	size_t count;
 	const appctl_progress *progress;
+	appctl_repo *repo;
+	worker *workers;
+	size_t planned;       /* threads thread_count allows */
+	int forced;           /* APPCTL_THREADS: no need to prove slow */
+	size_t ready;         /* threads running, the first included */
+	struct timespec probe; /* when the latest PROBE_APPS jobs began */
 	pthread_mutex_t lock;
 	size_t next;      /* the next job to take */
 	size_t failed_at; /* the first job known to have failed, or count */
 	size_t done;
 } job_queue;
 
-typedef struct worker {
+struct worker {
 	job_queue *q;
 	size_t index;
 	appctl_repo *repo;       /* this thread's own handle */
 	appctl_changes *list;    /* the changes of every job it ran, in turn: */
-	appctl_changes own;      /* its own list, or the result when alone */
+	appctl_changes own;      /* its own list (the first thread: the result) */
 	pthread_t thread;
-} worker;
+};
+
+static void *work(void *arg);
+
+/*
+ * Starts the other threads, from the first one, while no other runs:
+ * every twin is made before any thread starts (see appctl_repo_twin).
+ * Fewer, or none, when a twin or a thread cannot be had.
+ */
+static void spawn(job_queue *q)
+{
+	size_t made = 1, started = 1, k;
+
+	while (made < q->planned) {
+		worker *w = &q->workers[made];
+
+		w->q = q;
+		w->index = made;
+		w->list = &w->own;
+		if (!(w->repo = appctl_repo_twin(q->repo)))
+			break;
+		if (appctl_changes_init(&w->own) != 0) {
+			appctl_repo_free(w->repo);
+			break;
+		}
+		made++;
+	}
+	while (started < made && pthread_create(&q->workers[started].thread,
+		    NULL, work, &q->workers[started]) == 0)
+		started++;
+	for (k = started; k < made; k++) {
+		appctl_repo_free(q->workers[k].repo);
+		appctl_changes_dispose(&q->workers[k].own);
+	}
+	q->ready = started;
+}
+
+static long elapsed_ns(const struct timespec *since)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (now.tv_sec - since->tv_sec) * 1000000000L +
+		(now.tv_nsec - since->tv_nsec);
+}
+
+/*
+ * On the first thread alone, after each PROBE_APPS jobs: whether the
+ * other threads should start now (the latest took long, and enough are
+ * left to share; or APPCTL_THREADS said so).
+ */
+static int time_to_spawn(job_queue *q, size_t k)
+{
+	if (q->ready > 1 || q->planned < 2 || (k + 1) % PROBE_APPS != 0 ||
+	    k + 1 >= q->count)
+		return 0;
+	if (q->forced || (elapsed_ns(&q->probe) >= PROBE_NS &&
+			  q->count - k - 1 >= APPS_PER_THREAD))
+		return 1;
+	clock_gettime(CLOCK_MONOTONIC, &q->probe);
+	return 0;
+}
 
 /*
  * Takes jobs in order until none is left. Jobs past one that failed are
@@ -232,53 +313,66 @@ static void *work(void *arg)
 		/* One step at a time, from whichever thread finished. */
 		appctl_progress_step(q->progress, ++q->done, q->count);
 		pthread_mutex_unlock(&q->lock);
+		if (w->index == 0 && time_to_spawn(q, k))
+			spawn(q);
 	}
 }
 
 /*
- * Appends every job's changes to `out` in job order: the items are copied,
- * the strings stay where they are (each thread's arena joins out's).
+ * Puts the result's changes in job order once other threads helped: the
+ * first `prefix` changes (the policy's), then each job's. Items are
+ * copied; strings stay where they are (each thread's arena joins out's).
  */
-static appctl_error *gather(appctl_changes *out, const job_queue *q,
-	worker *workers, size_t n)
+static appctl_error *gather(appctl_changes *out, size_t prefix,
+	const job_queue *q)
 {
-	appctl_change *slot;
-	size_t total = 0, k;
+	appctl_change *items, *slot;
+	size_t total = prefix, k;
 
 	for (k = 0; k < q->count; k++)
 		total += q->jobs[k].end - q->jobs[k].start;
-	if (!(slot = appctl_changes_reserve(out, total)))
+	if (!(items = malloc((total ? total : 1) * sizeof(*items))))
 		return appctl_error_nomem();
+	if (prefix)
+		memcpy(items, out->items, prefix * sizeof(*items));
+	slot = items + prefix;
 	for (k = 0; k < q->count; k++) {
 		const app_job *job = &q->jobs[k];
 
 		if (job->end == job->start)
 			continue;
-		memcpy(slot, workers[job->worker].list->items + job->start,
+		memcpy(slot, q->workers[job->worker].list->items + job->start,
 			(job->end - job->start) * sizeof(*slot));
 		slot += job->end - job->start;
 	}
-	out->count += total;
-	for (k = 0; k < n; k++) {
-		appctl_arena_adopt(out->arena, workers[k].own.arena);
-		workers[k].own.arena = NULL;
+	free(out->items);
+	out->items = items;
+	out->count = out->cap = total;
+	for (k = 1; k < q->ready; k++) {
+		appctl_arena_adopt(out->arena, q->workers[k].own.arena);
+		q->workers[k].own.arena = NULL;
 	}
 	return NULL;
 }
 
 /*
- * How many threads: one per core, while each has enough apps to read.
- * APPCTL_THREADS=<n> sets it (1 to MAX_THREADS), for tests and benchmarks.
+ * How many threads may run: one per core, while each has enough apps.
+ * APPCTL_THREADS=<n> sets it (1 to MAX_THREADS) and *forced, so that they
+ * start after the first PROBE_APPS apps however fast those were: for tests
+ * and benchmarks.
  */
-static size_t thread_count(size_t jobs)
+static size_t thread_count(size_t jobs, int *forced)
 {
 	const char *env = getenv("APPCTL_THREADS");
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
 	size_t n = cores > 1 ? (size_t)cores : 1;
 
-	if (env && *env >= '1' && *env <= '9' && !env[1])
+	*forced = 0;
+	if (env && *env >= '1' && *env <= '9' && !env[1]) {
+		*forced = 1;
 		return (size_t)(*env - '0') > MAX_THREADS ? MAX_THREADS
 							  : (size_t)(*env - '0');
+	}
 	if (n > MAX_THREADS)
 		n = MAX_THREADS;
 	if (n > jobs / APPS_PER_THREAD)
@@ -287,76 +381,48 @@ static size_t thread_count(size_t jobs)
 }
 
 /*
- * Runs every job, on this thread and as many others as thread_count
- * allows (each with a twin of `repo`; none when no twin can be made), and
- * adds their changes to `out` in job order: the same list, the same first
- * error and the same cache contents as one thread would give.
+ * Runs every job, on this thread and, once apps prove slow, as many others
+ * as thread_count allows (each with a twin of `repo`), and adds their
+ * changes to `out` in job order: the same list, the same first error and
+ * the same cache contents as one thread would give.
  */
 static appctl_error *run_jobs(appctl_changes *out, appctl_repo *repo,
 	job_queue *q)
 {
 	worker workers[MAX_THREADS];
-	size_t n = thread_count(q->count), ready = 0, k;
+	size_t prefix = out->count, k;
 	appctl_error *err = NULL;
 
 	memset(workers, 0, sizeof(workers));
 	if (pthread_mutex_init(&q->lock, NULL) != 0)
 		return appctl_error_nomem();
+	q->repo = repo;
+	q->workers = workers;
+	q->planned = thread_count(q->count, &q->forced);
+	q->ready = 1;
 	q->failed_at = q->count;
-	/* Every twin before any thread runs: see appctl_repo_twin. */
-	for (k = 0; k < n; k++) {
-		workers[k].q = q;
-		workers[k].index = k;
-		workers[k].repo = k ? appctl_repo_twin(repo) : repo;
-		workers[k].list = &workers[k].own;
-		if (!workers[k].repo ||
-		    appctl_changes_init(&workers[k].own) != 0) {
-			if (k)
-				appctl_repo_free(workers[k].repo);
-			if (!k)
-				err = appctl_error_nomem();
-			break;
-		}
-		ready++;
-	}
-	if (!err) {
-		size_t started = 1; /* this thread */
-
-		while (started < ready && pthread_create(&workers[started].thread,
-			    NULL, work, &workers[started]) == 0)
-			started++;
-		/* Twins whose thread did not start. */
-		for (k = started; k < ready; k++) {
-			appctl_repo_free(workers[k].repo);
-			appctl_changes_dispose(&workers[k].own);
-		}
-		ready = started;
-	}
-	/* Alone, this thread writes straight into the result: nothing to gather. */
-	if (ready == 1) {
-		appctl_changes_dispose(&workers[0].own);
-		workers[0].list = out;
-	}
-	if (!err)
-		work(&workers[0]);
-	for (k = 1; k < ready; k++) {
+	workers[0].q = q;
+	workers[0].repo = repo;
+	workers[0].list = out;
+	clock_gettime(CLOCK_MONOTONIC, &q->probe);
+	work(&workers[0]);
+	for (k = 1; k < q->ready; k++) {
 		pthread_join(workers[k].thread, NULL);
 		appctl_repo_free(workers[k].repo);
 	}
 	pthread_mutex_destroy(&q->lock);
-	if (!err && q->failed_at < q->count) {
+	if (q->failed_at < q->count) {
 		err = q->jobs[q->failed_at].err;
 		q->jobs[q->failed_at].err = NULL;
 	}
 	/* Jobs past the first failure that had started already. */
 	for (k = 0; k < q->count; k++)
 		appctl_error_free(q->jobs[k].err);
-	if (!err && ready > 1)
-		err = gather(out, q, workers, ready);
+	if (!err && q->ready > 1)
+		err = gather(out, prefix, q);
 	/* Their strings live on in out's arena; the rest goes. */
-	for (k = 0; k < ready; k++)
-		if (workers[k].list != out)
-			appctl_changes_dispose(&workers[k].own);
+	for (k = 1; k < q->ready; k++)
+		appctl_changes_dispose(&workers[k].own);
 	return err;
 }
 
