@@ -19,12 +19,15 @@
 /* Below this many apps per thread, a thread costs more than it saves. */
 #define APPS_PER_THREAD 8
 /*
- * More threads start only once apps prove slow to diff: this many in a row
- * took this long on the first thread. With a warm cache an app takes a
- * fraction of a millisecond, and threads would cost more than they save.
+ * More threads start only once apps prove slow to diff: of PROBE_APPS in a
+ * row on the first thread, at least PROBE_SLOW took SLOW_APP_NS or more.
+ * With a warm cache an app takes a fraction of a millisecond, and threads
+ * would cost more than they save; one changed app among many hits (slow,
+ * when a role many principals hold changed) is no reason either.
  */
 #define PROBE_APPS 8
-#define PROBE_NS 4000000L
+#define PROBE_SLOW 6
+#define SLOW_APP_NS 500000L
 
 /* What every app's diff needs to know about the run. */
 typedef struct diff_run {
@@ -205,7 +208,7 @@ typedef struct job_queue {
 	size_t planned;       /* threads thread_count allows */
 	int forced;           /* APPCTL_THREADS: no need to prove slow */
 	size_t ready;         /* threads running, the first included */
-	struct timespec probe; /* when the latest PROBE_APPS jobs began */
+	size_t slow;          /* slow jobs among the latest, up to PROBE_APPS */
 	pthread_mutex_t lock;
 	size_t next;      /* the next job to take */
 	size_t failed_at; /* the first job known to have failed, or count */
@@ -267,19 +270,19 @@ static long elapsed_ns(const struct timespec *since)
 
 /*
  * On the first thread alone, after each PROBE_APPS jobs: whether the
- * other threads should start now (the latest took long, and enough are
- * left to share; or APPCTL_THREADS said so).
+ * other threads should start now (most of the latest were slow, and
+ * enough are left to share; or APPCTL_THREADS said so).
  */
 static int time_to_spawn(job_queue *q, size_t k)
 {
-	if (q->ready > 1 || q->planned < 2 || (k + 1) % PROBE_APPS != 0 ||
-	    k + 1 >= q->count)
+	int now;
+
+	if ((k + 1) % PROBE_APPS != 0 || k + 1 >= q->count)
 		return 0;
-	if (q->forced || (elapsed_ns(&q->probe) >= PROBE_NS &&
-			  q->count - k - 1 >= APPS_PER_THREAD))
-		return 1;
-	clock_gettime(CLOCK_MONOTONIC, &q->probe);
-	return 0;
+	now = q->forced || (q->slow >= PROBE_SLOW &&
+			    q->count - k - 1 >= APPS_PER_THREAD);
+	q->slow = 0;
+	return now;
 }
 
 /*
@@ -293,8 +296,10 @@ static void *work(void *arg)
 	job_queue *q = w->q;
 
 	for (;;) {
+		struct timespec began;
 		app_job *job;
 		size_t k;
+		int probing;
 
 		pthread_mutex_lock(&q->lock);
 		k = q->next < q->failed_at ? q->next++ : q->count;
@@ -304,16 +309,21 @@ static void *work(void *arg)
 		job = &q->jobs[k];
 		job->worker = w->index;
 		job->start = w->list->count;
+		clock_gettime(CLOCK_MONOTONIC, &began);
 		job->err = diff_one_app(w->list, w->repo, q->run, job->x,
 			job->y);
 		job->end = w->list->count;
+		/* Only the first thread, alone, keeps count: see time_to_spawn. */
+		probing = w->index == 0 && q->ready == 1 && q->planned > 1;
+		if (probing && elapsed_ns(&began) >= SLOW_APP_NS)
+			q->slow++;
 		pthread_mutex_lock(&q->lock);
 		if (job->err && k < q->failed_at)
 			q->failed_at = k;
 		/* One step at a time, from whichever thread finished. */
 		appctl_progress_step(q->progress, ++q->done, q->count);
 		pthread_mutex_unlock(&q->lock);
-		if (w->index == 0 && time_to_spawn(q, k))
+		if (probing && time_to_spawn(q, k))
 			spawn(q);
 	}
 }
@@ -404,7 +414,6 @@ static appctl_error *run_jobs(appctl_changes *out, appctl_repo *repo,
 	workers[0].q = q;
 	workers[0].repo = repo;
 	workers[0].list = out;
-	clock_gettime(CLOCK_MONOTONIC, &q->probe);
 	work(&workers[0]);
 	for (k = 1; k < q->ready; k++) {
 		pthread_join(workers[k].thread, NULL);
