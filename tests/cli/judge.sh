@@ -7,7 +7,8 @@
 # never released, an event from the future, a promote from outside its
 # source, stale approvals, approvals on a base the environment never held,
 # a rollback that re-trusts a removed key, freeze windows, lint errors,
-# self-approval as committer, a revocation by a key that expired since.
+# a definition with a broken \u escape, self-approval as committer, a
+# revocation by a key that expired since.
 # The same logs make `appctl audit --verify` fail naming the event; a
 # forged state.json moves no ref, nor does a log rewritten under the
 # clone; `appctl sync` adopts nothing from a
@@ -550,6 +551,39 @@ test_lint_error()
 	end_checks
 }
 
+# A definition whose \u escape lacks its four hex digits: cJSON read
+# "Ops\uZZZZ team" as "Ops", so the text under review was not what was
+# judged. It is invalid input for every reader now: `appctl promote` exits
+# 3, and the hand-made promote of that commit is refused by the hook,
+# audit and sync. The control is test_control_promote.
+test_bad_escape()
+{
+	local a1 a2 f=r/apps/billing-admin/app.json copy
+	srv_org escape
+	edit_app r billing-admin '.roles.Finance.description = "Ops ESCAPE team"' \
+		"a description"
+	sed -i 's/Ops ESCAPE team/Ops\\uZZZZ team/' "$f"
+	grep -qF 'Ops\uZZZZ team' "$f" || fail "fixture edit"
+	commit_all r "a bad escape"
+	expect_exit 0 git -C r push origin dev
+	approve_id r rita staging
+	a1=$ID
+	approve_id r ann staging
+	a2=$ID
+	copy="r.copy.$RANDOM"
+	cp -r r "$copy" || fail "cp"
+	save_refs "$copy"
+	expect_exit 3 "$APPCTL" -C "$copy" promote staging
+	expect_stderr_contains "apps/billing-admin/app.json"
+	expect_stderr_contains "four hex digits"
+	expect_refs_unchanged "$copy"
+	forge_release r staging --type promote --approval "$a1" --approval "$a2"
+	check "hook refuses the promote (escape)" push_refused r "four hex digits" staging
+	check "audit --verify names the promote" audit_flags r "$FORGED"
+	check "sync from a hook-less mirror refuses the promote" sync_flags r "$FORGED"
+	end_checks
+}
+
 # no_roll_forward SRC CMD...: in a fresh copy of SRC, appctl CMD moves,
 # creates and deletes no ref (the exit status is left in $STATUS).
 no_roll_forward()
@@ -826,6 +860,6 @@ run_judge_tests()
 run_judge_tests test_control_promote test_control_rollback \
 	test_rollback_to_unreleased test_future_dated test_not_on_source \
 	test_stale_approvals test_approve_base_not_held test_rollback_retrusts_key \
-	test_frozen test_lint_error test_forged_state test_rewritten_log \
+	test_frozen test_lint_error test_bad_escape test_forged_state test_rewritten_log \
 	test_sync_hookless \
 	test_self_committer test_revoke_expired_key test_plain_build_today
