@@ -51,6 +51,7 @@
 typedef struct pack {
 	int fd;
 	time_t mtime;
+	off_t size;
 	char name[64];
 } pack;
 
@@ -74,7 +75,7 @@ struct store_cache {
 	pack packs[MAX_PACKS];
 	size_t pack_count;
 	location *at;         /* sorted by kind, id, then pack */
-	size_t at_count;
+	size_t at_count, at_cap;
 	unsigned char *buf;   /* every entry read is read into this one */
 	size_t cap;
 	/*
@@ -246,11 +247,10 @@ static int pack_newer(const void *a, const void *b)
 }
 
 /* Appends where each entry of pack `index` is; stops at the first header that does not hold. */
-static int walk_pack(struct store_cache *c, unsigned index, off_t size)
+static int walk_pack(struct store_cache *c, unsigned index)
 {
 	unsigned char header[APPCTL_MODEL_CACHE_HEADER_LEN];
-	off_t offset = 0;
-	size_t cap = c->at_count;
+	off_t offset = 0, size = c->packs[index].size;
 
 	while (size - offset >= (off_t)sizeof(header)) {
 		location l;
@@ -261,15 +261,15 @@ static int walk_pack(struct store_cache *c, unsigned index, off_t size)
 			    l.id, &l.len) != 0 ||
 		    l.len > CACHE_MAX_ENTRY || (off_t)l.len > size - offset)
 			break;
-		if (c->at_count == cap) {
-			size_t grown_cap = cap ? cap * 2 : 256;
+		if (c->at_count == c->at_cap) {
+			size_t grown_cap = c->at_cap ? c->at_cap * 2 : 256;
 			location *grown = realloc(c->at,
 				grown_cap * sizeof(*grown));
 
 			if (!grown)
 				return -1;
 			c->at = grown;
-			cap = grown_cap;
+			c->at_cap = grown_cap;
 		}
 		l.pack = index;
 		l.offset = offset;
@@ -326,6 +326,7 @@ static void list_packs(struct store_cache *c, appctl_repo *repo)
 		}
 		found[n].fd = fd;
 		found[n].mtime = st.st_mtime;
+		found[n].size = st.st_size;
 		/* Shorter than the name field: is_own_pack checked its length. */
 		memcpy(found[n].name, de->d_name, strlen(de->d_name) + 1);
 		n++;
@@ -335,11 +336,9 @@ static void list_packs(struct store_cache *c, appctl_repo *repo)
 	qsort(found, n, sizeof(*found), pack_newer);
 	for (i = 0; i < n; i++) {
 		size_t before = c->at_count;
-		struct stat st;
 
 		c->packs[c->pack_count] = found[i];
-		if (fstat(found[i].fd, &st) != 0 ||
-		    walk_pack(c, (unsigned)c->pack_count, st.st_size) != 0) {
+		if (walk_pack(c, (unsigned)c->pack_count) != 0) {
 			/* None of its locations may name the next pack's slot. */
 			c->at_count = before;
 			close(found[i].fd);
