@@ -296,9 +296,29 @@ static void append_child(cJSON *parent, cJSON **last, cJSON *child)
 	*last = child;
 }
 
+/*
+ * After a member of an array or object: 1 when a comma says another
+ * follows (whitespace after it skipped), 0 at `close`, -1 for anything
+ * else. The closing bracket itself is left for the caller.
+ */
+static int next_member(parser *ps, char close)
+{
+	skip_whitespace(ps);
+	if (ps->p >= ps->end)
+		return -1;
+	if (*ps->p == (unsigned char)close)
+		return 0;
+	if (*ps->p != ',')
+		return -1;
+	ps->p++;
+	skip_whitespace(ps);
+	return 1;
+}
+
 static cJSON *parse_array(parser *ps, int depth)
 {
 	cJSON *node = new_node(ps, cJSON_Array), *last = NULL, *child;
+	int more;
 
 	if (!node)
 		return NULL;
@@ -308,21 +328,14 @@ static cJSON *parse_array(parser *ps, int depth)
 		ps->p++;
 		return node;
 	}
-	for (;;) {
+	do {
 		child = parse_value(ps, depth);
 		if (!child)
 			return NULL;
 		append_child(node, &last, child);
-		skip_whitespace(ps);
-		if (ps->p >= ps->end)
-			return REFUSED;
-		if (*ps->p == ']')
-			break;
-		if (*ps->p != ',')
-			return REFUSED;
-		ps->p++;
-		skip_whitespace(ps);
-	}
+	} while ((more = next_member(ps, ']')) > 0);
+	if (more < 0)
+		return REFUSED;
 	ps->p++;
 	/* cJSON's convention: the first child's prev is the last child. */
 	node->child->prev = last;
@@ -333,6 +346,7 @@ static cJSON *parse_object(parser *ps, int depth)
 {
 	cJSON *node = new_node(ps, cJSON_Object), *last = NULL, *child;
 	char *key;
+	int more;
 
 	if (!node)
 		return NULL;
@@ -342,7 +356,7 @@ static cJSON *parse_object(parser *ps, int depth)
 		ps->p++;
 		return node;
 	}
-	for (;;) {
+	do {
 		if (ps->p >= ps->end || *ps->p != '"')
 			return REFUSED;
 		key = parse_string(ps);
@@ -358,16 +372,9 @@ static cJSON *parse_object(parser *ps, int depth)
 			return NULL;
 		child->string = key;
 		append_child(node, &last, child);
-		skip_whitespace(ps);
-		if (ps->p >= ps->end)
-			return REFUSED;
-		if (*ps->p == '}')
-			break;
-		if (*ps->p != ',')
-			return REFUSED;
-		ps->p++;
-		skip_whitespace(ps);
-	}
+	} while ((more = next_member(ps, '}')) > 0);
+	if (more < 0)
+		return REFUSED;
 	ps->p++;
 	node->child->prev = last;
 	return node;
