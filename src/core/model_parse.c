@@ -11,6 +11,7 @@
 #include "appctl/rules.h"
 #include "appctl/scim.h"
 #include "appctl/strbuf.h"
+#include "model_internal.h"
 
 /*
  * Errors of one file kept with their text; past this, they are only counted
@@ -294,10 +295,67 @@ static int fail_unknown(ctx *c, const char *what, const char *s,
 	return BAD;
 }
 
-static const char *const class_names[] = { "dashboard", "admin_panel",
+const char *const appctl_class_names[] = { "dashboard", "admin_panel",
 	"client_portal", NULL };
-static const char *const sensitivity_names[] = { "public", "internal", "pii",
+const char *const appctl_sensitivity_names[] = { "public", "internal", "pii",
 	"restricted", NULL };
+const char *const appctl_storage_names[] = { "live", "cached", "stored",
+	NULL };
+const char *const appctl_on_failure_names[] = { "fail_closed", "fail_open",
+	NULL };
+
+const char *const appctl_app_keys[] = {
+	[K_APP_SCHEMA] = "$schema", [K_APP_NAME] = "name",
+	[K_APP_CLASS] = "class", [K_APP_OWNERS] = "owners",
+	[K_APP_DATA] = "data", [K_APP_ROLES] = "roles",
+	[K_APP_PAGES] = "pages", [K_APP_INTEGRATIONS] = "integrations",
+	[K_APP_DESCRIPTION] = "description", [K_APP_AI] = "ai",
+	[K_APP_AI + 1] = NULL };
+const char *const appctl_owner_keys[] = {
+	[K_OWNER_BUSINESS] = "business", [K_OWNER_TECHNICAL] = "technical",
+	[K_OWNER_TECHNICAL + 1] = NULL };
+const char *const appctl_resource_keys[] = {
+	[K_RESOURCE_SOURCE] = "source", [K_RESOURCE_TENANT_KEY] = "tenant_key",
+	[K_RESOURCE_RETENTION_DAYS] = "retention_days",
+	[K_RESOURCE_FIELDS] = "fields", [K_RESOURCE_STORAGE] = "storage",
+	[K_RESOURCE_DESCRIPTION] = "description",
+	[K_RESOURCE_DESCRIPTION + 1] = NULL };
+const char *const appctl_field_keys[] = {
+	[K_FIELD_SENSITIVITY] = "sensitivity",
+	[K_FIELD_DESCRIPTION] = "description",
+	[K_FIELD_DESCRIPTION + 1] = NULL };
+const char *const appctl_role_keys[] = {
+	[K_ROLE_MEMBERS] = "members", [K_ROLE_GRANTS] = "grants",
+	[K_ROLE_JUSTIFICATION] = "justification",
+	[K_ROLE_DESCRIPTION] = "description",
+	[K_ROLE_DESCRIPTION + 1] = NULL };
+const char *const appctl_member_keys[] = {
+	[K_MEMBER_PRINCIPAL] = "principal", [K_MEMBER_EXPIRES] = "expires",
+	[K_MEMBER_EXPIRES + 1] = NULL };
+const char *const appctl_grant_keys[] = {
+	[K_GRANT_RESOURCE] = "resource", [K_GRANT_ACTIONS] = "actions",
+	[K_GRANT_HIDDEN_FIELDS] = "hidden_fields",
+	[K_GRANT_JUSTIFICATION] = "justification",
+	[K_GRANT_JUSTIFICATION + 1] = NULL };
+const char *const appctl_integration_keys[] = {
+	[K_INTEGRATION_KIND] = "kind", [K_INTEGRATION_OWNER] = "owner",
+	[K_INTEGRATION_SCOPES] = "scopes",
+	[K_INTEGRATION_CREDENTIAL] = "credential",
+	[K_INTEGRATION_ON_FAILURE] = "on_failure",
+	[K_INTEGRATION_RATE_LIMIT] = "rate_limit_per_min",
+	[K_INTEGRATION_JUSTIFICATION] = "justification",
+	[K_INTEGRATION_DESCRIPTION] = "description",
+	[K_INTEGRATION_READS] = "reads", [K_INTEGRATION_WRITES] = "writes",
+	[K_INTEGRATION_WRITES + 1] = NULL };
+const char *const appctl_ai_keys[] = {
+	[K_AI_READS] = "reads", [K_AI_JUSTIFICATION] = "justification",
+	[K_AI_DESCRIPTION] = "description", [K_AI_DESCRIPTION + 1] = NULL };
+const char *const appctl_ai_read_keys[] = {
+	[K_AI_READ_RESOURCE] = "resource", [K_AI_READ_FIELDS] = "fields",
+	[K_AI_READ_FIELDS + 1] = NULL };
+
+static const char *const *const class_names = appctl_class_names;
+static const char *const *const sensitivity_names = appctl_sensitivity_names;
 static const char *const action_names[] = { "read", "create", "update",
 	"delete", "export", "admin", NULL };
 static const char *const when_names[] = { "integration", "access", "policy",
@@ -598,7 +656,7 @@ static int principal_value(ctx *c, const cJSON *item, const char **out)
 static int parse_member(ctx *c, const cJSON *item, int allow_groups,
 	int allow_expiry, appctl_member *m)
 {
-	static const char *const keys[] = { "principal", "expires", NULL };
+	const char *const *keys = appctl_member_keys;
 	const cJSON *p;
 	int bad;
 
@@ -791,7 +849,7 @@ static int object_array(ctx *c, const cJSON *obj, const char *key,
 
 static int parse_field(ctx *c, const cJSON *item, void *elem, void *arg)
 {
-	static const char *const keys[] = { "sensitivity", "description", NULL };
+	const char *const *keys = appctl_field_keys;
 	appctl_field *f = elem;
 	int bad, level;
 
@@ -808,9 +866,8 @@ static int parse_field(ctx *c, const cJSON *item, void *elem, void *arg)
 
 static int parse_resource(ctx *c, const cJSON *item, void *elem, void *arg)
 {
-	static const char *const keys[] = { "source", "tenant_key",
-		"retention_days", "fields", "storage", "description", NULL };
-	static const char *const storages[] = { "live", "cached", "stored", NULL };
+	const char *const *keys = appctl_resource_keys;
+	const char *const *storages = appctl_storage_names;
 	appctl_resource *r = elem;
 	int bad, storage;
 
@@ -822,7 +879,7 @@ static int parse_resource(ctx *c, const cJSON *item, void *elem, void *arg)
 	bad |= opt_enum(c, item, "storage", "value", storages, &storage);
 	bad |= opt_string(c, item, "source", &r->source);
 	bad |= opt_string(c, item, "tenant_key", &r->tenant_key);
-	bad |= opt_integer(c, item, "retention_days", 0, 365000,
+	bad |= opt_integer(c, item, "retention_days", 0, APPCTL_RETENTION_DAYS_MAX,
 		&r->has_retention, &r->retention_days);
 	r->storage = (appctl_storage)(storage + 1);
 	bad |= named_entries(c, item, "fields", 0, sizeof(appctl_field),
@@ -832,8 +889,7 @@ static int parse_resource(ctx *c, const cJSON *item, void *elem, void *arg)
 
 static int parse_grant(ctx *c, const cJSON *item, appctl_grant *g)
 {
-	static const char *const keys[] = { "resource", "actions",
-		"hidden_fields", "justification", NULL };
+	const char *const *keys = appctl_grant_keys;
 	const char **actions;
 	size_t n, i, unknown = 0;
 	int bad;
@@ -882,8 +938,7 @@ static int grant_item(ctx *c, const cJSON *item, void *elem, size_t index)
 
 static int parse_role(ctx *c, const cJSON *item, void *elem, void *arg)
 {
-	static const char *const keys[] = { "members", "grants",
-		"justification", "description", NULL };
+	const char *const *keys = appctl_role_keys;
 	appctl_role *r = elem;
 	const cJSON *members;
 	int bad;
@@ -945,11 +1000,8 @@ static int parse_credential(ctx *c, const cJSON *item, void *elem, void *arg)
 
 static int parse_integration(ctx *c, const cJSON *item, void *elem, void *arg)
 {
-	static const char *const keys[] = { "kind", "owner", "scopes",
-		"credential", "on_failure", "rate_limit_per_min",
-		"justification", "description", "reads", "writes", NULL };
-	static const char *const on_failure[] = { "fail_closed", "fail_open",
-		NULL };
+	const char *const *keys = appctl_integration_keys;
+	const char *const *on_failure = appctl_on_failure_names;
 	appctl_integration *in = elem;
 	int bad;
 
@@ -966,7 +1018,7 @@ static int parse_integration(ctx *c, const cJSON *item, void *elem, void *arg)
 	bad |= opt_string(c, item, "justification", &in->justification);
 	bad |= opt_string_array(c, item, "scopes", 1, &in->scopes,
 		&in->scope_count);
-	bad |= opt_integer(c, item, "rate_limit_per_min", 0, 100000000,
+	bad |= opt_integer(c, item, "rate_limit_per_min", 0, APPCTL_RATE_LIMIT_MAX,
 		&in->has_rate_limit, &in->rate_limit_per_min);
 	bad |= opt_string(c, item, "on_failure", &in->on_failure);
 	if (in->owner && !appctl_principal_is_valid(in->owner)) {
@@ -988,7 +1040,7 @@ static int parse_integration(ctx *c, const cJSON *item, void *elem, void *arg)
 
 static int parse_owners(ctx *c, const cJSON *root, appctl_app *app)
 {
-	static const char *const keys[] = { "business", "technical", NULL };
+	const char *const *keys = appctl_owner_keys;
 	const cJSON *owners = appctl_json_get(root, "owners");
 	const char **slots[2] = { &app->business_owner, &app->technical_owner };
 	size_t mark, i;
@@ -1017,7 +1069,7 @@ static int parse_owners(ctx *c, const cJSON *root, appctl_app *app)
 
 static int parse_ai_read(ctx *c, const cJSON *item, void *elem, size_t index)
 {
-	static const char *const keys[] = { "resource", "fields", NULL };
+	const char *const *keys = appctl_ai_read_keys;
 	appctl_ai_read *r = elem;
 	int bad;
 
@@ -1035,8 +1087,7 @@ static int parse_ai_read(ctx *c, const cJSON *item, void *elem, size_t index)
 /* "ai": what the app's AI features may read; absent means nothing. */
 static int parse_ai(ctx *c, const cJSON *root, appctl_app *app)
 {
-	static const char *const keys[] = { "reads", "justification",
-		"description", NULL };
+	const char *const *keys = appctl_ai_keys;
 	const cJSON *ai = appctl_json_get(root, "ai");
 	size_t mark;
 	int bad;
@@ -1070,9 +1121,7 @@ static int opt_schema_ref(ctx *c, const cJSON *root)
 static void parse_app_root(ctx *c, const cJSON *root, appctl_app *app,
 	const char *dir)
 {
-	static const char *const keys[] = { "$schema", "name", "class",
-		"owners", "data", "roles", "pages", "integrations",
-		"description", "ai", NULL };
+	const char *const *keys = appctl_app_keys;
 	const char *cls;
 	int i;
 
@@ -1111,7 +1160,7 @@ static void parse_app_root(ctx *c, const cJSON *root, appctl_app *app,
 		&app->integration_count);
 }
 
-appctl_error *appctl_app_parse(appctl_app **out, appctl_arena *arena,
+appctl_error *appctl_app_parse_tree(appctl_app **out, appctl_arena *arena,
 	const appctl_file *file, const char *dir)
 {
 	appctl_error *err;
@@ -1148,6 +1197,28 @@ appctl_error *appctl_app_parse(appctl_app **out, appctl_arena *arena,
 	if (!err)
 		*out = app;
 	return err;
+}
+
+appctl_error *appctl_app_parse(appctl_app **out, appctl_arena *arena,
+	const appctl_file *file, const char *dir)
+{
+	if (appctl_app_parse_fast(out, arena, file, dir))
+		return NULL;
+	return appctl_app_parse_tree(out, arena, file, dir);
+}
+
+int appctl_page_from_tree(appctl_page *p, appctl_arena *arena,
+	const cJSON *item, const char *file)
+{
+	appctl_error *err;
+	ctx c;
+	int bad;
+
+	ctx_init(&c, arena, file);
+	bad = parse_page(&c, item, p, NULL);
+	err = ctx_finish(&c);
+	appctl_error_free(err);
+	return !bad && !err;
 }
 
 /* ---- appctl.json ---- */

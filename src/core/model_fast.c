@@ -1,0 +1,895 @@
+/* model_fast.c: app.json straight into the model, no JSON tree, for the files that need no error reported. */
+#include "model_internal.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+/*
+ * Why a second reader: most app files read are correct, and for those the
+ * tree of the full parse (model_parse.c) is built only to be walked once
+ * and freed; with it go a strcmp per key lookup and a copy of every string.
+ * This file reads the grammar of a correct app.json and nothing else, in
+ * one pass: each value is checked as the full parse checks it and stored
+ * where the full parse would store it. At the first thing it does not
+ * expect (any error, but also an escape, a number with a fraction, a
+ * literal), it gives up and the full parse runs from scratch, so error
+ * messages, their paths and their order have one author. What this file
+ * must get right is only that it never accepts what the full parse refuses,
+ * and builds, for what it accepts, the same model: same values, same order,
+ * same NULL or empty arrays (the model cache encodes that difference).
+ * test_model_fast.c and fuzz_model_fast compare the two on every input.
+ *
+ * What the full parse checks before any schema rule, and how this file
+ * keeps it: the 16 MiB limit (checked first); UTF-8 without NUL (bytes
+ * outside strings are ASCII grammar, strings with bytes of 0x80 and up are
+ * checked as the precheck checks the file, and bytes below 0x20 end the
+ * attempt); "\u" escapes (no escape is read: pages, the one place of free
+ * JSON, go through appctl_json_parse_arena, precheck included); nesting
+ * (this grammar is 6 levels deep, and a page, 3 levels down, may nest
+ * 62 more); duplicate keys (a closed object remembers the keys it saw;
+ * named entries are sorted anyway and compared with their neighbour).
+ */
+
+typedef struct fast {
+	const unsigned char *p;
+	const unsigned char *end;
+	appctl_arena *arena;
+	appctl_arena *pages;     /* page trees, made on the first page */
+	const char *file;
+	/*
+	 * Elements of the collections being read, stacked: a collection's
+	 * elements sit above its parent's, and are copied into the arena and
+	 * popped once it is complete. Only offsets are kept across reads, as a
+	 * nested collection may move the buffer.
+	 */
+	unsigned char *stack;
+	size_t top, cap;
+} fast;
+
+/* Every reader returns 1 when it read its part, 0 when it gives up. */
+
+static void ws(fast *f)
+{
+	const unsigned char *p = f->p, *end = f->end;
+
+	while (p < end && (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r'))
+		p++;
+	f->p = p;
+}
+
+static int take(fast *f, unsigned char ch)
+{
+	ws(f);
+	if (f->p == f->end || *f->p != ch)
+		return 0;
+	f->p++;
+	return 1;
+}
+
+/* A string without escapes: its bytes in the text, not NUL-terminated. */
+static int text(fast *f, const char **s, size_t *n)
+{
+	const unsigned char *p, *start;
+	int high = 0;
+
+	if (!take(f, '"'))
+		return 0;
+	start = p = f->p;
+	/* An escape or a control character: the full parse decides. */
+	while (p < f->end && *p != '"' && *p != '\\' && *p >= 0x20) {
+		high |= *p & 0x80;
+		p++;
+	}
+	if (p == f->end || *p != '"')
+		return 0;
+	if (high && appctl_utf8_invalid_at((const char *)start,
+			    (size_t)(p - start)) != 0)
+		return 0;
+	*s = (const char *)start;
+	*n = (size_t)(p - start);
+	f->p = p + 1;
+	return 1;
+}
+
+/* A non-empty string value, copied into the arena. */
+static int string(fast *f, const char **out)
+{
+	const char *s;
+	size_t n;
+
+	if (!text(f, &s, &n) || n == 0)
+		return 0;
+	return (*out = appctl_arena_strndup(f->arena, s, n)) != NULL;
+}
+
+/* The index of `s` in the NULL-terminated `names`, or -1. */
+static int index_of(const char *s, size_t n, const char *const *names)
+{
+	int i;
+
+	for (i = 0; names[i]; i++)
+		if (strncmp(names[i], s, n) == 0 && names[i][n] == '\0')
+			return i;
+	return -1;
+}
+
+/* A string that must be one of `names`. */
+static int choice(fast *f, const char *const *names, int *out)
+{
+	const char *s;
+	size_t n;
+
+	return text(f, &s, &n) && (*out = index_of(s, n, names)) >= 0;
+}
+
+/*
+ * An integer in [0, max] written as plain digits: what the full parse takes
+ * as an integer and this one gives up on (a sign, a fraction, an exponent,
+ * 16 digits or more) it leaves to it.
+ */
+static int integer(fast *f, int64_t max, int64_t *out)
+{
+	const unsigned char *p;
+	int64_t v = 0;
+	int digits = 0;
+
+	ws(f);
+	p = f->p;
+	if (p < f->end && *p == '0') {
+		p++;
+	} else {
+		while (p < f->end && *p >= '0' && *p <= '9' && digits < 15) {
+			v = v * 10 + (*p++ - '0');
+			digits++;
+		}
+		if (!digits)
+			return 0;
+	}
+	if (p < f->end && ((*p >= '0' && *p <= '9') || *p == '.' || *p == 'e' ||
+			   *p == 'E'))
+		return 0;
+	if (v > max)
+		return 0;
+	f->p = p;
+	*out = v;
+	return 1;
+}
+
+/*
+ * Steps through an object's members: call with *first set after the '{';
+ * 1 when a key follows (then read up to its ':'), 0 at the closing '}' or
+ * when giving up (*done tells which).
+ */
+static int member(fast *f, int *first, const char **key, size_t *n, int *done)
+{
+	*done = 0;
+	ws(f);
+	if (f->p == f->end)
+		return 0;
+	if (*f->p == '}') {
+		f->p++;
+		*done = 1;
+		return 0;
+	}
+	if (!*first && !take(f, ','))
+		return 0;
+	*first = 0;
+	return text(f, key, n) && take(f, ':');
+}
+
+/* The same for an array: 1 when an element follows, 0 at ']' or on giving up. */
+static int element(fast *f, int *first, int *done)
+{
+	*done = 0;
+	ws(f);
+	if (f->p == f->end)
+		return 0;
+	if (*f->p == ']') {
+		f->p++;
+		*done = 1;
+		return 0;
+	}
+	if (!*first && !take(f, ','))
+		return 0;
+	*first = 0;
+	return 1;
+}
+
+/*
+ * The index of `key` in a closed object's `keys`, each allowed once (`seen`
+ * holds one bit per key): -1 for an unknown or repeated key.
+ */
+static int closed_key(const char *key, size_t n, const char *const *keys,
+	unsigned *seen)
+{
+	int i = index_of(key, n, keys);
+
+	if (i < 0 || (*seen & (1u << i)))
+		return -1;
+	*seen |= 1u << i;
+	return i;
+}
+
+/* ---- the element stack ---- */
+
+static int push(fast *f, const void *elem, size_t size)
+{
+	size_t need = (size + 7) & ~(size_t)7;
+
+	if (f->cap - f->top < need) {
+		size_t cap = f->cap ? f->cap : 4096;
+		unsigned char *grown;
+
+		while (cap - f->top < need)
+			cap *= 2;
+		if (!(grown = realloc(f->stack, cap)))
+			return 0;
+		f->stack = grown;
+		f->cap = cap;
+	}
+	memcpy(f->stack + f->top, elem, size);
+	f->top += need;
+	return 1;
+}
+
+/*
+ * Moves the `n` elements of `size` pushed since `mark` into the arena (an
+ * array even when empty, as the full parse allocates one) and pops them.
+ */
+static void *pop_into_arena(fast *f, size_t mark, size_t n, size_t size)
+{
+	size_t stride = (size + 7) & ~(size_t)7, i;
+	unsigned char *out = appctl_arena_calloc(f->arena, n, size);
+
+	if (out)
+		for (i = 0; i < n; i++)
+			memcpy(out + i * size, f->stack + mark + i * stride, size);
+	f->top = mark;
+	return out;
+}
+
+typedef int (*cmp_fn)(const void *, const void *);
+
+/* True when two of the `n` elements at `base` compare equal. */
+static int any_equal(const void *base, size_t n, size_t size, cmp_fn cmp)
+{
+	const unsigned char *b = base;
+	unsigned char *copy;
+	size_t i, j;
+	int found = 0;
+
+	if (n <= 16) {
+		for (i = 1; i < n; i++)
+			for (j = 0; j < i; j++)
+				if (cmp(b + i * size, b + j * size) == 0)
+					return 1;
+		return 0;
+	}
+	if (!(copy = malloc(n * size)))
+		return 1; /* give up: the full parse will say why */
+	memcpy(copy, base, n * size);
+	qsort(copy, n, size, cmp);
+	for (i = 1; i < n && !found; i++)
+		found = cmp(copy + (i - 1) * size, copy + i * size) == 0;
+	free(copy);
+	return found;
+}
+
+static int str_cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* ---- values the schema knows ---- */
+
+/* An array of non-empty strings; `unique`: none repeated. */
+static int strings(fast *f, int unique, const char ***out, size_t *count)
+{
+	size_t mark = f->top, n = 0;
+	int first = 1, done;
+	const char *s;
+
+	if (!take(f, '['))
+		return 0;
+	while (element(f, &first, &done)) {
+		if (!string(f, &s) || !push(f, &s, sizeof(s)))
+			return 0;
+		n++;
+	}
+	if (!done || !(*out = pop_into_arena(f, mark, n, sizeof(s))))
+		return 0;
+	*count = n;
+	return !unique || !any_equal(*out, n, sizeof(s), str_cmp);
+}
+
+static int principal(fast *f, const char **out)
+{
+	return string(f, out) && appctl_principal_is_valid(*out);
+}
+
+static int member_cmp(const void *a, const void *b)
+{
+	const appctl_member *x = a, *y = b;
+
+	if (x->kind != y->kind)
+		return x->kind < y->kind ? -1 : 1;
+	return strcmp(x->name, y->name);
+}
+
+/* A role member: "a@b.c", "group:name" or {"principal", "expires"}. */
+static int one_member(fast *f, appctl_member *m)
+{
+	const char *key;
+	size_t n;
+	unsigned seen = 0;
+	int first = 1, done;
+
+	ws(f);
+	if (f->p < f->end && *f->p == '"') {
+		const char *s;
+
+		if (!string(f, &s))
+			return 0;
+		if (strncmp(s, "group:", 6) == 0) {
+			m->kind = APPCTL_MEMBER_GROUP;
+			m->name = s + 6;
+			return appctl_group_name_is_valid(m->name);
+		}
+		m->name = s;
+		return appctl_principal_is_valid(s);
+	}
+	if (!take(f, '{'))
+		return 0;
+	while (member(f, &first, &key, &n, &done)) {
+		switch (closed_key(key, n, appctl_member_keys, &seen)) {
+		case K_MEMBER_PRINCIPAL:
+			if (!principal(f, &m->name))
+				return 0;
+			break;
+		case K_MEMBER_EXPIRES:
+			if (!string(f, &m->expires_text) ||
+			    appctl_date_parse(&m->expires, m->expires_text) != 0)
+				return 0;
+			m->has_expires = 1;
+			break;
+		default:
+			return 0;
+		}
+	}
+	return done && m->name;
+}
+
+static int members(fast *f, appctl_role *r)
+{
+	size_t mark = f->top, n = 0;
+	int first = 1, done;
+
+	if (!take(f, '['))
+		return 0;
+	while (element(f, &first, &done)) {
+		appctl_member m;
+
+		memset(&m, 0, sizeof(m));
+		m.index = n++;
+		if (!one_member(f, &m) || !push(f, &m, sizeof(m)))
+			return 0;
+	}
+	if (!done || !(r->members = pop_into_arena(f, mark, n, sizeof(
+			       appctl_member))))
+		return 0;
+	r->member_count = n;
+	return !any_equal(r->members, n, sizeof(appctl_member), member_cmp);
+}
+
+static int one_grant(fast *f, appctl_grant *g)
+{
+	const char **actions = NULL, *key;
+	size_t n, count = 0, i;
+	unsigned seen = 0;
+	int first = 1, done;
+
+	if (!take(f, '{'))
+		return 0;
+	while (member(f, &first, &key, &n, &done)) {
+		int ok;
+
+		switch (closed_key(key, n, appctl_grant_keys, &seen)) {
+		case K_GRANT_RESOURCE: ok = string(f, &g->resource); break;
+		case K_GRANT_ACTIONS: ok = strings(f, 1, &actions, &count); break;
+		case K_GRANT_HIDDEN_FIELDS:
+			ok = strings(f, 1, &g->hidden_fields,
+				&g->hidden_field_count);
+			break;
+		case K_GRANT_JUSTIFICATION:
+			ok = string(f, &g->justification);
+			break;
+		default: ok = 0; break;
+		}
+		if (!ok)
+			return 0;
+	}
+	if (!done || !g->resource || count == 0)
+		return 0;
+	/* Unknown actions are kept for lint, as the full parse keeps them. */
+	g->unknown_actions = appctl_arena_calloc(f->arena, count, sizeof(char *));
+	g->unknown_action_index = appctl_arena_calloc(f->arena, count,
+		sizeof(size_t));
+	if (!g->unknown_actions || !g->unknown_action_index)
+		return 0;
+	for (i = 0; i < count; i++) {
+		unsigned bit = appctl_action_parse(actions[i]);
+
+		if (bit) {
+			g->actions |= bit;
+		} else {
+			g->unknown_action_index[g->unknown_action_count] = i;
+			g->unknown_actions[g->unknown_action_count++] = actions[i];
+		}
+	}
+	return 1;
+}
+
+static int grants(fast *f, appctl_role *r)
+{
+	size_t mark = f->top, n = 0;
+	int first = 1, done;
+
+	if (!take(f, '['))
+		return 0;
+	while (element(f, &first, &done)) {
+		appctl_grant g;
+
+		memset(&g, 0, sizeof(g));
+		g.index = n++;
+		if (!one_grant(f, &g) || !push(f, &g, sizeof(g)))
+			return 0;
+	}
+	if (!done || !(r->grants = pop_into_arena(f, mark, n, sizeof(appctl_grant))))
+		return 0;
+	r->grant_count = n;
+	return 1;
+}
+
+/* ---- named entries: objects whose keys are names ---- */
+
+/* Every element a named collection holds; each starts with its name. */
+typedef union named_elem {
+	appctl_field field;
+	appctl_resource resource;
+	appctl_role role;
+	appctl_page page;
+	appctl_credential credential;
+	appctl_integration integration;
+} named_elem;
+
+typedef int (*entry_fn)(fast *f, void *elem);
+
+static int name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/*
+ * An object of named entries, each value read by `each` into an element of
+ * `size`: sorted by name as the full parse sorts them. Sorted, a repeated
+ * name (a duplicate key) sits next to its twin.
+ */
+static int named(fast *f, size_t size, entry_fn each, void **out,
+	size_t *count)
+{
+	size_t mark = f->top, n = 0, i, kn;
+	int first = 1, done;
+	const char *key;
+	unsigned char *base;
+	named_elem elem;
+
+	if (!take(f, '{'))
+		return 0;
+	while (member(f, &first, &key, &kn, &done)) {
+		memset(&elem, 0, size);
+		if (kn == 0 || !(*(const char **)(void *)&elem =
+				appctl_arena_strndup(f->arena, key, kn)) ||
+		    !each(f, &elem) || !push(f, &elem, size))
+			return 0;
+		n++;
+	}
+	if (!done || !(base = pop_into_arena(f, mark, n, size)))
+		return 0;
+	qsort(base, n, size, name_cmp);
+	for (i = 1; i < n; i++)
+		if (name_cmp(base + (i - 1) * size, base + i * size) == 0)
+			return 0;
+	*out = base;
+	*count = n;
+	return 1;
+}
+
+static int field(fast *f, void *elem)
+{
+	appctl_field *fd = elem;
+	const char *key;
+	size_t n;
+	unsigned seen = 0;
+	int first = 1, done, level = 0, ok;
+
+	if (!take(f, '{'))
+		return 0;
+	while (member(f, &first, &key, &n, &done)) {
+		switch (closed_key(key, n, appctl_field_keys, &seen)) {
+		case K_FIELD_SENSITIVITY:
+			ok = choice(f, appctl_sensitivity_names, &level);
+			fd->sensitivity = (appctl_sensitivity)level;
+			break;
+		case K_FIELD_DESCRIPTION:
+			ok = string(f, &fd->description);
+			break;
+		default:
+			ok = 0;
+			break;
+		}
+		if (!ok)
+			return 0;
+	}
+	return done;
+}
+
+static int resource(fast *f, void *elem)
+{
+	appctl_resource *r = elem;
+	const char *key;
+	size_t n;
+	unsigned seen = 0;
+	int first = 1, done, storage = -1, ok;
+
+	if (!take(f, '{'))
+		return 0;
+	while (member(f, &first, &key, &n, &done)) {
+		switch (closed_key(key, n, appctl_resource_keys, &seen)) {
+		case K_RESOURCE_SOURCE: ok = string(f, &r->source); break;
+		case K_RESOURCE_TENANT_KEY: ok = string(f, &r->tenant_key); break;
+		case K_RESOURCE_RETENTION_DAYS:
+			ok = integer(f, APPCTL_RETENTION_DAYS_MAX,
+				&r->retention_days);
+			r->has_retention = 1;
+			break;
+		case K_RESOURCE_FIELDS:
+			ok = named(f, sizeof(appctl_field), field,
+				(void **)&r->fields, &r->field_count);
+			break;
+		case K_RESOURCE_STORAGE:
+			ok = choice(f, appctl_storage_names, &storage);
+			r->storage = (appctl_storage)(storage + 1);
+			break;
+		case K_RESOURCE_DESCRIPTION:
+			ok = string(f, &r->description);
+			break;
+		default:
+			ok = 0;
+			break;
+		}
+		if (!ok)
+			return 0;
+	}
+	return done;
+}
+
+static int role(fast *f, void *elem)
+{
+	appctl_role *r = elem;
+	const char *key;
+	size_t n;
+	unsigned seen = 0;
+	int first = 1, done, ok;
+
+	if (!take(f, '{'))
+		return 0;
+	while (member(f, &first, &key, &n, &done)) {
+		switch (closed_key(key, n, appctl_role_keys, &seen)) {
+		case K_ROLE_MEMBERS: ok = members(f, r); break;
+		case K_ROLE_GRANTS: ok = grants(f, r); break;
+		case K_ROLE_JUSTIFICATION: ok = string(f, &r->justification); break;
+		case K_ROLE_DESCRIPTION: ok = string(f, &r->description); break;
+		default: ok = 0; break;
+		}
+		if (!ok)
+			return 0;
+	}
+	return done;
+}
+
+/*
+ * The end of the JSON value at f->p, brackets matched and strings skipped,
+ * without judging it: the tree parser does. NULL past `max_depth` levels.
+ */
+static const unsigned char *value_end(fast *f, int max_depth)
+{
+	const unsigned char *p = f->p, *end = f->end;
+	int depth = 0;
+
+	while (p < end) {
+		unsigned char ch = *p++;
+
+		if (ch == '"') {
+			while (p < end && *p != '"') {
+				if (*p == '\\' && end - p < 2)
+					return NULL;
+				p += *p == '\\' ? 2 : 1;
+			}
+			if (p == end)
+				return NULL;
+			p++;
+		} else if (ch == '{' || ch == '[') {
+			if (++depth > max_depth)
+				return NULL;
+		} else if (ch == '}' || ch == ']') {
+			if (--depth <= 0)
+				return depth == 0 ? p : NULL;
+		} else if (depth == 0) {
+			return NULL; /* a page must be an object */
+		}
+	}
+	return NULL;
+}
+
+/*
+ * A page: free JSON (the builder's own fields are allowed), kept in
+ * canonical form; so it is parsed as a tree and read by the full parse's
+ * own page reader. It sits 2 levels below the root: the file's limit of 64
+ * leaves it 62.
+ */
+static int page(fast *f, void *elem)
+{
+	const unsigned char *start, *stop;
+	appctl_error *err;
+	cJSON *tree = NULL;
+
+	ws(f);
+	start = f->p;
+	if (!(stop = value_end(f, APPCTL_JSON_MAX_DEPTH - 2)))
+		return 0;
+	if (!f->pages && !(f->pages = appctl_arena_new()))
+		return 0;
+	err = appctl_json_parse_arena(&tree, f->pages, f->file,
+		(const char *)start, (size_t)(stop - start));
+	if (err) {
+		appctl_error_free(err);
+		return 0;
+	}
+	f->p = stop;
+	return appctl_page_from_tree(elem, f->arena, tree, f->file);
+}
+
+static int credential(fast *f, void *elem)
+{
+	appctl_credential *cred = elem;
+
+	return appctl_env_name_is_valid(cred->env) && string(f, &cred->ref);
+}
+
+static int integration(fast *f, void *elem)
+{
+	appctl_integration *in = elem;
+	const char *key;
+	size_t n;
+	unsigned seen = 0;
+	int first = 1, done, ok;
+
+	if (!take(f, '{'))
+		return 0;
+	while (member(f, &first, &key, &n, &done)) {
+		switch (closed_key(key, n, appctl_integration_keys, &seen)) {
+		case K_INTEGRATION_KIND: ok = string(f, &in->kind); break;
+		case K_INTEGRATION_OWNER: ok = principal(f, &in->owner); break;
+		case K_INTEGRATION_SCOPES:
+			ok = strings(f, 1, &in->scopes, &in->scope_count);
+			break;
+		case K_INTEGRATION_CREDENTIAL:
+			ok = named(f, sizeof(appctl_credential), credential,
+				(void **)&in->credentials, &in->credential_count);
+			break;
+		case K_INTEGRATION_ON_FAILURE:
+			ok = string(f, &in->on_failure) &&
+				index_of(in->on_failure, strlen(in->on_failure),
+					appctl_on_failure_names) >= 0;
+			break;
+		case K_INTEGRATION_RATE_LIMIT:
+			ok = integer(f, APPCTL_RATE_LIMIT_MAX,
+				&in->rate_limit_per_min);
+			in->has_rate_limit = 1;
+			break;
+		case K_INTEGRATION_JUSTIFICATION:
+			ok = string(f, &in->justification);
+			break;
+		case K_INTEGRATION_DESCRIPTION:
+			ok = string(f, &in->description);
+			break;
+		case K_INTEGRATION_READS:
+			ok = strings(f, 1, &in->reads, &in->read_count);
+			break;
+		case K_INTEGRATION_WRITES:
+			ok = strings(f, 1, &in->writes, &in->write_count);
+			break;
+		default:
+			ok = 0;
+			break;
+		}
+		if (!ok)
+			return 0;
+	}
+	return done && in->kind;
+}
+
+static int owners(fast *f, appctl_app *app)
+{
+	const char *key;
+	size_t n;
+	unsigned seen = 0;
+	int first = 1, done, ok;
+
+	if (!take(f, '{'))
+		return 0;
+	while (member(f, &first, &key, &n, &done)) {
+		switch (closed_key(key, n, appctl_owner_keys, &seen)) {
+		case K_OWNER_BUSINESS: ok = principal(f, &app->business_owner); break;
+		case K_OWNER_TECHNICAL:
+			ok = principal(f, &app->technical_owner);
+			break;
+		default:
+			ok = 0;
+			break;
+		}
+		if (!ok)
+			return 0;
+	}
+	return done;
+}
+
+static int ai_read(fast *f, appctl_ai_read *r)
+{
+	const char *key;
+	size_t n;
+	unsigned seen = 0;
+	int first = 1, done, ok;
+
+	if (!take(f, '{'))
+		return 0;
+	while (member(f, &first, &key, &n, &done)) {
+		switch (closed_key(key, n, appctl_ai_read_keys, &seen)) {
+		case K_AI_READ_RESOURCE: ok = string(f, &r->resource); break;
+		case K_AI_READ_FIELDS:
+			ok = strings(f, 1, &r->fields, &r->field_count);
+			break;
+		default:
+			ok = 0;
+			break;
+		}
+		if (!ok)
+			return 0;
+	}
+	r->all_fields = !(seen & (1u << K_AI_READ_FIELDS));
+	return done && r->resource;
+}
+
+static int ai_reads(fast *f, appctl_app *app)
+{
+	size_t mark = f->top, n = 0;
+	int first = 1, done;
+
+	if (!take(f, '['))
+		return 0;
+	while (element(f, &first, &done)) {
+		appctl_ai_read r;
+
+		memset(&r, 0, sizeof(r));
+		r.index = n++;
+		if (!ai_read(f, &r) || !push(f, &r, sizeof(r)))
+			return 0;
+	}
+	if (!done || !(app->ai_reads = pop_into_arena(f, mark, n,
+			       sizeof(appctl_ai_read))))
+		return 0;
+	app->ai_read_count = n;
+	return 1;
+}
+
+static int ai(fast *f, appctl_app *app)
+{
+	const char *key;
+	size_t n;
+	unsigned seen = 0;
+	int first = 1, done, ok;
+
+	app->has_ai = 1;
+	if (!take(f, '{'))
+		return 0;
+	while (member(f, &first, &key, &n, &done)) {
+		switch (closed_key(key, n, appctl_ai_keys, &seen)) {
+		case K_AI_READS: ok = ai_reads(f, app); break;
+		case K_AI_JUSTIFICATION:
+			ok = string(f, &app->ai_justification);
+			break;
+		case K_AI_DESCRIPTION: ok = string(f, &app->ai_description); break;
+		default: ok = 0; break;
+		}
+		if (!ok)
+			return 0;
+	}
+	return done;
+}
+
+static int root(fast *f, appctl_app *app, const char *dir)
+{
+	const char *key, *ignored;
+	size_t n;
+	unsigned seen = 0;
+	int first = 1, done, ok, cls = 0;
+
+	if (!take(f, '{'))
+		return 0;
+	while (member(f, &first, &key, &n, &done)) {
+		switch (closed_key(key, n, appctl_app_keys, &seen)) {
+		case K_APP_SCHEMA: ok = string(f, &ignored); break;
+		case K_APP_NAME: ok = string(f, &app->name); break;
+		case K_APP_CLASS:
+			ok = choice(f, appctl_class_names, &cls);
+			app->app_class = (appctl_app_class)cls;
+			break;
+		case K_APP_OWNERS: ok = owners(f, app); break;
+		case K_APP_DATA:
+			ok = named(f, sizeof(appctl_resource), resource,
+				(void **)&app->resources, &app->resource_count);
+			break;
+		case K_APP_ROLES:
+			ok = named(f, sizeof(appctl_role), role,
+				(void **)&app->roles, &app->role_count);
+			break;
+		case K_APP_PAGES:
+			ok = named(f, sizeof(appctl_page), page,
+				(void **)&app->pages, &app->page_count);
+			break;
+		case K_APP_INTEGRATIONS:
+			ok = named(f, sizeof(appctl_integration), integration,
+				(void **)&app->integrations,
+				&app->integration_count);
+			break;
+		case K_APP_DESCRIPTION: ok = string(f, &app->description); break;
+		case K_APP_AI: ok = ai(f, app); break;
+		default: ok = 0; break;
+		}
+		if (!ok)
+			return 0;
+	}
+	ws(f);
+	return done && f->p == f->end && (seen & (1u << K_APP_CLASS)) &&
+		app->name && appctl_name_is_valid(app->name) &&
+		strcmp(app->name, dir) == 0;
+}
+
+int appctl_app_parse_fast(appctl_app **out, appctl_arena *arena,
+	const appctl_file *file, const char *dir)
+{
+	appctl_app *app;
+	fast f;
+	int ok;
+
+	*out = NULL;
+	if (file->len > APPCTL_JSON_MAX_BYTES || !dir)
+		return 0;
+	app = appctl_arena_calloc(arena, 1, sizeof(*app));
+	if (!app || !(app->file = appctl_arena_strdup(arena, file->path)))
+		return 0;
+	memcpy(app->blob_id, file->id, sizeof(app->blob_id));
+	app->blob_id[40] = '\0';
+	memset(&f, 0, sizeof(f));
+	f.p = (const unsigned char *)file->data;
+	f.end = f.p + file->len;
+	f.arena = arena;
+	f.file = file->path;
+	ok = root(&f, app, dir);
+	free(f.stack);
+	appctl_arena_free(f.pages);
+	if (ok)
+		*out = app;
+	return ok;
+}
