@@ -330,34 +330,38 @@ static void *work(void *arg)
 
 /*
  * Puts the result's changes in job order once other threads helped: the
- * first `prefix` changes (the policy's), then each job's. Items are
- * copied; strings stay where they are (each thread's arena joins out's).
+ * first `prefix` changes (the policy's), then each job's. The first
+ * thread's changes are already in the result, in job order among
+ * themselves; the list grows and is filled from the back, so each of its
+ * runs only moves towards the end and is read before anything is written
+ * over it. Copying into a new list instead would touch as many fresh pages
+ * as the changes take, and a fresh page costs more than the copy. Strings
+ * stay where they are (each thread's arena joins out's).
  */
 static appctl_error *gather(appctl_changes *out, size_t prefix,
 	const job_queue *q)
 {
-	appctl_change *items, *slot;
-	size_t total = prefix, k;
+	size_t total = prefix, end, k;
 
 	for (k = 0; k < q->count; k++)
 		total += q->jobs[k].end - q->jobs[k].start;
-	if (!(items = malloc((total ? total : 1) * sizeof(*items))))
+	if (total > out->count &&
+	    !appctl_changes_reserve(out, total - out->count))
 		return appctl_error_nomem();
-	if (prefix)
-		memcpy(items, out->items, prefix * sizeof(*items));
-	slot = items + prefix;
-	for (k = 0; k < q->count; k++) {
+	end = total;
+	for (k = q->count; k-- > 0;) {
 		const app_job *job = &q->jobs[k];
+		size_t n = job->end - job->start;
 
-		if (job->end == job->start)
+		if (!n)
 			continue;
-		memcpy(slot, q->workers[job->worker].list->items + job->start,
-			(job->end - job->start) * sizeof(*slot));
-		slot += job->end - job->start;
+		end -= n;
+		/* The first thread's list is `out` itself. */
+		memmove(out->items + end,
+			q->workers[job->worker].list->items + job->start,
+			n * sizeof(*out->items));
 	}
-	free(out->items);
-	out->items = items;
-	out->count = out->cap = total;
+	out->count = total;
 	for (k = 1; k < q->ready; k++) {
 		appctl_arena_adopt(out->arena, q->workers[k].own.arena);
 		q->workers[k].own.arena = NULL;
