@@ -32,6 +32,16 @@ char *appctl_arena_strndup(appctl_arena *arena, const char *s, size_t n);
  */
 void appctl_arena_adopt(appctl_arena *into, appctl_arena *from);
 
+/*
+ * `size` bytes (uninitialised, freed with free()) for an array that grows
+ * to megabytes, a diff's change list: aligned to huge pages and advised to
+ * use them, where the system has them. A fresh page costs a fault, and on
+ * virtual machines a fault costs more than writing the page: a large
+ * diff's lists took thousands. NULL when out of memory.
+ */
+void *appctl_alloc_large(size_t size);
+#define APPCTL_HUGE_PAGE ((size_t)2 << 20)
+
 /* printf into arena memory, or NULL. */
 char *appctl_arena_printf(appctl_arena *arena, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

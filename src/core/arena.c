@@ -1,4 +1,6 @@
 /* arena.c: bump allocator in chained blocks; one free releases a whole model. */
+/* madvise and MADV_HUGEPAGE are not POSIX. */
+#define _DEFAULT_SOURCE
 #include "appctl/arena.h"
 
 #include <stdarg.h>
@@ -6,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #define BLOCK_SIZE (64u * 1024u)
 #define ALIGN 16u
@@ -136,5 +139,19 @@ char *appctl_arena_printf(appctl_arena *arena, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(p, (size_t)n + 1, fmt, ap);
 	va_end(ap);
+	return p;
+}
+
+void *appctl_alloc_large(size_t size)
+{
+	void *p = NULL;
+
+	if (posix_memalign(&p, APPCTL_HUGE_PAGE, size) != 0)
+		return NULL;
+#ifdef MADV_HUGEPAGE
+	/* A refusal (no huge pages here) changes nothing but the speed. */
+	if (size >= APPCTL_HUGE_PAGE)
+		(void)madvise(p, size & ~(APPCTL_HUGE_PAGE - 1), MADV_HUGEPAGE);
+#endif
 	return p;
 }

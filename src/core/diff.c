@@ -55,6 +55,14 @@ void appctl_changes_summary(const appctl_changes *changes, size_t counts[3])
 		counts[changes->items[i].risk]++;
 }
 
+/*
+ * Past this, a change list moves to huge pages (appctl_alloc_large) with
+ * room for LARGE_LIST_ROOM bytes of changes: only the pages written cost
+ * memory, and growing further is rare enough to copy.
+ */
+#define LARGE_LIST (1u << 20)
+#define LARGE_LIST_ROOM (8 * APPCTL_HUGE_PAGE)
+
 /* Room for `more` changes after the last; 0, or -1 out of memory. */
 static int reserve(appctl_changes *out, size_t more)
 {
@@ -69,9 +77,19 @@ static int reserve(appctl_changes *out, size_t more)
 			return -1;
 		cap *= 2;
 	}
-	items = realloc(out->items, cap * sizeof(*items));
-	if (!items)
-		return -1;
+	if (cap * sizeof(*items) < LARGE_LIST) {
+		items = realloc(out->items, cap * sizeof(*items));
+		if (!items)
+			return -1;
+	} else {
+		if (cap < LARGE_LIST_ROOM / sizeof(*items))
+			cap = LARGE_LIST_ROOM / sizeof(*items);
+		if (!(items = appctl_alloc_large(cap * sizeof(*items))))
+			return -1;
+		if (out->count)
+			memcpy(items, out->items, out->count * sizeof(*items));
+		free(out->items);
+	}
 	out->items = items;
 	out->cap = cap;
 	return 0;

@@ -9,6 +9,7 @@
 
 #include <cmocka.h>
 
+#include "appctl/arena.h"
 #include "appctl/diff.h"
 #include "appctl/model.h"
 #include "appctl/rules.h"
@@ -345,6 +346,47 @@ static void test_integration_added_details(void **state)
 	appctl_changes_dispose(&changes);
 }
 
+/*
+ * A list past a megabyte moves to memory for huge pages: every change
+ * written before and after the move is still there, in order.
+ */
+static void test_large_list(void **state)
+{
+	static const char *const kinds[] = { "access.granted", "field.exposed",
+		"role.added" };
+	appctl_changes list;
+	size_t i, n = 60000;
+
+	(void)state;
+	assert_int_equal(appctl_changes_init(&list), 0);
+	for (i = 0; i < n; i++) {
+		appctl_change *c = appctl_changes_reserve(&list, 1);
+
+		assert_non_null(c);
+		memset(c, 0, sizeof(*c));
+		c->kind = kinds[i % 3];
+		c->risk = (appctl_risk)(i % 3);
+		c->principal = appctl_arena_printf(list.arena, "u%zu@example.com", i);
+		assert_non_null(c->principal);
+		list.count++;
+	}
+	assert_true(list.cap >= n);
+	assert_int_equal((uintptr_t)list.items % APPCTL_HUGE_PAGE, 0);
+	for (i = 0; i < n; i++) {
+		char want[40];
+
+		snprintf(want, sizeof(want), "u%zu@example.com", i);
+		assert_string_equal(list.items[i].principal, want);
+		assert_ptr_equal(list.items[i].kind, kinds[i % 3]);
+		assert_int_equal(list.items[i].risk, i % 3);
+	}
+	/* Room for many at once, past what is there. */
+	assert_non_null(appctl_changes_reserve(&list, 200000));
+	assert_true(list.cap >= n + 200000);
+	assert_string_equal(list.items[n - 1].principal, "u59999@example.com");
+	appctl_changes_dispose(&list);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -352,6 +394,7 @@ int main(void)
 		cmocka_unit_test(test_expiry_values),
 		cmocka_unit_test(test_integration_added_details),
 		cmocka_unit_test(test_role_templates_are_policy),
+		cmocka_unit_test(test_large_list),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
