@@ -109,7 +109,8 @@ static int index_of(const char *s, size_t n, const char *const *names)
 	int i;
 
 	for (i = 0; names[i]; i++)
-		if (strncmp(names[i], s, n) == 0 && names[i][n] == '\0')
+		if (n && names[i][0] == s[0] && strncmp(names[i], s, n) == 0 &&
+		    names[i][n] == '\0')
 			return i;
 	return -1;
 }
@@ -496,10 +497,16 @@ static int named(fast *f, size_t size, entry_fn each, void **out,
 	}
 	if (!done || !(base = pop_into_arena(f, mark, n, size)))
 		return 0;
-	qsort(base, n, size, name_cmp);
+	/* Files often list names in order already: then one pass does. */
 	for (i = 1; i < n; i++)
-		if (name_cmp(base + (i - 1) * size, base + i * size) == 0)
-			return 0;
+		if (name_cmp(base + (i - 1) * size, base + i * size) >= 0)
+			break;
+	if (i < n) {
+		qsort(base, n, size, name_cmp);
+		for (i = 1; i < n; i++)
+			if (name_cmp(base + (i - 1) * size, base + i * size) == 0)
+				return 0;
+	}
 	*out = base;
 	*count = n;
 	return 1;

@@ -25,8 +25,8 @@
  * would cost more than they save; one changed app among many hits (slow,
  * when a role many principals hold changed) is no reason either.
  */
-#define PROBE_APPS 8
-#define PROBE_SLOW 6
+#define PROBE_APPS 4
+#define PROBE_SLOW 3
 #define SLOW_APP_NS 500000L
 
 /* What every app's diff needs to know about the run. */
