@@ -177,6 +177,20 @@ static void keep_freed_memory(void)
 #endif
 }
 
+/*
+ * Output to a file or a pipe leaves in 64 KiB writes rather than stdio's
+ * 4 KiB: a large diff prints megabytes, and each write is a system call,
+ * dear on a virtual machine (a tenth of a warm diff of a large org). On a
+ * terminal stdout stays line-buffered.
+ */
+static void buffer_output(void)
+{
+	static char buf[64 * 1024];
+
+	if (!isatty(STDOUT_FILENO))
+		(void)setvbuf(stdout, buf, _IOFBF, sizeof(buf));
+}
+
 int main(int argc, char **argv)
 {
 	appctl_cli cli;
@@ -185,6 +199,7 @@ int main(int argc, char **argv)
 	int i, no_color = 0, help_only = 0;
 
 	keep_freed_memory();
+	buffer_output();
 	memset(&cli, 0, sizeof(cli));
 	if (argc > 1 && strcmp(argv[1], "__complete") == 0)
 		return complete(argc - 2, argv + 2);
