@@ -347,6 +347,65 @@ static void test_integration_added_details(void **state)
 }
 
 /*
+ * A large group, members in no order, loses one and gains one: exactly
+ * those two are reported, and they are the moved principals, however many
+ * stay (each side's members are looked up in the other's sorted list).
+ */
+static void test_large_group_moves(void **state)
+{
+	appctl_strbuf text[2] = { APPCTL_STRBUF_INIT, APPCTL_STRBUF_INIT };
+	appctl_arena *arena = appctl_arena_new();
+	const char **moved = NULL, **groups = NULL;
+	size_t nmoved = 0, ngroups = 0, i, side;
+	appctl_policy *p[2];
+	appctl_changes changes;
+
+	(void)state;
+	assert_non_null(arena);
+	for (side = 0; side < 2; side++) {
+		appctl_strbuf_puts(&text[side], "{\"appctl\":1,\"environments\":"
+			"[\"dev\"],\"groups\":{\"big\":[");
+		/* Member i is u<(i * 7) % 997>: the file's order is not sorted. */
+		for (i = 0; i < 997; i++) {
+			size_t m = (i * 7) % 997;
+
+			if ((side == 0 && m == 996) || (side == 1 && m == 3))
+				continue; /* 996 joins, 3 leaves */
+			appctl_strbuf_printf(&text[side], "%s\"u%zu@example.com\"",
+				text[side].len && text[side].ptr[text[side].len - 1] == '['
+					? "" : ",", m);
+		}
+		appctl_strbuf_puts(&text[side], "],\"small\":[\"a@example.com\"]}}");
+		assert_false(text[side].failed);
+		{
+			appctl_file f = { "appctl.json", text[side].ptr, text[side].len,
+				"" };
+
+			assert_null(appctl_policy_parse(&p[side], arena, &f));
+		}
+	}
+	assert_int_equal(appctl_changes_init(&changes), 0);
+	assert_null(appctl_diff_policy(&changes, p[0], "", p[1], ""));
+	appctl_changes_sort(&changes);
+	assert_int_equal(changes.count, 2);
+	assert_string_equal(changes.items[0].kind, "group.member_added");
+	assert_string_equal(changes.items[0].principal, "u996@example.com");
+	assert_string_equal(changes.items[1].kind, "group.member_removed");
+	assert_string_equal(changes.items[1].principal, "u3@example.com");
+	assert_null(appctl_diff_group_moves(&moved, &nmoved, &groups, &ngroups,
+		arena, p[0], p[1]));
+	assert_int_equal(nmoved, 2);
+	assert_string_equal(moved[0], "u3@example.com");
+	assert_string_equal(moved[1], "u996@example.com");
+	assert_int_equal(ngroups, 1);
+	assert_string_equal(groups[0], "big");
+	appctl_changes_dispose(&changes);
+	appctl_strbuf_dispose(&text[0]);
+	appctl_strbuf_dispose(&text[1]);
+	appctl_arena_free(arena);
+}
+
+/*
  * A list past a megabyte moves to memory for huge pages: every change
  * written before and after the move is still there, in order.
  */
@@ -395,6 +454,7 @@ int main(void)
 		cmocka_unit_test(test_integration_added_details),
 		cmocka_unit_test(test_role_templates_are_policy),
 		cmocka_unit_test(test_large_list),
+		cmocka_unit_test(test_large_group_moves),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
