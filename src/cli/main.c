@@ -165,9 +165,10 @@ static void cli_release(appctl_cli *cli)
  * every buffer from 128 KiB up afresh: each round trip costs page faults,
  * and on a virtual machine unmapping costs a TLB flush on every core the
  * process runs on. Measured on a cold diff of a large org: a fifth of its
- * CPU time with two threads. Buffers of 1 MiB and more are still mapped:
- * a growing list of changes then moves by remapping, not by copying. Memory
- * still goes back when the process ends.
+ * CPU time with two threads. Buffers of 1 MiB and more are still mapped,
+ * so that one growing moves by remapping, not by copying (a diff's change
+ * list moves to huge pages instead: appctl_alloc_large). Memory still goes
+ * back when the process ends.
  */
 static void keep_freed_memory(void)
 {

@@ -284,8 +284,8 @@ static int str_cmp(const void *a, const void *b)
 
 /* ---- values the schema knows ---- */
 
-/* An array of non-empty strings; `unique`: none repeated. */
-static int strings(fast *f, int unique, const char ***out, size_t *count)
+/* An array of non-empty strings, none repeated: every one app.json has. */
+static int strings(fast *f, const char ***out, size_t *count)
 {
 	size_t mark = f->top, n = 0;
 	int first = 1, done;
@@ -301,7 +301,7 @@ static int strings(fast *f, int unique, const char ***out, size_t *count)
 	if (!done || !(*out = pop_into_arena(f, mark, n, sizeof(s))))
 		return 0;
 	*count = n;
-	return !unique || !any_equal(*out, n, sizeof(s), str_cmp);
+	return !any_equal(*out, n, sizeof(s), str_cmp);
 }
 
 static int principal(fast *f, const char **out)
@@ -397,9 +397,9 @@ static int one_grant(fast *f, appctl_grant *g)
 
 		switch (closed_key(key, n, appctl_grant_keys, &seen)) {
 		case K_GRANT_RESOURCE: ok = string(f, &g->resource); break;
-		case K_GRANT_ACTIONS: ok = strings(f, 1, &actions, &count); break;
+		case K_GRANT_ACTIONS: ok = strings(f, &actions, &count); break;
 		case K_GRANT_HIDDEN_FIELDS:
-			ok = strings(f, 1, &g->hidden_fields,
+			ok = strings(f, &g->hidden_fields,
 				&g->hidden_field_count);
 			break;
 		case K_GRANT_JUSTIFICATION:
@@ -689,7 +689,7 @@ static int integration(fast *f, void *elem)
 		case K_INTEGRATION_KIND: ok = string(f, &in->kind); break;
 		case K_INTEGRATION_OWNER: ok = principal(f, &in->owner); break;
 		case K_INTEGRATION_SCOPES:
-			ok = strings(f, 1, &in->scopes, &in->scope_count);
+			ok = strings(f, &in->scopes, &in->scope_count);
 			break;
 		case K_INTEGRATION_CREDENTIAL:
 			ok = named(f, sizeof(appctl_credential), credential,
@@ -712,10 +712,10 @@ static int integration(fast *f, void *elem)
 			ok = string(f, &in->description);
 			break;
 		case K_INTEGRATION_READS:
-			ok = strings(f, 1, &in->reads, &in->read_count);
+			ok = strings(f, &in->reads, &in->read_count);
 			break;
 		case K_INTEGRATION_WRITES:
-			ok = strings(f, 1, &in->writes, &in->write_count);
+			ok = strings(f, &in->writes, &in->write_count);
 			break;
 		default:
 			ok = 0;
@@ -765,7 +765,7 @@ static int ai_read(fast *f, appctl_ai_read *r)
 		switch (closed_key(key, n, appctl_ai_read_keys, &seen)) {
 		case K_AI_READ_RESOURCE: ok = string(f, &r->resource); break;
 		case K_AI_READ_FIELDS:
-			ok = strings(f, 1, &r->fields, &r->field_count);
+			ok = strings(f, &r->fields, &r->field_count);
 			break;
 		default:
 			ok = 0;
