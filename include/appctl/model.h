@@ -345,6 +345,8 @@ void appctl_snapshot_free(appctl_snapshot *snap);
 /* Lookups by name (binary search on the sorted arrays); NULL when absent. */
 const appctl_app *appctl_snapshot_app(const appctl_snapshot *snap, const char *name);
 const appctl_group *appctl_policy_group(const appctl_policy *policy, const char *name);
+/* Whether `s` is among the `n` strings of `sorted` (strcmp order): O(log n). */
+int appctl_sorted_has(const char *const *sorted, size_t n, const char *s);
 const appctl_resource *appctl_app_resource(const appctl_app *app, const char *name);
 const appctl_role *appctl_app_role(const appctl_app *app, const char *name);
 const appctl_integration *appctl_app_integration(const appctl_app *app, const char *name);

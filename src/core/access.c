@@ -8,22 +8,9 @@ int appctl_policy_in_group(const appctl_policy *policy, const char *name,
 	const char *principal)
 {
 	const appctl_group *g = appctl_policy_group(policy, name);
-	size_t lo = 0, hi;
 
-	if (!g)
-		return 0;
-	for (hi = g->member_count; lo < hi;) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = strcmp(principal, g->sorted_members[mid]);
-
-		if (c == 0)
-			return 1;
-		if (c < 0)
-			hi = mid;
-		else
-			lo = mid + 1;
-	}
-	return 0;
+	return g && appctl_sorted_has(g->sorted_members, g->member_count,
+		principal);
 }
 
 int appctl_policy_may_approve(const appctl_policy *policy,

@@ -301,25 +301,6 @@ static int contains(const char *const *list, size_t n, const char *s)
 	return 0;
 }
 
-/* `contains` for a sorted list: groups are thousands of members. */
-static int sorted_contains(const char *const *list, size_t n, const char *s)
-{
-	size_t lo = 0, hi = n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = strcmp(s, list[mid]);
-
-		if (c == 0)
-			return 1;
-		if (c < 0)
-			hi = mid;
-		else
-			lo = mid + 1;
-	}
-	return 0;
-}
-
 static int same_str(const char *a, const char *b)
 {
 	return strcmp_null(a, b) == 0;
@@ -2029,7 +2010,7 @@ static appctl_error *diff_groups(appctl_changes *out, appctl_arena *scratch,
 		for (k = 0; k < x->member_count; k++) {
 			appctl_change ch = { 0 };
 
-			if (sorted_contains(y->sorted_members, y->member_count,
+			if (appctl_sorted_has(y->sorted_members, y->member_count,
 				    x->members[k]))
 				continue;
 			changed = 1;
@@ -2043,7 +2024,7 @@ static appctl_error *diff_groups(appctl_changes *out, appctl_arena *scratch,
 		for (k = 0; k < y->member_count; k++) {
 			appctl_change ch = { 0 };
 
-			if (sorted_contains(x->sorted_members, x->member_count,
+			if (appctl_sorted_has(x->sorted_members, x->member_count,
 				    y->members[k]))
 				continue;
 			changed = 1;
@@ -2249,13 +2230,13 @@ appctl_error *appctl_diff_group_moves(const char ***principals,
 		if (c >= 0)
 			j++;
 		for (k = 0; k < x->member_count; k++)
-			if (!sorted_contains(y->sorted_members, y->member_count,
+			if (!appctl_sorted_has(y->sorted_members, y->member_count,
 				    x->members[k])) {
 				plist[np++] = x->members[k];
 				moved = 1;
 			}
 		for (k = 0; k < y->member_count; k++)
-			if (!sorted_contains(x->sorted_members, x->member_count,
+			if (!appctl_sorted_has(x->sorted_members, x->member_count,
 				    y->members[k])) {
 				plist[np++] = y->members[k];
 				moved = 1;

@@ -632,12 +632,6 @@ static int compare_strings(const void *a, const void *b)
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-static int sorted_contains(const char **names, size_t count, const char *name)
-{
-	return bsearch(&name, names, count, sizeof(*names), compare_strings) !=
-		NULL;
-}
-
 /*
  * Appends to names[n..] the principals `role` holds on ctx->today: its
  * active direct members and the members of its active groups (names must
@@ -714,7 +708,7 @@ static size_t role_reach(lint_ctx *ctx, const appctl_role *role, size_t limit)
 
 			if (m->kind == APPCTL_MEMBER_PRINCIPAL &&
 				appctl_member_active(m, ctx->today) &&
-				!sorted_contains(sorted, only->member_count,
+				!appctl_sorted_has(sorted, only->member_count,
 					m->name))
 				distinct++;
 		}

@@ -247,6 +247,24 @@ static const void *find_named(const void *base, size_t count, size_t size,
 	return NULL;
 }
 
+int appctl_sorted_has(const char *const *sorted, size_t n, const char *s)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(s, sorted[mid]);
+
+		if (c == 0)
+			return 1;
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return 0;
+}
+
 const appctl_app *appctl_snapshot_app(const appctl_snapshot *snap,
 	const char *name)
 {

@@ -309,23 +309,79 @@ static int principal(fast *f, const char **out)
 	return string(f, out) && appctl_principal_is_valid(*out);
 }
 
-static int member_cmp(const void *a, const void *b)
-{
-	const appctl_member *x = a, *y = b;
+/* ---- objects and lists the schema knows ---- */
 
-	if (x->kind != y->kind)
-		return x->kind < y->kind ? -1 : 1;
-	return strcmp(x->name, y->name);
-}
+/* Reads the value of member `key` (its index in the object's keys) into `obj`. */
+typedef int (*value_fn)(fast *f, int key, void *obj);
 
-/* A role member: "a@b.c", "group:name" or {"principal", "expires"}. */
-static int one_member(fast *f, appctl_member *m)
+/*
+ * A closed object: each member's key is looked up in `keys`, each allowed
+ * once (`seen` says which came), and its value read by `each`.
+ */
+static int closed(fast *f, const char *const *keys, value_fn each, void *obj,
+	unsigned *seen)
 {
 	const char *key;
 	size_t n;
-	unsigned seen = 0;
-	int first = 1, done;
+	int first = 1, done, k;
 
+	*seen = 0;
+	if (!take(f, '{'))
+		return 0;
+	while (member(f, &first, &key, &n, &done))
+		if ((k = closed_key(key, n, keys, seen)) < 0 || !each(f, k, obj))
+			return 0;
+	return done;
+}
+
+/* Every element a list holds. */
+typedef union list_elem {
+	appctl_member member;
+	appctl_grant grant;
+	appctl_ai_read ai_read;
+} list_elem;
+
+/* Reads the list's element number `index` into `elem` (zeroed). */
+typedef int (*item_fn)(fast *f, void *elem, size_t index);
+
+/* An array, each element of `size` read by `each`, in the file's order. */
+static int list(fast *f, size_t size, item_fn each, void **out, size_t *count)
+{
+	size_t mark = f->top, n = 0;
+	int first = 1, done;
+	list_elem elem;
+
+	if (!take(f, '['))
+		return 0;
+	while (element(f, &first, &done)) {
+		memset(&elem, 0, size);
+		if (!each(f, &elem, n++) || !push(f, &elem, size))
+			return 0;
+	}
+	if (!done || !(*out = pop_into_arena(f, mark, n, size)))
+		return 0;
+	*count = n;
+	return 1;
+}
+
+static int member_value(fast *f, int key, void *obj)
+{
+	appctl_member *m = obj;
+
+	if (key == K_MEMBER_PRINCIPAL)
+		return principal(f, &m->name);
+	m->has_expires = 1;
+	return string(f, &m->expires_text) &&
+		appctl_date_parse(&m->expires, m->expires_text) == 0;
+}
+
+/* A role member: "a@b.c", "group:name" or {"principal", "expires"}. */
+static int one_member(fast *f, void *elem, size_t index)
+{
+	appctl_member *m = elem;
+	unsigned seen;
+
+	m->index = index;
 	ws(f);
 	if (f->p < f->end && *f->p == '"') {
 		const char *s;
@@ -340,115 +396,67 @@ static int one_member(fast *f, appctl_member *m)
 		m->name = s;
 		return appctl_principal_is_valid(s);
 	}
-	if (!take(f, '{'))
-		return 0;
-	while (member(f, &first, &key, &n, &done)) {
-		switch (closed_key(key, n, appctl_member_keys, &seen)) {
-		case K_MEMBER_PRINCIPAL:
-			if (!principal(f, &m->name))
-				return 0;
-			break;
-		case K_MEMBER_EXPIRES:
-			if (!string(f, &m->expires_text) ||
-			    appctl_date_parse(&m->expires, m->expires_text) != 0)
-				return 0;
-			m->has_expires = 1;
-			break;
-		default:
-			return 0;
-		}
-	}
-	return done && m->name;
+	return closed(f, appctl_member_keys, member_value, m, &seen) && m->name;
 }
 
-static int members(fast *f, appctl_role *r)
+static int member_cmp(const void *a, const void *b)
 {
-	size_t mark = f->top, n = 0;
-	int first = 1, done;
+	const appctl_member *x = a, *y = b;
 
-	if (!take(f, '['))
-		return 0;
-	while (element(f, &first, &done)) {
-		appctl_member m;
-
-		memset(&m, 0, sizeof(m));
-		m.index = n++;
-		if (!one_member(f, &m) || !push(f, &m, sizeof(m)))
-			return 0;
-	}
-	if (!done || !(r->members = pop_into_arena(f, mark, n, sizeof(
-			       appctl_member))))
-		return 0;
-	r->member_count = n;
-	return !any_equal(r->members, n, sizeof(appctl_member), member_cmp);
+	if (x->kind != y->kind)
+		return x->kind < y->kind ? -1 : 1;
+	return strcmp(x->name, y->name);
 }
 
-static int one_grant(fast *f, appctl_grant *g)
+/* A grant, and its actions as written until they are sorted out. */
+typedef struct grant_read {
+	appctl_grant *g;
+	const char **actions;
+	size_t count;
+} grant_read;
+
+static int grant_value(fast *f, int key, void *obj)
 {
-	const char **actions = NULL, *key;
-	size_t n, count = 0, i;
-	unsigned seen = 0;
-	int first = 1, done;
+	grant_read *r = obj;
+	appctl_grant *g = r->g;
 
-	if (!take(f, '{'))
-		return 0;
-	while (member(f, &first, &key, &n, &done)) {
-		int ok;
-
-		switch (closed_key(key, n, appctl_grant_keys, &seen)) {
-		case K_GRANT_RESOURCE: ok = string(f, &g->resource); break;
-		case K_GRANT_ACTIONS: ok = strings(f, &actions, &count); break;
-		case K_GRANT_HIDDEN_FIELDS:
-			ok = strings(f, &g->hidden_fields,
-				&g->hidden_field_count);
-			break;
-		case K_GRANT_JUSTIFICATION:
-			ok = string(f, &g->justification);
-			break;
-		default: ok = 0; break;
-		}
-		if (!ok)
-			return 0;
+	switch (key) {
+	case K_GRANT_RESOURCE: return string(f, &g->resource);
+	case K_GRANT_ACTIONS: return strings(f, &r->actions, &r->count);
+	case K_GRANT_HIDDEN_FIELDS:
+		return strings(f, &g->hidden_fields, &g->hidden_field_count);
+	default: return string(f, &g->justification);
 	}
-	if (!done || !g->resource || count == 0)
+}
+
+static int one_grant(fast *f, void *elem, size_t index)
+{
+	grant_read r = { elem, NULL, 0 };
+	appctl_grant *g = elem;
+	unsigned seen;
+	size_t i;
+
+	g->index = index;
+	if (!closed(f, appctl_grant_keys, grant_value, &r, &seen) ||
+	    !g->resource || r.count == 0)
 		return 0;
 	/* Unknown actions are kept for lint, as the full parse keeps them. */
-	g->unknown_actions = appctl_arena_calloc(f->arena, count, sizeof(char *));
-	g->unknown_action_index = appctl_arena_calloc(f->arena, count,
+	g->unknown_actions = appctl_arena_calloc(f->arena, r.count,
+		sizeof(char *));
+	g->unknown_action_index = appctl_arena_calloc(f->arena, r.count,
 		sizeof(size_t));
 	if (!g->unknown_actions || !g->unknown_action_index)
 		return 0;
-	for (i = 0; i < count; i++) {
-		unsigned bit = appctl_action_parse(actions[i]);
+	for (i = 0; i < r.count; i++) {
+		unsigned bit = appctl_action_parse(r.actions[i]);
 
 		if (bit) {
 			g->actions |= bit;
 		} else {
 			g->unknown_action_index[g->unknown_action_count] = i;
-			g->unknown_actions[g->unknown_action_count++] = actions[i];
+			g->unknown_actions[g->unknown_action_count++] = r.actions[i];
 		}
 	}
-	return 1;
-}
-
-static int grants(fast *f, appctl_role *r)
-{
-	size_t mark = f->top, n = 0;
-	int first = 1, done;
-
-	if (!take(f, '['))
-		return 0;
-	while (element(f, &first, &done)) {
-		appctl_grant g;
-
-		memset(&g, 0, sizeof(g));
-		g.index = n++;
-		if (!one_grant(f, &g) || !push(f, &g, sizeof(g)))
-			return 0;
-	}
-	if (!done || !(r->grants = pop_into_arena(f, mark, n, sizeof(appctl_grant))))
-		return 0;
-	r->grant_count = n;
 	return 1;
 }
 
@@ -512,97 +520,79 @@ static int named(fast *f, size_t size, entry_fn each, void **out,
 	return 1;
 }
 
+static int field_value(fast *f, int key, void *obj)
+{
+	appctl_field *fd = obj;
+	int level;
+
+	if (key == K_FIELD_DESCRIPTION)
+		return string(f, &fd->description);
+	if (!choice(f, appctl_sensitivity_names, &level))
+		return 0;
+	fd->sensitivity = (appctl_sensitivity)level;
+	return 1;
+}
+
 static int field(fast *f, void *elem)
 {
-	appctl_field *fd = elem;
-	const char *key;
-	size_t n;
-	unsigned seen = 0;
-	int first = 1, done, level = 0, ok;
+	unsigned seen;
 
-	if (!take(f, '{'))
-		return 0;
-	while (member(f, &first, &key, &n, &done)) {
-		switch (closed_key(key, n, appctl_field_keys, &seen)) {
-		case K_FIELD_SENSITIVITY:
-			ok = choice(f, appctl_sensitivity_names, &level);
-			fd->sensitivity = (appctl_sensitivity)level;
-			break;
-		case K_FIELD_DESCRIPTION:
-			ok = string(f, &fd->description);
-			break;
-		default:
-			ok = 0;
-			break;
-		}
-		if (!ok)
+	return closed(f, appctl_field_keys, field_value, elem, &seen);
+}
+
+static int resource_value(fast *f, int key, void *obj)
+{
+	appctl_resource *r = obj;
+	int storage;
+
+	switch (key) {
+	case K_RESOURCE_SOURCE: return string(f, &r->source);
+	case K_RESOURCE_TENANT_KEY: return string(f, &r->tenant_key);
+	case K_RESOURCE_RETENTION_DAYS:
+		r->has_retention = 1;
+		return integer(f, APPCTL_RETENTION_DAYS_MAX, &r->retention_days);
+	case K_RESOURCE_FIELDS:
+		return named(f, sizeof(appctl_field), field, (void **)&r->fields,
+			&r->field_count);
+	case K_RESOURCE_STORAGE:
+		if (!choice(f, appctl_storage_names, &storage))
 			return 0;
+		r->storage = (appctl_storage)(storage + 1);
+		return 1;
+	default: return string(f, &r->description);
 	}
-	return done;
 }
 
 static int resource(fast *f, void *elem)
 {
-	appctl_resource *r = elem;
-	const char *key;
-	size_t n;
-	unsigned seen = 0;
-	int first = 1, done, storage = -1, ok;
+	unsigned seen;
 
-	if (!take(f, '{'))
-		return 0;
-	while (member(f, &first, &key, &n, &done)) {
-		switch (closed_key(key, n, appctl_resource_keys, &seen)) {
-		case K_RESOURCE_SOURCE: ok = string(f, &r->source); break;
-		case K_RESOURCE_TENANT_KEY: ok = string(f, &r->tenant_key); break;
-		case K_RESOURCE_RETENTION_DAYS:
-			ok = integer(f, APPCTL_RETENTION_DAYS_MAX,
-				&r->retention_days);
-			r->has_retention = 1;
-			break;
-		case K_RESOURCE_FIELDS:
-			ok = named(f, sizeof(appctl_field), field,
-				(void **)&r->fields, &r->field_count);
-			break;
-		case K_RESOURCE_STORAGE:
-			ok = choice(f, appctl_storage_names, &storage);
-			r->storage = (appctl_storage)(storage + 1);
-			break;
-		case K_RESOURCE_DESCRIPTION:
-			ok = string(f, &r->description);
-			break;
-		default:
-			ok = 0;
-			break;
-		}
-		if (!ok)
-			return 0;
+	return closed(f, appctl_resource_keys, resource_value, elem, &seen);
+}
+
+static int role_value(fast *f, int key, void *obj)
+{
+	appctl_role *r = obj;
+
+	switch (key) {
+	case K_ROLE_MEMBERS:
+		return list(f, sizeof(appctl_member), one_member,
+			       (void **)&r->members, &r->member_count) &&
+			!any_equal(r->members, r->member_count,
+				sizeof(appctl_member), member_cmp);
+	case K_ROLE_GRANTS:
+		return list(f, sizeof(appctl_grant), one_grant,
+			(void **)&r->grants, &r->grant_count);
+	case K_ROLE_JUSTIFICATION: return string(f, &r->justification);
+	default: return string(f, &r->description);
 	}
-	return done;
 }
 
 static int role(fast *f, void *elem)
 {
-	appctl_role *r = elem;
-	const char *key;
-	size_t n;
-	unsigned seen = 0;
-	int first = 1, done, ok;
+	unsigned seen;
 
-	if (!take(f, '{'))
-		return 0;
-	while (member(f, &first, &key, &n, &done)) {
-		switch (closed_key(key, n, appctl_role_keys, &seen)) {
-		case K_ROLE_MEMBERS: ok = members(f, r); break;
-		case K_ROLE_GRANTS: ok = grants(f, r); break;
-		case K_ROLE_JUSTIFICATION: ok = string(f, &r->justification); break;
-		case K_ROLE_DESCRIPTION: ok = string(f, &r->description); break;
-		default: ok = 0; break;
-		}
-		if (!ok)
-			return 0;
-	}
-	return done;
+	return closed(f, appctl_role_keys, role_value, elem, &seen);
 }
 
 /*
@@ -674,203 +664,128 @@ static int credential(fast *f, void *elem)
 	return appctl_env_name_is_valid(cred->env) && string(f, &cred->ref);
 }
 
+static int integration_value(fast *f, int key, void *obj)
+{
+	appctl_integration *in = obj;
+
+	switch (key) {
+	case K_INTEGRATION_KIND: return string(f, &in->kind);
+	case K_INTEGRATION_OWNER: return principal(f, &in->owner);
+	case K_INTEGRATION_SCOPES:
+		return strings(f, &in->scopes, &in->scope_count);
+	case K_INTEGRATION_CREDENTIAL:
+		return named(f, sizeof(appctl_credential), credential,
+			(void **)&in->credentials, &in->credential_count);
+	case K_INTEGRATION_ON_FAILURE:
+		return string(f, &in->on_failure) &&
+			index_of(in->on_failure, strlen(in->on_failure),
+				appctl_on_failure_names) >= 0;
+	case K_INTEGRATION_RATE_LIMIT:
+		in->has_rate_limit = 1;
+		return integer(f, APPCTL_RATE_LIMIT_MAX, &in->rate_limit_per_min);
+	case K_INTEGRATION_JUSTIFICATION: return string(f, &in->justification);
+	case K_INTEGRATION_DESCRIPTION: return string(f, &in->description);
+	case K_INTEGRATION_READS: return strings(f, &in->reads, &in->read_count);
+	default: return strings(f, &in->writes, &in->write_count);
+	}
+}
+
 static int integration(fast *f, void *elem)
 {
-	appctl_integration *in = elem;
-	const char *key;
-	size_t n;
-	unsigned seen = 0;
-	int first = 1, done, ok;
+	unsigned seen;
 
-	if (!take(f, '{'))
-		return 0;
-	while (member(f, &first, &key, &n, &done)) {
-		switch (closed_key(key, n, appctl_integration_keys, &seen)) {
-		case K_INTEGRATION_KIND: ok = string(f, &in->kind); break;
-		case K_INTEGRATION_OWNER: ok = principal(f, &in->owner); break;
-		case K_INTEGRATION_SCOPES:
-			ok = strings(f, &in->scopes, &in->scope_count);
-			break;
-		case K_INTEGRATION_CREDENTIAL:
-			ok = named(f, sizeof(appctl_credential), credential,
-				(void **)&in->credentials, &in->credential_count);
-			break;
-		case K_INTEGRATION_ON_FAILURE:
-			ok = string(f, &in->on_failure) &&
-				index_of(in->on_failure, strlen(in->on_failure),
-					appctl_on_failure_names) >= 0;
-			break;
-		case K_INTEGRATION_RATE_LIMIT:
-			ok = integer(f, APPCTL_RATE_LIMIT_MAX,
-				&in->rate_limit_per_min);
-			in->has_rate_limit = 1;
-			break;
-		case K_INTEGRATION_JUSTIFICATION:
-			ok = string(f, &in->justification);
-			break;
-		case K_INTEGRATION_DESCRIPTION:
-			ok = string(f, &in->description);
-			break;
-		case K_INTEGRATION_READS:
-			ok = strings(f, &in->reads, &in->read_count);
-			break;
-		case K_INTEGRATION_WRITES:
-			ok = strings(f, &in->writes, &in->write_count);
-			break;
-		default:
-			ok = 0;
-			break;
-		}
-		if (!ok)
-			return 0;
-	}
-	return done && in->kind;
+	return closed(f, appctl_integration_keys, integration_value, elem,
+		       &seen) &&
+		((appctl_integration *)elem)->kind;
 }
 
-static int owners(fast *f, appctl_app *app)
+static int owner_value(fast *f, int key, void *obj)
 {
-	const char *key;
-	size_t n;
-	unsigned seen = 0;
-	int first = 1, done, ok;
+	appctl_app *app = obj;
 
-	if (!take(f, '{'))
-		return 0;
-	while (member(f, &first, &key, &n, &done)) {
-		switch (closed_key(key, n, appctl_owner_keys, &seen)) {
-		case K_OWNER_BUSINESS: ok = principal(f, &app->business_owner); break;
-		case K_OWNER_TECHNICAL:
-			ok = principal(f, &app->technical_owner);
-			break;
-		default:
-			ok = 0;
-			break;
-		}
-		if (!ok)
-			return 0;
-	}
-	return done;
+	return principal(f, key == K_OWNER_BUSINESS ? &app->business_owner
+						   : &app->technical_owner);
 }
 
-static int ai_read(fast *f, appctl_ai_read *r)
+static int ai_read_value(fast *f, int key, void *obj)
 {
-	const char *key;
-	size_t n;
-	unsigned seen = 0;
-	int first = 1, done, ok;
+	appctl_ai_read *r = obj;
 
-	if (!take(f, '{'))
+	if (key == K_AI_READ_RESOURCE)
+		return string(f, &r->resource);
+	return strings(f, &r->fields, &r->field_count);
+}
+
+static int ai_read(fast *f, void *elem, size_t index)
+{
+	appctl_ai_read *r = elem;
+	unsigned seen;
+
+	r->index = index;
+	if (!closed(f, appctl_ai_read_keys, ai_read_value, r, &seen))
 		return 0;
-	while (member(f, &first, &key, &n, &done)) {
-		switch (closed_key(key, n, appctl_ai_read_keys, &seen)) {
-		case K_AI_READ_RESOURCE: ok = string(f, &r->resource); break;
-		case K_AI_READ_FIELDS:
-			ok = strings(f, &r->fields, &r->field_count);
-			break;
-		default:
-			ok = 0;
-			break;
-		}
-		if (!ok)
-			return 0;
-	}
 	r->all_fields = !(seen & (1u << K_AI_READ_FIELDS));
-	return done && r->resource;
+	return r->resource != NULL;
 }
 
-static int ai_reads(fast *f, appctl_app *app)
+static int ai_value(fast *f, int key, void *obj)
 {
-	size_t mark = f->top, n = 0;
-	int first = 1, done;
+	appctl_app *app = obj;
 
-	if (!take(f, '['))
-		return 0;
-	while (element(f, &first, &done)) {
-		appctl_ai_read r;
-
-		memset(&r, 0, sizeof(r));
-		r.index = n++;
-		if (!ai_read(f, &r) || !push(f, &r, sizeof(r)))
-			return 0;
+	switch (key) {
+	case K_AI_READS:
+		return list(f, sizeof(appctl_ai_read), ai_read,
+			(void **)&app->ai_reads, &app->ai_read_count);
+	case K_AI_JUSTIFICATION: return string(f, &app->ai_justification);
+	default: return string(f, &app->ai_description);
 	}
-	if (!done || !(app->ai_reads = pop_into_arena(f, mark, n,
-			       sizeof(appctl_ai_read))))
-		return 0;
-	app->ai_read_count = n;
-	return 1;
 }
 
-static int ai(fast *f, appctl_app *app)
+static int app_value(fast *f, int key, void *obj)
 {
-	const char *key;
-	size_t n;
-	unsigned seen = 0;
-	int first = 1, done, ok;
+	appctl_app *app = obj;
+	const char *ignored;
+	unsigned seen;
+	int cls;
 
-	app->has_ai = 1;
-	if (!take(f, '{'))
-		return 0;
-	while (member(f, &first, &key, &n, &done)) {
-		switch (closed_key(key, n, appctl_ai_keys, &seen)) {
-		case K_AI_READS: ok = ai_reads(f, app); break;
-		case K_AI_JUSTIFICATION:
-			ok = string(f, &app->ai_justification);
-			break;
-		case K_AI_DESCRIPTION: ok = string(f, &app->ai_description); break;
-		default: ok = 0; break;
-		}
-		if (!ok)
+	switch (key) {
+	case K_APP_SCHEMA: return string(f, &ignored);
+	case K_APP_NAME: return string(f, &app->name);
+	case K_APP_CLASS:
+		if (!choice(f, appctl_class_names, &cls))
 			return 0;
+		app->app_class = (appctl_app_class)cls;
+		return 1;
+	case K_APP_OWNERS:
+		return closed(f, appctl_owner_keys, owner_value, app, &seen);
+	case K_APP_DATA:
+		return named(f, sizeof(appctl_resource), resource,
+			(void **)&app->resources, &app->resource_count);
+	case K_APP_ROLES:
+		return named(f, sizeof(appctl_role), role, (void **)&app->roles,
+			&app->role_count);
+	case K_APP_PAGES:
+		return named(f, sizeof(appctl_page), page, (void **)&app->pages,
+			&app->page_count);
+	case K_APP_INTEGRATIONS:
+		return named(f, sizeof(appctl_integration), integration,
+			(void **)&app->integrations, &app->integration_count);
+	case K_APP_DESCRIPTION: return string(f, &app->description);
+	default:
+		app->has_ai = 1;
+		return closed(f, appctl_ai_keys, ai_value, app, &seen);
 	}
-	return done;
 }
 
 static int root(fast *f, appctl_app *app, const char *dir)
 {
-	const char *key, *ignored;
-	size_t n;
-	unsigned seen = 0;
-	int first = 1, done, ok, cls = 0;
+	unsigned seen;
 
-	if (!take(f, '{'))
+	if (!closed(f, appctl_app_keys, app_value, app, &seen))
 		return 0;
-	while (member(f, &first, &key, &n, &done)) {
-		switch (closed_key(key, n, appctl_app_keys, &seen)) {
-		case K_APP_SCHEMA: ok = string(f, &ignored); break;
-		case K_APP_NAME: ok = string(f, &app->name); break;
-		case K_APP_CLASS:
-			ok = choice(f, appctl_class_names, &cls);
-			app->app_class = (appctl_app_class)cls;
-			break;
-		case K_APP_OWNERS: ok = owners(f, app); break;
-		case K_APP_DATA:
-			ok = named(f, sizeof(appctl_resource), resource,
-				(void **)&app->resources, &app->resource_count);
-			break;
-		case K_APP_ROLES:
-			ok = named(f, sizeof(appctl_role), role,
-				(void **)&app->roles, &app->role_count);
-			break;
-		case K_APP_PAGES:
-			ok = named(f, sizeof(appctl_page), page,
-				(void **)&app->pages, &app->page_count);
-			break;
-		case K_APP_INTEGRATIONS:
-			ok = named(f, sizeof(appctl_integration), integration,
-				(void **)&app->integrations,
-				&app->integration_count);
-			break;
-		case K_APP_DESCRIPTION: ok = string(f, &app->description); break;
-		case K_APP_AI: ok = ai(f, app); break;
-		default: ok = 0; break;
-		}
-		if (!ok)
-			return 0;
-	}
 	ws(f);
-	return done && f->p == f->end && (seen & (1u << K_APP_CLASS)) &&
-		app->name && appctl_name_is_valid(app->name) &&
-		strcmp(app->name, dir) == 0;
+	return f->p == f->end && (seen & (1u << K_APP_CLASS)) && app->name &&
+		appctl_name_is_valid(app->name) && strcmp(app->name, dir) == 0;
 }
 
 int appctl_app_parse_fast(appctl_app **out, appctl_arena *arena,
