@@ -125,6 +125,7 @@ static void b_le(bytes *b, uint64_t v, size_t n)
 typedef struct slot {
 	const char *s;
 	uint32_t off;
+	uint32_t hash;   /* compared before the strings; kept for growing */
 } slot;
 
 typedef struct encoder {
@@ -151,7 +152,7 @@ static int enc_grow(encoder *e)
 
 		if (!e->slots[i].s)
 			continue;
-		k = (size_t)str_hash(e->slots[i].s, strlen(e->slots[i].s)) & (n - 1);
+		k = e->slots[i].hash & (n - 1);
 		while (grown[k].s)
 			k = (k + 1) & (n - 1);
 		grown[k] = e->slots[i];
@@ -165,6 +166,7 @@ static int enc_grow(encoder *e)
 static void put_str(encoder *e, const char *s)
 {
 	size_t n, k;
+	uint32_t h;
 
 	if (!s) {
 		b_le(&e->body, NO_REF, 4);
@@ -175,8 +177,10 @@ static void put_str(encoder *e, const char *s)
 		return;
 	}
 	n = strlen(s);
-	k = (size_t)str_hash(s, n) & (e->nslots - 1);
-	while (e->slots[k].s && strcmp(e->slots[k].s, s) != 0)
+	h = (uint32_t)str_hash(s, n);
+	k = h & (e->nslots - 1);
+	while (e->slots[k].s &&
+	       (e->slots[k].hash != h || strcmp(e->slots[k].s, s) != 0))
 		k = (k + 1) & (e->nslots - 1);
 	if (!e->slots[k].s) {
 		/* Offsets are u32 and NO_REF is taken: keep well below. */
@@ -186,6 +190,7 @@ static void put_str(encoder *e, const char *s)
 		}
 		e->slots[k].s = s;
 		e->slots[k].off = (uint32_t)e->strings.len;
+		e->slots[k].hash = h;
 		e->used++;
 		b_add(&e->strings, s, n + 1);
 	}
