@@ -349,6 +349,12 @@ int appctl_repo_cache_load_facts(appctl_changes *out, appctl_repo *repo,
 void appctl_repo_cache_store_facts(appctl_repo *repo, const char *key,
 	const char *app, const appctl_change *items, size_t count);
 
+/*
+ * 1 when the cache holds no entry at all (none made yet, or it is off or
+ * cannot be had): every app read will be parsed. 0 otherwise.
+ */
+int appctl_repo_cache_is_empty(appctl_repo *repo);
+
 /* A commit as history walks see it. */
 typedef struct appctl_commit_info {
 	char id[41];

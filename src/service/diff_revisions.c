@@ -19,8 +19,9 @@
 /* Below this many apps per thread, a thread costs more than it saves. */
 #define APPS_PER_THREAD 8
 /*
- * More threads start only once apps prove slow to diff: of PROBE_APPS in a
- * row on the first thread, at least PROBE_SLOW took SLOW_APP_NS or more.
+ * More threads start at once when the cache holds nothing, else only once
+ * apps prove slow to diff: of PROBE_APPS in a row on the first thread, at
+ * least PROBE_SLOW took SLOW_APP_NS or more.
  * With a warm cache an app takes a fraction of a millisecond, and threads
  * would cost more than they save; one changed app among many hits (slow,
  * when a role many principals hold changed) is no reason either.
@@ -372,8 +373,8 @@ static appctl_error *gather(appctl_changes *out, size_t prefix,
 /*
  * How many threads may run: one per core, while each has enough apps.
  * APPCTL_THREADS=<n> sets it (1 to MAX_THREADS) and *forced, so that they
- * start after the first PROBE_APPS apps however fast those were: for tests
- * and benchmarks.
+ * start after the first PROBE_APPS apps (at once with nothing cached)
+ * however fast those were: for tests and benchmarks.
  */
 static size_t thread_count(size_t jobs, int *forced)
 {
@@ -418,6 +419,9 @@ static appctl_error *run_jobs(appctl_changes *out, appctl_repo *repo,
 	workers[0].q = q;
 	workers[0].repo = repo;
 	workers[0].list = out;
+	/* Nothing cached (a fresh clone, say): every app is slow, no need to probe. */
+	if (q->planned > 1 && appctl_repo_cache_is_empty(repo))
+		spawn(q);
 	work(&workers[0]);
 	for (k = 1; k < q->ready; k++) {
 		pthread_join(workers[k].thread, NULL);

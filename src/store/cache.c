@@ -378,6 +378,13 @@ static struct store_cache *cache_of(appctl_repo *repo)
 	return c;
 }
 
+int appctl_repo_cache_is_empty(appctl_repo *repo)
+{
+	struct store_cache *c = cache_of(repo);
+
+	return !c || (c->root ? c->root : c)->at_count == 0;
+}
+
 /* The first location of (kind, id), or NULL. */
 static const location *first_location(const struct store_cache *c, char kind,
 	const char *id)

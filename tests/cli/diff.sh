@@ -418,7 +418,8 @@ test_threads_same_result()
 	entry_sums "$cache"/pack-* | cut -d' ' -f1,2 | cmp -s - "$TEST_ROOT/threaded" ||
 		fail "one thread and four cached other entries"
 	# Two broken apps: the error is the first one's, whatever the threads.
-	# Both come after the first 4 apps, which one thread diffs alone.
+	# Both come after the first 4 apps (which one thread diffs alone when
+	# something is cached; here nothing is, and the threads start at once).
 	sed -i 's/"class": "[a-z_]*"/"class": "spreadsheet"/' r/apps/portal-03/app.json r/apps/portal-11/app.json
 	# The first one slow to read (4 MB of blanks), so that the second one's
 	# error is known first in time.

@@ -12,6 +12,7 @@
 
 #include <cmocka.h>
 
+#include "appctl/arena.h"
 #include "appctl/log.h"
 #include "appctl/store.h"
 #include "appctl/strbuf.h"
@@ -312,6 +313,38 @@ static void test_load_snapshot(void **state)
 }
 
 /*
+ * The cache says it is empty until an entry is kept, and again when it is
+ * switched off: `diff` then starts its threads without probing.
+ */
+static void test_cache_is_empty(void **state)
+{
+	fixture *f = *state;
+	appctl_repo *repo = NULL;
+	appctl_arena *arena = appctl_arena_new();
+	appctl_app *app = NULL;
+	char blob[64];
+
+	assert_non_null(arena);
+	make_repo(f);
+	shell_line(f, blob, sizeof(blob), "git rev-parse HEAD:apps/orders/app.json");
+	assert_null(appctl_repo_open(&repo, f->root));
+	assert_int_equal(appctl_repo_cache_is_empty(repo), 1);
+	assert_null(appctl_repo_load_app_cached(&app, arena, repo, blob, "orders",
+		NULL, 0));
+	assert_non_null(app);
+	appctl_repo_free(repo); /* writes the command's pack */
+	assert_null(appctl_repo_open(&repo, f->root));
+	assert_int_equal(appctl_repo_cache_is_empty(repo), 0);
+	appctl_repo_free(repo);
+	setenv("APPCTL_NO_CACHE", "1", 1);
+	assert_null(appctl_repo_open(&repo, f->root));
+	assert_int_equal(appctl_repo_cache_is_empty(repo), 1);
+	appctl_repo_free(repo);
+	unsetenv("APPCTL_NO_CACHE");
+	appctl_arena_free(arena);
+}
+
+/*
  * Expects appctl_ref_cas to refuse with a conflict, and `name` to stay at
  * `at` (NULL: to stay missing).
  */
@@ -413,6 +446,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_worktree_table, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_resolve, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_load_snapshot, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cache_is_empty, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ref_cas_packed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_config_string, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_open_errors, setup, teardown),
