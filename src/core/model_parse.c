@@ -354,8 +354,6 @@ const char *const appctl_ai_read_keys[] = {
 	[K_AI_READ_RESOURCE] = "resource", [K_AI_READ_FIELDS] = "fields",
 	[K_AI_READ_FIELDS + 1] = NULL };
 
-static const char *const *const class_names = appctl_class_names;
-static const char *const *const sensitivity_names = appctl_sensitivity_names;
 static const char *const action_names[] = { "read", "create", "update",
 	"delete", "export", "admin", NULL };
 static const char *const when_names[] = { "integration", "access", "policy",
@@ -858,8 +856,8 @@ static int parse_field(ctx *c, const cJSON *item, void *elem, void *arg)
 		return BAD;
 	bad = check_keys(c, item, keys);
 	bad |= opt_string(c, item, "description", &f->description);
-	bad |= opt_enum(c, item, "sensitivity", "sensitivity", sensitivity_names,
-		&level);
+	bad |= opt_enum(c, item, "sensitivity", "sensitivity",
+		appctl_sensitivity_names, &level);
 	f->sensitivity = level < 0 ? APPCTL_SENS_PUBLIC : (appctl_sensitivity)level;
 	return bad;
 }
@@ -879,8 +877,8 @@ static int parse_resource(ctx *c, const cJSON *item, void *elem, void *arg)
 	bad |= opt_enum(c, item, "storage", "value", storages, &storage);
 	bad |= opt_string(c, item, "source", &r->source);
 	bad |= opt_string(c, item, "tenant_key", &r->tenant_key);
-	bad |= opt_integer(c, item, "retention_days", 0, APPCTL_RETENTION_DAYS_MAX,
-		&r->has_retention, &r->retention_days);
+	bad |= opt_integer(c, item, "retention_days", 0,
+		APPCTL_RETENTION_DAYS_MAX, &r->has_retention, &r->retention_days);
 	r->storage = (appctl_storage)(storage + 1);
 	bad |= named_entries(c, item, "fields", 0, sizeof(appctl_field),
 		parse_field, NULL, (void **)&r->fields, &r->field_count);
@@ -1018,8 +1016,8 @@ static int parse_integration(ctx *c, const cJSON *item, void *elem, void *arg)
 	bad |= opt_string(c, item, "justification", &in->justification);
 	bad |= opt_string_array(c, item, "scopes", 1, &in->scopes,
 		&in->scope_count);
-	bad |= opt_integer(c, item, "rate_limit_per_min", 0, APPCTL_RATE_LIMIT_MAX,
-		&in->has_rate_limit, &in->rate_limit_per_min);
+	bad |= opt_integer(c, item, "rate_limit_per_min", 0,
+		APPCTL_RATE_LIMIT_MAX, &in->has_rate_limit, &in->rate_limit_per_min);
 	bad |= opt_string(c, item, "on_failure", &in->on_failure);
 	if (in->owner && !appctl_principal_is_valid(in->owner)) {
 		fail_at_key(c, "owner", "\"%s\" is not a valid principal",
@@ -1136,12 +1134,12 @@ static void parse_app_root(ctx *c, const cJSON *root, appctl_app *app,
 	else if (app->name && strcmp(app->name, dir) != 0)
 		fail_at_key(c, "name", "name \"%s\" differs from its folder \"%s\"",
 			app->name, dir);
-	if (cls && (i = name_index(cls, class_names)) >= 0) {
+	if (cls && (i = name_index(cls, appctl_class_names)) >= 0) {
 		app->app_class = (appctl_app_class)i;
 	} else if (cls) {
 		size_t mark = push_key(c, "class");
 
-		fail_unknown(c, "class", cls, class_names);
+		fail_unknown(c, "class", cls, appctl_class_names);
 		pop(c, mark);
 	}
 	opt_schema_ref(c, root);
@@ -1274,9 +1272,10 @@ static int parse_required(ctx *c, const cJSON *item, appctl_policy *p)
 		size_t mark = push_key(c, child->string);
 		int64_t v;
 
-		i = name_index(child->string, class_names);
+		i = name_index(child->string, appctl_class_names);
 		if (i < 0)
-			bad = fail_unknown(c, "class", child->string, class_names);
+			bad = fail_unknown(c, "class", child->string,
+				appctl_class_names);
 		else if (!appctl_json_integer(child, &v) || v < 0 || v > 1000)
 			bad = fail(c, "expected an integer from 0 to 1000");
 		else
@@ -1578,10 +1577,11 @@ static int parse_role_templates(ctx *c, const cJSON *root, appctl_policy *p)
 		return BAD;
 	}
 	for (child = item->child; child; child = child->next) {
-		if ((i = name_index(child->string, class_names)) < 0) {
+		if ((i = name_index(child->string, appctl_class_names)) < 0) {
 			size_t inner = push_key(c, child->string);
 
-			bad = fail_unknown(c, "class", child->string, class_names);
+			bad = fail_unknown(c, "class", child->string,
+				appctl_class_names);
 			pop(c, inner);
 			continue;
 		}

@@ -419,7 +419,10 @@ static appctl_error *run_jobs(appctl_changes *out, appctl_repo *repo,
 	workers[0].q = q;
 	workers[0].repo = repo;
 	workers[0].list = out;
-	/* Nothing cached (a fresh clone, say): every app is slow, no need to probe. */
+	/*
+	 * Nothing cached (a fresh clone, say): every app will be parsed, so
+	 * there is nothing to probe.
+	 */
 	if (q->planned > 1 && appctl_repo_cache_is_empty(repo))
 		spawn(q);
 	work(&workers[0]);
