@@ -398,11 +398,8 @@ static appctl_error *print_json(const appctl_changes *changes,
 		appctl_strbuf_putc(&b, '}');
 		if (b.failed)
 			break;
-		/* In pieces of some size: a large diff has tens of thousands. */
-		if (b.len >= 64 * 1024) {
-			fwrite(b.ptr, 1, b.len, stdout);
-			appctl_strbuf_truncate(&b, 0);
-		}
+		fwrite(b.ptr, 1, b.len, stdout);
+		appctl_strbuf_truncate(&b, 0);
 	}
 	appctl_strbuf_puts(&b, changes->count ? "\n  ]" : "]");
 	if (sum)
