@@ -21,13 +21,9 @@ appctl="$build/appctl"
 [ -x "$appctl" ] || { echo "group_diff.sh: $appctl is missing; build first" >&2; exit 2; }
 command -v jq >/dev/null || { echo "group_diff.sh: needs jq" >&2; exit 2; }
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/appctl-bench-group.XXXXXX")
-trap 'rm -rf "$work"' EXIT
-export HOME="$work/home" GIT_CONFIG_NOSYSTEM=1 LC_ALL=C NO_COLOR=1
-mkdir -p "$HOME"
-
-now_ns() { date +%s%N; }
-median() { sort -n "$1" | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+# bench_setup (a scratch $work, a private HOME), now_ns, median.
+. "$src/bench/lib.sh"
+bench_setup group
 
 # run N: prints "N appctl_ns git_ns" for a group of N members.
 run()
