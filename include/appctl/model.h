@@ -246,6 +246,12 @@ typedef struct appctl_role_template {
 	const char *description;          /* or NULL */
 } appctl_role_template;
 
+/* A principal's membership of a group (appctl_policy.memberships). */
+typedef struct appctl_membership {
+	const char *principal;
+	const appctl_group *group;
+} appctl_membership;
+
 typedef struct appctl_policy {
 	const char *file;                 /* "appctl.json" */
 	char blob_id[41];
@@ -283,6 +289,14 @@ typedef struct appctl_policy {
 	int has_admin_panel_max_writers;
 	int64_t admin_panel_max_writers;  /* principals with create/update/
 	                                     delete/admin in one admin panel */
+	/*
+	 * Every group membership, sorted by principal: the groups that hold a
+	 * principal are one search away (appctl_policy_groups_of). NULL until
+	 * appctl_policy_index_members, which the parser and the SCIM merge call
+	 * once the groups are final.
+	 */
+	const appctl_membership *memberships;
+	size_t membership_count;
 } appctl_policy;
 
 /* One file handed to the parsers: repository-relative path and its bytes. */
@@ -347,6 +361,14 @@ const appctl_app *appctl_snapshot_app(const appctl_snapshot *snap, const char *n
 const appctl_group *appctl_policy_group(const appctl_policy *policy, const char *name);
 /* Whether `s` is among the `n` strings of `sorted` (strcmp order): O(log n). */
 int appctl_sorted_has(const char *const *sorted, size_t n, const char *s);
+/*
+ * Builds policy->memberships from its groups, in `arena`: 0, or -1 out of
+ * memory. appctl_policy_groups_of gives the memberships of `principal`
+ * (*first, and their count): none when the index is not built.
+ */
+int appctl_policy_index_members(appctl_policy *policy, appctl_arena *arena);
+size_t appctl_policy_groups_of(const appctl_policy *policy,
+	const char *principal, const appctl_membership **first);
 const appctl_resource *appctl_app_resource(const appctl_app *app, const char *name);
 const appctl_role *appctl_app_role(const appctl_app *app, const char *name);
 const appctl_integration *appctl_app_integration(const appctl_app *app, const char *name);

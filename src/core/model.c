@@ -265,6 +265,59 @@ int appctl_sorted_has(const char *const *sorted, size_t n, const char *s)
 	return 0;
 }
 
+static int membership_cmp(const void *a, const void *b)
+{
+	const appctl_membership *x = a, *y = b;
+	int c = strcmp(x->principal, y->principal);
+
+	if (c)
+		return c;
+	return x->group == y->group ? 0 : x->group < y->group ? -1 : 1;
+}
+
+int appctl_policy_index_members(appctl_policy *policy, appctl_arena *arena)
+{
+	appctl_membership *all;
+	size_t g, m, n = 0;
+
+	for (g = 0; g < policy->group_count; g++)
+		n += policy->groups[g].member_count;
+	if (!(all = appctl_arena_calloc(arena, n, sizeof(*all))))
+		return -1;
+	n = 0;
+	for (g = 0; g < policy->group_count; g++)
+		for (m = 0; m < policy->groups[g].member_count; m++) {
+			all[n].principal = policy->groups[g].members[m];
+			all[n++].group = &policy->groups[g];
+		}
+	qsort(all, n, sizeof(*all), membership_cmp);
+	policy->memberships = all;
+	policy->membership_count = n;
+	return 0;
+}
+
+size_t appctl_policy_groups_of(const appctl_policy *policy,
+	const char *principal, const appctl_membership **first)
+{
+	size_t lo = 0, hi = policy->membership_count, end;
+
+	*first = NULL;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (strcmp(policy->memberships[mid].principal, principal) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (end = lo; end < policy->membership_count &&
+	     strcmp(policy->memberships[end].principal, principal) == 0; end++)
+		;
+	if (end > lo)
+		*first = &policy->memberships[lo];
+	return end - lo;
+}
+
 const appctl_app *appctl_snapshot_app(const appctl_snapshot *snap,
 	const char *name)
 {

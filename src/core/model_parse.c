@@ -1779,6 +1779,8 @@ appctl_error *appctl_policy_parse(appctl_policy **out, appctl_arena *arena,
 			p->required[i] = 1;
 		p->require_signature = 1;
 		parse_policy_root(&c, root, p);
+		if (!c.error_count && appctl_policy_index_members(p, arena) != 0)
+			nomem_at(&c);
 	}
 	cJSON_Delete(root);
 	err = ctx_finish(&c);

@@ -519,5 +519,6 @@ appctl_error *appctl_policy_merge_scim(appctl_policy *policy,
 		merged[i] = order[i].g;
 	policy->groups = merged;
 	policy->group_count = n;
-	return NULL;
+	return appctl_policy_index_members(policy, arena) == 0 ? NULL
+		: appctl_error_nomem();
 }

@@ -288,6 +288,73 @@ static void test_access_cases(void **state)
 }
 
 /*
+ * Group membership comes from the policy's index of memberships; a policy
+ * made without it asks each group. Both give every case of the table the
+ * same access, and the index lists exactly the groups that hold a
+ * principal.
+ */
+static void test_membership_index(void **state)
+{
+	static const char *const who[] = { "dan@example.com", "dora@example.com",
+		"rita@example.com", "cy@contractor.example", "nobody@example.com",
+		"a@example.com" };
+	size_t i, j, k;
+
+	(void)state;
+	for (i = 0; i < sizeof(access_cases) / sizeof(access_cases[0]); i++) {
+		const access_case *c = &access_cases[i];
+		appctl_arena *arena = appctl_arena_new();
+		appctl_strbuf with = APPCTL_STRBUF_INIT, without = APPCTL_STRBUF_INIT;
+		appctl_principal_access pa;
+		appctl_policy *policy = NULL, bare;
+		appctl_error *err;
+		appctl_app *app;
+		appctl_date at;
+
+		assert_non_null(arena);
+		assert_int_equal(appctl_date_parse(&at, c->at), 0);
+		err = parse_policy(&policy, arena, c->groups);
+		if (err) {
+			appctl_error_free(err);
+			appctl_arena_free(arena);
+			continue;
+		}
+		assert_non_null(policy->memberships);
+		bare = *policy;
+		bare.memberships = NULL;
+		bare.membership_count = 0;
+		app = parse_app(arena, c->roles);
+		assert_null(appctl_access_of(&pa, arena, app, policy, c->principal,
+			at));
+		render_access(&with, &pa);
+		assert_null(appctl_access_of(&pa, arena, app, &bare, c->principal,
+			at));
+		render_access(&without, &pa);
+		assert_false(with.failed || without.failed);
+		if (strcmp(with.ptr ? with.ptr : "", without.ptr ? without.ptr : ""))
+			fail_msg("%s: the index changes the access", c->name);
+		for (j = 0; j < sizeof(who) / sizeof(who[0]); j++) {
+			const appctl_membership *first;
+			size_t n = appctl_policy_groups_of(policy, who[j], &first);
+
+			for (k = 0; k < policy->group_count; k++) {
+				const appctl_group *g = &policy->groups[k];
+				size_t m, listed = 0;
+
+				for (m = 0; m < n; m++)
+					listed += first[m].group == g &&
+						strcmp(first[m].principal, who[j]) == 0;
+				assert_int_equal(listed != 0,
+					appctl_policy_in_group(policy, g->name, who[j]));
+			}
+		}
+		appctl_strbuf_dispose(&with);
+		appctl_strbuf_dispose(&without);
+		appctl_arena_free(arena);
+	}
+}
+
+/*
  * Repeating a grant that a role already has is a structural change but
  * gives nobody anything: no access fact may come with it.
  */
@@ -373,6 +440,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_access_cases),
+		cmocka_unit_test(test_membership_index),
 		cmocka_unit_test(test_duplicate_grant_diff),
 		cmocka_unit_test(test_expiry_boundary_diff),
 	};

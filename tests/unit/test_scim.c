@@ -184,6 +184,18 @@ static void test_merge(void **state)
 	assert_string_equal(p->groups[2].source, "idp/b.json");
 	assert_string_equal(p->groups[3].name, "zeta");
 	assert_non_null(appctl_policy_group(p, "support"));
+	/* The index of memberships is the merged groups'. */
+	{
+		const appctl_membership *first;
+
+		assert_int_equal(p->membership_count, 4);
+		assert_int_equal(appctl_policy_groups_of(p, "s@example.com", &first), 1);
+		assert_ptr_equal(first->group, appctl_policy_group(p, "support"));
+		assert_int_equal(appctl_policy_groups_of(p, "m@example.com", &first), 1);
+		assert_ptr_equal(first->group, appctl_policy_group(p, "mid"));
+		assert_int_equal(appctl_policy_groups_of(p, "x@example.com", &first), 0);
+		assert_null(first);
+	}
 
 	/* A group in appctl.json and an export: one source of truth. */
 	p = policy_with(arena, "{'appctl':1,'environments':['dev'],'groups':{'support':['m@example.com']},"
