@@ -19,16 +19,17 @@
 /* Below this many apps per thread, a thread costs more than it saves. */
 #define APPS_PER_THREAD 8
 /*
- * More threads start at once when the cache holds nothing, else only once
- * apps prove slow to diff: of PROBE_APPS in a row on the first thread, at
- * least PROBE_SLOW took SLOW_APP_NS or more.
- * With a warm cache an app takes a fraction of a millisecond, and threads
- * would cost more than they save; one changed app among many hits (slow,
- * when a role many principals hold changed) is no reason either.
+ * More threads start at once when the cache holds nothing, else once the
+ * first thread's jobs so far say the rest is worth sharing: at the pace
+ * seen, SPAWN_WORTH_NS or more of work left, after at least
+ * SPAWN_AFTER_NS of it. A thread costs a repository handle and its own
+ * pages, a fraction of a millisecond: a group move reaching 200 apps held
+ * in the cache (0.1 ms each) pays for it, though no single app is slow.
  */
+#define SPAWN_AFTER_NS 1000000L
+#define SPAWN_WORTH_NS 4000000L
+/* APPCTL_THREADS starts them after this many jobs, however fast. */
 #define PROBE_APPS 4
-#define PROBE_SLOW 3
-#define SLOW_APP_NS 500000L
 
 /* What every app's diff needs to know about the run. */
 typedef struct diff_run {
@@ -207,9 +208,9 @@ typedef struct job_queue {
 	appctl_repo *repo;
 	worker *workers;
 	size_t planned;       /* threads thread_count allows */
-	int forced;           /* APPCTL_THREADS: no need to prove slow */
+	int forced;           /* APPCTL_THREADS: no need to prove worth it */
 	size_t ready;         /* threads running, the first included */
-	size_t slow;          /* slow jobs among the latest, up to PROBE_APPS */
+	long busy_ns;         /* the first thread's time in jobs, alone */
 	pthread_mutex_t lock;
 	size_t next;      /* the next job to take */
 	size_t failed_at; /* the first job known to have failed, or count */
@@ -270,20 +271,20 @@ static long elapsed_ns(const struct timespec *since)
 }
 
 /*
- * On the first thread alone, after each PROBE_APPS jobs: whether the
- * other threads should start now (most of the latest were slow, and
- * enough are left to share; or APPCTL_THREADS said so).
+ * On the first thread alone, after job k: whether the other threads
+ * should start now (the work left is worth sharing, and enough jobs are
+ * left to share; or APPCTL_THREADS said so, after PROBE_APPS jobs).
  */
-static int time_to_spawn(job_queue *q, size_t k)
+static int time_to_spawn(const job_queue *q, size_t k)
 {
-	int now;
+	size_t done = k + 1, left = q->count - done;
 
-	if ((k + 1) % PROBE_APPS != 0 || k + 1 >= q->count)
+	if (left < APPS_PER_THREAD)
 		return 0;
-	now = q->forced || (q->slow >= PROBE_SLOW &&
-			    q->count - k - 1 >= APPS_PER_THREAD);
-	q->slow = 0;
-	return now;
+	if (q->forced)
+		return done >= PROBE_APPS;
+	return q->busy_ns >= SPAWN_AFTER_NS &&
+		(double)q->busy_ns / (double)done * (double)left >= SPAWN_WORTH_NS;
 }
 
 /*
@@ -316,8 +317,8 @@ static void *work(void *arg)
 		job->end = w->list->count;
 		/* Only the first thread, alone, keeps count: see time_to_spawn. */
 		probing = w->index == 0 && q->ready == 1 && q->planned > 1;
-		if (probing && elapsed_ns(&began) >= SLOW_APP_NS)
-			q->slow++;
+		if (probing)
+			q->busy_ns += elapsed_ns(&began);
 		pthread_mutex_lock(&q->lock);
 		if (job->err && k < q->failed_at)
 			q->failed_at = k;
@@ -396,7 +397,7 @@ static size_t thread_count(size_t jobs, int *forced)
 }
 
 /*
- * Runs every job, on this thread and, once apps prove slow, as many others
+ * Runs every job, on this thread and, once the work proves long, as many others
  * as thread_count allows (each with a twin of `repo`), and adds their
  * changes to `out` in job order: the same list, the same first error and
  * the same cache contents as one thread would give.
