@@ -57,6 +57,21 @@ appctl_error *appctl_access_of(appctl_principal_access *out,
 	const char *principal, appctl_date at);
 
 /*
+ * The part of appctl_access_of that depends on the app alone, for callers
+ * that ask about many principals of one app: build it once (into `arena`,
+ * valid while `app` is), then ask appctl_access_of_indexed, which gives
+ * exactly what appctl_access_of gives.
+ */
+typedef struct appctl_access_index appctl_access_index;
+
+appctl_error *appctl_access_index_build(const appctl_access_index **out,
+	appctl_arena *arena, const appctl_app *app);
+
+appctl_error *appctl_access_of_indexed(appctl_principal_access *out,
+	appctl_arena *arena, const appctl_access_index *index,
+	const appctl_policy *policy, const char *principal, appctl_date at);
+
+/*
  * Every principal `app` names (direct members and the members of the groups
  * it references, whether or not a membership has expired), sorted and unique,
  * into arena memory.

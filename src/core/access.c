@@ -75,32 +75,38 @@ static int in_group(const principal_groups *pg, const char *name)
 }
 
 /*
- * How `principal` holds `role` on day `at` into *out: returns 0 when not at
- * all. A group brings the role for good (group members have no expiry), so
- * a direct membership counts as temporary only when no group brings it too.
+ * Of two direct memberships of one principal in one role, the one that
+ * lasts: `cand` replaces `best` when active on day `at` and it never
+ * expires or outlasts an expiring `best`.
+ */
+static const appctl_member *better_direct(const appctl_member *best,
+	const appctl_member *cand, appctl_date at)
+{
+	if (appctl_member_active(cand, at) &&
+	    (!best || !cand->has_expires ||
+		(best->has_expires && cand->expires > best->expires)))
+		return cand;
+	return best;
+}
+
+/*
+ * How the principal of `pg` holds `role` into *out, `direct` being their
+ * lasting direct membership (see better_direct), or NULL: returns 0 when
+ * not at all. A group brings the role for good (group members have no
+ * expiry), so a direct membership counts as temporary only when no group
+ * brings it too.
  */
 static int role_holding(appctl_via *out, const appctl_role *role,
-	const principal_groups *pg, const char *principal, appctl_date at)
+	const principal_groups *pg, const appctl_member *direct)
 {
-	const appctl_member *direct = NULL;
 	const char *group = NULL;
 	size_t m;
 
-	for (m = 0; m < role->member_count; m++) {
+	for (m = 0; m < role->member_count && !group; m++) {
 		const appctl_member *mem = &role->members[m];
 
-		if (mem->kind == APPCTL_MEMBER_PRINCIPAL) {
-			/* Cheap tests first: this runs per member, role and principal. */
-			if ((mem->name == principal ||
-				(mem->name[0] == principal[0] &&
-				    strcmp(mem->name, principal) == 0)) &&
-			    appctl_member_active(mem, at) &&
-			    (!direct || !mem->has_expires ||
-				(direct->has_expires && mem->expires > direct->expires)))
-				direct = mem;
-		} else if (!group && in_group(pg, mem->name)) {
+		if (mem->kind == APPCTL_MEMBER_GROUP && in_group(pg, mem->name))
 			group = mem->name;
-		}
 	}
 	if (!direct && !group)
 		return 0;
@@ -164,14 +170,167 @@ static int is_hidden(const appctl_grant *g, const char *field)
 	return 0;
 }
 
-appctl_error *appctl_access_of(appctl_principal_access *out,
-	appctl_arena *arena, const appctl_app *app, const appctl_policy *policy,
+/* One principal named directly in one role. */
+typedef struct direct_entry {
+	const char *name;
+	size_t role;
+	const appctl_member *member;
+} direct_entry;
+
+/*
+ * What does not depend on the principal, worked out once per app: who is
+ * named directly in which role, and for each grant the slot of its
+ * resource and the fields it shows. Asking for one principal then costs a
+ * binary search and the roles they hold, not a look at every member and
+ * hidden field of the app: a diff asks for every principal a changed role
+ * names, an inventory for everyone.
+ */
+struct appctl_access_index {
+	const appctl_app *app;
+	direct_entry *direct;         /* sorted by name, then role, then order */
+	size_t direct_count;
+	const char **slots;           /* granted resource names, sorted, unique */
+	const appctl_resource **slot_resource; /* NULL: undefined */
+	size_t slot_count;
+	size_t *first_grant;          /* per role, its first grant's number */
+	size_t *grant_slot;           /* per grant */
+	unsigned char **grant_shows;  /* per grant, per field of its resource */
+};
+
+static int direct_cmp(const void *a, const void *b)
+{
+	const direct_entry *x = a, *y = b;
+	int c = strcmp(x->name, y->name);
+
+	if (c)
+		return c;
+	if (x->role != y->role)
+		return x->role < y->role ? -1 : 1;
+	return x->member < y->member ? -1 : x->member > y->member;
+}
+
+static size_t slot_of(const appctl_access_index *ix, const char *name)
+{
+	size_t lo = 0, hi = ix->slot_count;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (strcmp(ix->slots[mid], name) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+appctl_error *appctl_access_index_build(const appctl_access_index **out,
+	appctl_arena *arena, const appctl_app *app)
+{
+	appctl_access_index *ix = appctl_arena_calloc(arena, 1, sizeof(*ix));
+	size_t r, m, g, f, n, grants = 0, directs = 0;
+
+	if (!ix)
+		return appctl_error_nomem();
+	ix->app = app;
+	for (r = 0; r < app->role_count; r++) {
+		grants += app->roles[r].grant_count;
+		for (m = 0; m < app->roles[r].member_count; m++)
+			directs += app->roles[r].members[m].kind ==
+				APPCTL_MEMBER_PRINCIPAL;
+	}
+	ix->direct = appctl_arena_calloc(arena, directs, sizeof(*ix->direct));
+	ix->slots = appctl_arena_calloc(arena, grants, sizeof(*ix->slots));
+	ix->first_grant = appctl_arena_calloc(arena, app->role_count + 1,
+		sizeof(*ix->first_grant));
+	ix->grant_slot = appctl_arena_calloc(arena, grants,
+		sizeof(*ix->grant_slot));
+	ix->grant_shows = appctl_arena_calloc(arena, grants,
+		sizeof(*ix->grant_shows));
+	if (!ix->direct || !ix->slots || !ix->first_grant || !ix->grant_slot ||
+	    !ix->grant_shows)
+		return appctl_error_nomem();
+	for (r = 0, n = 0, grants = 0; r < app->role_count; r++) {
+		const appctl_role *role = &app->roles[r];
+
+		ix->first_grant[r] = grants;
+		for (m = 0; m < role->member_count; m++)
+			if (role->members[m].kind == APPCTL_MEMBER_PRINCIPAL) {
+				ix->direct[n].name = role->members[m].name;
+				ix->direct[n].role = r;
+				ix->direct[n++].member = &role->members[m];
+			}
+		for (g = 0; g < role->grant_count; g++)
+			ix->slots[grants++] = role->grants[g].resource;
+	}
+	ix->first_grant[app->role_count] = grants;
+	ix->direct_count = n;
+	qsort(ix->direct, n, sizeof(*ix->direct), direct_cmp);
+	qsort(ix->slots, grants, sizeof(*ix->slots), name_cmp);
+	for (g = 0, n = 0; g < grants; g++)
+		if (n == 0 || strcmp(ix->slots[n - 1], ix->slots[g]) != 0)
+			ix->slots[n++] = ix->slots[g];
+	ix->slot_count = n;
+	ix->slot_resource = appctl_arena_calloc(arena, n,
+		sizeof(*ix->slot_resource));
+	if (!ix->slot_resource)
+		return appctl_error_nomem();
+	for (g = 0; g < n; g++)
+		ix->slot_resource[g] = appctl_app_resource(app, ix->slots[g]);
+	for (r = 0, n = 0; r < app->role_count; r++) {
+		for (g = 0; g < app->roles[r].grant_count; g++, n++) {
+			const appctl_grant *grant = &app->roles[r].grants[g];
+			const appctl_resource *res;
+
+			ix->grant_slot[n] = slot_of(ix, grant->resource);
+			res = ix->slot_resource[ix->grant_slot[n]];
+			if (!res || !res->field_count)
+				continue;
+			ix->grant_shows[n] = appctl_arena_calloc(arena,
+				res->field_count, 1);
+			if (!ix->grant_shows[n])
+				return appctl_error_nomem();
+			for (f = 0; f < res->field_count; f++)
+				ix->grant_shows[n][f] =
+					!is_hidden(grant, res->fields[f].name);
+		}
+	}
+	*out = ix;
+	return NULL;
+}
+
+/* Where `principal`'s entries start in ix->direct (maybe past them all). */
+static size_t first_direct(const appctl_access_index *ix,
+	const char *principal)
+{
+	size_t lo = 0, hi = ix->direct_count;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (strcmp(ix->direct[mid].name, principal) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/*
+ * appctl_access_of, with the app's index or without (`ix` NULL, the
+ * cheaper for one principal). The index only finds things faster: which
+ * members name the principal, which resource entry a grant adds to, which
+ * fields it shows.
+ */
+static appctl_error *access_compute(appctl_principal_access *out,
+	appctl_arena *arena, const appctl_app *app,
+	const appctl_access_index *ix, const appctl_policy *policy,
 	const char *principal, appctl_date at)
 {
 	appctl_resource_access *res;
 	via_pair *pairs;
-	unsigned *lasting; /* per res: actions some permanent holding gives */
-	size_t r, g, f, k, nres = 0, nvia = 0, max_grants = 0;
+	unsigned *lasting; /* per entry: actions some permanent holding gives */
+	size_t r, g, f, k, m, room = 0, nres = 0, nvia = 0, d = 0, dend = 0;
 	unsigned bit;
 	principal_groups pg;
 
@@ -179,10 +338,19 @@ appctl_error *appctl_access_of(appctl_principal_access *out,
 	memset(out, 0, sizeof(*out));
 	out->principal = principal;
 	out->app = app;
-	for (r = 0; r < app->role_count; r++)
-		max_grants += app->roles[r].grant_count;
-	res = appctl_arena_calloc(arena, max_grants, sizeof(*res));
-	lasting = appctl_arena_calloc(arena, max_grants, sizeof(*lasting));
+	/* With the index, entries sit at their slot until packed at the end. */
+	if (ix) {
+		room = ix->slot_count;
+		d = first_direct(ix, principal);
+		for (dend = d; dend < ix->direct_count &&
+		     strcmp(ix->direct[dend].name, principal) == 0; dend++)
+			;
+	} else {
+		for (r = 0; r < app->role_count; r++)
+			room += app->roles[r].grant_count;
+	}
+	res = appctl_arena_calloc(arena, room, sizeof(*res));
+	lasting = appctl_arena_calloc(arena, room, sizeof(*lasting));
 	pairs = appctl_arena_calloc(arena, app->role_count, sizeof(*pairs));
 	out->via = appctl_arena_calloc(arena, app->role_count, sizeof(char *));
 	out->vias = appctl_arena_calloc(arena, app->role_count,
@@ -192,8 +360,26 @@ appctl_error *appctl_access_of(appctl_principal_access *out,
 	for (r = 0; r < app->role_count; r++) {
 		const appctl_role *role = &app->roles[r];
 		appctl_via *v = &pairs[nvia].via;
+		const appctl_member *direct = NULL;
 
-		if (!role_holding(v, role, &pg, principal, at))
+		if (ix) {
+			/* The principal's entries are in role order. */
+			for (; d < dend && ix->direct[d].role == r; d++)
+				direct = better_direct(direct,
+					ix->direct[d].member, at);
+		} else {
+			for (m = 0; m < role->member_count; m++) {
+				const appctl_member *mem = &role->members[m];
+
+				/* Cheap tests first: this runs per member and role. */
+				if (mem->kind == APPCTL_MEMBER_PRINCIPAL &&
+				    (mem->name == principal ||
+					(mem->name[0] == principal[0] &&
+					    strcmp(mem->name, principal) == 0)))
+					direct = better_direct(direct, mem, at);
+			}
+		}
+		if (!role_holding(v, role, &pg, direct))
 			continue;
 		pairs[nvia].name = v->group ? via_name(arena, role->name,
 						v->group)
@@ -202,18 +388,28 @@ appctl_error *appctl_access_of(appctl_principal_access *out,
 			return appctl_error_nomem();
 		for (g = 0; g < role->grant_count; g++) {
 			const appctl_grant *grant = &role->grants[g];
+			const unsigned char *shows = NULL;
 			appctl_resource_access *ra = NULL;
 
 			if (!grant->actions)
 				continue;
-			for (k = 0; k < nres && !ra; k++)
-				if (res[k].name == grant->resource ||
-				    strcmp(res[k].name, grant->resource) == 0)
-					ra = &res[k];
-			if (!ra) {
-				ra = &res[nres++];
+			if (ix) {
+				size_t n = ix->first_grant[r] + g;
+
+				ra = &res[ix->grant_slot[n]];
+				shows = ix->grant_shows[n];
+			} else {
+				for (k = 0; k < nres && !ra; k++)
+					if (res[k].name == grant->resource ||
+					    strcmp(res[k].name, grant->resource) == 0)
+						ra = &res[k];
+				if (!ra)
+					ra = &res[nres++];
+			}
+			if (!ra->name) {
 				ra->name = grant->resource;
-				ra->resource = appctl_app_resource(app, grant->resource);
+				ra->resource = ix ? ix->slot_resource[ra - res]
+					: appctl_app_resource(app, grant->resource);
 				if (ra->resource) {
 					ra->visible = appctl_arena_calloc(arena,
 						ra->resource->field_count, 1);
@@ -231,15 +427,24 @@ appctl_error *appctl_access_of(appctl_principal_access *out,
 					ra->until[k] = v->until;
 				}
 			for (f = 0; ra->resource && f < ra->resource->field_count; f++)
-				if (!ra->visible[f] &&
-				    !is_hidden(grant, ra->resource->fields[f].name))
+				if (!ra->visible[f] && (shows ? shows[f] :
+					!is_hidden(grant, ra->resource->fields[f].name)))
 					ra->visible[f] = 1;
 		}
 	}
 	/* An action some lasting role gives is not temporary at all. */
-	for (k = 0; k < nres; k++)
-		res[k].temporary &= ~lasting[k];
-	qsort(res, nres, sizeof(*res), resource_access_cmp);
+	if (ix) {
+		/* Slots are in name order: packing keeps it. */
+		for (k = 0; k < room; k++)
+			if (res[k].name) {
+				res[k].temporary &= ~lasting[k];
+				res[nres++] = res[k];
+			}
+	} else {
+		for (k = 0; k < nres; k++)
+			res[k].temporary &= ~lasting[k];
+		qsort(res, nres, sizeof(*res), resource_access_cmp);
+	}
 	qsort(pairs, nvia, sizeof(*pairs), via_pair_cmp);
 	for (k = 0; k < nvia; k++) {
 		out->via[k] = pairs[k].name;
@@ -249,6 +454,21 @@ appctl_error *appctl_access_of(appctl_principal_access *out,
 	out->resource_count = nres;
 	out->via_count = nvia;
 	return NULL;
+}
+
+appctl_error *appctl_access_of(appctl_principal_access *out,
+	appctl_arena *arena, const appctl_app *app, const appctl_policy *policy,
+	const char *principal, appctl_date at)
+{
+	return access_compute(out, arena, app, NULL, policy, principal, at);
+}
+
+appctl_error *appctl_access_of_indexed(appctl_principal_access *out,
+	appctl_arena *arena, const appctl_access_index *index,
+	const appctl_policy *policy, const char *principal, appctl_date at)
+{
+	return access_compute(out, arena, index->app, index, policy,
+		principal, at);
 }
 
 appctl_error *appctl_app_principals(const char ***out, size_t *count,

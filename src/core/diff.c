@@ -1690,6 +1690,9 @@ static appctl_error *affected_principals(const char ***out, size_t *count,
 
 static const appctl_app empty_app;
 
+/* From this many principals on, an app's access index pays for itself. */
+#define INDEX_FROM 8
+
 appctl_error *appctl_diff_app(appctl_changes *out,
 	const appctl_app *old_app, const appctl_policy *old_policy,
 	const appctl_app *new_app, const appctl_policy *new_policy,
@@ -1698,6 +1701,7 @@ appctl_error *appctl_diff_app(appctl_changes *out,
 	const appctl_app *a = old_app ? old_app : &empty_app;
 	const appctl_app *b = new_app ? new_app : &empty_app;
 	const char **pa = NULL, **pb = NULL, **all = NULL;
+	const appctl_access_index *ia = NULL, *ib = NULL;
 	size_t na = 0, nb = 0, n = 0, i;
 	appctl_error *err = NULL;
 	diff_ctx d;
@@ -1738,6 +1742,13 @@ appctl_error *appctl_diff_app(appctl_changes *out,
 		   (err = merge_principals(&all, &n, d.scratch, pa, na, pb, nb))) {
 		goto done;
 	}
+	/* An index costs about as much as asking for a few principals. */
+	if (n >= INDEX_FROM &&
+	    ((err = appctl_access_index_build(&ia, d.scratch, a)) ||
+		(b != a && (err = appctl_access_index_build(&ib, d.scratch, b)))))
+		goto done;
+	if (b == a)
+		ib = ia;
 	for (i = 0; i < n; i++) {
 		appctl_principal_access before, after;
 		appctl_arena *keep = d.scratch;
@@ -1749,8 +1760,14 @@ appctl_error *appctl_diff_app(appctl_changes *out,
 			err = appctl_error_nomem();
 			goto done;
 		}
-		if (!(err = appctl_access_of(&before, d.scratch, a, old_policy, all[i], at)) &&
-		    !(err = appctl_access_of(&after, d.scratch, b, new_policy, all[i], at)) &&
+		if (!(err = ia ? appctl_access_of_indexed(&before, d.scratch,
+				       ia, old_policy, all[i], at)
+			       : appctl_access_of(&before, d.scratch, a,
+				       old_policy, all[i], at)) &&
+		    !(err = ib ? appctl_access_of_indexed(&after, d.scratch,
+				       ib, new_policy, all[i], at)
+			       : appctl_access_of(&after, d.scratch, b,
+				       new_policy, all[i], at)) &&
 		    !(err = access_facts(&d, all[i], &before, &after, 1)))
 			err = access_facts(&d, all[i], &after, &before, 0);
 		appctl_arena_free(d.scratch);

@@ -100,6 +100,17 @@ static const access_case access_cases[] = {
 	  "'grants':[" READ_CUSTOMERS("'ssn'") "]}",
 	  "dan@example.com", "2026-06-01",
 	  "customers: read | email name\nvia: Agent (group:support)\n" },
+	{ "temporary in two roles, lasting in a third", GROUPS,
+	  "'Agent':{'members':[" TEMP("cy@example.com", "2026-12-31") "],'grants':["
+	  READ_CUSTOMERS("'ssn'") "]},"
+	  "'Lead':{'members':[" TEMP("cy@example.com", "2026-09-30") "],"
+	  "'grants':[{'resource':'customers','actions':['read','update']},"
+	  "{'resource':'tickets','actions':['read']}]},"
+	  "'Desk':{'members':['group:support','cy@example.com'],"
+	  "'grants':[{'resource':'tickets','actions':['read','update']}]}",
+	  "cy@example.com", "2026-06-01",
+	  "customers: read update | email name ssn\ntickets: read update | body subject\n"
+	  "via: Agent, Desk, Lead\n" },
 	{ "direct and group membership name the role once", GROUPS,
 	  "'Agent':{'members':['group:support','dan@example.com'],"
 	  "'grants':[" READ_CUSTOMERS("'ssn'") "]}",
@@ -287,6 +298,69 @@ static void check_membership_index(const access_case *c, appctl_arena *arena,
 	appctl_strbuf_dispose(&without);
 }
 
+/* Everything of an access, temporary holdings and their days included. */
+static void render_full(appctl_strbuf *out, const appctl_principal_access *pa)
+{
+	char day[11];
+	size_t r, k;
+
+	render_access(out, pa);
+	for (r = 0; r < pa->resource_count; r++) {
+		const appctl_resource_access *ra = &pa->resources[r];
+
+		appctl_strbuf_printf(out, "%s temporary %x:", ra->name,
+			ra->temporary);
+		for (k = 0; k < APPCTL_ACTION_COUNT; k++)
+			if (ra->temporary & (1u << k)) {
+				appctl_date_format(day, ra->until[k]);
+				appctl_strbuf_printf(out, " %s", day);
+			}
+		appctl_strbuf_putc(out, '\n');
+	}
+	for (r = 0; r < pa->via_count; r++) {
+		appctl_date_format(day, pa->vias[r].until);
+		appctl_strbuf_printf(out, "%s: role %s group %s temporary %d %s\n",
+			pa->via[r], pa->vias[r].role->name,
+			pa->vias[r].group ? pa->vias[r].group : "-",
+			pa->vias[r].temporary,
+			pa->vias[r].temporary ? day : "-");
+	}
+}
+
+/*
+ * An app's access index only finds things faster: for every case and
+ * every principal it names (and some it does not), the same access with
+ * the index as without.
+ */
+static void check_access_index(const access_case *c, appctl_arena *arena,
+	const appctl_policy *policy, const appctl_app *app, appctl_date at)
+{
+	static const char *const who[] = { "dan@example.com", "dora@example.com",
+		"rita@example.com", "cy@example.com", "cy@contractor.example",
+		"nobody@example.com", "a@example.com", "zz@example.com" };
+	const appctl_access_index *ix;
+	size_t j;
+
+	assert_null(appctl_access_index_build(&ix, arena, app));
+	for (j = 0; j <= sizeof(who) / sizeof(who[0]); j++) {
+		const char *p = j ? who[j - 1] : c->principal;
+		appctl_strbuf with = APPCTL_STRBUF_INIT, without = APPCTL_STRBUF_INIT;
+		appctl_principal_access pa;
+
+		assert_null(appctl_access_of(&pa, arena, app, policy, p, at));
+		render_full(&without, &pa);
+		assert_null(appctl_access_of_indexed(&pa, arena, ix, policy, p, at));
+		render_full(&with, &pa);
+		assert_false(with.failed || without.failed);
+		if (strcmp(with.ptr ? with.ptr : "", without.ptr ? without.ptr : ""))
+			fail_msg("%s, %s: the access index changes the access:\n"
+				"with:\n%s\nwithout:\n%s", c->name, p,
+				with.ptr ? with.ptr : "", without.ptr ? without.ptr : "");
+		appctl_strbuf_dispose(&with);
+		appctl_strbuf_dispose(&without);
+	}
+}
+
 static void test_access_cases(void **state)
 {
 	size_t i;
@@ -321,6 +395,7 @@ static void test_access_cases(void **state)
 			fail_msg("%s: policy: %s", c->name, err->message);
 		app = parse_app(arena, c->roles);
 		check_membership_index(c, arena, policy, app, at);
+		check_access_index(c, arena, policy, app, at);
 		err = appctl_access_of(&pa, arena, app, policy, c->principal, at);
 		assert_null(err);
 		render_access(&got, &pa);
