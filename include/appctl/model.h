@@ -292,8 +292,11 @@ typedef struct appctl_policy {
 	/*
 	 * Every group membership, sorted by principal: the groups that hold a
 	 * principal are one search away (appctl_policy_groups_of). NULL until
-	 * appctl_policy_index_members, which the parser and the SCIM merge call
-	 * once the groups are final.
+	 * appctl_policy_index_members, which whoever asks about access in bulk
+	 * calls once the groups are final (a snapshot, a diff with apps to
+	 * compare): building it costs ~1 ms for 5 000 memberships, and most
+	 * commands ask about a few principals or none. Without it, access
+	 * asks each group: the same answers.
 	 */
 	const appctl_membership *memberships;
 	size_t membership_count;
@@ -362,9 +365,10 @@ const appctl_group *appctl_policy_group(const appctl_policy *policy, const char 
 /* Whether `s` is among the `n` strings of `sorted` (strcmp order): O(log n). */
 int appctl_sorted_has(const char *const *sorted, size_t n, const char *s);
 /*
- * Builds policy->memberships from its groups, in `arena`: 0, or -1 out of
- * memory. appctl_policy_groups_of gives the memberships of `principal`
- * (*first, and their count): none when the index is not built.
+ * Builds policy->memberships from its groups, in `arena`, unless built
+ * already: 0, or -1 out of memory. appctl_policy_groups_of gives the
+ * memberships of `principal` (*first, and their count): none when the
+ * index is not built.
  */
 int appctl_policy_index_members(appctl_policy *policy, appctl_arena *arena);
 size_t appctl_policy_groups_of(const appctl_policy *policy,

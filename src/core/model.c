@@ -280,6 +280,8 @@ int appctl_policy_index_members(appctl_policy *policy, appctl_arena *arena)
 	appctl_membership *all;
 	size_t g, m, n = 0;
 
+	if (policy->memberships)
+		return 0;
 	for (g = 0; g < policy->group_count; g++)
 		n += policy->groups[g].member_count;
 	if (!(all = appctl_arena_calloc(arena, n, sizeof(*all))))

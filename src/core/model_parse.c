@@ -1779,8 +1779,6 @@ appctl_error *appctl_policy_parse(appctl_policy **out, appctl_arena *arena,
 			p->required[i] = 1;
 		p->require_signature = 1;
 		parse_policy_root(&c, root, p);
-		if (!c.error_count && appctl_policy_index_members(p, arena) != 0)
-			nomem_at(&c);
 	}
 	cJSON_Delete(root);
 	err = ctx_finish(&c);
@@ -1875,6 +1873,9 @@ appctl_error *appctl_snapshot_parse_ext(appctl_snapshot **out,
 		if (err == appctl_error_nomem())
 			goto fail;
 	}
+	/* Every app is here: someone will ask about access in bulk. */
+	if (!err && appctl_policy_index_members(snap->policy, snap->arena) != 0)
+		err = appctl_error_nomem();
 	if (err)
 		goto fail;
 	snap->app_count = app_count;

@@ -519,6 +519,8 @@ appctl_error *appctl_policy_merge_scim(appctl_policy *policy,
 		merged[i] = order[i].g;
 	policy->groups = merged;
 	policy->group_count = n;
-	return appctl_policy_index_members(policy, arena) == 0 ? NULL
-		: appctl_error_nomem();
+	/* An index of the groups before would lie now: it is built again. */
+	policy->memberships = NULL;
+	policy->membership_count = 0;
+	return NULL;
 }

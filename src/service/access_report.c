@@ -872,6 +872,12 @@ appctl_error *appctl_access_report_load(appctl_access_report **out,
 			"'%s' is not an environment of appctl.json", rep->env);
 		goto fail;
 	}
+	/* One principal, every app: their groups are asked about at each. */
+	if (appctl_policy_index_members(st->listing->policy,
+		    st->listing->arena) != 0) {
+		err = appctl_error_nomem();
+		goto fail;
+	}
 	err = app_cache_update(&st->cache, repo, st->listing, rep->principal);
 	if (err)
 		goto fail;

@@ -496,6 +496,11 @@ static appctl_error *diff_listings(appctl_changes *out, appctl_repo *repo,
 		q.jobs[q.count].y = y;
 		q.count++;
 	}
+	/* Apps to compare ask about access in bulk: index the memberships. */
+	if (!err && q.count &&
+	    (appctl_policy_index_members(a->policy, a->arena) != 0 ||
+		appctl_policy_index_members(b->policy, b->arena) != 0))
+		err = appctl_error_nomem();
 	if (!err)
 		err = run_jobs(out, repo, &q);
 	if (!err)

@@ -174,7 +174,12 @@ static void test_merge(void **state)
 	(void)state;
 	p = policy_with(arena, "{'appctl':1,'environments':['dev'],'groups':{'mid':['m@example.com']},"
 		"'groups_from':['idp/a.json','idp/b.json']}");
+	/* An index of the groups before the merge must not outlive it. */
+	assert_int_equal(appctl_policy_index_members(p, arena), 0);
+	assert_int_equal(p->membership_count, 1);
 	assert_null(appctl_policy_merge_scim(p, arena, files, 2));
+	assert_null(p->memberships);
+	assert_int_equal(appctl_policy_index_members(p, arena), 0);
 	assert_int_equal(p->group_count, 4);
 	assert_string_equal(p->groups[0].name, "alpha");
 	assert_string_equal(p->groups[0].source, "idp/a.json");
