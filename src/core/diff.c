@@ -1263,15 +1263,20 @@ static appctl_error *diff_structure(diff_ctx *d, const appctl_app *a,
 
 /* ---- access facts ---- */
 
+/*
+ * `name`'s entry in `pa`, or NULL. Callers ask in name order, as both lists
+ * are sorted: *cursor, where the previous search stopped, only moves on.
+ */
 static const appctl_resource_access *find_access(
-	const appctl_principal_access *pa, const char *name)
+	const appctl_principal_access *pa, const char *name, size_t *cursor)
 {
-	size_t i;
+	int c = 1;
 
-	for (i = 0; i < pa->resource_count; i++)
-		if (strcmp(pa->resources[i].name, name) == 0)
-			return &pa->resources[i];
-	return NULL;
+	while (*cursor < pa->resource_count &&
+	       (c = strcmp(pa->resources[*cursor].name, name)) < 0)
+		++*cursor;
+	return *cursor < pa->resource_count && c == 0
+		? &pa->resources[*cursor] : NULL;
 }
 
 /*
@@ -1286,8 +1291,10 @@ static int sees_field(const appctl_resource_access *ra, const char *f,
 
 	if (!ra || !ra->resource)
 		return 0;
+	/* One model on both sides (an unchanged app): the same string. */
 	if (hint < ra->resource->field_count &&
-	    strcmp(ra->resource->fields[hint].name, f) == 0) {
+	    (ra->resource->fields[hint].name == f ||
+		strcmp(ra->resource->fields[hint].name, f) == 0)) {
 		if (sens)
 			*sens = ra->resource->fields[hint].sensitivity;
 		return ra->visible[hint];
@@ -1347,12 +1354,13 @@ static appctl_error *access_facts(diff_ctx *d, const char *principal,
 	/* The roles that held the access: the new ones for a gain, the old ones for a loss. */
 	const char *via = join_via(d->scratch, to);
 	appctl_error *err;
-	size_t i, f;
+	size_t i, f, cursor = 0;
 	char day[11];
 
 	for (i = 0; i < to->resource_count; i++) {
 		const appctl_resource_access *rt = &to->resources[i];
-		const appctl_resource_access *rf = find_access(from, rt->name);
+		const appctl_resource_access *rf = find_access(from, rt->name,
+			&cursor);
 		unsigned gained = rt->actions & ~(rf ? rf->actions : 0), bit;
 
 		for (bit = 1; bit < (1u << APPCTL_ACTION_COUNT); bit <<= 1) {
@@ -1621,8 +1629,18 @@ static int push_moved(name_list *l, appctl_arena *arena, const char *name,
 	const appctl_policy *px, const appctl_policy *py)
 {
 	const appctl_group *g = appctl_policy_group(px, name);
+	const appctl_group *h = px == py ? g : appctl_policy_group(py, name);
 	size_t i;
 
+	/* Most groups did not move: one pass over both sorted lists says so. */
+	if (g && h && g->member_count == h->member_count) {
+		for (i = 0; i < g->member_count; i++)
+			if (g->sorted_members[i] != h->sorted_members[i] &&
+			    strcmp(g->sorted_members[i], h->sorted_members[i]) != 0)
+				break;
+		if (i == g->member_count)
+			return 0;
+	}
 	for (i = 0; g && i < g->member_count; i++)
 		if (!appctl_policy_in_group(py, name, g->members[i]) &&
 		    push_name(l, arena, g->members[i]) < 0)
