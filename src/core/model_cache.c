@@ -17,10 +17,12 @@
  *      checksum of bytes 0..end    u64
  * A string reference is the offset of its first byte in the table, or
  * NO_REF for NULL. An array is its count, or NO_REF for a NULL pointer,
- * then its elements. Each string is stored once, however often it occurs
- * (principals repeat across roles), and decoding copies the table into the
- * arena in one piece: that single copy is what makes a hit cheaper than
- * cJSON plus the schema checks.
+ * then its elements. Decoding copies the table into the arena in one
+ * piece: that single copy is what makes a hit cheaper than cJSON plus the
+ * schema checks. A facts entry stores each string once, however often it
+ * occurs (one principal, resource and "via" for a hundred facts); an app
+ * entry stores each occurrence, as finding the repeats (a field name in
+ * hidden_fields) cost a cold diff more than the bigger entry saves.
  */
 
 #define MAGIC "APPCTLM\n"
@@ -131,6 +133,7 @@ typedef struct slot {
 typedef struct encoder {
 	bytes strings;
 	bytes body;
+	int each;        /* every occurrence stored: no table */
 	slot *slots;
 	size_t nslots, used;
 } encoder;
@@ -165,36 +168,42 @@ static int enc_grow(encoder *e)
 
 static void put_str(encoder *e, const char *s)
 {
-	size_t n, k;
-	uint32_t h;
+	size_t n, k = 0;
+	uint32_t h = 0;
 
 	if (!s) {
 		b_le(&e->body, NO_REF, 4);
 		return;
 	}
-	if ((e->used + 1) * 2 > e->nslots && enc_grow(e) < 0) {
-		e->body.failed = 1;
-		return;
-	}
 	n = strlen(s);
-	h = (uint32_t)str_hash(s, n);
-	k = h & (e->nslots - 1);
-	while (e->slots[k].s &&
-	       (e->slots[k].hash != h || strcmp(e->slots[k].s, s) != 0))
-		k = (k + 1) & (e->nslots - 1);
-	if (!e->slots[k].s) {
-		/* Offsets are u32 and NO_REF is taken: keep well below. */
-		if (e->strings.len + n + 1 >= NO_REF) {
+	if (!e->each) {
+		if ((e->used + 1) * 2 > e->nslots && enc_grow(e) < 0) {
 			e->body.failed = 1;
 			return;
 		}
+		h = (uint32_t)str_hash(s, n);
+		k = h & (e->nslots - 1);
+		while (e->slots[k].s &&
+		       (e->slots[k].hash != h || strcmp(e->slots[k].s, s) != 0))
+			k = (k + 1) & (e->nslots - 1);
+		if (e->slots[k].s) {
+			b_le(&e->body, e->slots[k].off, 4);
+			return;
+		}
+	}
+	/* Offsets are u32 and NO_REF is taken: keep well below. */
+	if (e->strings.len + n + 1 >= NO_REF) {
+		e->body.failed = 1;
+		return;
+	}
+	if (!e->each) {
 		e->slots[k].s = s;
 		e->slots[k].off = (uint32_t)e->strings.len;
 		e->slots[k].hash = h;
 		e->used++;
-		b_add(&e->strings, s, n + 1);
 	}
-	b_le(&e->body, e->slots[k].off, 4);
+	b_le(&e->body, e->strings.len, 4);
+	b_add(&e->strings, s, n + 1);
 }
 
 static void put_u32(encoder *e, uint64_t v)
@@ -412,6 +421,7 @@ appctl_error *appctl_model_cache_encode(unsigned char **out, size_t *len,
 	encoder e;
 
 	memset(&e, 0, sizeof(e));
+	e.each = 1;
 	put_app(&e, app);
 	return seal_entry(out, len, &e, MAGIC, APPCTL_MODEL_CACHE_VERSION,
 		app->blob_id);
