@@ -22,4 +22,10 @@ appctl_error *appctl_diff_revisions(appctl_changes *out, appctl_repo *repo,
 	const char *from, const char *from_rev, const char *to,
 	const char *to_rev, appctl_date at, const appctl_progress *progress);
 
+/*
+ * How many threads a diff may run on: APPCTL_THREADS=<n> (1 to 8) when set
+ * (*forced then 1: tests and benchmarks), else one per core, at most 8.
+ */
+size_t appctl_diff_threads(int *forced);
+
 #endif

@@ -1,5 +1,6 @@
 /* cmd_diff.c: `appctl diff A B`: what a change does to access and connections (SPEC §2). */
 #include <errno.h>
+#include <pthread.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -346,6 +347,90 @@ static const char *const json_risks[] = {
 	", \"risk\": \"low\"", ", \"risk\": \"medium\"", ", \"risk\": \"high\""
 };
 
+/* Changes [from, to) of the "changes" array, one line each, into `b`. */
+static void json_changes(appctl_strbuf *b, json_quotes *quotes,
+	const appctl_changes *changes, size_t from, size_t to)
+{
+	size_t i;
+
+	for (i = from; i < to; i++) {
+		const appctl_change *c = &changes->items[i];
+
+		appctl_strbuf_puts(b, i ? ",\n    {\"kind\": " : "\n    {\"kind\": ");
+		put_quoted(b, quotes, QUOTE_KIND, c->kind);
+		appctl_strbuf_puts(b, json_risks[c->risk]);
+		appctl_strbuf_puts(b, ", \"app\": ");
+		if (c->app)
+			put_quoted(b, quotes, QUOTE_APP, c->app);
+		else
+			appctl_strbuf_puts(b, "null");
+		json_subject_keys(b, c, quotes);
+		/* scopes, credentials, before and after are JSON texts already. */
+		if (c->scopes)
+			json_raw(b, "scopes", c->scopes);
+		if (c->credentials)
+			json_raw(b, "credentials", c->credentials);
+		if (c->before)
+			json_raw(b, "before", c->before);
+		if (c->after)
+			json_raw(b, "after", c->after);
+		appctl_strbuf_putc(b, '}');
+	}
+}
+
+/*
+ * The "changes" array in blocks of JSON_BLOCK changes, written in order by
+ * whichever of two threads rendered each: rendering was a quarter of a
+ * large warm diff. Each thread reuses one buffer, so the output never sits
+ * in memory whole (nor touches as many fresh pages).
+ */
+#define JSON_BLOCK 512
+
+typedef struct json_blocks {
+	const appctl_changes *changes;
+	size_t count;             /* blocks */
+	size_t next;              /* the block to write next */
+	int failed;
+	pthread_mutex_t lock;
+	pthread_cond_t turn;
+} json_blocks;
+
+typedef struct json_renderer {
+	json_blocks *w;
+	size_t first, step;       /* its blocks: first, first + step, ... */
+} json_renderer;
+
+static void *json_render_blocks(void *arg)
+{
+	json_renderer *r = arg;
+	json_blocks *w = r->w;
+	appctl_strbuf b = APPCTL_STRBUF_INIT;
+	json_quotes quotes;
+	size_t k;
+
+	memset(&quotes, 0, sizeof(quotes));
+	for (k = r->first; k < w->count; k += r->step) {
+		size_t from = k * JSON_BLOCK, to = from + JSON_BLOCK;
+
+		appctl_strbuf_truncate(&b, 0);
+		json_changes(&b, &quotes, w->changes, from,
+			to < w->changes->count ? to : w->changes->count);
+		pthread_mutex_lock(&w->lock);
+		while (w->next != k)
+			pthread_cond_wait(&w->turn, &w->lock);
+		if (b.failed)
+			w->failed = 1;
+		else if (!w->failed && b.len)
+			fwrite(b.ptr, 1, b.len, stdout);
+		w->next++;
+		pthread_cond_broadcast(&w->turn);
+		pthread_mutex_unlock(&w->lock);
+	}
+	json_quotes_dispose(&quotes);
+	appctl_strbuf_dispose(&b);
+	return NULL;
+}
+
 /*
  * Streamed one change per line rather than built as one cJSON tree: a group
  * move in a large org yields many changes, and the output should not cost
@@ -357,11 +442,15 @@ static appctl_error *print_json(const appctl_changes *changes,
 {
 	appctl_strbuf b = APPCTL_STRBUF_INIT;
 	appctl_error *err = NULL;
-	json_quotes quotes;
-	size_t counts[3], i;
+	json_blocks w = { changes,
+		(changes->count + JSON_BLOCK - 1) / JSON_BLOCK, 0, 0,
+		PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER };
+	json_renderer mine = { &w, 0, 2 }, other = { &w, 1, 2 };
+	pthread_t helper;
+	int helped = 0, forced;
+	size_t counts[3];
 	char day[11];
 
-	memset(&quotes, 0, sizeof(quotes));
 	appctl_date_format(day, s->at);
 	appctl_strbuf_puts(&b, "{\n  \"from\": ");
 	appctl_json_quote(&b, s->from_rev);
@@ -374,33 +463,21 @@ static appctl_error *print_json(const appctl_changes *changes,
 	appctl_strbuf_printf(&b, ",\n  \"from_commit\": \"%s\",\n"
 		"  \"to_commit\": \"%s\",\n  \"at\": \"%s\",\n  \"changes\": [",
 		s->from, s->to, day);
-	for (i = 0; i < changes->count; i++) {
-		const appctl_change *c = &changes->items[i];
-
-		appctl_strbuf_puts(&b, i ? ",\n    {\"kind\": " : "\n    {\"kind\": ");
-		put_quoted(&b, &quotes, QUOTE_KIND, c->kind);
-		appctl_strbuf_puts(&b, json_risks[c->risk]);
-		appctl_strbuf_puts(&b, ", \"app\": ");
-		if (c->app)
-			put_quoted(&b, &quotes, QUOTE_APP, c->app);
-		else
-			appctl_strbuf_puts(&b, "null");
-		json_subject_keys(&b, c, &quotes);
-		/* scopes, credentials, before and after are JSON texts already. */
-		if (c->scopes)
-			json_raw(&b, "scopes", c->scopes);
-		if (c->credentials)
-			json_raw(&b, "credentials", c->credentials);
-		if (c->before)
-			json_raw(&b, "before", c->before);
-		if (c->after)
-			json_raw(&b, "after", c->after);
-		appctl_strbuf_putc(&b, '}');
-		if (b.failed)
-			break;
-		fwrite(b.ptr, 1, b.len, stdout);
-		appctl_strbuf_truncate(&b, 0);
+	if (b.failed) {
+		appctl_strbuf_dispose(&b);
+		return appctl_error_nomem();
 	}
+	fwrite(b.ptr, 1, b.len, stdout);
+	appctl_strbuf_truncate(&b, 0);
+	helped = w.count > 2 && appctl_diff_threads(&forced) > 1 &&
+		pthread_create(&helper, NULL, json_render_blocks, &other) == 0;
+	if (!helped)
+		mine.step = 1;
+	json_render_blocks(&mine);
+	if (helped)
+		pthread_join(helper, NULL);
+	pthread_cond_destroy(&w.turn);
+	pthread_mutex_destroy(&w.lock);
 	appctl_strbuf_puts(&b, changes->count ? "\n  ]" : "]");
 	if (sum)
 		json_summary(&b, sum);
@@ -408,11 +485,10 @@ static appctl_error *print_json(const appctl_changes *changes,
 	appctl_strbuf_printf(&b, ",\n  \"summary\": {\"high\": %zu, "
 		"\"medium\": %zu, \"low\": %zu}\n}\n", counts[APPCTL_RISK_HIGH],
 		counts[APPCTL_RISK_MEDIUM], counts[APPCTL_RISK_LOW]);
-	if (b.failed)
+	if (b.failed || w.failed)
 		err = appctl_error_nomem();
 	else
 		fwrite(b.ptr, 1, b.len, stdout);
-	json_quotes_dispose(&quotes);
 	appctl_strbuf_dispose(&b);
 	return err;
 }

@@ -371,13 +371,7 @@ static appctl_error *gather(appctl_changes *out, size_t prefix,
 	return NULL;
 }
 
-/*
- * How many threads may run: one per core, while each has enough apps.
- * APPCTL_THREADS=<n> sets it (1 to MAX_THREADS) and *forced, so that they
- * start after the first PROBE_APPS apps (at once with nothing cached)
- * however fast those were: for tests and benchmarks.
- */
-static size_t thread_count(size_t jobs, int *forced)
+size_t appctl_diff_threads(int *forced)
 {
 	const char *env = getenv("APPCTL_THREADS");
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
@@ -386,12 +380,22 @@ static size_t thread_count(size_t jobs, int *forced)
 	*forced = 0;
 	if (env && *env >= '1' && *env <= '9' && !env[1]) {
 		*forced = 1;
-		return (size_t)(*env - '0') > MAX_THREADS ? MAX_THREADS
-							  : (size_t)(*env - '0');
+		n = (size_t)(*env - '0');
 	}
-	if (n > MAX_THREADS)
-		n = MAX_THREADS;
-	if (n > jobs / APPS_PER_THREAD)
+	return n > MAX_THREADS ? MAX_THREADS : n;
+}
+
+/*
+ * How many threads may run: appctl_diff_threads, while each has enough
+ * apps unless APPCTL_THREADS set the number (*forced), so that they start
+ * after the first PROBE_APPS apps (at once with nothing cached) however
+ * fast those were.
+ */
+static size_t thread_count(size_t jobs, int *forced)
+{
+	size_t n = appctl_diff_threads(forced);
+
+	if (!*forced && n > jobs / APPS_PER_THREAD)
 		n = jobs / APPS_PER_THREAD;
 	return n ? n : 1;
 }

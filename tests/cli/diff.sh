@@ -434,6 +434,28 @@ test_threads_same_result()
 	done
 }
 
+# A long "changes" array is rendered in blocks by two threads and written
+# in order: the same bytes as one thread writes, whatever the block sizes.
+test_json_blocks_same_output()
+{
+	local n
+	base_repo r
+	many_apps r 140
+	git -C r apply --index "$FIXTURES/cases/group.member_added.patch" || fail "apply"
+	git -C r commit -q -m "eve joins support" || fail "commit"
+	APPCTL_THREADS=1 expect_exit 0 "$APPCTL" -C r diff --json many HEAD
+	cp "$OUT" "$TEST_ROOT/one"
+	n=$(grep -c '^    {"kind": ' "$OUT")
+	# More than two blocks of 512, and not a whole number of them.
+	[ "$n" -gt 1100 ] || fail "only $n changes: too few to need blocks"
+	[ $((n % 512)) != 0 ] || fail "$n changes: a whole number of blocks"
+	for th in 2 8; do
+		APPCTL_THREADS=$th expect_exit 0 "$APPCTL" -C r diff --json many HEAD
+		cmp -s "$OUT" "$TEST_ROOT/one" || fail "$th threads: output differs"
+	done
+	tail -n 3 "$OUT" | grep -q '"summary": {"high": ' || fail "no summary at the end"
+}
+
 # Members of a group that approvals names decide who may approve: that is policy.
 test_approver_group_is_policy()
 {
@@ -664,7 +686,7 @@ test_merge_base_range()
 	expect_exit 2 "$APPCTL" -C r diff main
 }
 
-run_tests test_every_kind_golden test_all_kinds_covered test_added_kinds_covered \
+run_tests test_json_blocks_same_output test_every_kind_golden test_all_kinds_covered test_added_kinds_covered \
 	test_text_and_markdown_golden test_group_followed_into_apps \
 	test_blob_cache_same_output test_facts_memo_keyed_by_policy_and_day \
 	test_cache_packs_merge test_threads_same_result \
