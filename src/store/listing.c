@@ -155,14 +155,50 @@ static int entry_cmp(const void *a, const void *b)
 		((const appctl_app_entry *)b)->dir);
 }
 
-/* Finds apps/<name>/app.json without reading it. */
+/* `like`'s entry for the folder `name` when it is the same tree, or NULL. */
+static const appctl_app_entry *same_folder(const appctl_app_listing *like,
+	const char *name, const git_oid *tree)
+{
+	size_t lo = 0, hi = like ? like->app_count : 0;
+	char id[41];
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(like->apps[mid].dir, name);
+
+		if (c == 0) {
+			git_oid_tostr(id, sizeof(id), tree);
+			return strcmp(like->apps[mid].tree_id, id) == 0
+				? &like->apps[mid] : NULL;
+		}
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+/*
+ * Finds apps/<name>/app.json without reading it. A folder that is the
+ * same tree in `like` holds the same file, its checks passed: its entry
+ * is taken as it is (a group change leaves most folders as they were).
+ */
 static appctl_error *list_app(appctl_app_entry *out, appctl_arena *arena,
-	git_repository *git, const git_tree *apps, const git_tree_entry *folder)
+	git_repository *git, const git_tree *apps, const git_tree_entry *folder,
+	const appctl_app_listing *like)
 {
 	appctl_error *err = NULL;
 	appctl_strbuf path = APPCTL_STRBUF_INIT;
 	git_tree_entry *file = NULL;
 	const char *name = git_tree_entry_name(folder);
+	const appctl_app_entry *same = same_folder(like, name,
+		git_tree_entry_id(folder));
+
+	if (same) {
+		*out = *same;
+		return NULL;
+	}
 
 	if (!appctl_name_is_valid(name)) {
 		appctl_strbuf_printf(&path, "apps/%s", name);
@@ -223,7 +259,8 @@ static appctl_error *list_folders(appctl_app_listing *listing,
 		git_tree_entry_id(apps_entry));
 	/*
 	 * The same "apps" tree lists the same folders with the same checks
-	 * passed: `like` lends its entries (the folder names stay in its arena).
+	 * passed: `like` lends its entries (the folder names stay in its arena,
+	 * here and in list_app).
 	 */
 	if (like && like->apps && strcmp(like->apps_tree_id,
 		    listing->apps_tree_id) == 0) {
@@ -253,7 +290,7 @@ static appctl_error *list_folders(appctl_app_listing *listing,
 	}
 	for (i = 0; i < n; i++) {
 		err = list_app(&listing->apps[i], listing->arena, git, apps,
-			git_tree_entry_byindex(apps, i));
+			git_tree_entry_byindex(apps, i), like);
 		if (err)
 			goto cleanup;
 	}
