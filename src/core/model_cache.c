@@ -114,12 +114,25 @@ static void b_add(bytes *b, const void *data, size_t n)
 	b->len += n;
 }
 
-static void b_le(bytes *b, uint64_t v, size_t n)
+/* Most of an entry is u32s: room is checked once, the bytes set in place. */
+static inline void b_le(bytes *b, uint64_t v, size_t n)
 {
-	b_reserve(b, n);
-	if (b->failed)
-		return;
-	put_le(b->p + b->len, v, n);
+	unsigned char *p;
+
+	if (b->cap - b->len < n) {
+		b_reserve(b, n);
+		if (b->failed)
+			return;
+	}
+	p = b->p + b->len;
+	if (n == 4) {
+		p[0] = (unsigned char)v;
+		p[1] = (unsigned char)(v >> 8);
+		p[2] = (unsigned char)(v >> 16);
+		p[3] = (unsigned char)(v >> 24);
+	} else {
+		put_le(p, v, n);
+	}
 	b->len += n;
 }
 
