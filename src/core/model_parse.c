@@ -1757,15 +1757,21 @@ appctl_error *appctl_policy_parse(appctl_policy **out, appctl_arena *arena,
 {
 	appctl_error *err;
 	appctl_policy *p;
+	appctl_arena *tree;
 	cJSON *root = NULL;
 	int i;
 	ctx c;
 
 	*out = NULL;
+	/* As for an app: the tree in an arena of its own (5 000 members). */
+	if (!(tree = appctl_arena_new()))
+		return appctl_error_nomem();
 	ctx_init(&c, arena, file->path);
-	err = appctl_json_parse(&root, file->path, file->data, file->len);
+	err = appctl_json_parse_arena(&root, tree, file->path, file->data,
+		file->len);
 	if (err) {
 		appctl_strbuf_dispose(&c.path);
+		appctl_arena_free(tree);
 		return err;
 	}
 	p = appctl_arena_calloc(arena, 1, sizeof(*p));
@@ -1780,7 +1786,7 @@ appctl_error *appctl_policy_parse(appctl_policy **out, appctl_arena *arena,
 		p->require_signature = 1;
 		parse_policy_root(&c, root, p);
 	}
-	cJSON_Delete(root);
+	appctl_arena_free(tree);
 	err = ctx_finish(&c);
 	if (!err)
 		*out = p;
