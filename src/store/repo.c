@@ -512,6 +512,23 @@ int mbedtls_x509_crt_parse_file(void *chain, const char *path)
 }
 
 /*
+ * The same for libssh2, which git_libgit2_init starts for libgit2's ssh
+ * transport: libssh2_init starts OpenSSL's crypto with it, ~0.4 ms of
+ * every command (a twentieth of a diff with nothing to compare), for a
+ * transport appctl never uses. OpenSSL starts itself when appctl's own
+ * code first needs it (signatures, webhook HMACs), and libssh2_exit does
+ * nothing for a library never started. libcurl, loaded for webhooks,
+ * calls it too, for scp and sftp, which webhooks never use.
+ * tests/cli/startup.sh checks the binding.
+ */
+int libssh2_init(int flags);
+int libssh2_init(int flags)
+{
+	(void)flags;
+	return 0;
+}
+
+/*
  * libgit2 1.5 checks a commit-graph file by hashing all of it (SHA-1 with
  * collision detection) the first time a walk uses it. git writes one on
  * every gc, and it covers the log: with 100 000 events, 6 MB, which cost

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # startup.sh: what every command pays before its own work. libgit2's CA
-# bundle load is bound to appctl's empty stand-in (src/store/repo.c), and
-# commands still work with it.
+# bundle load and libssh2's start-up are bound to appctl's stand-ins
+# (src/store/repo.c), and commands still work with them.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/review_lib.sh"
 
@@ -35,4 +35,28 @@ test_ca_bundle_not_parsed()
 		fail "the binding check finds nothing at all"
 }
 
-run_tests test_ca_bundle_not_parsed
+# libssh2 is not started for a transport appctl never uses. (Everything
+# that needs OpenSSL, in-process signature checks first, runs with the
+# stand-in in every other test.)
+test_ssh_library_not_started()
+{
+	local lib
+	lib=$(libgit2_path)
+	[ -n "$lib" ] || fail "ldd does not show libgit2"
+	if ! ldd "$lib" | grep -q 'libssh2'; then
+		echo "skip: $lib does not use libssh2"
+		return
+	fi
+	example_org r
+	LD_DEBUG=bindings LD_DEBUG_OUTPUT="$TEST_ROOT/bindings" \
+		expect_exit 0 "$APPCTL" -C r status
+	grep -h "binding file $lib .* to $APPCTL .*libssh2_init" \
+		"$TEST_ROOT"/bindings.* >/dev/null ||
+		fail "libgit2's libssh2_init is not bound to appctl's stand-in"
+	# The control: libgit2 binds libssh2's other functions to libssh2.
+	grep -h "binding file $lib .* to .*libssh2.*libssh2_exit" \
+		"$TEST_ROOT"/bindings.* >/dev/null ||
+		fail "the binding check finds nothing at all"
+}
+
+run_tests test_ca_bundle_not_parsed test_ssh_library_not_started
