@@ -58,6 +58,7 @@ appctl_error *appctl_inventory_build(appctl_inventory_row **out,
 	appctl_date at)
 {
 	appctl_inventory_row *rows;
+	const appctl_access_index *ix;
 	appctl_error *err;
 	size_t a, p, k;
 
@@ -75,6 +76,8 @@ appctl_error *appctl_inventory_build(appctl_inventory_row **out,
 		row->app = app;
 		err = appctl_app_principals(&principals, &n, arena, app,
 			snap->policy);
+		if (!err)
+			err = appctl_access_index_build(&ix, arena, app);
 		if (err)
 			return err;
 		for (k = 0; k < APPCTL_INV_COUNT; k++) {
@@ -92,8 +95,8 @@ appctl_error *appctl_inventory_build(appctl_inventory_row **out,
 
 			if (!scratch)
 				return appctl_error_nomem();
-			err = appctl_access_of(&pa, scratch, app, snap->policy,
-				principals[p], at);
+			err = appctl_access_of_indexed(&pa, scratch, ix,
+				snap->policy, principals[p], at);
 			kinds = err ? 0 : kinds_of(&pa);
 			appctl_arena_free(scratch);
 			if (err)
@@ -164,6 +167,7 @@ appctl_error *appctl_access_review_build(appctl_review_row **out,
 	appctl_date at)
 {
 	appctl_review_row *rows = NULL;
+	const appctl_access_index *ix;
 	appctl_error *err;
 	size_t a, p, v, total = 0, n = 0;
 
@@ -189,6 +193,8 @@ appctl_error *appctl_access_review_build(appctl_review_row **out,
 
 		err = appctl_app_principals(&principals, &np, arena, app,
 			snap->policy);
+		if (!err)
+			err = appctl_access_index_build(&ix, arena, app);
 		if (err)
 			return err;
 		for (p = 0; p < np && n < total; p++) {
@@ -205,8 +211,8 @@ appctl_error *appctl_access_review_build(appctl_review_row **out,
 
 			if (!scratch)
 				return appctl_error_nomem();
-			err = appctl_access_of(&pa, scratch, app, snap->policy,
-				principals[p], at);
+			err = appctl_access_of_indexed(&pa, scratch, ix,
+				snap->policy, principals[p], at);
 			if (err || !pa.resource_count) {
 				appctl_arena_free(scratch);
 				if (err)
@@ -350,6 +356,7 @@ appctl_error *appctl_who_can(appctl_who_can_entry **out, size_t *count,
 {
 	appctl_who_can_entry *entries;
 	appctl_who_can_path *flat;
+	const appctl_access_index *ix;
 	who_path *paths;
 	appctl_error *err;
 	size_t a, p, r, cap = 0, npaths = 0, n = 0;
@@ -388,6 +395,8 @@ appctl_error *appctl_who_can(appctl_who_can_entry **out, size_t *count,
 		(*apps_with_resource)++;
 		err = appctl_app_principals(&principals, &np, arena, app,
 			snap->policy);
+		if (!err)
+			err = appctl_access_index_build(&ix, arena, app);
 		if (err)
 			return err;
 		for (p = 0; p < np; p++) {
@@ -398,8 +407,8 @@ appctl_error *appctl_who_can(appctl_who_can_entry **out, size_t *count,
 
 			if (!scratch)
 				return appctl_error_nomem();
-			err = appctl_access_of(&pa, scratch, app, snap->policy,
-				principals[p], at);
+			err = appctl_access_of_indexed(&pa, scratch, ix,
+				snap->policy, principals[p], at);
 			ok = !err && qualifies(&pa, q);
 			appctl_arena_free(scratch);
 			if (err)
