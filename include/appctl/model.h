@@ -365,6 +365,14 @@ const appctl_group *appctl_policy_group(const appctl_policy *policy, const char 
 /* Whether `s` is among the `n` strings of `sorted` (strcmp order): O(log n). */
 int appctl_sorted_has(const char *const *sorted, size_t n, const char *s);
 /*
+ * In `n` elements of `size` bytes at `base`, sorted by the string each one
+ * begins with (a `const char *` first member, or the element itself, in
+ * strcmp order): the index of the first whose string is not before `s`,
+ * `n` when there is none.
+ */
+size_t appctl_sorted_lower_bound(const void *base, size_t n, size_t size,
+	const char *s);
+/*
  * Builds policy->memberships from its groups, in `arena`, unless built
  * already: 0, or -1 out of memory. appctl_policy_groups_of gives the
  * memberships of `principal` (*first, and their count): none when the

@@ -209,21 +209,6 @@ static int direct_cmp(const void *a, const void *b)
 	return x->member < y->member ? -1 : x->member > y->member;
 }
 
-static size_t slot_of(const appctl_access_index *ix, const char *name)
-{
-	size_t lo = 0, hi = ix->slot_count;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (strcmp(ix->slots[mid], name) < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
-
 appctl_error *appctl_access_index_build(const appctl_access_index **out,
 	appctl_arena *arena, const appctl_app *app)
 {
@@ -282,7 +267,9 @@ appctl_error *appctl_access_index_build(const appctl_access_index **out,
 			const appctl_grant *grant = &app->roles[r].grants[g];
 			const appctl_resource *res;
 
-			ix->grant_slot[n] = slot_of(ix, grant->resource);
+			ix->grant_slot[n] = appctl_sorted_lower_bound(ix->slots,
+				ix->slot_count, sizeof(*ix->slots),
+				grant->resource);
 			res = ix->slot_resource[ix->grant_slot[n]];
 			if (!res || !res->field_count)
 				continue;
@@ -297,23 +284,6 @@ appctl_error *appctl_access_index_build(const appctl_access_index **out,
 	}
 	*out = ix;
 	return NULL;
-}
-
-/* Where `principal`'s entries start in ix->direct (maybe past them all). */
-static size_t first_direct(const appctl_access_index *ix,
-	const char *principal)
-{
-	size_t lo = 0, hi = ix->direct_count;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (strcmp(ix->direct[mid].name, principal) < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
 }
 
 /*
@@ -341,7 +311,8 @@ static appctl_error *access_compute(appctl_principal_access *out,
 	/* With the index, entries sit at their slot until packed at the end. */
 	if (ix) {
 		room = ix->slot_count;
-		d = first_direct(ix, principal);
+		d = appctl_sorted_lower_bound(ix->direct, ix->direct_count,
+			sizeof(*ix->direct), principal);
 		for (dend = d; dend < ix->direct_count &&
 		     strcmp(ix->direct[dend].name, principal) == 0; dend++)
 			;

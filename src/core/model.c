@@ -247,6 +247,24 @@ static const void *find_named(const void *base, size_t count, size_t size,
 	return NULL;
 }
 
+size_t appctl_sorted_lower_bound(const void *base, size_t n, size_t size,
+	const char *s)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const char *const *entry =
+			(const char *const *)((const char *)base + mid * size);
+
+		if (strcmp(*entry, s) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 int appctl_sorted_has(const char *const *sorted, size_t n, const char *s)
 {
 	size_t lo = 0, hi = n;
@@ -301,17 +319,11 @@ int appctl_policy_index_members(appctl_policy *policy, appctl_arena *arena)
 size_t appctl_policy_groups_of(const appctl_policy *policy,
 	const char *principal, const appctl_membership **first)
 {
-	size_t lo = 0, hi = policy->membership_count, end;
+	size_t lo = appctl_sorted_lower_bound(policy->memberships,
+		policy->membership_count, sizeof(*policy->memberships),
+		principal), end;
 
 	*first = NULL;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (strcmp(policy->memberships[mid].principal, principal) < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
 	for (end = lo; end < policy->membership_count &&
 	     strcmp(policy->memberships[end].principal, principal) == 0; end++)
 		;

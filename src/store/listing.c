@@ -159,24 +159,17 @@ static int entry_cmp(const void *a, const void *b)
 static const appctl_app_entry *same_folder(const appctl_app_listing *like,
 	const char *name, const git_oid *tree)
 {
-	size_t lo = 0, hi = like ? like->app_count : 0;
+	size_t i;
 	char id[41];
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = strcmp(like->apps[mid].dir, name);
-
-		if (c == 0) {
-			git_oid_tostr(id, sizeof(id), tree);
-			return strcmp(like->apps[mid].tree_id, id) == 0
-				? &like->apps[mid] : NULL;
-		}
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return NULL;
+	if (!like)
+		return NULL;
+	i = appctl_sorted_lower_bound(like->apps, like->app_count,
+		sizeof(*like->apps), name);
+	if (i == like->app_count || strcmp(like->apps[i].dir, name) != 0)
+		return NULL;
+	git_oid_tostr(id, sizeof(id), tree);
+	return strcmp(like->apps[i].tree_id, id) == 0 ? &like->apps[i] : NULL;
 }
 
 /*
