@@ -291,8 +291,9 @@ appctl_error *appctl_repo_commit_tree(char out[41], appctl_repo *repo,
 /*
  * appctl_repo_list_apps for a commit compared with `like` (or NULL): when
  * its appctl.json is the same blob, *out shares like's parsed policy; when
- * its "apps" tree is the same tree, it shares like's app entries (the same
- * checks would pass on the same tree). The signers file is always read.
+ * its "apps" tree is the same tree, it shares like's app entries, and else
+ * the entry of each app folder that is the same tree (the same checks
+ * would pass on the same tree). The signers file is always read.
  * `like` must outlive *out: free *out first.
  */
 appctl_error *appctl_repo_list_apps_like(appctl_app_listing **out,

@@ -279,10 +279,10 @@ static int time_to_spawn(const job_queue *q, size_t k)
 {
 	size_t done = k + 1, left = q->count - done;
 
+	if (q->forced)
+		return done >= PROBE_APPS && left > 0;
 	if (left < APPS_PER_THREAD)
 		return 0;
-	if (q->forced)
-		return done >= PROBE_APPS;
 	return q->busy_ns >= SPAWN_AFTER_NS &&
 		(double)q->busy_ns / (double)done * (double)left >= SPAWN_WORTH_NS;
 }
