@@ -222,31 +222,6 @@ int appctl_member_active(const appctl_member *m, appctl_date at)
 	return !m->has_expires || at <= m->expires;
 }
 
-/*
- * Binary search over an array of structs whose first member is the name.
- * Every named collection in the model is sorted by name at parse time.
- */
-static const void *find_named(const void *base, size_t count, size_t size,
-	const char *name)
-{
-	size_t lo = 0, hi = count;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		const char *const *entry =
-			(const char *const *)((const char *)base + mid * size);
-		int c = strcmp(name, *entry);
-
-		if (c == 0)
-			return entry;
-		if (c < 0)
-			hi = mid;
-		else
-			lo = mid + 1;
-	}
-	return NULL;
-}
-
 size_t appctl_sorted_lower_bound(const void *base, size_t n, size_t size,
 	const char *s)
 {
@@ -265,22 +240,28 @@ size_t appctl_sorted_lower_bound(const void *base, size_t n, size_t size,
 	return lo;
 }
 
+/*
+ * The element named `name` of an array of structs whose first member is
+ * the name, or NULL. Every named collection in the model is sorted by name
+ * at parse time.
+ */
+static const void *find_named(const void *base, size_t count, size_t size,
+	const char *name)
+{
+	size_t i = appctl_sorted_lower_bound(base, count, size, name);
+	const char *const *entry;
+
+	if (i == count)
+		return NULL;
+	entry = (const char *const *)((const char *)base + i * size);
+	return strcmp(*entry, name) == 0 ? entry : NULL;
+}
+
 int appctl_sorted_has(const char *const *sorted, size_t n, const char *s)
 {
-	size_t lo = 0, hi = n;
+	size_t i = appctl_sorted_lower_bound(sorted, n, sizeof(*sorted), s);
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = strcmp(s, sorted[mid]);
-
-		if (c == 0)
-			return 1;
-		if (c < 0)
-			hi = mid;
-		else
-			lo = mid + 1;
-	}
-	return 0;
+	return i < n && strcmp(sorted[i], s) == 0;
 }
 
 static int membership_cmp(const void *a, const void *b)
