@@ -4,6 +4,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <string.h>
 
 /*
  * `ptr` is always NUL-terminated once anything was added. After an allocation
@@ -19,7 +20,26 @@ typedef struct appctl_strbuf {
 
 #define APPCTL_STRBUF_INIT { NULL, 0, 0, 0 }
 
-void appctl_strbuf_add(appctl_strbuf *buf, const char *data, size_t len);
+void appctl_strbuf_add_grow(appctl_strbuf *buf, const char *data, size_t len);
+
+/*
+ * Appends `len` bytes. Inline while they fit, as most appends do: a large
+ * diff's JSON is a dozen short appends per change, hundreds of thousands
+ * of calls.
+ */
+static inline void appctl_strbuf_add(appctl_strbuf *buf, const char *data,
+	size_t len)
+{
+	if (!buf->failed && buf->cap - buf->len > len) {
+		if (len)
+			memcpy(buf->ptr + buf->len, data, len);
+		buf->len += len;
+		buf->ptr[buf->len] = '\0';
+		return;
+	}
+	appctl_strbuf_add_grow(buf, data, len);
+}
+
 void appctl_strbuf_puts(appctl_strbuf *buf, const char *s);
 void appctl_strbuf_putc(appctl_strbuf *buf, char c);
 void appctl_strbuf_printf(appctl_strbuf *buf, const char *fmt, ...)

@@ -32,7 +32,7 @@ fail:
 	return -1;
 }
 
-void appctl_strbuf_add(appctl_strbuf *buf, const char *data, size_t len)
+void appctl_strbuf_add_grow(appctl_strbuf *buf, const char *data, size_t len)
 {
 	if (grow(buf, len) < 0)
 		return;
