@@ -372,6 +372,8 @@ int appctl_sorted_has(const char *const *sorted, size_t n, const char *s);
  */
 size_t appctl_sorted_lower_bound(const void *base, size_t n, size_t size,
 	const char *s);
+/* Sorts the `n` strings of `list` (strcmp order) and drops repeats: the count left. */
+size_t appctl_sort_unique(const char **list, size_t n);
 /*
  * Builds policy->memberships from its groups, in `arena`, unless built
  * already: 0, or -1 out of memory. appctl_policy_groups_of gives the

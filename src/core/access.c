@@ -121,11 +121,6 @@ static int role_holding(appctl_via *out, const appctl_role *role,
 	return 1;
 }
 
-static int name_cmp(const void *a, const void *b)
-{
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
 /* A via and its name, sorted together by name. */
 typedef struct via_pair {
 	const char *name;
@@ -251,11 +246,7 @@ appctl_error *appctl_access_index_build(const appctl_access_index **out,
 	ix->first_grant[app->role_count] = grants;
 	ix->direct_count = n;
 	qsort(ix->direct, n, sizeof(*ix->direct), direct_cmp);
-	qsort(ix->slots, grants, sizeof(*ix->slots), name_cmp);
-	for (g = 0, n = 0; g < grants; g++)
-		if (n == 0 || strcmp(ix->slots[n - 1], ix->slots[g]) != 0)
-			ix->slots[n++] = ix->slots[g];
-	ix->slot_count = n;
+	ix->slot_count = n = appctl_sort_unique(ix->slots, grants);
 	ix->slot_resource = appctl_arena_calloc(arena, n,
 		sizeof(*ix->slot_resource));
 	if (!ix->slot_resource)
@@ -445,7 +436,7 @@ appctl_error *appctl_access_of_indexed(appctl_principal_access *out,
 appctl_error *appctl_app_principals(const char ***out, size_t *count,
 	appctl_arena *arena, const appctl_app *app, const appctl_policy *policy)
 {
-	size_t r, m, n = 0, total = 0, i, w;
+	size_t r, m, n = 0, total = 0, i;
 	const char **list;
 
 	for (r = 0; r < app->role_count; r++) {
@@ -475,11 +466,7 @@ appctl_error *appctl_app_principals(const char ***out, size_t *count,
 				list[n++] = g->members[i];
 		}
 	}
-	qsort(list, n, sizeof(*list), name_cmp);
-	for (i = 0, w = 0; i < n; i++)
-		if (w == 0 || strcmp(list[w - 1], list[i]) != 0)
-			list[w++] = list[i];
 	*out = list;
-	*count = w;
+	*count = appctl_sort_unique(list, n);
 	return NULL;
 }

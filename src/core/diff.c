@@ -1660,7 +1660,7 @@ static appctl_error *affected_principals(const char ***out, size_t *count,
 	const appctl_app *b, const appctl_policy *pb)
 {
 	name_list l = { NULL, 0, 0 };
-	size_t i, j, r, m;
+	size_t r, m;
 	int side;
 
 	for (side = 0; side < 2; side++) {
@@ -1694,13 +1694,7 @@ static appctl_error *affected_principals(const char ***out, size_t *count,
 					return appctl_error_nomem();
 		}
 	}
-	if (l.count) {
-		qsort(l.items, l.count, sizeof(*l.items), fp_cmp);
-		for (i = 0, j = 0; i < l.count; i++)
-			if (j == 0 || strcmp(l.items[j - 1], l.items[i]) != 0)
-				l.items[j++] = l.items[i];
-		l.count = j;
-	}
+	l.count = appctl_sort_unique(l.items, l.count);
 	*out = l.items;
 	*count = l.count;
 	return NULL;
@@ -2219,23 +2213,6 @@ done:
 	return err;
 }
 
-static int name_cmp(const void *a, const void *b)
-{
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-static size_t sort_unique(const char **list, size_t n)
-{
-	size_t i, w = 0;
-
-	if (n)
-		qsort(list, n, sizeof(*list), name_cmp);
-	for (i = 0; i < n; i++)
-		if (w == 0 || strcmp(list[w - 1], list[i]) != 0)
-			list[w++] = list[i];
-	return w;
-}
-
 appctl_error *appctl_diff_group_moves(const char ***principals,
 	size_t *principal_count, const char ***groups, size_t *group_count,
 	appctl_arena *arena, const appctl_policy *a, const appctl_policy *b)
@@ -2280,7 +2257,7 @@ appctl_error *appctl_diff_group_moves(const char ***principals,
 			glist[ng++] = x->name ? x->name : y->name;
 	}
 	*principals = plist;
-	*principal_count = sort_unique(plist, np);
+	*principal_count = appctl_sort_unique(plist, np);
 	*groups = glist;
 	*group_count = ng;
 	return NULL;

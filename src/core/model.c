@@ -240,6 +240,23 @@ size_t appctl_sorted_lower_bound(const void *base, size_t n, size_t size,
 	return lo;
 }
 
+static int str_cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+size_t appctl_sort_unique(const char **list, size_t n)
+{
+	size_t i, w = 0;
+
+	if (n)
+		qsort(list, n, sizeof(*list), str_cmp);
+	for (i = 0; i < n; i++)
+		if (w == 0 || strcmp(list[w - 1], list[i]) != 0)
+			list[w++] = list[i];
+	return w;
+}
+
 /*
  * The element named `name` of an array of structs whose first member is
  * the name, or NULL. Every named collection in the model is sorted by name
