@@ -103,6 +103,12 @@ int appctl_group_name_is_valid(const char *s)
 	return 1;
 }
 
+static int is_alnum(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		(c >= '0' && c <= '9');
+}
+
 /*
  * "Email-like": local@domain with conservative characters, a dotted domain,
  * at most 254 bytes. Stricter than RFC 5322 on purpose: a principal is
@@ -111,36 +117,31 @@ int appctl_group_name_is_valid(const char *s)
 int appctl_principal_is_valid(const char *s)
 {
 	const char *at, *p;
-	size_t len;
 	int label_len = 0, dots = 0;
 
 	if (!s)
 		return 0;
-	len = strlen(s);
-	at = strchr(s, '@');
-	if (len > 254 || !at || at == s || strchr(at + 1, '@'))
-		return 0;
-	for (p = s; p < at; p++)
-		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-		      (*p >= '0' && *p <= '9') || strchr("._%+-", *p)))
+	/* One pass, no strlen: every principal of every app comes here. */
+	for (at = s; *at != '@'; at++)
+		if (!is_alnum(*at) && (!*at || !strchr("._%+-", *at)))
 			return 0;
-	if (s[0] == '.' || at[-1] == '.')
+	if (at == s || s[0] == '.' || at[-1] == '.')
 		return 0;
+	/* Labels of letters, digits and inner hyphens; a second '@' fails. */
 	for (p = at + 1; *p; p++) {
 		if (*p == '.') {
 			if (label_len == 0 || p[-1] == '-')
 				return 0;
 			dots++;
 			label_len = 0;
-		} else if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-			   (*p >= '0' && *p <= '9') || (*p == '-' && label_len > 0)) {
+		} else if (is_alnum(*p) || (*p == '-' && label_len > 0)) {
 			if (++label_len > 63)
 				return 0;
 		} else {
 			return 0;
 		}
 	}
-	return dots > 0 && label_len > 0 && p[-1] != '-';
+	return p - s <= 254 && dots > 0 && label_len > 0 && p[-1] != '-';
 }
 
 /* Days from civil, after Howard Hinnant's public-domain algorithm. */

@@ -49,13 +49,44 @@ typedef struct fast {
 
 /* Every reader returns 1 when it read its part, 0 when it gives up. */
 
+/* Eight bytes at a time: a quarter of a pretty-printed file is indentation. */
+#define ONES 0x0101010101010101ull
+#define HIGHS 0x8080808080808080ull
+
+static uint64_t load8(const unsigned char *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, 8);
+	return v;
+}
+
 static void ws(fast *f)
 {
 	const unsigned char *p = f->p, *end = f->end;
 
-	while (p < end && (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r'))
+	for (;;) {
+		while (end - p >= 8 && load8(p) == ONES * ' ')
+			p += 8;
+		if (p == end ||
+		    (*p != ' ' && *p != '\n' && *p != '\t' && *p != '\r'))
+			break;
 		p++;
+	}
 	f->p = p;
+}
+
+/*
+ * Nonzero when one of the eight bytes in `v` ends a plain string: a quote,
+ * a backslash or a control character. (Each test is exact about whether
+ * such a byte exists, which is all that is asked.)
+ */
+static uint64_t string_stop(uint64_t v)
+{
+	uint64_t q = v ^ (ONES * '"'), b = v ^ (ONES * '\\');
+
+	return (((q - ONES) & ~q) | ((b - ONES) & ~b) |
+		       ((v - ONES * 0x20) & ~v)) & HIGHS;
 }
 
 static int take(fast *f, unsigned char ch)
@@ -76,6 +107,14 @@ static int text(fast *f, const char **s, size_t *n)
 	if (!take(f, '"'))
 		return 0;
 	start = p = f->p;
+	while (f->end - p >= 8) {
+		uint64_t v = load8(p);
+
+		if (string_stop(v))
+			break;
+		high |= (int)((v & HIGHS) != 0);
+		p += 8;
+	}
 	/* An escape or a control character: the full parse decides. */
 	while (p < f->end && *p != '"' && *p != '\\' && *p >= 0x20) {
 		high |= *p & 0x80;
@@ -103,14 +142,20 @@ static int string(fast *f, const char **out)
 	return (*out = appctl_arena_strndup(f->arena, s, n)) != NULL;
 }
 
+/* True when the `n` bytes at `s` spell `word`. */
+static int is_word(const char *word, const char *s, size_t n)
+{
+	return n && word[0] == s[0] && strncmp(word, s, n) == 0 &&
+		word[n] == '\0';
+}
+
 /* The index of `s` in the NULL-terminated `names`, or -1. */
 static int index_of(const char *s, size_t n, const char *const *names)
 {
 	int i;
 
 	for (i = 0; names[i]; i++)
-		if (n && names[i][0] == s[0] && strncmp(names[i], s, n) == 0 &&
-		    names[i][n] == '\0')
+		if (is_word(names[i], s, n))
 			return i;
 	return -1;
 }
@@ -408,12 +453,70 @@ static int member_cmp(const void *a, const void *b)
 	return strcmp(x->name, y->name);
 }
 
-/* A grant, and its actions as written until they are sorted out. */
+/* The bit of a known action, 0 for any other word. */
+static unsigned action_bit(const char *s, size_t n)
+{
+	unsigned i;
+
+	for (i = 0; i < APPCTL_ACTION_COUNT; i++)
+		if (is_word(appctl_action_name(1u << i), s, n))
+			return 1u << i;
+	return 0;
+}
+
+/* A grant as read: its actions go straight to bits, but for unknown ones. */
 typedef struct grant_read {
 	appctl_grant *g;
-	const char **actions;
-	size_t count;
+	size_t count;            /* actions named */
+	const char **unknown;    /* the unknown ones, kept for lint */
+	size_t *unknown_index;   /* and where each was */
+	size_t unknown_count;
 } grant_read;
+
+/* The actions: a repeated one, known or not, the full parse reports. */
+static int actions(fast *f, grant_read *r)
+{
+	size_t mark = f->top, n = 0, i;
+	int first = 1, done;
+	const char *s;
+	size_t len;
+	unsigned bit;
+
+	if (!take(f, '['))
+		return 0;
+	while (element(f, &first, &done)) {
+		if (!text(f, &s, &len) || len == 0)
+			return 0;
+		if ((bit = action_bit(s, len))) {
+			if (r->g->actions & bit)
+				return 0;
+			r->g->actions |= bit;
+		} else if (!(s = appctl_arena_strndup(f->arena, s, len)) ||
+			   !push(f, &s, sizeof(s)) || !push(f, &n, sizeof(n))) {
+			return 0;
+		} else {
+			r->unknown_count++;
+		}
+		n++;
+	}
+	if (!done)
+		return 0;
+	r->count = n;
+	/* Room for every action, as the full parse makes. */
+	r->unknown = appctl_arena_calloc(f->arena, n ? n : 1, sizeof(char *));
+	r->unknown_index = appctl_arena_calloc(f->arena, n ? n : 1,
+		sizeof(size_t));
+	if (!r->unknown || !r->unknown_index)
+		return 0;
+	for (i = 0; i < r->unknown_count; i++) {
+		memcpy(&r->unknown[i], f->stack + mark + 16 * i, sizeof(char *));
+		memcpy(&r->unknown_index[i], f->stack + mark + 16 * i + 8,
+			sizeof(size_t));
+	}
+	f->top = mark;
+	return !any_equal(r->unknown, r->unknown_count, sizeof(char *),
+		str_cmp);
+}
 
 static int grant_value(fast *f, int key, void *obj)
 {
@@ -422,7 +525,7 @@ static int grant_value(fast *f, int key, void *obj)
 
 	switch (key) {
 	case K_GRANT_RESOURCE: return string(f, &g->resource);
-	case K_GRANT_ACTIONS: return strings(f, &r->actions, &r->count);
+	case K_GRANT_ACTIONS: return actions(f, r);
 	case K_GRANT_HIDDEN_FIELDS:
 		return strings(f, &g->hidden_fields, &g->hidden_field_count);
 	default: return string(f, &g->justification);
@@ -431,32 +534,17 @@ static int grant_value(fast *f, int key, void *obj)
 
 static int one_grant(fast *f, void *elem, size_t index)
 {
-	grant_read r = { elem, NULL, 0 };
+	grant_read r = { elem, 0, NULL, NULL, 0 };
 	appctl_grant *g = elem;
 	unsigned seen;
-	size_t i;
 
 	g->index = index;
 	if (!closed(f, appctl_grant_keys, grant_value, &r, &seen) ||
 	    !g->resource || r.count == 0)
 		return 0;
-	/* Unknown actions are kept for lint, as the full parse keeps them. */
-	g->unknown_actions = appctl_arena_calloc(f->arena, r.count,
-		sizeof(char *));
-	g->unknown_action_index = appctl_arena_calloc(f->arena, r.count,
-		sizeof(size_t));
-	if (!g->unknown_actions || !g->unknown_action_index)
-		return 0;
-	for (i = 0; i < r.count; i++) {
-		unsigned bit = appctl_action_parse(r.actions[i]);
-
-		if (bit) {
-			g->actions |= bit;
-		} else {
-			g->unknown_action_index[g->unknown_action_count] = i;
-			g->unknown_actions[g->unknown_action_count++] = r.actions[i];
-		}
-	}
+	g->unknown_actions = r.unknown;
+	g->unknown_action_index = r.unknown_index;
+	g->unknown_action_count = r.unknown_count;
 	return 1;
 }
 

@@ -380,7 +380,11 @@ static void test_names_and_dates(void **state)
 		{ "ann", 0 }, { "@example.com", 0 }, { "a@b", 0 }, { "a@@b.co", 0 },
 		{ "a b@c.co", 0 }, { "a@-b.co", 0 }, { "a@b-.co", 0 }, { "a@b..co", 0 },
 		{ ".a@b.co", 0 }, { "a@b.co.", 0 }, { "", 0 },
+		{ "a_b%c+d-e.f@X.Io", 1 }, { "a@b.c-d.co", 1 }, { "a@b@c.co", 0 },
+		{ "a@b.-c.co", 0 }, { "a.@b.co", 0 }, { "a@b.co-", 0 },
+		{ "a!b@c.co", 0 }, { "a@b_c.co", 0 }, { "a@.b.co", 0 },
 	};
+	char long_principal[300];
 	static const struct { const char *s; int ok; } names[] = {
 		{ "billing-admin", 1 }, { "a", 1 }, { "0x", 1 }, { "-a", 0 },
 		{ "Billing", 0 }, { "a_b", 0 }, { "", 0 },
@@ -396,6 +400,17 @@ static void test_names_and_dates(void **state)
 		if (appctl_principal_is_valid(principals[i].s) != principals[i].ok)
 			fail_msg("principal '%s' expected %d", principals[i].s,
 				principals[i].ok);
+	/* Labels of 63 characters at most, addresses of 254. */
+	memset(long_principal, 'a', sizeof(long_principal));
+	memcpy(long_principal + 1, "@", 1);
+	memcpy(long_principal + 65, ".co", 4);
+	assert_true(appctl_principal_is_valid(long_principal));
+	memcpy(long_principal + 66, ".co", 4);
+	assert_false(appctl_principal_is_valid(long_principal));
+	memset(long_principal, 'a', sizeof(long_principal));
+	memcpy(long_principal + 250, "@b.co", 6);
+	assert_true(appctl_principal_is_valid(long_principal + 1));
+	assert_false(appctl_principal_is_valid(long_principal));
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if (appctl_name_is_valid(names[i].s) != names[i].ok)
 			fail_msg("name '%s' expected %d", names[i].s, names[i].ok);
