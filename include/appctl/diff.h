@@ -76,6 +76,14 @@ void appctl_changes_sort(appctl_changes *changes);
 /* Sorts the changes from index `start` on alone, in the same order. */
 void appctl_changes_sort_range(appctl_changes *changes, size_t start);
 
+/*
+ * appctl_changes_sort for a list made of runs each sorted already, run k
+ * ending before index ends[k] (the last at changes->count): when each run
+ * follows the one before in order, one compare a seam does.
+ */
+void appctl_changes_sort_runs(appctl_changes *changes, const size_t *ends,
+	size_t runs);
+
 /* 1 when two changes say the same (every field, NULL told apart), else 0. */
 int appctl_change_equal(const appctl_change *a, const appctl_change *b);
 

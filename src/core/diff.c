@@ -253,6 +253,24 @@ void appctl_changes_sort(appctl_changes *changes)
 		}
 }
 
+void appctl_changes_sort_runs(appctl_changes *changes, const size_t *ends,
+	size_t runs)
+{
+	size_t k;
+
+	if (!runs || ends[runs - 1] != changes->count) {
+		appctl_changes_sort(changes);
+		return;
+	}
+	for (k = 1; k < runs; k++)
+		if (ends[k - 1] > 0 && ends[k - 1] < ends[k] &&
+		    change_cmp(&changes->items[ends[k - 1] - 1],
+			    &changes->items[ends[k - 1]]) > 0) {
+			appctl_changes_sort(changes);
+			return;
+		}
+}
+
 /* ---- small helpers ---- */
 
 /* A JSON string literal in arena memory (before/after values). */

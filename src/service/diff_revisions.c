@@ -164,6 +164,7 @@ static appctl_error *diff_one_app(appctl_changes *out, appctl_repo *repo,
 	appctl_error *err = NULL;
 	appctl_arena *arena = NULL;
 	appctl_app *old_app = NULL, *new_app = NULL;
+	size_t start = out->count;
 
 	arena = appctl_arena_new();
 	if (!arena)
@@ -180,6 +181,9 @@ static appctl_error *diff_one_app(appctl_changes *out, appctl_repo *repo,
 		goto cleanup;
 	err = appctl_diff_app(out, old_app, run->a->policy, new_app,
 		run->b->policy, NULL, 0, run->at);
+	/* Each job's changes are put in order here, on its thread. */
+	if (!err)
+		appctl_changes_sort_range(out, start);
 cleanup:
 	appctl_arena_free(arena);
 	return err;
@@ -451,6 +455,28 @@ static appctl_error *run_jobs(appctl_changes *out, appctl_repo *repo,
 	return err;
 }
 
+/*
+ * The final order: the policy's changes and each job's came sorted, and
+ * in job order (folder order, which is app order) they usually follow each
+ * other, so only the seams are compared.
+ */
+static appctl_error *sort_by_jobs(appctl_changes *out, const job_queue *q,
+	appctl_arena *scratch)
+{
+	size_t *ends = appctl_arena_calloc(scratch, q->count + 1, sizeof(*ends));
+	size_t k, at = out->count;
+
+	if (!ends)
+		return appctl_error_nomem();
+	for (k = q->count; k-- > 0;) {
+		ends[k + 1] = at;
+		at -= q->jobs[k].end - q->jobs[k].start;
+	}
+	ends[0] = at;
+	appctl_changes_sort_runs(out, ends, q->count + 1);
+	return NULL;
+}
+
 /* The whole diff of two listings, like appctl_diff_snapshots. */
 static appctl_error *diff_listings(appctl_changes *out, appctl_repo *repo,
 	diff_run *run, const appctl_progress *progress)
@@ -505,10 +531,12 @@ static appctl_error *diff_listings(appctl_changes *out, appctl_repo *repo,
 	    (appctl_policy_index_members(a->policy, a->arena) != 0 ||
 		appctl_policy_index_members(b->policy, b->arena) != 0))
 		err = appctl_error_nomem();
-	if (!err)
+	if (!err) {
+		appctl_changes_sort_range(out, 0);
 		err = run_jobs(out, repo, &q);
+	}
 	if (!err)
-		appctl_changes_sort(out);
+		err = sort_by_jobs(out, &q, scratch);
 	appctl_arena_free(scratch);
 	return err;
 }

@@ -446,6 +446,65 @@ static void test_large_list(void **state)
 	appctl_changes_dispose(&list);
 }
 
+/* Fills `list` with the changes of apps "a".."c" named by `spec` ("a1 c2 b0"...). */
+static void fill_runs(appctl_changes *list, const char *spec)
+{
+	static const char *const apps[] = { "a", "b", "c" };
+
+	for (; *spec; spec += spec[2] ? 3 : 2) {
+		appctl_change *c = appctl_changes_reserve(list, 1);
+
+		assert_non_null(c);
+		memset(c, 0, sizeof(*c));
+		c->app = apps[spec[0] - 'a'];
+		c->kind = "access.granted";
+		c->principal = appctl_arena_printf(list->arena, "u%c@example.com",
+			spec[1]);
+		assert_non_null(c->principal);
+		list->count++;
+	}
+}
+
+/*
+ * Runs sorted alone, in order or not: appctl_changes_sort_runs gives what
+ * the whole sort gives, whatever the seams and ends say.
+ */
+static void test_sort_runs(void **state)
+{
+	static const struct {
+		const char *spec;
+		size_t ends[4];
+		size_t runs;
+	} cases[] = {
+		{ "a1 a2 b0 b3 c1", { 2, 4, 5 }, 3 },       /* seams in order */
+		{ "a1 a2 b0 b3 c1", { 2, 2, 4, 5 }, 4 },    /* an empty run */
+		{ "b0 b3 a1 a2 c1", { 2, 4, 5 }, 3 },       /* apps out of order */
+		{ "a1 a3 a2 b0 c1", { 2, 5 }, 2 },          /* a seam inside an app */
+		{ "a1 a2 b0 b3 a0", { 2, 4 }, 2 },          /* ends short of the list */
+		{ "c1 a1", { 0 }, 0 },                      /* no runs at all */
+	};
+	size_t i, k;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		appctl_changes got, want;
+
+		assert_int_equal(appctl_changes_init(&got), 0);
+		assert_int_equal(appctl_changes_init(&want), 0);
+		fill_runs(&got, cases[i].spec);
+		fill_runs(&want, cases[i].spec);
+		appctl_changes_sort_runs(&got, cases[i].ends, cases[i].runs);
+		appctl_changes_sort(&want);
+		for (k = 0; k < want.count; k++) {
+			assert_string_equal(got.items[k].app, want.items[k].app);
+			assert_string_equal(got.items[k].principal,
+				want.items[k].principal);
+		}
+		appctl_changes_dispose(&got);
+		appctl_changes_dispose(&want);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -455,6 +514,7 @@ int main(void)
 		cmocka_unit_test(test_role_templates_are_policy),
 		cmocka_unit_test(test_large_list),
 		cmocka_unit_test(test_large_group_moves),
+		cmocka_unit_test(test_sort_runs),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
