@@ -2031,11 +2031,65 @@ static appctl_error *policy_change(appctl_changes *out, appctl_arena *scratch,
 	return add(out, &c);
 }
 
+/* What a member found on one side only of a group is handed to. */
+typedef appctl_error *(*member_fn)(void *ctx, const char *principal,
+	int added);
+
+/*
+ * Walks both sides of a group at once, in sorted order (a group absent on
+ * one side has no members there), and hands `fn` each member found on one
+ * side only. Linear: a lookup of each member on the other side cost
+ * n log n string compares, and a policy change walks every group, of
+ * thousands of memberships in a large org.
+ */
+static appctl_error *members_moved(const appctl_group *x,
+	const appctl_group *y, member_fn fn, void *ctx)
+{
+	size_t i = 0, j = 0;
+	appctl_error *err;
+
+	while (i < x->member_count || j < y->member_count) {
+		int c = i >= x->member_count ? 1 : j >= y->member_count ? -1
+			: strcmp(x->sorted_members[i], y->sorted_members[j]);
+
+		if (c == 0) {
+			i++;
+			j++;
+		} else if ((err = fn(ctx, c < 0 ? x->sorted_members[i++]
+						: y->sorted_members[j++], c > 0))) {
+			return err;
+		}
+	}
+	return NULL;
+}
+
+/* A group's member change, for diff_groups. */
+typedef struct member_changes {
+	appctl_changes *out;
+	const char *name;
+	int changed;
+} member_changes;
+
+static appctl_error *member_change(void *ctx, const char *principal,
+	int added)
+{
+	member_changes *m = ctx;
+	appctl_change ch = { 0 };
+
+	m->changed = 1;
+	ch.kind = added ? "group.member_added" : "group.member_removed";
+	ch.risk = added ? APPCTL_RISK_MEDIUM : APPCTL_RISK_LOW;
+	ch.group = m->name;
+	ch.principal = principal;
+	return add(m->out, &ch);
+}
+
 static appctl_error *diff_groups(appctl_changes *out, appctl_arena *scratch,
 	const appctl_policy *a, const appctl_policy *b)
 {
-	size_t i = 0, j = 0, k;
+	size_t i = 0, j = 0;
 	appctl_error *err;
+	member_changes moved = { out, NULL, 0 };
 
 	while (i < a->group_count || j < b->group_count) {
 		int c = i >= a->group_count ? 1 : j >= b->group_count ? -1
@@ -2046,7 +2100,6 @@ static appctl_error *diff_groups(appctl_changes *out, appctl_arena *scratch,
 		const appctl_group *x = ga ? ga : &none, *y = gb ? gb : &none;
 		const char *name = ga ? ga->name : gb->name;
 		const char *path = path2(scratch, "groups", name, NULL);
-		int changed = 0;
 
 		if (c <= 0)
 			i++;
@@ -2054,34 +2107,10 @@ static appctl_error *diff_groups(appctl_changes *out, appctl_arena *scratch,
 			j++;
 		if (!path)
 			return appctl_error_nomem();
-		for (k = 0; k < x->member_count; k++) {
-			appctl_change ch = { 0 };
-
-			if (appctl_sorted_has(y->sorted_members, y->member_count,
-				    x->members[k]))
-				continue;
-			changed = 1;
-			ch.kind = "group.member_removed";
-			ch.risk = APPCTL_RISK_LOW;
-			ch.group = name;
-			ch.principal = x->members[k];
-			if ((err = add(out, &ch)))
-				return err;
-		}
-		for (k = 0; k < y->member_count; k++) {
-			appctl_change ch = { 0 };
-
-			if (appctl_sorted_has(x->sorted_members, x->member_count,
-				    y->members[k]))
-				continue;
-			changed = 1;
-			ch.kind = "group.member_added";
-			ch.risk = APPCTL_RISK_MEDIUM;
-			ch.group = name;
-			ch.principal = y->members[k];
-			if ((err = add(out, &ch)))
-				return err;
-		}
+		moved.name = name;
+		moved.changed = 0;
+		if ((err = members_moved(x, y, member_change, &moved)))
+			return err;
 		if (!ga || !gb) {
 			appctl_change ch = { 0 };
 
@@ -2095,7 +2124,8 @@ static appctl_error *diff_groups(appctl_changes *out, appctl_arena *scratch,
 				return err;
 		}
 		/* Who may approve is policy: a change to such a group is too. */
-		if (changed && (group_is_policy(a, name) || group_is_policy(b, name))) {
+		if (moved.changed &&
+		    (group_is_policy(a, name) || group_is_policy(b, name))) {
 			appctl_strbuf before = APPCTL_STRBUF_INIT, after = APPCTL_STRBUF_INIT;
 
 			if (ga)
@@ -2231,12 +2261,31 @@ done:
 	return err;
 }
 
+/* The principals of moved memberships, for appctl_diff_group_moves. */
+typedef struct moved_list {
+	const char **list;
+	size_t count;  /* of this group */
+	size_t total;
+} moved_list;
+
+static appctl_error *member_moved(void *ctx, const char *principal,
+	int added)
+{
+	moved_list *m = ctx;
+
+	(void)added;
+	m->list[m->total++] = principal;
+	m->count++;
+	return NULL;
+}
+
 appctl_error *appctl_diff_group_moves(const char ***principals,
 	size_t *principal_count, const char ***groups, size_t *group_count,
 	appctl_arena *arena, const appctl_policy *a, const appctl_policy *b)
 {
-	size_t total = 0, np = 0, ng = 0, i = 0, j = 0, k;
+	size_t total = 0, ng = 0, i = 0, j = 0, k;
 	const char **plist, **glist;
+	moved_list m = { NULL, 0, 0 };
 
 	for (k = 0; k < a->group_count; k++)
 		total += a->groups[k].member_count;
@@ -2247,35 +2296,25 @@ appctl_error *appctl_diff_group_moves(const char ***principals,
 		sizeof(*glist));
 	if (!plist || !glist)
 		return appctl_error_nomem();
+	m.list = plist;
 	while (i < a->group_count || j < b->group_count) {
 		int c = i >= a->group_count ? 1 : j >= b->group_count ? -1
 			: strcmp(a->groups[i].name, b->groups[j].name);
 		static const appctl_group none;
 		const appctl_group *x = c <= 0 ? &a->groups[i] : &none;
 		const appctl_group *y = c >= 0 ? &b->groups[j] : &none;
-		int moved = 0;
 
 		if (c <= 0)
 			i++;
 		if (c >= 0)
 			j++;
-		for (k = 0; k < x->member_count; k++)
-			if (!appctl_sorted_has(y->sorted_members, y->member_count,
-				    x->members[k])) {
-				plist[np++] = x->members[k];
-				moved = 1;
-			}
-		for (k = 0; k < y->member_count; k++)
-			if (!appctl_sorted_has(x->sorted_members, x->member_count,
-				    y->members[k])) {
-				plist[np++] = y->members[k];
-				moved = 1;
-			}
-		if (moved)
+		m.count = 0;
+		(void)members_moved(x, y, member_moved, &m);
+		if (m.count)
 			glist[ng++] = x->name ? x->name : y->name;
 	}
 	*principals = plist;
-	*principal_count = appctl_sort_unique(plist, np);
+	*principal_count = appctl_sort_unique(plist, m.total);
 	*groups = glist;
 	*group_count = ng;
 	return NULL;
