@@ -105,11 +105,13 @@ static void b_reserve(bytes *b, size_t more)
 	b->cap = cap;
 }
 
-static void b_add(bytes *b, const void *data, size_t n)
+static inline void b_add(bytes *b, const void *data, size_t n)
 {
-	b_reserve(b, n);
-	if (b->failed)
-		return;
+	if (b->cap - b->len < n) {
+		b_reserve(b, n);
+		if (b->failed)
+			return;
+	}
 	memcpy(b->p + b->len, data, n);
 	b->len += n;
 }
@@ -435,6 +437,12 @@ appctl_error *appctl_model_cache_encode(unsigned char **out, size_t *len,
 
 	memset(&e, 0, sizeof(e));
 	e.each = 1;
+	/*
+	 * Room for a large app at once: growing by doubling from 4 KiB copied
+	 * each buffer about once more. Freed right after, it is reused.
+	 */
+	b_reserve(&e.strings, 32 * 1024);
+	b_reserve(&e.body, 32 * 1024);
 	put_app(&e, app);
 	return seal_entry(out, len, &e, MAGIC, APPCTL_MODEL_CACHE_VERSION,
 		app->blob_id);
