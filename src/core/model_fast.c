@@ -61,6 +61,21 @@ static uint64_t load8(const unsigned char *p)
 	return v;
 }
 
+/*
+ * Which byte of a word holds `bit`, the high bit of one byte: in
+ * little-endian order, 0 for the first byte in memory.
+ */
+static size_t byte_at(uint64_t bit)
+{
+	return (size_t)(((bit >> 7) * 0x0001020304050607ull) >> 56);
+}
+
+/* The lowest bit set in `m` (m nonzero). */
+static uint64_t lowest(uint64_t m)
+{
+	return m & (~m + 1);
+}
+
 static void ws(fast *f)
 {
 	const unsigned char *p = f->p, *end = f->end;
@@ -77,9 +92,9 @@ static void ws(fast *f)
 }
 
 /*
- * Nonzero when one of the eight bytes in `v` ends a plain string: a quote,
- * a backslash or a control character. (Each test is exact about whether
- * such a byte exists, which is all that is asked.)
+ * The high bit of each byte of `v` that ends a plain string: a quote, a
+ * backslash or a control character. Bytes after the first such one may be
+ * marked wrongly (a borrow runs on), the lowest mark never is.
  */
 static uint64_t string_stop(uint64_t v)
 {
@@ -108,10 +123,15 @@ static int text(fast *f, const char **s, size_t *n)
 		return 0;
 	start = p = f->p;
 	while (f->end - p >= 8) {
-		uint64_t v = load8(p);
+		uint64_t v = load8(p), stop = string_stop(v);
 
-		if (string_stop(v))
+		if (stop) {
+			/* To the first stop: the loop below ends there at once. */
+			stop = lowest(stop);
+			high |= (int)((v & HIGHS & (stop - 1)) != 0);
+			p += byte_at(stop);
 			break;
+		}
 		high |= (int)((v & HIGHS) != 0);
 		p += 8;
 	}
