@@ -80,13 +80,17 @@ static void ws(fast *f)
 {
 	const unsigned char *p = f->p, *end = f->end;
 
-	for (;;) {
-		while (end - p >= 8 && load8(p) == ONES * ' ')
-			p += 8;
-		if (p == end ||
-		    (*p != ' ' && *p != '\n' && *p != '\t' && *p != '\r'))
+	/* Most calls meet a token at once: one compare sends them back. */
+	while (p < end && *p <= ' ') {
+		if (*p == '\n') {
+			p++;
+			while (end - p >= 8 && load8(p) == ONES * ' ')
+				p += 8;
+		} else if (*p == ' ' || *p == '\t' || *p == '\r') {
+			p++;
+		} else {
 			break;
-		p++;
+		}
 	}
 	f->p = p;
 }

@@ -130,6 +130,18 @@ static void test_rich_app(void **state)
 		"\"ai\":{\"reads\":[]}}"), FAST | FULL);
 	assert_int_equal(run_text(" \t\r\n{\"class\":\"client_portal\",\"name\""
 		" : \"x\"} \n"), FAST | FULL);
+	/* Every kind of whitespace, and indentation past eight spaces. */
+	assert_int_equal(run_text("{\r\n\t\t\"name\"\t:\r\"x\",\n"
+		"                   \"class\":\n         \"dashboard\"\r\n}"),
+		FAST | FULL);
+	/*
+	 * Other control bytes between tokens: the full parse (cJSON's rule)
+	 * skips them, this one leaves them to it.
+	 */
+	assert_int_equal(run_text("{\"name\":\f\"x\",\"class\":\"dashboard\"}"),
+		FULL);
+	assert_int_equal(run_text("{\"name\":\"x\",\"class\":\"dashboard\"}\v"),
+		FULL);
 }
 
 /* The bundled apps: what users write is read by the fast path. */
