@@ -116,8 +116,12 @@ static const char *match_prefix_shape(const char *s)
 			k < sizeof(prefix_shapes) / sizeof(prefix_shapes[0]);
 			k++) {
 			const struct prefix_shape *ps = &prefix_shapes[k];
-			size_t plen = strlen(ps->prefix);
+			size_t plen;
 
+			/* Every string of every app comes here: first bytes first. */
+			if (ps->prefix[0] != s[i])
+				continue;
+			plen = strlen(ps->prefix);
 			if (strncmp(s + i, ps->prefix, plen) == 0 &&
 				span(s + i + plen, ps->body) >= ps->min_body)
 				return ps->why;
@@ -134,7 +138,7 @@ static const char *match_aws_key_id(const char *s)
 	for (i = 0; s[i]; i++) {
 		if (!at_boundary(s, i))
 			continue;
-		if ((strncmp(s + i, "AKIA", 4) == 0 ||
+		if (s[i] == 'A' && (strncmp(s + i, "AKIA", 4) == 0 ||
 			    strncmp(s + i, "ASIA", 4) == 0) &&
 			span(s + i + 4, is_aws_char) == 16 &&
 			!is_alnum((unsigned char)s[i + 20]))
@@ -218,7 +222,8 @@ static const char *match_jwt(const char *s)
 	size_t i, n1, n2;
 
 	for (i = 0; s[i]; i++) {
-		if (!at_boundary(s, i) || strncmp(s + i, "eyJ", 3) != 0)
+		if (s[i] != 'e' || !at_boundary(s, i) ||
+		    strncmp(s + i, "eyJ", 3) != 0)
 			continue;
 		n1 = span(s + i, is_base64url);
 		/* A real header ({"alg":"none"} at least) is 16+ characters. */
