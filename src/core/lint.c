@@ -190,6 +190,16 @@ typedef struct lint_ctx {
 	const char *prod;            /* the last environment, or NULL */
 	appctl_date today;
 	appctl_strbuf path;          /* JSON path of the value being judged */
+	/*
+	 * path_set's steps, kept until a finding needs the path written out
+	 * (path_now): most values judged are fine, and the paths of every
+	 * string of every app were a tenth of a lint.
+	 */
+	const char *steps;
+	struct {
+		const char *key;
+		size_t index;
+	} step[8];
 	appctl_error *err;           /* first failure; stops all reporting */
 	regex_t name_re;             /* the policy's integration_name_pattern */
 	int has_name_re;
@@ -281,18 +291,36 @@ static const char *shown(const char *s)
 static void path_set(lint_ctx *ctx, const char *steps, ...)
 {
 	va_list ap;
+	size_t i;
 
-	appctl_strbuf_truncate(&ctx->path, 0);
-	appctl_strbuf_putc(&ctx->path, '$');
+	assert(strlen(steps) <= sizeof(ctx->step) / sizeof(ctx->step[0]));
 	va_start(ap, steps);
-	for (; *steps; steps++) {
-		if (*steps == 'k')
-			appctl_json_path_key(&ctx->path,
-				va_arg(ap, const char *));
+	for (i = 0; steps[i]; i++) {
+		if (steps[i] == 'k')
+			ctx->step[i].key = va_arg(ap, const char *);
 		else
-			appctl_json_path_index(&ctx->path, va_arg(ap, size_t));
+			ctx->step[i].index = va_arg(ap, size_t);
 	}
 	va_end(ap);
+	ctx->steps = steps;
+}
+
+/* Writes out the path path_set last gave (its keys are the model's). */
+static void path_now(lint_ctx *ctx)
+{
+	size_t i;
+
+	if (!ctx->steps)
+		return;
+	appctl_strbuf_truncate(&ctx->path, 0);
+	appctl_strbuf_putc(&ctx->path, '$');
+	for (i = 0; ctx->steps[i]; i++) {
+		if (ctx->steps[i] == 'k')
+			appctl_json_path_key(&ctx->path, ctx->step[i].key);
+		else
+			appctl_json_path_index(&ctx->path, ctx->step[i].index);
+	}
+	ctx->steps = NULL;
 }
 
 static void report(lint_ctx *ctx, const char *rule_id, const char *file,
@@ -331,6 +359,7 @@ static void report(lint_ctx *ctx, const char *rule_id, const char *file,
 	f.severity = rule->severity;
 	f.message = appctl_strbuf_detach(&msg);
 	f.file = strdup(file);
+	path_now(ctx);
 	if (!ctx->path.failed)
 		f.path = strdup(ctx->path.ptr ? ctx->path.ptr : "$");
 	if (!f.message || !f.file || !f.path)
@@ -398,8 +427,11 @@ static const char *expires_shown(const appctl_member *m, char buf[16])
  */
 static void scan_json(lint_ctx *ctx, const char *file, const cJSON *item)
 {
-	size_t mark = ctx->path.len, i = 0;
+	size_t mark, i = 0;
 	const cJSON *child;
+
+	path_now(ctx);
+	mark = ctx->path.len;
 
 	if (cJSON_IsString(item)) {
 		check_value(ctx, file, item->valuestring, "a page value");
