@@ -357,6 +357,21 @@ appctl_error *appctl_snapshot_parse_ext(appctl_snapshot **out,
 	const appctl_file *groups_from, size_t groups_from_count,
 	const appctl_file *apps, const char *const *dirs, size_t app_count);
 
+/*
+ * How appctl_snapshot_parse_with gets one app's model into `arena`: the
+ * model of a file it has seen (a cache by blob id), or appctl_app_parse's.
+ */
+typedef appctl_error *(*appctl_app_load_fn)(appctl_app **out,
+	appctl_arena *arena, const appctl_file *file, const char *dir,
+	void *ctx);
+
+/* appctl_snapshot_parse_ext with each app from `load(..., load_ctx)`. */
+appctl_error *appctl_snapshot_parse_with(appctl_snapshot **out,
+	const appctl_file *policy, const appctl_file *signers,
+	const appctl_file *groups_from, size_t groups_from_count,
+	const appctl_file *apps, const char *const *dirs, size_t app_count,
+	appctl_app_load_fn load, void *load_ctx);
+
 void appctl_snapshot_free(appctl_snapshot *snap);
 
 /* Lookups by name (binary search on the sorted arrays); NULL when absent. */

@@ -86,6 +86,8 @@ appctl_error *appctl_repo_merge_base(char out[41], appctl_repo *repo,
  * (never the working tree): appctl.json, the signers file it names, and every
  * apps/<name>/app.json. Symlinks, submodules or folders where a definition
  * should be, files over 16 MiB and bad folder names are APPCTL_EINPUT errors.
+ * Each app's model comes from the per-blob cache when it holds one, and is
+ * kept there once parsed, as appctl_repo_load_app_cached does.
  * The caller frees *out with appctl_snapshot_free.
  */
 appctl_error *appctl_repo_load_snapshot(appctl_snapshot **out,

@@ -1816,10 +1816,28 @@ appctl_error *appctl_snapshot_parse(appctl_snapshot **out,
 		dirs, app_count);
 }
 
+/* The loader of a snapshot without a cache. */
+static appctl_error *parse_app(appctl_app **out, appctl_arena *arena,
+	const appctl_file *file, const char *dir, void *unused)
+{
+	(void)unused;
+	return appctl_app_parse(out, arena, file, dir);
+}
+
 appctl_error *appctl_snapshot_parse_ext(appctl_snapshot **out,
 	const appctl_file *policy, const appctl_file *signers,
 	const appctl_file *groups_from, size_t groups_from_count,
 	const appctl_file *apps, const char *const *dirs, size_t app_count)
+{
+	return appctl_snapshot_parse_with(out, policy, signers, groups_from,
+		groups_from_count, apps, dirs, app_count, parse_app, NULL);
+}
+
+appctl_error *appctl_snapshot_parse_with(appctl_snapshot **out,
+	const appctl_file *policy, const appctl_file *signers,
+	const appctl_file *groups_from, size_t groups_from_count,
+	const appctl_file *apps, const char *const *dirs, size_t app_count,
+	appctl_app_load_fn load, void *load_ctx)
 {
 	appctl_snapshot *snap;
 	appctl_error *err = NULL;
@@ -1874,8 +1892,8 @@ appctl_error *appctl_snapshot_parse_ext(appctl_snapshot **out,
 		goto fail;
 	}
 	for (i = 0; i < app_count; i++) {
-		err = appctl_error_append(err, appctl_app_parse(&snap->apps[i],
-			snap->arena, &apps[i], dirs[i]));
+		err = appctl_error_append(err, load(&snap->apps[i],
+			snap->arena, &apps[i], dirs[i], load_ctx));
 		if (err == appctl_error_nomem())
 			goto fail;
 	}

@@ -204,7 +204,27 @@ static void to_appctl_file(appctl_file *out, const store_file *f)
 	memcpy(out->id, f->id, sizeof(out->id));
 }
 
-appctl_error *store_files_parse(appctl_snapshot **out, const store_files *files)
+/*
+ * An app of a commit: its blob's model from the per-blob cache, or parsed
+ * and then kept there (only what parsed: a bad file says why every time).
+ */
+static appctl_error *cached_app(appctl_app **out, appctl_arena *arena,
+	const appctl_file *file, const char *dir, void *ctx)
+{
+	appctl_repo *repo = ctx;
+	appctl_error *err = store_cache_load_app(out, arena, repo, file->id,
+		file->path, dir);
+
+	if (err || *out)
+		return err;
+	err = appctl_app_parse(out, arena, file, dir);
+	if (!err)
+		store_cache_store_app(repo, *out);
+	return err;
+}
+
+static appctl_error *files_parse(appctl_snapshot **out,
+	const store_files *files, appctl_repo *repo)
 {
 	appctl_error *err = NULL;
 	appctl_file policy, signers, *apps = NULL, *scim = NULL;
@@ -231,7 +251,12 @@ appctl_error *store_files_parse(appctl_snapshot **out, const store_files *files)
 		to_appctl_file(&scim[i], &files->groups_from[i]);
 	to_appctl_file(&policy, &files->policy);
 	to_appctl_file(&signers, &files->signers);
-	err = appctl_snapshot_parse_ext(out, &policy,
+	err = repo ? appctl_snapshot_parse_with(out, &policy,
+		files->signers.path ? &signers : NULL, scim,
+		files->groups_from_count, apps,
+		(const char *const *)files->dirs, files->app_count,
+		cached_app, repo)
+		: appctl_snapshot_parse_ext(out, &policy,
 		files->signers.path ? &signers : NULL, scim,
 		files->groups_from_count, apps,
 		(const char *const *)files->dirs, files->app_count);
@@ -239,4 +264,15 @@ cleanup:
 	free(scim);
 	free(apps);
 	return err;
+}
+
+appctl_error *store_files_parse(appctl_snapshot **out, const store_files *files)
+{
+	return files_parse(out, files, NULL);
+}
+
+appctl_error *store_files_parse_cached(appctl_snapshot **out,
+	const store_files *files, appctl_repo *repo)
+{
+	return files_parse(out, files, repo);
 }

@@ -301,7 +301,7 @@ appctl_error *appctl_repo_load_snapshot_progress(appctl_snapshot **out,
 		err = store_read_commit_files(&files, repo->git, commit,
 			progress);
 	if (!err)
-		err = store_files_parse(out, &files);
+		err = store_files_parse_cached(out, &files, repo);
 	store_files_dispose(&files);
 	git_commit_free(commit);
 	return err;

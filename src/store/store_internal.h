@@ -100,6 +100,13 @@ appctl_error *store_files_parse(appctl_snapshot **out,
 	const store_files *files);
 
 /*
+ * The same for the files of a commit, whose ids are blob ids: each app's
+ * model comes from the per-blob cache when it holds one, and goes there.
+ */
+appctl_error *store_files_parse_cached(appctl_snapshot **out,
+	const store_files *files, appctl_repo *repo);
+
+/*
  * Reads the definition files of a commit's tree into `files` (which the
  * caller disposes, also on error), checking modes and sizes first.
  */

@@ -14,6 +14,7 @@
 
 #include "appctl/arena.h"
 #include "appctl/log.h"
+#include "appctl/model_cache.h"
 #include "appctl/store.h"
 #include "appctl/strbuf.h"
 
@@ -345,6 +346,43 @@ static void test_cache_is_empty(void **state)
 }
 
 /*
+ * A commit's snapshot keeps each app's model in the per-blob cache and
+ * takes it from there the next time: the same models either way, and a
+ * damaged entry is only a miss.
+ */
+static void test_snapshot_cache(void **state)
+{
+	fixture *f = *state;
+	appctl_repo *repo = NULL;
+	appctl_snapshot *first = NULL, *again = NULL, *damaged = NULL;
+	char commit[41];
+
+	make_repo(f);
+	assert_null(appctl_repo_open(&repo, f->root));
+	assert_int_equal(appctl_repo_cache_is_empty(repo), 1);
+	assert_null(appctl_repo_resolve(commit, repo, "dev"));
+	assert_null(appctl_repo_load_snapshot(&first, repo, commit));
+	appctl_repo_free(repo); /* writes the command's pack */
+	assert_null(appctl_repo_open(&repo, f->root));
+	assert_int_equal(appctl_repo_cache_is_empty(repo), 0);
+	assert_null(appctl_repo_load_snapshot(&again, repo, commit));
+	assert_int_equal(again->app_count, 1);
+	assert_true(appctl_model_cache_app_equal(first->apps[0],
+		again->apps[0]));
+	appctl_repo_free(repo);
+	shell(f, "for p in .git/appctl/cache/pack-*; do printf XXXXXXXX | "
+		"dd of=\"$p\" bs=1 seek=80 conv=notrunc 2>/dev/null; done");
+	assert_null(appctl_repo_open(&repo, f->root));
+	assert_null(appctl_repo_load_snapshot(&damaged, repo, commit));
+	assert_true(appctl_model_cache_app_equal(first->apps[0],
+		damaged->apps[0]));
+	appctl_repo_free(repo);
+	appctl_snapshot_free(first);
+	appctl_snapshot_free(again);
+	appctl_snapshot_free(damaged);
+}
+
+/*
  * Expects appctl_ref_cas to refuse with a conflict, and `name` to stay at
  * `at` (NULL: to stay missing).
  */
@@ -446,6 +484,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_worktree_table, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_resolve, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_load_snapshot, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_snapshot_cache, setup,
+			teardown),
 		cmocka_unit_test_setup_teardown(test_cache_is_empty, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ref_cas_packed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_config_string, setup, teardown),
