@@ -11,6 +11,16 @@
  */
 
 #define ENTROPY_MIN_RUN 24
+/*
+ * The least length of a string each shape can match (a bound, never above
+ * it): "-----BEGIN " and "PRIVATE KEY"; "a://:p@"; "xoxb-" and 10 more;
+ * "AKIA" and 16 more; a 16-character header, '.', 2 characters and '.'.
+ */
+#define PEM_MIN 22
+#define URL_PASSWORD_MIN 7
+#define PREFIX_SHAPE_MIN 15
+#define AWS_KEY_ID_LEN 20
+#define JWT_MIN 20
 #define ENTROPY_MIN_BITS 4.0
 
 static int is_lower(unsigned char c)
@@ -395,21 +405,27 @@ int appctl_is_secret_reference(const char *s)
 int appctl_looks_like_secret(const char *s, const char **why)
 {
 	const char *shape = NULL;
+	size_t len;
 
 	if (!s || appctl_is_secret_reference(s))
 		return 0;
-	/* Most specific first, so the message names the vendor when it can. */
-	if (!shape)
+	/*
+	 * Every string of every app comes here, and most (names, principals)
+	 * are shorter than most shapes: each is tried from its least length.
+	 * Most specific first, so the message names the vendor when it can.
+	 */
+	len = strlen(s);
+	if (len >= PEM_MIN)
 		shape = match_pem_private_key(s);
-	if (!shape)
+	if (!shape && len >= URL_PASSWORD_MIN)
 		shape = match_url_password(s);
-	if (!shape)
+	if (!shape && len >= PREFIX_SHAPE_MIN)
 		shape = match_prefix_shape(s);
-	if (!shape)
+	if (!shape && len >= AWS_KEY_ID_LEN)
 		shape = match_aws_key_id(s);
-	if (!shape)
+	if (!shape && len >= JWT_MIN)
 		shape = match_jwt(s);
-	if (!shape)
+	if (!shape && len >= ENTROPY_MIN_RUN)
 		shape = match_high_entropy(s);
 	if (shape && why)
 		*why = shape;

@@ -1122,6 +1122,13 @@ static const secret_case secret_cases[] = {
 	{ "ghs_16C7e42F292c6912E7710c838347Ae178B4a", "a GitHub token" },
 	{ "github_pat_11ABCDEFG0123456789_abcdefghijklmnopqrstuvwxyzABCDEFGH", "a GitHub token" },
 	{ "AKIAIOSFODNN7EXAMPLE", "an AWS access key id" },
+	/* Each shape at its least length. */
+	{ "xoxb-1234567890", "a Slack token" },
+	{ "xoxb-123456789", NULL },
+	{ "a://:p@", "a URL with a password" },
+	{ "eyJAAAAAAAAAAAAA.ab.", "a JWT" },
+	{ "eyJAAAAAAAAAAAA.ab.", NULL },
+	{ "-----BEGIN PRIVATE KEY-----", "a PEM private key" },
 	{ "aws ASIAY34FZKBOKMUTVV7A session", "an AWS access key id" },
 	{ "-----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEA\n-----END RSA PRIVATE KEY-----",
 	  "a PEM private key" },
