@@ -214,10 +214,24 @@ static appctl_error *cached_app(appctl_app **out, appctl_arena *arena,
 	appctl_repo *repo = ctx;
 	appctl_error *err = store_cache_load_app(out, arena, repo, file->id,
 		file->path, dir);
+	store_file bytes;
+	appctl_file read;
 
 	if (err || *out)
 		return err;
-	err = appctl_app_parse(out, arena, file, dir);
+	/* A miss: the blob's bytes, if they were left unread. */
+	read = *file;
+	memset(&bytes, 0, sizeof(bytes));
+	if (!file->data) {
+		bytes.path = (char *)file->path;
+		memcpy(bytes.id, file->id, sizeof(bytes.id));
+		if ((err = store_blob_bytes(&bytes, repo->git)))
+			return err;
+		read.data = bytes.data;
+		read.len = bytes.len;
+	}
+	err = appctl_app_parse(out, arena, &read, dir);
+	free(bytes.data);
 	if (!err)
 		store_cache_store_app(repo, *out);
 	return err;

@@ -1061,7 +1061,7 @@ static appctl_error *head_snapshot(git_oid *out, appctl_snapshot **snap,
 		goto cleanup;
 	}
 	git_oid_cpy(out, git_object_id(commit));
-	err = store_read_commit_files(&files, ctx->git, (git_commit *)commit,
+	err = store_read_commit_files(&files, ctx->git, (git_commit *)commit, 0,
 		NULL);
 	if (!err)
 		err = store_files_parse(snap, &files);

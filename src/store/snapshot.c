@@ -86,59 +86,90 @@ cleanup:
 	return err;
 }
 
-appctl_error *store_read_blob(store_file *out, git_repository *git,
+/*
+ * The checks of store_read_blob, from the object's header alone (the size
+ * without inflating a possibly huge blob): `out` gets all but the bytes.
+ */
+static appctl_error *check_blob(store_file *out, git_repository *git,
 	const char *path, const git_tree_entry *entry)
 {
 	appctl_error *err = NULL;
 	git_odb *odb = NULL;
-	git_blob *blob = NULL;
 	git_object_t type;
 	size_t len;
 
 	memset(out, 0, sizeof(*out));
-	/* The header gives the size without inflating a possibly huge blob. */
 	if (git_repository_odb(&odb, git) < 0 ||
 		git_odb_read_header(&len, &type, odb,
-			git_tree_entry_id(entry)) < 0) {
+			git_tree_entry_id(entry)) < 0)
 		err = store_git_error(path);
-		goto cleanup;
-	}
-	if (type != GIT_OBJECT_BLOB) {
+	else if (type != GIT_OBJECT_BLOB)
 		err = appctl_error_input(path, NULL, "is not a file");
-		goto cleanup;
-	}
-	if (len > APPCTL_JSON_MAX_BYTES) {
+	else if (len > APPCTL_JSON_MAX_BYTES)
 		err = appctl_error_input(path, NULL,
 			"is %zu bytes, over the limit of 16 MiB", len);
-		goto cleanup;
-	}
-	if (git_blob_lookup(&blob, git, git_tree_entry_id(entry)) < 0) {
-		err = store_git_error(path);
-		goto cleanup;
-	}
-	len = (size_t)git_blob_rawsize(blob);
-	out->path = strdup(path);
-	out->data = malloc(len + 1);
-	if (!out->path || !out->data) {
+	else if (!(out->path = strdup(path)))
 		err = appctl_error_nomem();
-		goto cleanup;
-	}
-	memcpy(out->data, git_blob_rawcontent(blob), len);
-	out->data[len] = '\0';
+	git_odb_free(odb);
+	if (err)
+		return err;
 	out->len = len;
 	out->mode =
 		git_tree_entry_filemode(entry) == GIT_FILEMODE_BLOB_EXECUTABLE
 		? STORE_MODE_EXEC
 		: STORE_MODE_FILE;
 	git_oid_tostr(out->id, sizeof(out->id), git_tree_entry_id(entry));
-cleanup:
-	if (err) {
+	return NULL;
+}
+
+appctl_error *store_blob_bytes(store_file *f, git_repository *git)
+{
+	git_blob *blob = NULL;
+	git_oid id;
+	size_t len;
+
+	if (git_oid_fromstr(&id, f->id) < 0 ||
+	    git_blob_lookup(&blob, git, &id) < 0)
+		return store_git_error(f->path);
+	len = (size_t)git_blob_rawsize(blob);
+	free(f->data);
+	if (!(f->data = malloc(len + 1))) {
+		git_blob_free(blob);
+		return appctl_error_nomem();
+	}
+	memcpy(f->data, git_blob_rawcontent(blob), len);
+	f->data[len] = '\0';
+	f->len = len;
+	git_blob_free(blob);
+	return NULL;
+}
+
+appctl_error *store_read_blob(store_file *out, git_repository *git,
+	const char *path, const git_tree_entry *entry)
+{
+	appctl_error *err = check_blob(out, git, path, entry);
+
+	if (!err && (err = store_blob_bytes(out, git)) != NULL) {
 		free(out->data);
 		free(out->path);
 		memset(out, 0, sizeof(*out));
 	}
-	git_blob_free(blob);
-	git_odb_free(odb);
+	return err;
+}
+
+/* store_read_required's checks of an app file, its bytes left for later. */
+static appctl_error *store_check_required(store_file *out,
+	git_repository *git, const git_tree *root, const char *path)
+{
+	appctl_error *err;
+	git_tree_entry *entry = NULL;
+
+	err = store_find_tree_file(&entry, git, root, path);
+	if (!err && !entry)
+		err = appctl_error_input(path, NULL, "no such file");
+	if (!err)
+		err = check_blob(out, git, path, entry);
+	git_tree_entry_free(entry);
 	return err;
 }
 
@@ -158,7 +189,7 @@ appctl_error *store_read_required(store_file *out, git_repository *git,
 }
 
 static appctl_error *read_app(store_files *files, git_repository *git,
-	const git_tree *root, const git_tree_entry *folder)
+	const git_tree *root, const git_tree_entry *folder, int checked_only)
 {
 	appctl_error *err = NULL;
 	appctl_strbuf path = APPCTL_STRBUF_INIT;
@@ -185,7 +216,8 @@ static appctl_error *read_app(store_files *files, git_repository *git,
 		err = appctl_error_nomem();
 		goto cleanup;
 	}
-	err = store_read_required(&f, git, root, path.ptr, "");
+	err = checked_only ? store_check_required(&f, git, root, path.ptr)
+		: store_read_required(&f, git, root, path.ptr, "");
 	if (err)
 		goto cleanup;
 	err = store_files_add_app(files, name, f.path, f.data, f.len, f.mode,
@@ -196,7 +228,8 @@ cleanup:
 }
 
 appctl_error *store_read_commit_files(store_files *files, git_repository *git,
-	const git_commit *commit, const appctl_progress *progress)
+	const git_commit *commit, int apps_checked_only,
+	const appctl_progress *progress)
 {
 	appctl_error *err = NULL;
 	git_tree *root = NULL, *apps = NULL;
@@ -252,7 +285,7 @@ appctl_error *store_read_commit_files(store_files *files, git_repository *git,
 	}
 	for (i = 0; i < git_tree_entrycount(apps); i++) {
 		err = read_app(files, git, root,
-			git_tree_entry_byindex(apps, i));
+			git_tree_entry_byindex(apps, i), apps_checked_only);
 		if (err)
 			goto cleanup;
 		appctl_progress_step(progress, i + 1, git_tree_entrycount(apps));
@@ -298,7 +331,7 @@ appctl_error *appctl_repo_load_snapshot_progress(appctl_snapshot **out,
 	*out = NULL;
 	err = store_lookup_commit(&commit, repo->git, commit_hex);
 	if (!err)
-		err = store_read_commit_files(&files, repo->git, commit,
+		err = store_read_commit_files(&files, repo->git, commit, 1,
 			progress);
 	if (!err)
 		err = store_files_parse_cached(out, &files, repo);

@@ -108,10 +108,17 @@ appctl_error *store_files_parse_cached(appctl_snapshot **out,
 
 /*
  * Reads the definition files of a commit's tree into `files` (which the
- * caller disposes, also on error), checking modes and sizes first.
+ * caller disposes, also on error), checking modes and sizes first. With
+ * `apps_checked_only`, the app files are checked alike but their bytes
+ * are left unread (data NULL): store_files_parse_cached reads those the
+ * cache does not hold.
  */
 appctl_error *store_read_commit_files(store_files *files, git_repository *git,
-	const git_commit *commit, const appctl_progress *progress);
+	const git_commit *commit, int apps_checked_only,
+	const appctl_progress *progress);
+
+/* Reads the bytes of blob f->id into `f` (a file checked, not yet read). */
+appctl_error *store_blob_bytes(store_file *f, git_repository *git);
 
 /*
  * Finds the regular file at `path` below `root`. *out is a copy the caller
