@@ -19,16 +19,15 @@ set -euo pipefail
 
 build=${1:-/tmp/build-bench}
 reps=${2:-7}
+src=$(cd "$(dirname "$0")/.." && pwd)
 appctl=${APPCTL:-$build/appctl}
 gen="$build/bench/gen_org"
 for tool in "$appctl" "$gen"; do
 	[ -x "$tool" ] || { echo "status.sh: $tool is missing; build first" >&2; exit 2; }
 done
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/appctl-bench-status.XXXXXX")
-trap 'rm -rf "$work"' EXIT
-export HOME="$work/home" GIT_CONFIG_NOSYSTEM=1 LC_ALL=C NO_COLOR=1
-mkdir -p "$HOME"
+. "$src/bench/lib.sh"
+bench_setup status
 repo="$work/org"
 
 git init -q -b dev "$repo"
@@ -42,9 +41,6 @@ git -C "$repo" commit -q -m base
 git -C "$repo" add -A
 git -C "$repo" commit -q -m head
 git -C "$repo" gc -q
-
-now_ns() { date +%s%N; }
-median() { sort -n "$1" | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
 # Warm-up: the first run of a build fills the blob cache.
 "$appctl" -C "$repo" status >/dev/null
