@@ -60,6 +60,12 @@ typedef struct appctl_judge_ctx {
 	 * stretch (appctl_judge_memo_begin); NULL: every event reads afresh.
 	 */
 	struct appctl_judge_memo *memo;
+	/*
+	 * A read-only report (status): the definitions at a commit come from
+	 * the blob cache of parsed apps (appctl_repo_load_snapshot_cached).
+	 * 0 for whatever moves or accepts a branch: it reads git's objects.
+	 */
+	int cached;
 } appctl_judge_ctx;
 
 /*

@@ -86,8 +86,8 @@ appctl_error *appctl_repo_merge_base(char out[41], appctl_repo *repo,
  * (never the working tree): appctl.json, the signers file it names, and every
  * apps/<name>/app.json. Symlinks, submodules or folders where a definition
  * should be, files over 16 MiB and bad folder names are APPCTL_EINPUT errors.
- * Each app's model comes from the per-blob cache when it holds one, and is
- * kept there once parsed, as appctl_repo_load_app_cached does.
+ * Every file is read and parsed here: what judges a move (promote, the
+ * hook, the checks of the log) trusts git's objects alone.
  * The caller frees *out with appctl_snapshot_free.
  */
 appctl_error *appctl_repo_load_snapshot(appctl_snapshot **out,
@@ -98,6 +98,16 @@ appctl_error *appctl_repo_load_snapshot(appctl_snapshot **out,
  * `progress` (may be NULL).
  */
 appctl_error *appctl_repo_load_snapshot_progress(appctl_snapshot **out,
+	appctl_repo *repo, const char *commit_hex,
+	const appctl_progress *progress);
+
+/*
+ * appctl_repo_load_snapshot_progress for read-only reports (status,
+ * validate), as appctl_repo_load_app_cached: each app's model comes from
+ * the per-blob cache when it holds one, its blob read only when it does
+ * not, and what is parsed is kept there. The same snapshot, faster.
+ */
+appctl_error *appctl_repo_load_snapshot_cached(appctl_snapshot **out,
 	appctl_repo *repo, const char *commit_hex,
 	const appctl_progress *progress);
 

@@ -134,7 +134,8 @@ appctl_error *appctl_cli_load(appctl_snapshot **out, appctl_cli *cli,
 		/* Reading hundreds of apps takes a while: say how far it got. */
 		cli_progress_start(&progress, cli->json, cli->command ? cli->command
 			: "appctl", "apps read");
-		err = appctl_repo_load_snapshot_progress(out, cli->repo, commit,
+		/* validate reports: the blob cache may serve the definitions. */
+		err = appctl_repo_load_snapshot_cached(out, cli->repo, commit,
 			&progress.hooks);
 		cli_progress_end(&progress);
 	}

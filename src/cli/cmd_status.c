@@ -418,6 +418,8 @@ appctl_error *cmd_status(appctl_cli *cli, int argc, char **argv)
 	}
 	json |= cli->json;
 	err = appctl_cli_judge_ctx(&ctx, &chain, cli);
+	/* A report, not a move: the blob cache may serve the definitions. */
+	ctx.cached = 1;
 	if (err)
 		goto done;
 	state = appctl_chain_state(chain);

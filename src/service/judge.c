@@ -105,10 +105,17 @@ static appctl_error *snapshot_at(appctl_snapshot **out, appctl_judge_ctx *ctx,
 	appctl_error *err;
 
 	if (!ctx->memo)
-		return appctl_repo_load_snapshot(out, ctx->repo, commit);
+		return ctx->cached
+			? appctl_repo_load_snapshot_cached(out, ctx->repo, commit,
+				NULL)
+			: appctl_repo_load_snapshot(out, ctx->repo, commit);
 	s = memo_slot_for(ctx->memo, commit, keep);
 	if (!s->snapshot &&
-	    (err = appctl_repo_load_snapshot(&s->snapshot, ctx->repo, commit))) {
+	    (err = ctx->cached
+			? appctl_repo_load_snapshot_cached(&s->snapshot,
+				ctx->repo, commit, NULL)
+			: appctl_repo_load_snapshot(&s->snapshot, ctx->repo,
+				commit))) {
 		s->commit[0] = '\0';
 		return err;
 	}

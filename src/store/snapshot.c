@@ -320,9 +320,12 @@ appctl_error *appctl_repo_load_snapshot(appctl_snapshot **out,
 	return appctl_repo_load_snapshot_progress(out, repo, commit_hex, NULL);
 }
 
-appctl_error *appctl_repo_load_snapshot_progress(appctl_snapshot **out,
-	appctl_repo *repo, const char *commit_hex,
-	const appctl_progress *progress)
+/*
+ * Both loaders: `cached`, each app's model from the per-blob cache and its
+ * blob read only on a miss; else every file read and parsed here.
+ */
+static appctl_error *load_snapshot(appctl_snapshot **out, appctl_repo *repo,
+	const char *commit_hex, int cached, const appctl_progress *progress)
 {
 	appctl_error *err;
 	store_files files = STORE_FILES_INIT;
@@ -331,11 +334,26 @@ appctl_error *appctl_repo_load_snapshot_progress(appctl_snapshot **out,
 	*out = NULL;
 	err = store_lookup_commit(&commit, repo->git, commit_hex);
 	if (!err)
-		err = store_read_commit_files(&files, repo->git, commit, 1,
+		err = store_read_commit_files(&files, repo->git, commit, cached,
 			progress);
 	if (!err)
-		err = store_files_parse_cached(out, &files, repo);
+		err = cached ? store_files_parse_cached(out, &files, repo)
+			: store_files_parse(out, &files);
 	store_files_dispose(&files);
 	git_commit_free(commit);
 	return err;
+}
+
+appctl_error *appctl_repo_load_snapshot_progress(appctl_snapshot **out,
+	appctl_repo *repo, const char *commit_hex,
+	const appctl_progress *progress)
+{
+	return load_snapshot(out, repo, commit_hex, 0, progress);
+}
+
+appctl_error *appctl_repo_load_snapshot_cached(appctl_snapshot **out,
+	appctl_repo *repo, const char *commit_hex,
+	const appctl_progress *progress)
+{
+	return load_snapshot(out, repo, commit_hex, 1, progress);
 }

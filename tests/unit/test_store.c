@@ -346,37 +346,46 @@ static void test_cache_is_empty(void **state)
 }
 
 /*
- * A commit's snapshot keeps each app's model in the per-blob cache and
+ * A report's snapshot keeps each app's model in the per-blob cache and
  * takes it from there the next time: the same models either way, and a
- * damaged entry is only a miss.
+ * damaged entry is only a miss. What judges a move reads git alone: its
+ * snapshot neither fills the cache nor needs it.
  */
 static void test_snapshot_cache(void **state)
 {
 	fixture *f = *state;
 	appctl_repo *repo = NULL;
-	appctl_snapshot *first = NULL, *again = NULL, *damaged = NULL;
+	appctl_snapshot *plain = NULL, *first = NULL, *again = NULL,
+		*damaged = NULL;
 	char commit[41];
 
 	make_repo(f);
 	assert_null(appctl_repo_open(&repo, f->root));
-	assert_int_equal(appctl_repo_cache_is_empty(repo), 1);
 	assert_null(appctl_repo_resolve(commit, repo, "dev"));
-	assert_null(appctl_repo_load_snapshot(&first, repo, commit));
+	assert_null(appctl_repo_load_snapshot(&plain, repo, commit));
+	appctl_repo_free(repo);
+	assert_null(appctl_repo_open(&repo, f->root));
+	assert_int_equal(appctl_repo_cache_is_empty(repo), 1);
+	assert_null(appctl_repo_load_snapshot_cached(&first, repo, commit, NULL));
+	assert_true(appctl_model_cache_app_equal(plain->apps[0],
+		first->apps[0]));
 	appctl_repo_free(repo); /* writes the command's pack */
 	assert_null(appctl_repo_open(&repo, f->root));
 	assert_int_equal(appctl_repo_cache_is_empty(repo), 0);
-	assert_null(appctl_repo_load_snapshot(&again, repo, commit));
+	assert_null(appctl_repo_load_snapshot_cached(&again, repo, commit, NULL));
 	assert_int_equal(again->app_count, 1);
-	assert_true(appctl_model_cache_app_equal(first->apps[0],
+	assert_true(appctl_model_cache_app_equal(plain->apps[0],
 		again->apps[0]));
 	appctl_repo_free(repo);
 	shell(f, "for p in .git/appctl/cache/pack-*; do printf XXXXXXXX | "
 		"dd of=\"$p\" bs=1 seek=80 conv=notrunc 2>/dev/null; done");
 	assert_null(appctl_repo_open(&repo, f->root));
-	assert_null(appctl_repo_load_snapshot(&damaged, repo, commit));
-	assert_true(appctl_model_cache_app_equal(first->apps[0],
+	assert_null(appctl_repo_load_snapshot_cached(&damaged, repo, commit,
+		NULL));
+	assert_true(appctl_model_cache_app_equal(plain->apps[0],
 		damaged->apps[0]));
 	appctl_repo_free(repo);
+	appctl_snapshot_free(plain);
 	appctl_snapshot_free(first);
 	appctl_snapshot_free(again);
 	appctl_snapshot_free(damaged);
