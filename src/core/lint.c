@@ -1438,28 +1438,58 @@ static void check_app(lint_ctx *ctx, const appctl_app *app)
 
 /* ---- principal.unknown ---- */
 
-static int compare_strings_nocase(const void *a, const void *b)
-{
-	return strcasecmp(*(const char *const *)a, *(const char *const *)b);
-}
-
 /*
  * Everyone the organisation still lists somewhere: group members, role
  * members of every app (expired or not: the list is what is kept), and
  * the allowed_signers principals (patterns, matched as ssh-keygen does).
+ * The names are a set without case, hashed: a large org lists a hundred
+ * thousand role members, mostly the same few thousand people, and sorting
+ * them all was a sixth of a status.
  */
 typedef struct known_people {
-	const char **names;           /* sorted without case */
-	size_t count;
+	const char **slots;           /* open addressing; NULL: free */
+	size_t mask;                  /* the number of slots (a power of two) - 1 */
 	appctl_allowed_signers *signers;
 } known_people;
+
+/* FNV-1a of `s` with ASCII letters folded, as strcasecmp folds them. */
+static size_t hash_nocase(const char *s)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c >= 'A' && c <= 'Z')
+			c += 'a' - 'A';
+		h = (h ^ c) * 0x100000001b3ull;
+	}
+	return (size_t)(h ^ (h >> 32));
+}
+
+/* The slot holding `name` without case, or the free one where it would go. */
+static const char **known_slot(const known_people *k, const char *name)
+{
+	size_t i = hash_nocase(name) & k->mask;
+
+	while (k->slots[i] && strcasecmp(k->slots[i], name) != 0)
+		i = (i + 1) & k->mask;
+	return &k->slots[i];
+}
+
+static void known_add(known_people *k, const char *name)
+{
+	const char **slot = known_slot(k, name);
+
+	if (!*slot)
+		*slot = name;
+}
 
 static appctl_error *known_people_build(known_people *k,
 	const appctl_snapshot *snap)
 {
 	const appctl_policy *pol = snap->policy;
-	size_t total = 0, n = 0, a, r, m;
-	appctl_error *err;
+	size_t total = 0, size = 16, a, r, m;
 
 	memset(k, 0, sizeof(*k));
 	for (a = 0; pol && a < pol->group_count; a++)
@@ -1467,31 +1497,31 @@ static appctl_error *known_people_build(known_people *k,
 	for (a = 0; a < snap->app_count; a++)
 		for (r = 0; r < snap->apps[a]->role_count; r++)
 			total += snap->apps[a]->roles[r].member_count;
-	if (total && !(k->names = calloc(total, sizeof(*k->names))))
+	/* At most half full, whatever the repeats. */
+	while (size < 2 * total && size < SIZE_MAX / 4)
+		size *= 2;
+	if (!(k->slots = calloc(size, sizeof(*k->slots))))
 		return appctl_error_nomem();
+	k->mask = size - 1;
 	for (a = 0; pol && a < pol->group_count; a++)
 		for (m = 0; m < pol->groups[a].member_count; m++)
-			k->names[n++] = pol->groups[a].members[m];
+			known_add(k, pol->groups[a].members[m]);
 	for (a = 0; a < snap->app_count; a++)
 		for (r = 0; r < snap->apps[a]->role_count; r++) {
 			const appctl_role *role = &snap->apps[a]->roles[r];
 
 			for (m = 0; m < role->member_count; m++)
 				if (role->members[m].kind == APPCTL_MEMBER_PRINCIPAL)
-					k->names[n++] = role->members[m].name;
+					known_add(k, role->members[m].name);
 		}
-	if (n)
-		qsort(k->names, n, sizeof(*k->names), compare_strings_nocase);
-	k->count = n;
-	err = appctl_allowed_signers_parse(&k->signers,
+	return appctl_allowed_signers_parse(&k->signers,
 		snap->signers_text ? snap->signers_text : "",
 		snap->signers_text ? snap->signers_len : 0);
-	return err;
 }
 
 static void known_people_dispose(known_people *k)
 {
-	free(k->names);
+	free(k->slots);
 	appctl_allowed_signers_free(k->signers);
 	memset(k, 0, sizeof(*k));
 }
@@ -1500,8 +1530,7 @@ static int is_known(const known_people *k, const char *who)
 {
 	size_t i;
 
-	if (k->count && bsearch(&who, k->names, k->count, sizeof(*k->names),
-				compare_strings_nocase))
+	if (k->slots && *known_slot(k, who))
 		return 1;
 	for (i = 0; k->signers && i < k->signers->count; i++)
 		if (appctl_ssh_pattern_list_match(who,
