@@ -418,10 +418,10 @@ appctl_error *cmd_status(appctl_cli *cli, int argc, char **argv)
 	}
 	json |= cli->json;
 	err = appctl_cli_judge_ctx(&ctx, &chain, cli);
-	/* A report, not a move: the blob cache may serve the definitions. */
-	ctx.cached = 1;
 	if (err)
 		goto done;
+	/* A report, not a move: the blob cache may serve the definitions. */
+	ctx.cached = 1;
 	state = appctl_chain_state(chain);
 	if (npos && !appctl_log_state_env(state, pos[0])) {
 		err = appctl_error_new(APPCTL_EUSAGE,

@@ -214,24 +214,20 @@ static appctl_error *cached_app(appctl_app **out, appctl_arena *arena,
 	appctl_repo *repo = ctx;
 	appctl_error *err = store_cache_load_app(out, arena, repo, file->id,
 		file->path, dir);
-	store_file bytes;
-	appctl_file read;
+	appctl_file read = *file;
+	char *bytes = NULL;
 
 	if (err || *out)
 		return err;
 	/* A miss: the blob's bytes, if they were left unread. */
-	read = *file;
-	memset(&bytes, 0, sizeof(bytes));
 	if (!file->data) {
-		bytes.path = (char *)file->path;
-		memcpy(bytes.id, file->id, sizeof(bytes.id));
-		if ((err = store_blob_bytes(&bytes, repo->git)))
+		if ((err = store_blob_bytes(&bytes, &read.len, repo->git,
+			     file->id, file->path)))
 			return err;
-		read.data = bytes.data;
-		read.len = bytes.len;
+		read.data = bytes;
 	}
 	err = appctl_app_parse(out, arena, &read, dir);
-	free(bytes.data);
+	free(bytes);
 	if (!err)
 		store_cache_store_app(repo, *out);
 	return err;

@@ -122,24 +122,23 @@ static appctl_error *check_blob(store_file *out, git_repository *git,
 	return NULL;
 }
 
-appctl_error *store_blob_bytes(store_file *f, git_repository *git)
+appctl_error *store_blob_bytes(char **data, size_t *len,
+	git_repository *git, const char *id, const char *path)
 {
 	git_blob *blob = NULL;
-	git_oid id;
-	size_t len;
+	git_oid oid;
 
-	if (git_oid_fromstr(&id, f->id) < 0 ||
-	    git_blob_lookup(&blob, git, &id) < 0)
-		return store_git_error(f->path);
-	len = (size_t)git_blob_rawsize(blob);
-	free(f->data);
-	if (!(f->data = malloc(len + 1))) {
+	*data = NULL;
+	*len = 0;
+	if (git_oid_fromstr(&oid, id) < 0 || git_blob_lookup(&blob, git, &oid) < 0)
+		return store_git_error(path);
+	*len = (size_t)git_blob_rawsize(blob);
+	if (!(*data = malloc(*len + 1))) {
 		git_blob_free(blob);
 		return appctl_error_nomem();
 	}
-	memcpy(f->data, git_blob_rawcontent(blob), len);
-	f->data[len] = '\0';
-	f->len = len;
+	memcpy(*data, git_blob_rawcontent(blob), *len);
+	(*data)[*len] = '\0';
 	git_blob_free(blob);
 	return NULL;
 }
@@ -149,8 +148,8 @@ appctl_error *store_read_blob(store_file *out, git_repository *git,
 {
 	appctl_error *err = check_blob(out, git, path, entry);
 
-	if (!err && (err = store_blob_bytes(out, git)) != NULL) {
-		free(out->data);
+	if (!err && (err = store_blob_bytes(&out->data, &out->len, git,
+			     out->id, path)) != NULL) {
 		free(out->path);
 		memset(out, 0, sizeof(*out));
 	}

@@ -117,8 +117,12 @@ appctl_error *store_read_commit_files(store_files *files, git_repository *git,
 	const git_commit *commit, int apps_checked_only,
 	const appctl_progress *progress);
 
-/* Reads the bytes of blob f->id into `f` (a file checked, not yet read). */
-appctl_error *store_blob_bytes(store_file *f, git_repository *git);
+/*
+ * The bytes of blob `id` (hex), NUL-terminated, malloc'd; `path` names it
+ * in an error. For a file checked and left unread.
+ */
+appctl_error *store_blob_bytes(char **data, size_t *len,
+	git_repository *git, const char *id, const char *path);
 
 /*
  * Finds the regular file at `path` below `root`. *out is a copy the caller
