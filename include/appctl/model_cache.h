@@ -15,7 +15,7 @@
  * another version is never decoded, so a new appctl re-parses every blob
  * once instead of trusting facts an older parser produced.
  */
-#define APPCTL_MODEL_CACHE_VERSION 1u
+#define APPCTL_MODEL_CACHE_VERSION 2u
 
 /*
  * Serialises `app` (as appctl_app_parse made it from blob app->blob_id) into
