@@ -135,9 +135,21 @@ static appctl_error *prescan(const char *file, const char *data, size_t len)
 			data[bad - 1] == '\0' ? "NUL byte in JSON text"
 					      : "invalid UTF-8");
 	for (i = 0; i < len; i++) {
-		char c = data[i];
+		char c;
 
 		if (in_string) {
+			/* Strings are most of a definition: eight plain bytes a step. */
+			while (len - i >= 8) {
+				size_t plain = appctl_json_plain_prefix(
+					(const unsigned char *)data + i);
+
+				i += plain;
+				if (plain < 8)
+					break;
+			}
+			if (i == len)
+				break;
+			c = data[i];
 			if (c == '\\') {
 				/*
 				 * cJSON reads a bad hex digit as a zero and ends the
@@ -157,6 +169,7 @@ static appctl_error *prescan(const char *file, const char *data, size_t len)
 			}
 			continue;
 		}
+		c = data[i];
 		if (c == '"') {
 			in_string = 1;
 		} else if (c == '{' || c == '[') {

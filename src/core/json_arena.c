@@ -62,22 +62,6 @@ static void skip_whitespace(parser *ps)
 	ps->p = p;
 }
 
-#define ONES 0x0101010101010101ull
-#define HIGHS 0x8080808080808080ull
-
-/*
- * True when one of the 8 bytes of `w` is '"', '\\' or below 0x20. The usual
- * has-zero-byte test: exact as a yes or no (a borrow only crosses a byte that
- * already matched), and bytes of 0x80 and up never match.
- */
-static int word_needs_care(uint64_t w)
-{
-	uint64_t quote = w ^ (ONES * '"'), backslash = w ^ (ONES * '\\');
-
-	return ((((quote - ONES) & ~quote) | ((backslash - ONES) & ~backslash) |
-		((w - ONES * 0x20) & ~w)) & HIGHS) != 0;
-}
-
 /* The value of the four hex digits at `s` (the caller checked they exist), or -1. */
 static long hex4(const unsigned char *s)
 {
@@ -172,14 +156,13 @@ static char *parse_string(parser *ps)
 	char *s;
 
 	for (;;) {
-		uint64_t w;
-
 		/* Keys and values are mostly plain runs: 8 bytes a step. */
 		while (end - q >= 8) {
-			memcpy(&w, q, 8);
-			if (word_needs_care(w))
+			size_t plain = appctl_json_plain_prefix(q);
+
+			q += plain;
+			if (plain < 8)
 				break;
-			q += 8;
 		}
 		if (q >= end)
 			return REFUSED;

@@ -1,4 +1,5 @@
 /* model_fast.c: app.json straight into the model, no JSON tree, for the files that need no error reported. */
+#include "json_internal.h"
 #include "model_internal.h"
 
 #include <stdint.h>
@@ -61,15 +62,6 @@ static uint64_t load8(const unsigned char *p)
 	return v;
 }
 
-/*
- * Which byte of a word holds `bit`, the high bit of one byte: in
- * little-endian order, 0 for the first byte in memory.
- */
-static size_t byte_at(uint64_t bit)
-{
-	return (size_t)(((bit >> 7) * 0x0001020304050607ull) >> 56);
-}
-
 /* The lowest bit set in `m` (m nonzero). */
 static uint64_t lowest(uint64_t m)
 {
@@ -95,19 +87,6 @@ static void ws(fast *f)
 	f->p = p;
 }
 
-/*
- * The high bit of each byte of `v` that ends a plain string: a quote, a
- * backslash or a control character. Bytes after the first such one may be
- * marked wrongly (a borrow runs on), the lowest mark never is.
- */
-static uint64_t string_stop(uint64_t v)
-{
-	uint64_t q = v ^ (ONES * '"'), b = v ^ (ONES * '\\');
-
-	return (((q - ONES) & ~q) | ((b - ONES) & ~b) |
-		       ((v - ONES * 0x20) & ~v)) & HIGHS;
-}
-
 static int take(fast *f, unsigned char ch)
 {
 	ws(f);
@@ -127,13 +106,13 @@ static int text(fast *f, const char **s, size_t *n)
 		return 0;
 	start = p = f->p;
 	while (f->end - p >= 8) {
-		uint64_t v = load8(p), stop = string_stop(v);
+		uint64_t v = load8(p), stop = appctl_json_care_marks(v);
 
 		if (stop) {
 			/* To the first stop: the loop below ends there at once. */
 			stop = lowest(stop);
 			high |= (int)((v & HIGHS & (stop - 1)) != 0);
-			p += byte_at(stop);
+			p += appctl_json_mark_index(stop);
 			break;
 		}
 		high |= (int)((v & HIGHS) != 0);
