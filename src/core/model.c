@@ -103,11 +103,21 @@ int appctl_group_name_is_valid(const char *s)
 	return 1;
 }
 
-static int is_alnum(char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		(c >= '0' && c <= '9');
-}
+/*
+ * What each byte may be in a principal, by table: one load a byte in the
+ * loops every principal of every app goes through.
+ */
+enum { ALNUM = 1, MARK = 2 };  /* MARK: "._%+-", local part only */
+#define RUN5(c) [(c)] = ALNUM, [(c) + 1] = ALNUM, [(c) + 2] = ALNUM, \
+	[(c) + 3] = ALNUM, [(c) + 4] = ALNUM
+#define RUN26(c) RUN5(c), RUN5((c) + 5), RUN5((c) + 10), RUN5((c) + 15), \
+	RUN5((c) + 20), [(c) + 25] = ALNUM
+static const unsigned char principal_bytes[256] = {
+	RUN5('0'), RUN5('5'), RUN26('A'), RUN26('a'),
+	['.'] = MARK, ['_'] = MARK, ['%'] = MARK, ['+'] = MARK, ['-'] = MARK,
+};
+#undef RUN26
+#undef RUN5
 
 /*
  * "Email-like": local@domain with conservative characters, a dotted domain,
@@ -122,10 +132,9 @@ int appctl_principal_is_valid(const char *s)
 	if (!s)
 		return 0;
 	/* One pass, no strlen: every principal of every app comes here. */
-	for (at = s; *at != '@'; at++)
-		if (!is_alnum(*at) && (!*at || !strchr("._%+-", *at)))
-			return 0;
-	if (at == s || s[0] == '.' || at[-1] == '.')
+	for (at = s; principal_bytes[(unsigned char)*at]; at++)
+		;
+	if (*at != '@' || at == s || s[0] == '.' || at[-1] == '.')
 		return 0;
 	/* Labels of letters, digits and inner hyphens; a second '@' fails. */
 	for (p = at + 1; *p; p++) {
@@ -134,7 +143,8 @@ int appctl_principal_is_valid(const char *s)
 				return 0;
 			dots++;
 			label_len = 0;
-		} else if (is_alnum(*p) || (*p == '-' && label_len > 0)) {
+		} else if (principal_bytes[(unsigned char)*p] == ALNUM ||
+			   (*p == '-' && label_len > 0)) {
 			if (++label_len > 63)
 				return 0;
 		} else {

@@ -606,11 +606,19 @@ static int string_array(ctx *c, const cJSON *item, int unique,
 	if (!*out || (unique && seen_init(&seen, n) != 0))
 		return nomem_at(c);
 	for (child = item->child; child && !c->nomem; child = child->next, i++) {
-		size_t mark = push_index(c, i);
+		const char *s = cJSON_IsString(child) ? child->valuestring : NULL;
+		size_t mark;
 
+		/* The path is made only for an entry found wrong: arrays can be long. */
+		if (s && s[0] && (!unique || !seen_add(&seen, s))) {
+			if (!((*out)[i] = appctl_arena_strdup(c->arena, s)))
+				bad = nomem_at(c);
+			continue;
+		}
+		mark = push_index(c, i);
 		if (string_value(c, child, &(*out)[i]))
 			bad = BAD;
-		else if (unique && seen_add(&seen, (*out)[i]))
+		else
 			bad = fail(c, "\"%s\" is listed twice", (*out)[i]);
 		pop(c, mark);
 	}
@@ -1233,17 +1241,17 @@ static int parse_group(ctx *c, const cJSON *item, void *elem, void *arg)
 	if (string_array(c, item, 1, &g->members, &g->member_count))
 		bad = BAD;
 	for (i = 0; i < g->member_count; i++) {
+		const char *m = g->members[i];
 		size_t mark;
 
-		if (!g->members[i])
+		if (!m || (strncmp(m, "group:", 6) != 0 &&
+			appctl_principal_is_valid(m)))
 			continue;
 		mark = push_index(c, i);
-		if (strncmp(g->members[i], "group:", 6) == 0)
-			bad = fail(c, "groups cannot contain groups (\"%s\")",
-				g->members[i]);
-		else if (!appctl_principal_is_valid(g->members[i]))
-			bad = fail(c, "\"%s\" is not a valid principal",
-				g->members[i]);
+		if (strncmp(m, "group:", 6) == 0)
+			bad = fail(c, "groups cannot contain groups (\"%s\")", m);
+		else
+			bad = fail(c, "\"%s\" is not a valid principal", m);
 		pop(c, mark);
 	}
 	if (bad)

@@ -248,6 +248,15 @@ static const policy_case policy_cases[] = {
 	  "$.groups.a[0]", "groups cannot contain groups" },
 	{ "bad group member", "{\"appctl\":1,\"environments\":[\"dev\"],\"groups\":{\"a\":[\"x\"]}}",
 	  "$.groups.a[0]", "not a valid principal" },
+	/* Paths are made only for wrong entries: the index must still be right. */
+	{ "bad member after good ones", "{\"appctl\":1,\"environments\":[\"dev\"],\"groups\":{\"a\":[\"p@q.co\",\"r@q.co\",\"x\"]}}",
+	  "$.groups.a[2]", "not a valid principal" },
+	{ "member not a string", "{\"appctl\":1,\"environments\":[\"dev\"],\"groups\":{\"a\":[\"p@q.co\",7]}}",
+	  "$.groups.a[1]", "expected a string" },
+	{ "empty member", "{\"appctl\":1,\"environments\":[\"dev\"],\"groups\":{\"a\":[\"p@q.co\",\"r@q.co\",\"\"]}}",
+	  "$.groups.a[2]", "must not be empty" },
+	{ "member twice", "{\"appctl\":1,\"environments\":[\"dev\"],\"groups\":{\"a\":[\"p@q.co\",\"r@q.co\",\"p@q.co\"]}}",
+	  "$.groups.a[2]", "listed twice" },
 	{ "unknown field", "{\"appctl\":1,\"environments\":[\"dev\"],\"approval\":{}}", "$.approval", "unknown field" },
 	{ "unknown class in required", "{\"appctl\":1,\"environments\":[\"dev\"],\"approvals\":{\"required\":{\"kiosk\":1}}}",
 	  "$.approvals.required.kiosk", "unknown class" },
@@ -411,6 +420,25 @@ static void test_names_and_dates(void **state)
 	memcpy(long_principal + 250, "@b.co", 6);
 	assert_true(appctl_principal_is_valid(long_principal + 1));
 	assert_false(appctl_principal_is_valid(long_principal));
+	/*
+	 * Every byte inside the local part and inside a domain label: letters
+	 * and digits anywhere, "._%+-" in the local part, '-' and '.' inside a
+	 * label, nothing else (the neighbours of each range included).
+	 */
+	for (i = 1; i < 256; i++) {
+		char local[16], domain[16];
+		int alnum = (i >= '0' && i <= '9') || (i >= 'a' && i <= 'z') ||
+			(i >= 'A' && i <= 'Z');
+
+		snprintf(local, sizeof(local), "a%ca@b.co", (int)i);
+		snprintf(domain, sizeof(domain), "a@b%cb.co", (int)i);
+		if (appctl_principal_is_valid(local) !=
+		    (alnum || (i != '@' && strchr("._%+-", (int)i) != NULL)))
+			fail_msg("byte %zu in the local part", i);
+		if (appctl_principal_is_valid(domain) !=
+		    (alnum || i == '-' || i == '.'))
+			fail_msg("byte %zu in a domain label", i);
+	}
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if (appctl_name_is_valid(names[i].s) != names[i].ok)
 			fail_msg("name '%s' expected %d", names[i].s, names[i].ok);
