@@ -491,10 +491,63 @@ static void test_expiry_boundary_diff(void **state)
 	appctl_arena_free(arena);
 }
 
+/*
+ * The membership index of a policy whose 37 groups (an odd count, some
+ * empty) share members: every (principal, group) pair once, ordered by
+ * principal, then by group; whatever runs the merge pairs up.
+ */
+static void test_membership_index(void **state)
+{
+	appctl_strbuf text = APPCTL_STRBUF_INIT;
+	appctl_arena *arena = appctl_arena_new();
+	appctl_policy *p = NULL;
+	appctl_file f;
+	size_t g, m, k, total = 0;
+
+	(void)state;
+	appctl_strbuf_puts(&text, "{\"appctl\":1,\"environments\":[\"dev\"],"
+		"\"groups\":{");
+	for (g = 0; g < 37; g++) {
+		appctl_strbuf_printf(&text, "%s\"g%02zu\":[", g ? "," : "", g);
+		/* Group g holds every principal i with (i * 7 + g) % (g % 5 + 1) == 0. */
+		for (m = 0, k = 0; g % 9 != 4 && m < 50; m++)
+			if ((m * 7 + g) % (g % 5 + 1) == 0) {
+				appctl_strbuf_printf(&text, "%s\"u%02zu@example.com\"",
+					k++ ? "," : "", (m * 31) % 50);
+				total++;
+			}
+		appctl_strbuf_putc(&text, ']');
+	}
+	appctl_strbuf_puts(&text, "}}");
+	assert_false(text.failed);
+	memset(&f, 0, sizeof(f));
+	f.path = "appctl.json";
+	f.data = text.ptr;
+	f.len = text.len;
+	assert_null(appctl_policy_parse(&p, arena, &f));
+	assert_int_equal(p->group_count, 37);
+	assert_int_equal(appctl_policy_index_members(p, arena), 0);
+	assert_int_equal(p->membership_count, total);
+	for (k = 1; k < p->membership_count; k++) {
+		const appctl_membership *a = &p->memberships[k - 1],
+			*b = &p->memberships[k];
+		int c = strcmp(a->principal, b->principal);
+
+		if (c > 0 || (c == 0 && a->group >= b->group))
+			fail_msg("entries %zu and %zu out of order", k - 1, k);
+	}
+	for (k = 0; k < p->membership_count; k++)
+		assert_true(appctl_policy_in_group(p, p->memberships[k].group->name,
+			p->memberships[k].principal));
+	appctl_arena_free(arena);
+	appctl_strbuf_dispose(&text);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_access_cases),
+		cmocka_unit_test(test_membership_index),
 		cmocka_unit_test(test_duplicate_grant_diff),
 		cmocka_unit_test(test_expiry_boundary_diff),
 	};
