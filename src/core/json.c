@@ -138,15 +138,8 @@ static appctl_error *prescan(const char *file, const char *data, size_t len)
 		char c;
 
 		if (in_string) {
-			/* Strings are most of a definition: eight plain bytes a step. */
-			while (len - i >= 8) {
-				size_t plain = appctl_json_plain_prefix(
-					(const unsigned char *)data + i);
-
-				i += plain;
-				if (plain < 8)
-					break;
-			}
+			i += appctl_json_plain_run((const unsigned char *)data + i,
+				(const unsigned char *)data + len, NULL);
 			if (i == len)
 				break;
 			c = data[i];

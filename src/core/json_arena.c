@@ -156,14 +156,7 @@ static char *parse_string(parser *ps)
 	char *s;
 
 	for (;;) {
-		/* Keys and values are mostly plain runs: 8 bytes a step. */
-		while (end - q >= 8) {
-			size_t plain = appctl_json_plain_prefix(q);
-
-			q += plain;
-			if (plain < 8)
-				break;
-		}
+		q += appctl_json_plain_run(q, end, NULL);
 		if (q >= end)
 			return REFUSED;
 		if (*q == '"')

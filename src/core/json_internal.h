@@ -5,6 +5,9 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "appctl/error.h"
 #include "appctl/json.h"
@@ -33,8 +36,7 @@ appctl_error *appctl_json_check_duplicates(const char *file, const cJSON *root);
 
 /*
  * The high bit of each byte of `w` that is '"', '\\' or below 0x20: where a
- * string's plain run ends, so that every scanner of JSON text skips the
- * rest eight bytes at a time. The usual has-zero-byte test: bytes after the
+ * string's plain run ends. The usual has-zero-byte test: bytes after the
  * first marked one may be marked wrongly (a borrow runs on), the lowest
  * mark never is, and bytes of 0x80 and up are never marked.
  */
@@ -48,22 +50,64 @@ static inline uint64_t appctl_json_care_marks(uint64_t w)
 }
 
 /*
- * Which byte of a word holds `bit`, the high bit of one byte: in
- * little-endian order, 0 for the first byte in memory.
+ * The length of the plain run at `p` (before `end`): bytes up to the first
+ * '"', '\\' or control character, where every scanner of JSON text has to
+ * look closer. Strings are most of a definition, so the run is taken 16
+ * bytes a step where SSE2 is (every x86-64), else 8. With `high`, *high is
+ * set when the run holds a byte of 0x80 or more (UTF-8 to check).
  */
-static inline size_t appctl_json_mark_index(uint64_t bit)
+static inline size_t appctl_json_plain_run(const unsigned char *p,
+	const unsigned char *end, int *high)
 {
-	return (size_t)(((bit >> 7) * 0x0001020304050607ull) >> 56);
-}
-
-/* The bytes at `p` before the first one appctl_json_care_marks marks, at most 8. */
-static inline size_t appctl_json_plain_prefix(const unsigned char *p)
-{
+	const unsigned char *start = p;
+	int hi = 0;
 	uint64_t w, m;
 
-	memcpy(&w, p, 8);
-	m = appctl_json_care_marks(w);
-	return m ? appctl_json_mark_index(m & (~m + 1)) : 8;
+#if defined(__SSE2__)
+	const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\'),
+		controls = _mm_set1_epi8(0x1f), zero = _mm_setzero_si128();
+
+	while (end - p >= 16) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+		/* v <= 0x1f, unsigned: subtracting 0x1f with saturation leaves 0. */
+		__m128i care = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote),
+			_mm_cmpeq_epi8(v, backslash)),
+			_mm_cmpeq_epi8(_mm_subs_epu8(v, controls), zero));
+		unsigned stops = (unsigned)_mm_movemask_epi8(care);
+		unsigned highs = (unsigned)_mm_movemask_epi8(v);
+
+		if (stops) {
+			unsigned k = (unsigned)__builtin_ctz(stops);
+
+			hi |= (highs & ((1u << k) - 1)) != 0;
+			p += k;
+			goto done;
+		}
+		hi |= highs != 0;
+		p += 16;
+	}
+#endif
+	while (end - p >= 8) {
+		memcpy(&w, p, 8);
+		m = appctl_json_care_marks(w);
+		if (m) {
+			m &= ~m + 1;
+			/* The byte of the lowest mark, and the high bits before it. */
+			hi |= (w & 0x8080808080808080ull & (m - 1)) != 0;
+			p += (size_t)(((m >> 7) * 0x0001020304050607ull) >> 56);
+			goto done;
+		}
+		hi |= (w & 0x8080808080808080ull) != 0;
+		p += 8;
+	}
+	while (p < end && *p != '"' && *p != '\\' && *p >= 0x20) {
+		hi |= *p >> 7;
+		p++;
+	}
+done:
+	if (high)
+		*high |= hi;
+	return (size_t)(p - start);
 }
 
 #endif

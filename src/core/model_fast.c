@@ -52,7 +52,6 @@ typedef struct fast {
 
 /* Eight bytes at a time: a quarter of a pretty-printed file is indentation. */
 #define ONES 0x0101010101010101ull
-#define HIGHS 0x8080808080808080ull
 
 static uint64_t load8(const unsigned char *p)
 {
@@ -60,12 +59,6 @@ static uint64_t load8(const unsigned char *p)
 
 	memcpy(&v, p, 8);
 	return v;
-}
-
-/* The lowest bit set in `m` (m nonzero). */
-static uint64_t lowest(uint64_t m)
-{
-	return m & (~m + 1);
 }
 
 static void ws(fast *f)
@@ -105,24 +98,8 @@ static int text(fast *f, const char **s, size_t *n)
 	if (!take(f, '"'))
 		return 0;
 	start = p = f->p;
-	while (f->end - p >= 8) {
-		uint64_t v = load8(p), stop = appctl_json_care_marks(v);
-
-		if (stop) {
-			/* To the first stop: the loop below ends there at once. */
-			stop = lowest(stop);
-			high |= (int)((v & HIGHS & (stop - 1)) != 0);
-			p += appctl_json_mark_index(stop);
-			break;
-		}
-		high |= (int)((v & HIGHS) != 0);
-		p += 8;
-	}
-	/* An escape or a control character: the full parse decides. */
-	while (p < f->end && *p != '"' && *p != '\\' && *p >= 0x20) {
-		high |= *p & 0x80;
-		p++;
-	}
+	/* An escape or a control character ends it too: the full parse decides. */
+	p += appctl_json_plain_run(p, f->end, &high);
 	if (p == f->end || *p != '"')
 		return 0;
 	if (high && appctl_utf8_invalid_at((const char *)start,
