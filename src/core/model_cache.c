@@ -177,12 +177,19 @@ typedef struct slot {
 	uint32_t hash;   /* compared before the strings; kept for growing */
 } slot;
 
+/* A string met before at the same address: its offset, without hashing. */
+#define SEEN_SLOTS 256
+
 typedef struct encoder {
 	bytes strings;
 	bytes body;
 	int each;        /* every occurrence stored: no table */
 	slot *slots;
 	size_t nslots, used;
+	struct {
+		const char *s;
+		uint32_t off;
+	} seen[SEEN_SLOTS];
 } encoder;
 
 static uint64_t str_hash(const char *s, size_t n)
@@ -214,44 +221,68 @@ static int enc_grow(encoder *e)
 	return 0;
 }
 
-static void put_str(encoder *e, const char *s)
+/* Appends the `n` bytes of `s` and its NUL to the table: their offset goes in the body. */
+static inline void put_new_str(encoder *e, const char *s, size_t n)
 {
-	size_t n, k = 0;
-	uint32_t h = 0;
-
-	if (!s) {
-		b_le(&e->body, NO_REF, 4);
-		return;
-	}
-	n = strlen(s);
-	if (!e->each) {
-		if ((e->used + 1) * 2 > e->nslots && enc_grow(e) < 0) {
-			e->body.failed = 1;
-			return;
-		}
-		h = (uint32_t)str_hash(s, n);
-		k = h & (e->nslots - 1);
-		while (e->slots[k].s &&
-		       (e->slots[k].hash != h || strcmp(e->slots[k].s, s) != 0))
-			k = (k + 1) & (e->nslots - 1);
-		if (e->slots[k].s) {
-			b_le(&e->body, e->slots[k].off, 4);
-			return;
-		}
-	}
 	/* Offsets are u32 and NO_REF is taken: keep well below. */
 	if (e->strings.len + n + 1 >= NO_REF) {
 		e->body.failed = 1;
 		return;
 	}
-	if (!e->each) {
+	b_le(&e->body, e->strings.len, 4);
+	b_add(&e->strings, s, n + 1);
+}
+
+/*
+ * A string through the table: the same address as a recent one (a facts
+ * entry names one principal and one "via" for many changes) costs a load,
+ * the same text a hash and a compare.
+ */
+static void put_shared_str(encoder *e, const char *s)
+{
+	size_t n, k, memo = ((uintptr_t)s >> 3) & (SEEN_SLOTS - 1);
+	uint32_t h, off;
+
+	if (e->seen[memo].s == s) {
+		b_le(&e->body, e->seen[memo].off, 4);
+		return;
+	}
+	n = strlen(s);
+	if ((e->used + 1) * 2 > e->nslots && enc_grow(e) < 0) {
+		e->body.failed = 1;
+		return;
+	}
+	h = (uint32_t)str_hash(s, n);
+	k = h & (e->nslots - 1);
+	while (e->slots[k].s &&
+	       (e->slots[k].hash != h || strcmp(e->slots[k].s, s) != 0))
+		k = (k + 1) & (e->nslots - 1);
+	if (e->slots[k].s) {
+		off = e->slots[k].off;
+		b_le(&e->body, off, 4);
+	} else {
+		off = (uint32_t)e->strings.len;
+		put_new_str(e, s, n);
+		if (e->body.failed)
+			return;
 		e->slots[k].s = s;
-		e->slots[k].off = (uint32_t)e->strings.len;
+		e->slots[k].off = off;
 		e->slots[k].hash = h;
 		e->used++;
 	}
-	b_le(&e->body, e->strings.len, 4);
-	b_add(&e->strings, s, n + 1);
+	e->seen[memo].s = s;
+	e->seen[memo].off = off;
+}
+
+/* Inline for app entries, which store each occurrence: most calls come from them. */
+static inline void put_str(encoder *e, const char *s)
+{
+	if (!s)
+		b_le(&e->body, NO_REF, 4);
+	else if (e->each)
+		put_new_str(e, s, strlen(s));
+	else
+		put_shared_str(e, s);
 }
 
 static void put_u32(encoder *e, uint64_t v)

@@ -325,6 +325,45 @@ static int decode_facts(const unsigned char *data, size_t len,
 	return appctl_facts_cache_decode(out, data, len, key, app);
 }
 
+/*
+ * Many facts naming 300 principals over and over, each text at two
+ * addresses: what the encoder remembers by address and by text must both
+ * give back each fact's own strings.
+ */
+static void test_facts_many_strings(void **state)
+{
+	enum { NAMES = 300, FACTS = 1500 };
+	char (*names)[2][32] = calloc(NAMES, sizeof(*names));
+	appctl_change *in = calloc(FACTS, sizeof(*in));
+	unsigned char *data = NULL;
+	appctl_changes got;
+	size_t len = 0, i;
+
+	(void)state;
+	assert_non_null(names);
+	assert_non_null(in);
+	for (i = 0; i < NAMES; i++) {
+		snprintf(names[i][0], sizeof(names[i][0]), "p%03zu@example.com", i);
+		memcpy(names[i][1], names[i][0], sizeof(names[i][0]));
+	}
+	for (i = 0; i < FACTS; i++) {
+		in[i] = facts_in[i % FACTS_COUNT];
+		/* Strides that revisit names late, from either copy. */
+		in[i].principal = names[(i * 7) % NAMES][(i / 3) % 2];
+	}
+	assert_null(appctl_facts_cache_encode(&data, &len, KEY, "shop", in,
+		FACTS));
+	assert_int_equal(decode_facts(data, len, KEY, "shop", &got), 1);
+	assert_int_equal(got.count, 1 + FACTS);
+	for (i = 0; i < FACTS; i++)
+		if (!appctl_change_equal(&got.items[1 + i], &in[i]))
+			fail_msg("fact %zu comes back different", i);
+	appctl_changes_dispose(&got);
+	free(data);
+	free(in);
+	free(names);
+}
+
 static void test_facts_round_trip(void **state)
 {
 	unsigned char *data = NULL;
@@ -537,6 +576,7 @@ int main(void)
 		cmocka_unit_test(test_sealed_damage),
 		cmocka_unit_test(test_hostile),
 		cmocka_unit_test(test_facts_round_trip),
+		cmocka_unit_test(test_facts_many_strings),
 		cmocka_unit_test(test_facts_only_what_access_makes),
 		cmocka_unit_test(test_facts_damage),
 		cmocka_unit_test(test_facts_sealed_damage),
