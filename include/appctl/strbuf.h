@@ -40,8 +40,17 @@ static inline void appctl_strbuf_add(appctl_strbuf *buf, const char *data,
 	appctl_strbuf_add_grow(buf, data, len);
 }
 
-void appctl_strbuf_puts(appctl_strbuf *buf, const char *s);
-void appctl_strbuf_putc(appctl_strbuf *buf, char c);
+/* Inline too: most callers pass a literal, whose length the compiler knows. */
+static inline void appctl_strbuf_puts(appctl_strbuf *buf, const char *s)
+{
+	appctl_strbuf_add(buf, s, strlen(s));
+}
+
+static inline void appctl_strbuf_putc(appctl_strbuf *buf, char c)
+{
+	appctl_strbuf_add(buf, &c, 1);
+}
+
 void appctl_strbuf_printf(appctl_strbuf *buf, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void appctl_strbuf_vprintf(appctl_strbuf *buf, const char *fmt, va_list ap)

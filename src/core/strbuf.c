@@ -42,16 +42,6 @@ void appctl_strbuf_add_grow(appctl_strbuf *buf, const char *data, size_t len)
 	buf->ptr[buf->len] = '\0';
 }
 
-void appctl_strbuf_puts(appctl_strbuf *buf, const char *s)
-{
-	appctl_strbuf_add(buf, s, strlen(s));
-}
-
-void appctl_strbuf_putc(appctl_strbuf *buf, char c)
-{
-	appctl_strbuf_add(buf, &c, 1);
-}
-
 void appctl_strbuf_vprintf(appctl_strbuf *buf, const char *fmt, va_list ap)
 {
 	va_list copy;
