@@ -1242,13 +1242,16 @@ static int parse_group(ctx *c, const cJSON *item, void *elem, void *arg)
 		bad = BAD;
 	for (i = 0; i < g->member_count; i++) {
 		const char *m = g->members[i];
+		int nested;
 		size_t mark;
 
-		if (!m || (strncmp(m, "group:", 6) != 0 &&
-			appctl_principal_is_valid(m)))
+		if (!m)
+			continue;
+		nested = strncmp(m, "group:", 6) == 0;
+		if (!nested && appctl_principal_is_valid(m))
 			continue;
 		mark = push_index(c, i);
-		if (strncmp(m, "group:", 6) == 0)
+		if (nested)
 			bad = fail(c, "groups cannot contain groups (\"%s\")", m);
 		else
 			bad = fail(c, "\"%s\" is not a valid principal", m);

@@ -492,9 +492,9 @@ static void test_expiry_boundary_diff(void **state)
 }
 
 /*
- * The membership index of a policy whose 37 groups (an odd count, some
- * empty) share members: every (principal, group) pair once, ordered by
- * principal, then by group; whatever runs the merge pairs up.
+ * The membership index of a policy whose 37 groups (an odd count, so one
+ * run waits a round; some empty) share members: every (principal, group)
+ * pair once, ordered by principal, then by group.
  */
 static void test_membership_index(void **state)
 {
@@ -509,7 +509,11 @@ static void test_membership_index(void **state)
 		"\"groups\":{");
 	for (g = 0; g < 37; g++) {
 		appctl_strbuf_printf(&text, "%s\"g%02zu\":[", g ? "," : "", g);
-		/* Group g holds every principal i with (i * 7 + g) % (g % 5 + 1) == 0. */
+		/*
+		 * Group g lists u<(m * 31) % 50> for each m < 50 with
+		 * (m * 7 + g) % (g % 5 + 1) == 0, out of order; every
+		 * ninth group, from g04, lists none.
+		 */
 		for (m = 0, k = 0; g % 9 != 4 && m < 50; m++)
 			if ((m * 7 + g) % (g % 5 + 1) == 0) {
 				appctl_strbuf_printf(&text, "%s\"u%02zu@example.com\"",
