@@ -407,6 +407,8 @@ const appctl_field *appctl_resource_field(const appctl_resource *res, const char
 /* Names <-> enums. *_name never return NULL for valid values. */
 const char *appctl_class_name(appctl_app_class c);
 const char *appctl_sensitivity_name(appctl_sensitivity s);
+/* The same name as a JSON string ("\"pii\""), as diffs report values. */
+const char *appctl_sensitivity_json(appctl_sensitivity s);
 /* The spelling of a storage in app.json; NULL when unspecified. */
 const char *appctl_storage_name(appctl_storage s);
 const char *appctl_action_name(unsigned action_bit);

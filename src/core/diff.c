@@ -663,8 +663,8 @@ static appctl_error *diff_fields(diff_ctx *d, const appctl_resource *a,
 			ch.resource = a->name;
 			ch.field = fa->name;
 			ch.path = path;
-			ch.before = jstr(d->scratch, appctl_sensitivity_name(fa->sensitivity));
-			ch.after = jstr(d->scratch, appctl_sensitivity_name(fb->sensitivity));
+			ch.before = appctl_sensitivity_json(fa->sensitivity);
+			ch.after = appctl_sensitivity_json(fb->sensitivity);
 			err = emit(d, &ch);
 		} else {
 			const appctl_field *f = fa ? fa : fb;
@@ -1428,10 +1428,10 @@ static appctl_error *access_facts(diff_ctx *d, const char *principal,
 			c.resource = rt->name;
 			c.field = field->name;
 			c.via = via;
-			c.after = granted ? jstr(d->scratch,
-				appctl_sensitivity_name(field->sensitivity)) : NULL;
-			c.before = granted ? NULL : jstr(d->scratch,
-				appctl_sensitivity_name(field->sensitivity));
+			c.after = granted
+				? appctl_sensitivity_json(field->sensitivity) : NULL;
+			c.before = granted
+				? NULL : appctl_sensitivity_json(field->sensitivity);
 			if ((err = emit(d, &c)))
 				return err;
 		}

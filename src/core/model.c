@@ -8,9 +8,14 @@
 static const char *const class_names[APPCTL_CLASS_COUNT] = {
 	"dashboard", "admin_panel", "client_portal"
 };
-static const char *const sensitivity_names[] = {
-	"public", "internal", "pii", "restricted"
-};
+/* Each level's name, and the same as a JSON string (what a diff reports). */
+#define SENSITIVITIES(X) X(public) X(internal) X(pii) X(restricted)
+#define NAME(s) #s,
+#define JSON(s) "\"" #s "\"",
+static const char *const sensitivity_names[] = { SENSITIVITIES(NAME) };
+static const char *const sensitivity_json[] = { SENSITIVITIES(JSON) };
+#undef NAME
+#undef JSON
 static const char *const action_names[APPCTL_ACTION_COUNT] = {
 	"read", "create", "update", "delete", "export", "admin"
 };
@@ -26,6 +31,11 @@ const char *appctl_class_name(appctl_app_class c)
 const char *appctl_sensitivity_name(appctl_sensitivity s)
 {
 	return (unsigned)s < 4 ? sensitivity_names[s] : "unknown";
+}
+
+const char *appctl_sensitivity_json(appctl_sensitivity s)
+{
+	return (unsigned)s < 4 ? sensitivity_json[s] : "\"unknown\"";
 }
 
 const char *appctl_storage_name(appctl_storage s)

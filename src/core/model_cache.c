@@ -148,7 +148,12 @@ static inline void b_add(bytes *b, const void *data, size_t n)
 	b->len += n;
 }
 
-/* Most of an entry is u32s: room is checked once, the bytes set in place. */
+/*
+ * Most of an entry is u32s: room is checked once, the bytes set in place.
+ * Always inline: gcc's choice flips with unrelated edits to this file, and
+ * a call per u32 costs a cold diff 0.5 % more instructions.
+ */
+__attribute__((always_inline))
 static inline void b_le(bytes *b, uint64_t v, size_t n)
 {
 	unsigned char *p;
@@ -200,7 +205,7 @@ static uint64_t str_hash(const char *s, size_t n)
 
 static int enc_grow(encoder *e)
 {
-	size_t n = e->nslots ? e->nslots * 2 : 1024, i;
+	size_t n = e->nslots ? e->nslots * 2 : 256, i;
 	slot *grown = calloc(n, sizeof(*grown));
 
 	if (!grown)
@@ -1089,17 +1094,15 @@ static const char *const fact_kinds[] = {
 };
 #define FACT_KIND_COUNT (sizeof(fact_kinds) / sizeof(fact_kinds[0]))
 
-/* A field's sensitivity as access_facts writes it: a JSON string. */
-static const char *const sens_json[] = {
-	"\"public\"", "\"internal\"", "\"pii\"", "\"restricted\""
-};
-#define SENS_COUNT (sizeof(sens_json) / sizeof(sens_json[0]))
-
 /* Where `s` stands in `table`, or -1 (and for NULL). */
 static int table_index(const char *const *table, size_t n, const char *s)
 {
 	size_t i;
 
+	/* The writer's own literals are usually the very same (merged) strings. */
+	for (i = 0; s && i < n; i++)
+		if (s == table[i])
+			return (int)i;
 	for (i = 0; s && i < n; i++)
 		if (strcmp(s, table[i]) == 0)
 			return (int)i;
@@ -1111,9 +1114,15 @@ static int fact_kind(const char *kind)
 	return table_index(fact_kinds, FACT_KIND_COUNT, kind);
 }
 
+/* The level of a field fact's sensitivity, a JSON string as access_facts writes it; -1 for another. */
 static int sens_of(const char *json)
 {
-	return table_index(sens_json, SENS_COUNT, json);
+	int s;
+
+	for (s = APPCTL_SENS_PUBLIC; json && s <= APPCTL_SENS_RESTRICTED; s++)
+		if (strcmp(json, appctl_sensitivity_json((appctl_sensitivity)s)) == 0)
+			return s;
+	return -1;
 }
 
 /*
@@ -1205,14 +1214,14 @@ static void get_fact(decoder *d, appctl_change *c, const char *app)
 	if (d->bad)
 		return;
 	/* A sensitivity for field facts only, written back as access_facts does. */
-	if ((kind >= 2) != (sens != NO_REF) || (kind >= 2 && sens >= SENS_COUNT)) {
+	if ((kind >= 2) != (sens != NO_REF) || (kind >= 2 && sens > APPCTL_SENS_RESTRICTED)) {
 		d->bad = 1;
 		return;
 	}
 	if (kind == 2)
-		c->after = sens_json[sens];
+		c->after = appctl_sensitivity_json((appctl_sensitivity)sens);
 	else if (kind == 3)
-		c->before = sens_json[sens];
+		c->before = appctl_sensitivity_json((appctl_sensitivity)sens);
 	if (!fact_valid(c, app, (int)kind))
 		d->bad = 1;
 }
