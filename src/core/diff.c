@@ -1362,6 +1362,48 @@ static const char *join_via(appctl_arena *arena, const appctl_principal_access *
 }
 
 /*
+ * Actions in the order of their names, as the sort puts them: with
+ * regroup_facts below, one principal's facts need no sort
+ * (appctl_changes_sort_range checks the order first). Any other order
+ * would only cost that sort.
+ */
+static const unsigned actions_by_name[APPCTL_ACTION_COUNT] = {
+	APPCTL_ACTION_ADMIN, APPCTL_ACTION_CREATE, APPCTL_ACTION_DELETE,
+	APPCTL_ACTION_EXPORT, APPCTL_ACTION_READ, APPCTL_ACTION_UPDATE
+};
+
+/* A fact's group in the sort's order: risk first (high first), then "access." before "field.". */
+static unsigned fact_group(const appctl_change *c)
+{
+	return (unsigned)(APPCTL_RISK_HIGH - c->risk) * 2 + (c->field != NULL);
+}
+
+/*
+ * Puts the facts from `start` on, found resource by resource, in the sort's
+ * order: a stable pass per group keeps each group's resource order.
+ */
+static appctl_error *regroup_facts(appctl_changes *out, size_t start)
+{
+	size_t n = out->count - start, i, k = 0;
+	appctl_change *items = out->items + start, *copy;
+	unsigned g;
+
+	for (i = 1; i < n && fact_group(&items[i - 1]) <= fact_group(&items[i]); i++)
+		;
+	if (i >= n)
+		return NULL;
+	if (!(copy = malloc(n * sizeof(*copy))))
+		return appctl_error_nomem();
+	memcpy(copy, items, n * sizeof(*copy));
+	for (g = 0; g <= 2u * APPCTL_RISK_HIGH + 1; g++)
+		for (i = 0; i < n; i++)
+			if (fact_group(&copy[i]) == g)
+				items[k++] = copy[i];
+	free(copy);
+	return NULL;
+}
+
+/*
  * Emits the access facts for one direction: what `to` has that `from` lacks.
  * granted = 1 for gains (old -> new), 0 for losses (new -> old).
  */
@@ -1372,16 +1414,17 @@ static appctl_error *access_facts(diff_ctx *d, const char *principal,
 	/* The roles that held the access: the new ones for a gain, the old ones for a loss. */
 	const char *via = join_via(d->scratch, to);
 	appctl_error *err;
-	size_t i, f, cursor = 0;
+	size_t i, f, k, cursor = 0, first = d->out->count;
 	char day[11];
 
 	for (i = 0; i < to->resource_count; i++) {
 		const appctl_resource_access *rt = &to->resources[i];
 		const appctl_resource_access *rf = find_access(from, rt->name,
 			&cursor);
-		unsigned gained = rt->actions & ~(rf ? rf->actions : 0), bit;
+		unsigned gained = rt->actions & ~(rf ? rf->actions : 0);
 
-		for (bit = 1; bit < (1u << APPCTL_ACTION_COUNT); bit <<= 1) {
+		for (k = 0; gained && k < APPCTL_ACTION_COUNT; k++) {
+			unsigned bit = actions_by_name[k];
 			appctl_change c = { 0 };
 
 			if (!(gained & bit))
@@ -1399,11 +1442,11 @@ static appctl_error *access_facts(diff_ctx *d, const char *principal,
 			c.via = via;
 			/* A gain held only through temporary memberships ends. */
 			if (granted && (rt->temporary & bit)) {
-				size_t k = 0;
+				size_t b = 0;
 
-				while (!((1u << k) & bit))
-					k++;
-				appctl_date_format(day, rt->until[k]);
+				while (!((1u << b) & bit))
+					b++;
+				appctl_date_format(day, rt->until[b]);
 				c.expires = day;
 			}
 			if ((err = emit(d, &c)))
@@ -1436,7 +1479,7 @@ static appctl_error *access_facts(diff_ctx *d, const char *principal,
 				return err;
 		}
 	}
-	return NULL;
+	return regroup_facts(d->out, first);
 }
 
 static appctl_error *merge_principals(const char ***out, size_t *count,

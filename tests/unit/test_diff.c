@@ -35,6 +35,11 @@
 	",'roles':{'Agent':{'members':[" members "],'grants':[{'resource':"  \
 	"'customers','actions':['read'],'hidden_fields':[" hidden "]}]},"     \
 	"'Lead':{'members':['dan@example.com'],'grants':[{'resource':'tickets','actions':['read']}]}}"
+/* Agent reads customers (ssn hidden) and updates tickets. */
+#define TWO_GRANTS(members)                                                   \
+	",'roles':{'Agent':{'members':[" members "],'grants':["                \
+	"{'resource':'customers','actions':['read'],'hidden_fields':['ssn']}," \
+	"{'resource':'tickets','actions':['update']}]}}"
 #define CY(day) "{'principal':'cy@contractor.example','expires':'" day "'}"
 #define CRM(extra)                                                            \
 	",'integrations':{'crm':{'kind':'salesforce','owner':'bo@example.com'," \
@@ -77,6 +82,25 @@ static const diff_case diff_cases[] = {
 	  "high field.exposed cy@contractor.example/customers/email\n"
 	  "medium access.expiry_extended Agent/cy@contractor.example\n"
 	  "medium access.granted cy@contractor.example/customers\n" },
+
+	/*
+	 * Access facts at every risk, over two resources: the diff finds them
+	 * resource by resource and hands them over grouped by risk and kind.
+	 */
+	{ "a principal joins a role on two resources: facts of both kinds at two risks",
+	  APP("admin_panel", TWO_GRANTS("'dan@example.com'")),
+	  APP("admin_panel", TWO_GRANTS("'dan@example.com','eve@example.com'")),
+	  "high access.granted eve@example.com/tickets\n"
+	  "high field.exposed eve@example.com/customers/email\n"
+	  "medium access.granted eve@example.com/customers\n"
+	  "medium role.member_added Agent/eve@example.com\n" },
+	{ "a principal leaves it: every fact low",
+	  APP("admin_panel", TWO_GRANTS("'dan@example.com','eve@example.com'")),
+	  APP("admin_panel", TWO_GRANTS("'dan@example.com'")),
+	  "low access.revoked eve@example.com/customers\n"
+	  "low access.revoked eve@example.com/tickets\n"
+	  "low field.hidden eve@example.com/customers/email\n"
+	  "low role.member_removed Agent/eve@example.com\n" },
 
 	/* page.roles_added / page.roles_removed */
 	{ "page roles widen and narrow",
