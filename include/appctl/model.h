@@ -412,6 +412,8 @@ const char *appctl_sensitivity_json(appctl_sensitivity s);
 /* The spelling of a storage in app.json; NULL when unspecified. */
 const char *appctl_storage_name(appctl_storage s);
 const char *appctl_action_name(unsigned action_bit);
+/* The same names by bit index: appctl_action_names[i] names 1u << i. */
+extern const char *const appctl_action_names[APPCTL_ACTION_COUNT];
 /* Returns the bit for a SPEC action name, 0 when unknown. */
 unsigned appctl_action_parse(const char *name);
 const char *appctl_when_name(appctl_rule_when w);

@@ -16,7 +16,7 @@ static const char *const sensitivity_names[] = { SENSITIVITIES(NAME) };
 static const char *const sensitivity_json[] = { SENSITIVITIES(JSON) };
 #undef NAME
 #undef JSON
-static const char *const action_names[APPCTL_ACTION_COUNT] = {
+const char *const appctl_action_names[APPCTL_ACTION_COUNT] = {
 	"read", "create", "update", "delete", "export", "admin"
 };
 static const char *const when_names[] = {
@@ -59,7 +59,7 @@ const char *appctl_action_name(unsigned action_bit)
 
 	for (i = 0; i < APPCTL_ACTION_COUNT; i++)
 		if (action_bit == (1u << i))
-			return action_names[i];
+			return appctl_action_names[i];
 	return "unknown";
 }
 
@@ -68,7 +68,7 @@ unsigned appctl_action_parse(const char *name)
 	unsigned i;
 
 	for (i = 0; i < APPCTL_ACTION_COUNT; i++)
-		if (strcmp(name, action_names[i]) == 0)
+		if (strcmp(name, appctl_action_names[i]) == 0)
 			return 1u << i;
 	return 0;
 }
