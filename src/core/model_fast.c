@@ -249,6 +249,38 @@ static int closed_key(const char *key, size_t n, const char *const *keys,
 
 /* ---- the element stack ---- */
 
+/*
+ * An element's `size` bytes cleared or copied a word at a time. gcc expands
+ * memset and memcpy of a size it cannot see into rep stos/movs, whose
+ * start-up costs more than a 24-byte field: three of them per named entry
+ * were 4.7 % of a cold diff's cycles.
+ */
+static inline void elem_clear(void *elem, size_t size)
+{
+	unsigned char *p = elem;
+	size_t i = 0;
+
+	for (; i + 8 <= size; i += 8)
+		memset(p + i, 0, 8);
+	for (; i < size; i++)
+		p[i] = 0;
+}
+
+static inline void elem_copy(void *dst, const void *src, size_t size)
+{
+	unsigned char *d = dst;
+	const unsigned char *s = src;
+	size_t i = 0;
+	uint64_t w;
+
+	for (; i + 8 <= size; i += 8) {
+		memcpy(&w, s + i, 8);
+		memcpy(d + i, &w, 8);
+	}
+	for (; i < size; i++)
+		d[i] = s[i];
+}
+
 static int push(fast *f, const void *elem, size_t size)
 {
 	size_t need = (size + 7) & ~(size_t)7;
@@ -264,7 +296,7 @@ static int push(fast *f, const void *elem, size_t size)
 		f->stack = grown;
 		f->cap = cap;
 	}
-	memcpy(f->stack + f->top, elem, size);
+	elem_copy(f->stack + f->top, elem, size);
 	f->top += need;
 	return 1;
 }
@@ -278,9 +310,12 @@ static void *pop_into_arena(fast *f, size_t mark, size_t n, size_t size)
 	size_t stride = (size + 7) & ~(size_t)7, i;
 	unsigned char *out = appctl_arena_calloc(f->arena, n, size);
 
-	if (out)
+	/* Elements of pointers and counts are whole words: one block. */
+	if (out && stride == size && n)
+		memcpy(out, f->stack + mark, n * size);
+	else if (out)
 		for (i = 0; i < n; i++)
-			memcpy(out + i * size, f->stack + mark + i * stride, size);
+			elem_copy(out + i * size, f->stack + mark + i * stride, size);
 	f->top = mark;
 	return out;
 }
@@ -389,7 +424,7 @@ static int list(fast *f, size_t size, item_fn each, void **out, size_t *count)
 	if (!take(f, '['))
 		return 0;
 	while (element(f, &first, &done)) {
-		memset(&elem, 0, size);
+		elem_clear(&elem, size);
 		if (!each(f, &elem, n++) || !push(f, &elem, size))
 			return 0;
 	}
@@ -581,7 +616,7 @@ static int named(fast *f, size_t size, entry_fn each, void **out,
 	if (!take(f, '{'))
 		return 0;
 	while (member(f, &first, &key, &kn, &done)) {
-		memset(&elem, 0, size);
+		elem_clear(&elem, size);
 		if (kn == 0 || !(*(const char **)(void *)&elem =
 				appctl_arena_strndup(f->arena, key, kn)) ||
 		    !each(f, &elem) || !push(f, &elem, size))
