@@ -281,21 +281,28 @@ static inline void elem_copy(void *dst, const void *src, size_t size)
 		d[i] = s[i];
 }
 
-static int push(fast *f, const void *elem, size_t size)
+/* Room for `need` more bytes on the stack; 0 out of memory. */
+static int stack_grow(fast *f, size_t need)
+{
+	size_t cap = f->cap ? f->cap : 4096;
+	unsigned char *grown;
+
+	while (cap - f->top < need)
+		cap *= 2;
+	if (!(grown = realloc(f->stack, cap)))
+		return 0;
+	f->stack = grown;
+	f->cap = cap;
+	return 1;
+}
+
+/* Inline, with the rare growth apart: it runs for every element read. */
+static inline int push(fast *f, const void *elem, size_t size)
 {
 	size_t need = (size + 7) & ~(size_t)7;
 
-	if (f->cap - f->top < need) {
-		size_t cap = f->cap ? f->cap : 4096;
-		unsigned char *grown;
-
-		while (cap - f->top < need)
-			cap *= 2;
-		if (!(grown = realloc(f->stack, cap)))
-			return 0;
-		f->stack = grown;
-		f->cap = cap;
-	}
+	if (f->cap - f->top < need && !stack_grow(f, need))
+		return 0;
 	elem_copy(f->stack + f->top, elem, size);
 	f->top += need;
 	return 1;
