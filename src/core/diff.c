@@ -1372,10 +1372,17 @@ static const unsigned actions_by_name[APPCTL_ACTION_COUNT] = {
 	APPCTL_ACTION_EXPORT, APPCTL_ACTION_READ, APPCTL_ACTION_UPDATE
 };
 
-/* A fact's group in the sort's order: risk first (high first), then "access." before "field.". */
+/*
+ * A fact's group in the sort's order: risk first (high first), then
+ * "access." before "field.". Every risk has one (any other counts as low),
+ * so that regrouping never drops a fact; the sort decides the order anyway.
+ */
 static unsigned fact_group(const appctl_change *c)
 {
-	return (unsigned)(APPCTL_RISK_HIGH - c->risk) * 2 + (c->field != NULL);
+	unsigned rank = c->risk == APPCTL_RISK_HIGH ? 0
+		: c->risk == APPCTL_RISK_MEDIUM ? 1 : 2;
+
+	return rank * 2 + (c->field != NULL);
 }
 
 /*
@@ -1395,7 +1402,7 @@ static appctl_error *regroup_facts(appctl_changes *out, size_t start)
 	if (!(copy = malloc(n * sizeof(*copy))))
 		return appctl_error_nomem();
 	memcpy(copy, items, n * sizeof(*copy));
-	for (g = 0; g <= 2u * APPCTL_RISK_HIGH + 1; g++)
+	for (g = 0; g < 6; g++) /* fact_group gives 0 to 5 */
 		for (i = 0; i < n; i++)
 			if (fact_group(&copy[i]) == g)
 				items[k++] = copy[i];
