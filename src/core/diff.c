@@ -1432,10 +1432,11 @@ static appctl_error *access_facts(diff_ctx *d, const char *principal,
 
 		for (k = 0; gained && k < APPCTL_ACTION_COUNT; k++) {
 			unsigned bit = actions_by_name[k];
-			appctl_change c = { 0 };
+			appctl_change c;
 
 			if (!(gained & bit))
 				continue;
+			memset(&c, 0, sizeof(c));
 			c.kind = granted ? "access.granted" : "access.revoked";
 			c.risk = APPCTL_RISK_LOW;
 			if (granted)
@@ -1462,11 +1463,17 @@ static appctl_error *access_facts(diff_ctx *d, const char *principal,
 		/* Only sensitive fields are reported; public ones ride on access. */
 		for (f = 0; rt->resource && f < rt->resource->field_count; f++) {
 			const appctl_field *field = &rt->resource->fields[f];
-			appctl_change c = { 0 };
+			appctl_change c;
 
 			if (!rt->visible[f] || field->sensitivity == APPCTL_SENS_PUBLIC ||
 			    sees_field(rf, field->name, f, NULL))
 				continue;
+			/*
+			 * Cleared only for a fact: most fields of most principals
+			 * are skipped, and clearing 176 bytes (rep stos) for each
+			 * was a third of this function's time.
+			 */
+			memset(&c, 0, sizeof(c));
 			/* A field that only exists on the `to` side is new, not exposed
 			 * by a change of access, unless the principal already had the
 			 * resource: then it is exposed to them all the same. */
