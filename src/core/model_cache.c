@@ -1198,9 +1198,11 @@ appctl_error *appctl_facts_cache_encode(unsigned char **out, size_t *len,
 /* One change as fact_valid accepts it, or d->bad. */
 static void get_fact(decoder *d, appctl_change *c, const char *app)
 {
+	/* Copied, not memset: gcc clears 176 bytes with rep stos, slower to start. */
+	static const appctl_change no_change;
 	uint32_t kind = get_enum(d, FACT_KIND_COUNT), sens;
 
-	memset(c, 0, sizeof(*c));
+	*c = no_change;
 	c->kind = fact_kinds[kind < FACT_KIND_COUNT ? kind : 0];
 	c->risk = (appctl_risk)get_enum(d, APPCTL_RISK_HIGH + 1);
 	c->app = app;
