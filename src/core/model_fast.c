@@ -465,7 +465,8 @@ static int one_member(fast *f, void *elem, size_t index)
 
 		if (!string(f, &s))
 			return 0;
-		if (strncmp(s, "group:", 6) == 0) {
+		/* The first byte spares most principals a strncmp call. */
+		if (s[0] == 'g' && strncmp(s, "group:", 6) == 0) {
 			m->kind = APPCTL_MEMBER_GROUP;
 			m->name = s + 6;
 			return appctl_group_name_is_valid(m->name);
